@@ -1,0 +1,323 @@
+package io.jmagent.backend;
+
+import io.jmagent.protocol.ServerReply;
+import io.jmagent.protocol.TextReplyDecoder;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One persistent, pipelined text-protocol connection to one memcached server, owned by one event
+ * loop: every method runs on that loop and touches no shared state. Requests are written as they
+ * come and flushed once per loop iteration; replies are matched to requests in FIFO order.
+ *
+ * <p>Every request has a deadline. When the oldest one expires the connection is closed (its
+ * stream can no longer be trusted) and everything pending fails with {@code backend timeout}.
+ * A connection that cannot be (re)opened fails requests at once until its backoff has passed.
+ */
+public final class BackendConnection {
+
+    private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
+
+    private enum State { DISCONNECTED, CONNECTING, CONNECTED }
+
+    private final ServerAddress server;
+    private final InetSocketAddress resolved;
+    private final EventLoop loop;
+    private final NettyTransport transport;
+    private final BackendSettings settings;
+    private final long timeoutNanos;
+
+    /** Written to the server, awaiting its reply, oldest first. */
+    private final ArrayDeque<Call> inflight = new ArrayDeque<>();
+    /** Accepted while connecting, to be written once connected. */
+    private final ArrayDeque<Call> waiting = new ArrayDeque<>();
+
+    private State state = State.DISCONNECTED;
+    private Channel channel;
+    private long nextConnectNanos;
+    private long backoffNanos;
+    private ScheduledFuture<?> timer;
+    private boolean flushScheduled;
+    private final Runnable flushTask = this::flushNow;
+
+    public BackendConnection(ServerAddress server, InetSocketAddress resolved, EventLoop loop, NettyTransport transport,
+            BackendSettings settings) {
+        this.server = server;
+        this.resolved = resolved;
+        this.loop = loop;
+        this.transport = transport;
+        this.settings = settings;
+        this.timeoutNanos = settings.timeout().toNanos();
+        this.backoffNanos = settings.minBackoff().toNanos();
+    }
+
+    public ServerAddress server() {
+        return server;
+    }
+
+    /**
+     * Sends one encoded request; {@code callback} gets exactly one answer. Takes ownership of
+     * {@code request}. {@code expectsValues} tells a retrieval (VALUE ... END) from a one-line reply.
+     */
+    public void send(ByteBuf request, boolean expectsValues, ReplyCallback callback) {
+        assert loop.inEventLoop();
+        Call call = new Call(request, expectsValues, callback, System.nanoTime() + timeoutNanos);
+        switch (state) {
+            case CONNECTED -> {
+                inflight.add(call);
+                channel.write(call.takeRequest(), channel.voidPromise());
+                scheduleFlush();
+            }
+            case CONNECTING -> waiting.add(call);
+            case DISCONNECTED -> {
+                if (System.nanoTime() - nextConnectNanos < 0) {
+                    call.releaseRequest();
+                    callback.onFailure("backend " + server + " unavailable");
+                    return;
+                }
+                waiting.add(call);
+                connect();
+            }
+        }
+        armTimer();
+    }
+
+    /** Number of requests sent or queued and not yet answered. */
+    public int pending() {
+        return inflight.size() + waiting.size();
+    }
+
+    /** Closes the connection, failing whatever is pending. */
+    public void close() {
+        if (loop.inEventLoop()) {
+            failAll("backend " + server + " closed");
+            if (channel != null) {
+                channel.close();
+            }
+        } else {
+            loop.execute(this::close);
+        }
+    }
+
+    private void connect() {
+        state = State.CONNECTING;
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, settings.timeout().toMillis()))
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new TextReplyDecoder(BackendConnection.this::headExpectsValues,
+                                settings.maxItemSize()));
+                        ch.pipeline().addLast(new ReplyHandler());
+                    }
+                });
+        ChannelFuture f = b.connect(resolved);
+        Channel ch = f.channel();
+        channel = ch;
+        f.addListener(done -> {
+            if (channel != ch) {
+                ch.close();
+                return;
+            }
+            if (done.isSuccess()) {
+                onConnected();
+            } else {
+                onConnectFailed(done.cause());
+            }
+        });
+    }
+
+    private void onConnected() {
+        state = State.CONNECTED;
+        backoffNanos = settings.minBackoff().toNanos();
+        Call call;
+        while ((call = waiting.poll()) != null) {
+            inflight.add(call);
+            channel.write(call.takeRequest(), channel.voidPromise());
+        }
+        flushNow();
+    }
+
+    private void onConnectFailed(Throwable cause) {
+        log.debug("connect to {} failed: {}", server, cause.toString());
+        channel = null;
+        state = State.DISCONNECTED;
+        backOff();
+        failAll("backend " + server + " unavailable");
+    }
+
+    private void backOff() {
+        nextConnectNanos = System.nanoTime() + backoffNanos;
+        backoffNanos = Math.min(backoffNanos * 2, settings.maxBackoff().toNanos());
+    }
+
+    private boolean headExpectsValues() {
+        Call head = inflight.peek();
+        return head != null && head.expectsValues;
+    }
+
+    private void scheduleFlush() {
+        if (!flushScheduled) {
+            flushScheduled = true;
+            loop.execute(flushTask);
+        }
+    }
+
+    private void flushNow() {
+        flushScheduled = false;
+        if (channel != null && state == State.CONNECTED) {
+            channel.flush();
+        }
+    }
+
+    private void armTimer() {
+        if (timer != null) {
+            return;
+        }
+        Call oldest = oldest();
+        if (oldest == null) {
+            return;
+        }
+        long delay = Math.max(0, oldest.deadlineNanos - System.nanoTime());
+        timer = loop.schedule(this::onTimer, delay, TimeUnit.NANOSECONDS);
+    }
+
+    private Call oldest() {
+        Call head = inflight.peek();
+        return head != null ? head : waiting.peek();
+    }
+
+    private void onTimer() {
+        timer = null;
+        Call oldest = oldest();
+        if (oldest == null) {
+            return;
+        }
+        if (oldest.deadlineNanos - System.nanoTime() <= 0) {
+            log.debug("request to {} timed out; closing its connection", server);
+            Channel ch = channel;
+            channel = null;
+            state = State.DISCONNECTED;
+            backOff();
+            failAll("backend " + server + " timeout");
+            if (ch != null) {
+                ch.close();
+            }
+        } else {
+            armTimer();
+        }
+    }
+
+    private void failAll(String reason) {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        if (inflight.isEmpty() && waiting.isEmpty()) {
+            return;
+        }
+        List<Call> failed = new ArrayList<>(inflight.size() + waiting.size());
+        failed.addAll(inflight);
+        failed.addAll(waiting);
+        inflight.clear();
+        waiting.clear();
+        for (Call c : failed) {
+            c.releaseRequest();
+            c.callback.onFailure(reason);
+        }
+    }
+
+    private void onReply(ServerReply reply) {
+        Call call = inflight.poll();
+        if (call == null) {
+            reply.release();
+            log.warn("unexpected reply from {}; closing the connection", server);
+            channel.close();
+            return;
+        }
+        if (inflight.isEmpty() && waiting.isEmpty() && timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        call.callback.onReply(reply);
+    }
+
+    private void onInactive(Channel ch) {
+        if (channel != ch) {
+            return;
+        }
+        channel = null;
+        state = State.DISCONNECTED;
+        failAll("backend " + server + " connection lost");
+    }
+
+    /** Pipeline tail: hands decoded replies back to the connection. */
+    private final class ReplyHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (ctx.channel() != channel) {
+                ((ServerReply) msg).release();
+                return;
+            }
+            onReply((ServerReply) msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            onInactive(ctx.channel());
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.warn("connection to {} broke: {}", server, cause.toString());
+            ctx.close();
+        }
+    }
+
+    /** One request on its way: the encoded bytes until written, then only the callback. */
+    private static final class Call {
+        private ByteBuf request;
+        final boolean expectsValues;
+        final ReplyCallback callback;
+        final long deadlineNanos;
+
+        Call(ByteBuf request, boolean expectsValues, ReplyCallback callback, long deadlineNanos) {
+            this.request = request;
+            this.expectsValues = expectsValues;
+            this.callback = callback;
+            this.deadlineNanos = deadlineNanos;
+        }
+
+        ByteBuf takeRequest() {
+            ByteBuf r = request;
+            request = null;
+            return r;
+        }
+
+        void releaseRequest() {
+            if (request != null) {
+                request.release();
+                request = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.jmagent.backend;
+
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * The connections one event loop holds to every server of a farm: {@code connectionsPerLoop} per
+ * server. A client session always uses the same connection to a given server, so its requests
+ * to that server stay in order. Owned by its event loop.
+ */
+public final class BackendPool {
+
+    private final BackendConnection[][] connections;
+
+    public BackendPool(List<ServerAddress> servers, List<InetSocketAddress> resolved, EventLoop loop,
+            NettyTransport transport, BackendSettings settings) {
+        connections = new BackendConnection[servers.size()][settings.connectionsPerLoop()];
+        for (int s = 0; s < servers.size(); s++) {
+            for (int c = 0; c < settings.connectionsPerLoop(); c++) {
+                connections[s][c] = new BackendConnection(servers.get(s), resolved.get(s), loop, transport, settings);
+            }
+        }
+    }
+
+    public int serverCount() {
+        return connections.length;
+    }
+
+    /** The connection to server {@code server} that the session {@code sessionId} uses. */
+    public BackendConnection connection(int server, long sessionId) {
+        BackendConnection[] perServer = connections[server];
+        return perServer[(int) Math.floorMod(sessionId, perServer.length)];
+    }
+
+    public void close() {
+        for (BackendConnection[] perServer : connections) {
+            for (BackendConnection c : perServer) {
+                c.close();
+            }
+        }
+    }
+}

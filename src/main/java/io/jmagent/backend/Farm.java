@@ -1,0 +1,49 @@
+package io.jmagent.backend;
+
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A set of memcached servers and, for each event loop that has used them, that loop's
+ * {@link BackendPool}. Server addresses are resolved once, when the farm is built, so no event
+ * loop ever waits on a DNS lookup.
+ */
+public final class Farm {
+
+    private final List<ServerAddress> servers;
+    private final List<InetSocketAddress> resolved;
+    private final NettyTransport transport;
+    private final BackendSettings settings;
+    private final ConcurrentHashMap<EventLoop, BackendPool> pools = new ConcurrentHashMap<>();
+
+    public Farm(List<ServerAddress> servers, NettyTransport transport, BackendSettings settings) {
+        this.servers = List.copyOf(servers);
+        this.transport = transport;
+        this.settings = settings;
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        for (ServerAddress s : servers) {
+            InetSocketAddress a = new InetSocketAddress(s.host(), s.port());
+            if (a.isUnresolved()) {
+                throw new IllegalArgumentException("cannot resolve server host '" + s.host() + "'");
+            }
+            addresses.add(a);
+        }
+        this.resolved = List.copyOf(addresses);
+    }
+
+    public List<ServerAddress> servers() {
+        return servers;
+    }
+
+    /** The pool owned by {@code loop}; call it from that loop. */
+    public BackendPool poolFor(EventLoop loop) {
+        return pools.computeIfAbsent(loop, l -> new BackendPool(servers, resolved, l, transport, settings));
+    }
+
+    public void close() {
+        pools.values().forEach(BackendPool::close);
+    }
+}

@@ -1,0 +1,139 @@
+package io.jmagent.cli;
+
+import io.jmagent.backend.ServerAddress;
+import io.jmagent.config.ProxyConfig;
+import io.jmagent.metrics.StatsReport;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+
+/**
+ * The command line, flag for flag magent's ({@code magent -h}), plus jmagent's own long options.
+ * {@link #toConfig()} turns it into the one immutable {@link ProxyConfig}.
+ */
+@Command(name = "jmagent", sortOptions = false, usageHelpAutoWidth = true,
+        description = "A memcached proxy: ketama consistent hashing over a farm of memcached servers.",
+        footer = {"", "Example: jmagent -l 127.0.0.1 -p 10000 -s 127.0.0.1:11211 -s 127.0.0.1:11212 -b 127.0.0.1:11213"})
+public final class Flags {
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "Show the version and exit.")
+    boolean version;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "UID",
+            description = "magent: run as this user. The JVM cannot drop privileges; run jmagent under the user "
+                    + "instead (see packaging/jmagent.service). Accepted and logged.")
+    String user;
+
+    @Option(names = {"-g", "--group"}, paramLabel = "GID", description = "magent: run as this group. Accepted and logged, as -u.")
+    String group;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "TCP port to listen on; 0 disables TCP (default: 11211).")
+    int port = ProxyConfig.DEFAULT_PORT;
+
+    @Option(names = {"-s", "--server"}, paramLabel = "HOST:PORT[:WEIGHT]", converter = AddressConverter.class,
+            description = "A memcached server (repeat for each). Keys are placed with ketama.")
+    List<ServerAddress> servers = new ArrayList<>();
+
+    @Option(names = {"-b", "--backup"}, paramLabel = "HOST:PORT[:WEIGHT]", converter = AddressConverter.class,
+            description = "A backup memcached server (repeat for each).")
+    List<ServerAddress> backups = new ArrayList<>();
+
+    @Option(names = {"-l", "--listen"}, paramLabel = "ADDRESS", description = "Address to listen on (default: 0.0.0.0).")
+    String listen = "0.0.0.0";
+
+    @Option(names = {"-n", "--max-connections"}, paramLabel = "N",
+            description = "Most client connections open at once (default: 4096).")
+    int maxConnections = ProxyConfig.DEFAULT_MAX_CONNECTIONS;
+
+    @Option(names = {"-D", "--foreground"}, description = "magent: do not daemonize. jmagent always runs in the foreground.")
+    boolean foreground;
+
+    @Option(names = {"-k", "--ketama"}, description = "magent: use ketama. jmagent always does.")
+    boolean ketama;
+
+    @Option(names = {"-f", "--unix-socket"}, paramLabel = "PATH", description = "Also listen on this unix domain socket.")
+    Path unixSocket;
+
+    @Option(names = {"-i", "--max-keep-alive"}, paramLabel = "N",
+            description = "Most connections kept to each server, over all event loops (default: 20).")
+    int maxKeepAlive = ProxyConfig.DEFAULT_MAX_KEEP_ALIVE;
+
+    @Option(names = {"-v", "--verbose"}, description = "Log more: -v for debug, -vv for trace.")
+    boolean[] verbose = new boolean[0];
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Event loops (default: the number of cores).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = {"-I", "--max-item-size"}, paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Largest value accepted, as memcached's -I: bytes, or with k/m (default: 1m).")
+    int maxItemSize = ProxyConfig.DEFAULT_MAX_ITEM_SIZE;
+
+    @Option(names = "--timeout", paramLabel = "MILLIS", description = "Deadline of one server request in ms (default: 1000).")
+    long timeoutMillis = ProxyConfig.DEFAULT_TIMEOUT.toMillis();
+
+    @Option(names = "--backend-connections", paramLabel = "N",
+            description = "Connections from each event loop to each server, within -i (default: 2).")
+    int connectionsPerLoop = ProxyConfig.DEFAULT_CONNECTIONS_PER_LOOP;
+
+    @Option(names = "--max-pending", paramLabel = "N",
+            description = "Unanswered requests one client may pipeline before the proxy stops reading it (default: 4096).")
+    int maxPending = ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT;
+
+    @Option(names = "--max-line-length", paramLabel = "BYTES", converter = SizeConverter.class,
+            description = "Longest get/gets/gat/gats command line (default: 1m); other commands: 2048 bytes, as memcached.")
+    int maxRetrievalLine = ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE;
+
+    public ProxyConfig toConfig() {
+        return new ProxyConfig(listen, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
+                connectionsPerLoop, Duration.ofMillis(timeoutMillis), maxItemSize, maxRetrievalLine, maxPending,
+                verbose.length);
+    }
+
+    public boolean userOrGroupGiven() {
+        return user != null || group != null;
+    }
+
+    public static String versionLine() {
+        return "jmagent " + StatsReport.VERSION;
+    }
+
+    static final class AddressConverter implements ITypeConverter<ServerAddress> {
+        @Override
+        public ServerAddress convert(String value) {
+            return ServerAddress.parse(value);
+        }
+    }
+
+    /** Bytes, or a number with k or m (memcached's -I syntax). */
+    static final class SizeConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            String v = value.trim().toLowerCase();
+            long unit = 1;
+            if (v.endsWith("k")) {
+                unit = 1024;
+                v = v.substring(0, v.length() - 1);
+            } else if (v.endsWith("m")) {
+                unit = 1024 * 1024;
+                v = v.substring(0, v.length() - 1);
+            }
+            long n;
+            try {
+                n = Long.parseLong(v) * unit;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("not a size: '" + value + "'");
+            }
+            if (n <= 0 || n > Integer.MAX_VALUE - 2) {
+                throw new IllegalArgumentException("size out of range: '" + value + "'");
+            }
+            return (int) n;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.jmagent.config;
+
+import io.jmagent.backend.ServerAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything one running proxy is told, built once (from the command line) and handed down.
+ *
+ * @param listenAddress        address to bind ({@code -l}); {@code 0.0.0.0} for every interface
+ * @param port                 TCP port ({@code -p}); 0 disables TCP
+ * @param unixSocket           unix domain socket path ({@code -f}), or null
+ * @param servers              the primary farm ({@code -s}), ketama over them
+ * @param backups              the backup farm ({@code -b})
+ * @param maxConnections       client connections accepted at once ({@code -n})
+ * @param maxKeepAlive         connections kept to each server across all event loops ({@code -i})
+ * @param threads              event loops ({@code -t})
+ * @param connectionsPerLoop   connections from each event loop to each server
+ * @param timeout              deadline of one server request ({@code --timeout})
+ * @param maxItemSize          largest value accepted ({@code -I}); larger ones are refused unread
+ * @param maxRetrievalLine     longest get/gets/gat/gats line
+ * @param maxPendingPerClient  requests one client may have unanswered before the proxy stops reading it
+ * @param verbosity            0 = info, 1 = debug ({@code -v}), 2 = trace ({@code -vv})
+ */
+public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
+        List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
+        Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity) {
+
+    public static final int DEFAULT_PORT = 11211;
+    public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+    public static final int DEFAULT_MAX_KEEP_ALIVE = 20;
+    public static final int DEFAULT_CONNECTIONS_PER_LOOP = 2;
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
+    public static final int DEFAULT_MAX_ITEM_SIZE = 1024 * 1024;
+    public static final int DEFAULT_MAX_RETRIEVAL_LINE = 1024 * 1024;
+    public static final int DEFAULT_MAX_PENDING_PER_CLIENT = 4096;
+
+    public ProxyConfig {
+        servers = List.copyOf(servers);
+        backups = List.copyOf(backups);
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException("at least one server (-s host:port) is required");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        if (port == 0 && unixSocket == null) {
+            throw new IllegalArgumentException("nothing to listen on: -p 0 needs -f <unix socket>");
+        }
+        positive("max connections (-n)", maxConnections);
+        positive("max keep-alive connections (-i)", maxKeepAlive);
+        positive("threads (-t)", threads);
+        positive("connections per loop", connectionsPerLoop);
+        positive("max item size (-I)", maxItemSize);
+        positive("max retrieval line", maxRetrievalLine);
+        positive("max pending requests per client", maxPendingPerClient);
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must be positive");
+        }
+    }
+
+    /** Connections each event loop opens to each server: a few, within the keep-alive budget. */
+    public int effectiveConnectionsPerLoop() {
+        return Math.max(1, Math.min(connectionsPerLoop, maxKeepAlive / threads));
+    }
+
+    private static void positive(String what, long value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(what + " must be positive, got " + value);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package io.jmagent.frontend;
+
+import io.jmagent.backend.BackendSettings;
+import io.jmagent.backend.Farm;
+import io.jmagent.backend.NettyTransport;
+import io.jmagent.config.ProxyConfig;
+import io.jmagent.metrics.ProxyStats;
+import io.jmagent.protocol.TextRequestDecoder;
+import io.jmagent.routing.KetamaRing;
+import io.jmagent.routing.Router;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running proxy: event loops, the listening sockets (TCP and, with {@code -f}, a unix domain
+ * socket), the farm and its router. {@link #start()} binds; {@link #close()} stops accepting,
+ * closes clients and server connections, and stops the loops.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final ProxyConfig config;
+    private final NettyTransport transport;
+    private final ProxyStats stats = new ProxyStats();
+    private final List<Channel> listeners = new ArrayList<>();
+    private MultiThreadIoEventLoopGroup bossGroup;
+    private MultiThreadIoEventLoopGroup workerGroup;
+    private Farm farm;
+
+    public ProxyServer(ProxyConfig config) {
+        this(config, NettyTransport.best());
+    }
+
+    public ProxyServer(ProxyConfig config, NettyTransport transport) {
+        this.config = config;
+        this.transport = transport;
+    }
+
+    public ProxyServer start() throws InterruptedException {
+        BackendSettings settings = new BackendSettings(config.effectiveConnectionsPerLoop(), config.timeout(),
+                Duration.ofMillis(100), Duration.ofSeconds(5), config.maxItemSize());
+        farm = new Farm(config.servers(), transport, settings);
+        Router router = new Router(new KetamaRing(config.servers()));
+        bossGroup = transport.newGroup(1);
+        workerGroup = transport.newGroup(config.threads());
+        ChannelInitializer<Channel> init = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new TextRequestDecoder(config.maxItemSize(), config.maxRetrievalLine()));
+                ch.pipeline().addLast(new ClientSession(config, stats, router, farm));
+            }
+        };
+        try {
+            if (config.port() > 0) {
+                ServerBootstrap b = new ServerBootstrap()
+                        .group(bossGroup, workerGroup)
+                        .channel(transport.serverChannel())
+                        .option(ChannelOption.SO_BACKLOG, 1024)
+                        .option(ChannelOption.SO_REUSEADDR, true)
+                        .childOption(ChannelOption.TCP_NODELAY, true)
+                        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                                new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                        .childHandler(init);
+                Channel ch = b.bind(new InetSocketAddress(config.listenAddress(), config.port())).sync().channel();
+                listeners.add(ch);
+                log.info("listening on {} ({} transport, {} event loops) for {}", ch.localAddress(),
+                        transport.name().toLowerCase(), config.threads(), config.servers());
+            }
+            if (config.unixSocket() != null) {
+                if (transport != NettyTransport.EPOLL) {
+                    throw new IllegalStateException("-f needs the native epoll transport, not available here");
+                }
+                Files.deleteIfExists(config.unixSocket());
+                ServerBootstrap b = new ServerBootstrap()
+                        .group(bossGroup, workerGroup)
+                        .channel(EpollServerDomainSocketChannel.class)
+                        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                                new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                        .childHandler(init);
+                Channel ch = b.bind(new DomainSocketAddress(config.unixSocket().toFile())).sync().channel();
+                listeners.add(ch);
+                log.info("listening on unix socket {}", config.unixSocket());
+            }
+        } catch (Exception e) {
+            close();
+            throw e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);
+        }
+        return this;
+    }
+
+    /** The TCP port actually bound (useful with an ephemeral port). */
+    public int port() {
+        for (Channel ch : listeners) {
+            if (ch.localAddress() instanceof InetSocketAddress a) {
+                return a.getPort();
+            }
+        }
+        return -1;
+    }
+
+    public ProxyStats stats() {
+        return stats;
+    }
+
+    /** Blocks until the listeners close. */
+    public void awaitClose() throws InterruptedException {
+        for (Channel ch : listeners) {
+            ch.closeFuture().sync();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Channel ch : listeners) {
+            ch.close().awaitUninterruptibly();
+        }
+        if (farm != null) {
+            farm.close();
+        }
+        if (bossGroup != null) {
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+        if (workerGroup != null) {
+            workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+    }
+}

@@ -1,0 +1,5 @@
+package io.jmagent.protocol;
+
+/** version: answered by the proxy itself. */
+public record VersionRequest() implements Request {
+}
