@@ -1,0 +1,67 @@
+package io.jmagent.testing;
+
+import io.jmagent.backend.ServerAddress;
+import io.jmagent.config.ProxyConfig;
+import io.jmagent.frontend.ProxyServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/** jmagent started in-process on a free loopback port in front of the given memcached processes. */
+public final class RunningProxy implements AutoCloseable {
+
+    private final ProxyServer server;
+    private final ProxyConfig config;
+
+    private RunningProxy(ProxyConfig config) {
+        this.config = config;
+        this.server = new ProxyServer(config);
+        try {
+            server.start();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static RunningProxy over(List<MemcachedProcess> servers) {
+        return over(servers, List.of(), c -> c);
+    }
+
+    /** {@code tweak} may replace the default config (for limits, timeouts, backups...). */
+    public static RunningProxy over(List<MemcachedProcess> servers, List<MemcachedProcess> backups,
+            UnaryOperator<ProxyConfig> tweak) {
+        ProxyConfig config = new ProxyConfig("127.0.0.1", MemcachedProcess.freePort(), null,
+                addresses(servers), addresses(backups), ProxyConfig.DEFAULT_MAX_CONNECTIONS,
+                ProxyConfig.DEFAULT_MAX_KEEP_ALIVE, 2, ProxyConfig.DEFAULT_CONNECTIONS_PER_LOOP,
+                Duration.ofSeconds(1), ProxyConfig.DEFAULT_MAX_ITEM_SIZE, ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
+                ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0);
+        return new RunningProxy(tweak.apply(config));
+    }
+
+    public static List<ServerAddress> addresses(List<MemcachedProcess> servers) {
+        List<ServerAddress> list = new ArrayList<>();
+        for (MemcachedProcess m : servers) {
+            list.add(new ServerAddress("127.0.0.1", m.port(), 1));
+        }
+        return list;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    public ProxyServer server() {
+        return server;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
