@@ -1,5 +1,6 @@
 package io.jmagent.backend;
 
+import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.TextReplyDecoder;
 import io.netty.bootstrap.Bootstrap;
@@ -36,6 +37,7 @@ public final class BackendConnection {
     private enum State { DISCONNECTED, CONNECTING, CONNECTED }
 
     private final ServerAddress server;
+    private final ServerHealth health;
     private final InetSocketAddress resolved;
     private final EventLoop loop;
     private final NettyTransport transport;
@@ -51,13 +53,16 @@ public final class BackendConnection {
     private Channel channel;
     private long nextConnectNanos;
     private long backoffNanos;
+    /** The health generation when the backoff began: a server that came back since is retried at once. */
+    private long backoffGeneration;
     private ScheduledFuture<?> timer;
     private boolean flushScheduled;
     private final Runnable flushTask = this::flushNow;
 
-    public BackendConnection(ServerAddress server, InetSocketAddress resolved, EventLoop loop, NettyTransport transport,
+    public BackendConnection(ServerHealth health, InetSocketAddress resolved, EventLoop loop, NettyTransport transport,
             BackendSettings settings) {
-        this.server = server;
+        this.server = health.server();
+        this.health = health;
         this.resolved = resolved;
         this.loop = loop;
         this.transport = transport;
@@ -72,11 +77,11 @@ public final class BackendConnection {
 
     /**
      * Sends one encoded request; {@code callback} gets exactly one answer. Takes ownership of
-     * {@code request}. {@code expectsValues} tells a retrieval (VALUE ... END) from a one-line reply.
+     * {@code request}. {@code shape} says how the reply is framed.
      */
-    public void send(ByteBuf request, boolean expectsValues, ReplyCallback callback) {
+    public void send(ByteBuf request, ReplyShape shape, ReplyCallback callback) {
         assert loop.inEventLoop();
-        Call call = new Call(request, expectsValues, callback, System.nanoTime() + timeoutNanos);
+        Call call = new Call(request, shape, callback, System.nanoTime() + timeoutNanos);
         switch (state) {
             case CONNECTED -> {
                 inflight.add(call);
@@ -85,7 +90,7 @@ public final class BackendConnection {
             }
             case CONNECTING -> waiting.add(call);
             case DISCONNECTED -> {
-                if (System.nanoTime() - nextConnectNanos < 0) {
+                if (System.nanoTime() - nextConnectNanos < 0 && backoffGeneration == health.generation()) {
                     call.releaseRequest();
                     callback.onFailure("backend " + server + " unavailable");
                     return;
@@ -125,7 +130,7 @@ public final class BackendConnection {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new TextReplyDecoder(BackendConnection.this::headExpectsValues,
+                        ch.pipeline().addLast(new TextReplyDecoder(BackendConnection.this::headShape,
                                 settings.maxItemSize()));
                         ch.pipeline().addLast(new ReplyHandler());
                     }
@@ -162,17 +167,18 @@ public final class BackendConnection {
         channel = null;
         state = State.DISCONNECTED;
         backOff();
-        failAll("backend " + server + " unavailable");
+        fail("backend " + server + " unavailable");
     }
 
     private void backOff() {
+        backoffGeneration = health.generation();
         nextConnectNanos = System.nanoTime() + backoffNanos;
         backoffNanos = Math.min(backoffNanos * 2, settings.maxBackoff().toNanos());
     }
 
-    private boolean headExpectsValues() {
+    private ReplyShape headShape() {
         Call head = inflight.peek();
-        return head != null && head.expectsValues;
+        return head == null ? ReplyShape.LINE : head.shape;
     }
 
     private void scheduleFlush() {
@@ -218,12 +224,21 @@ public final class BackendConnection {
             channel = null;
             state = State.DISCONNECTED;
             backOff();
-            failAll("backend " + server + " timeout");
+            fail("backend " + server + " timeout");
             if (ch != null) {
                 ch.close();
             }
         } else {
             armTimer();
+        }
+    }
+
+    /** A failure of the server (not of the proxy): counts toward marking it down. */
+    private void fail(String reason) {
+        boolean hadWork = !inflight.isEmpty() || !waiting.isEmpty();
+        failAll(reason);
+        if (hadWork) {
+            health.recordFailure(reason);
         }
     }
 
@@ -258,6 +273,7 @@ public final class BackendConnection {
             timer.cancel(false);
             timer = null;
         }
+        health.recordSuccess();
         call.callback.onReply(reply);
     }
 
@@ -267,7 +283,7 @@ public final class BackendConnection {
         }
         channel = null;
         state = State.DISCONNECTED;
-        failAll("backend " + server + " connection lost");
+        fail("backend " + server + " connection lost");
     }
 
     /** Pipeline tail: hands decoded replies back to the connection. */
@@ -296,13 +312,13 @@ public final class BackendConnection {
     /** One request on its way: the encoded bytes until written, then only the callback. */
     private static final class Call {
         private ByteBuf request;
-        final boolean expectsValues;
+        final ReplyShape shape;
         final ReplyCallback callback;
         final long deadlineNanos;
 
-        Call(ByteBuf request, boolean expectsValues, ReplyCallback callback, long deadlineNanos) {
+        Call(ByteBuf request, ReplyShape shape, ReplyCallback callback, long deadlineNanos) {
             this.request = request;
-            this.expectsValues = expectsValues;
+            this.shape = shape;
             this.callback = callback;
             this.deadlineNanos = deadlineNanos;
         }

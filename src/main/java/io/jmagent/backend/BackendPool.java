@@ -13,7 +13,7 @@ public final class BackendPool {
 
     private final BackendConnection[][] connections;
 
-    public BackendPool(List<ServerAddress> servers, List<InetSocketAddress> resolved, EventLoop loop,
+    public BackendPool(List<ServerHealth> servers, List<InetSocketAddress> resolved, EventLoop loop,
             NettyTransport transport, BackendSettings settings) {
         connections = new BackendConnection[servers.size()][settings.connectionsPerLoop()];
         for (int s = 0; s < servers.size(); s++) {

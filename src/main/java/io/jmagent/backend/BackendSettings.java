@@ -4,10 +4,11 @@ import java.time.Duration;
 
 /**
  * How the proxy talks to its servers: connections per server on each event loop, the deadline
- * of one request, the reconnect backoff, and the largest value a reply may carry.
+ * of one request, the reconnect backoff, the largest value a reply may carry, how many
+ * consecutive failures mark a server down, and how many stale keys are remembered per server.
  */
 public record BackendSettings(int connectionsPerLoop, Duration timeout, Duration minBackoff, Duration maxBackoff,
-        int maxItemSize) {
+        int maxItemSize, int failureLimit, int maxStaleKeys) {
 
     public BackendSettings {
         if (connectionsPerLoop < 1) {

@@ -90,10 +90,33 @@ public final class Flags {
             description = "Longest get/gets/gat/gats command line (default: 1m); other commands: 2048 bytes, as memcached.")
     int maxRetrievalLine = ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE;
 
+    @Option(names = "--failure-limit", paramLabel = "N",
+            description = "Consecutive failures that mark a server down (default: 2).")
+    int failureLimit = ProxyConfig.Failover.DEFAULTS.failureLimit();
+
+    @Option(names = "--probe-interval", paramLabel = "MILLIS",
+            description = "How often servers are probed in the background, in ms (default: 1000).")
+    long probeIntervalMillis = ProxyConfig.Failover.DEFAULTS.probeInterval().toMillis();
+
+    @Option(names = "--auto-eject", description = "Without backups: rehash a down server's keys over the live ones "
+            + "until it returns (twemproxy's auto_eject_hosts).")
+    boolean autoEject;
+
+    @Option(names = "--max-stale-keys", paramLabel = "N",
+            description = "Keys remembered per server as written elsewhere while it was away; past this a returning "
+                    + "server is flushed instead of cleaned key by key (default: 100000).")
+    int maxStaleKeys = ProxyConfig.Failover.DEFAULTS.maxStaleKeys();
+
+    @Option(names = "--write-back-ttl", paramLabel = "SECONDS",
+            description = "TTL of a backup hit written back to its primary when the backup cannot tell the remaining "
+                    + "TTL (memcached before 1.6, no meta commands) (default: 3600).")
+    int writeBackTtl = ProxyConfig.Failover.DEFAULTS.writeBackTtl();
+
     public ProxyConfig toConfig() {
         return new ProxyConfig(listen, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
                 connectionsPerLoop, Duration.ofMillis(timeoutMillis), maxItemSize, maxRetrievalLine, maxPending,
-                verbose.length);
+                verbose.length, new ProxyConfig.Failover(failureLimit, Duration.ofMillis(probeIntervalMillis),
+                        autoEject, maxStaleKeys, writeBackTtl));
     }
 
     public boolean userOrGroupGiven() {

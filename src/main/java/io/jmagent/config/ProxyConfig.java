@@ -22,10 +22,60 @@ import java.util.List;
  * @param maxRetrievalLine     longest get/gets/gat/gats line
  * @param maxPendingPerClient  requests one client may have unanswered before the proxy stops reading it
  * @param verbosity            0 = info, 1 = debug ({@code -v}), 2 = trace ({@code -vv})
+ * @param failover             server health and backup policy
  */
 public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
         List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
-        Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity) {
+        Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
+        Failover failover) {
+
+    /**
+     * How servers are judged and replaced.
+     *
+     * @param failureLimit   consecutive failures (refused, timed out, broken) that mark a server down
+     * @param probeInterval  how often every server is probed in the background
+     * @param autoEject      without a backup farm: rehash a down server's keys over the live ones
+     * @param maxStaleKeys   keys remembered per server as written elsewhere while it was away;
+     *                       past this bound the server is flushed on return instead of cleaned
+     * @param writeBackTtl   TTL for a backup hit written back to its primary when the backup
+     *                       cannot tell the remaining TTL (no meta commands: memcached before 1.6)
+     */
+    public record Failover(int failureLimit, Duration probeInterval, boolean autoEject, int maxStaleKeys,
+            int writeBackTtl) {
+
+        public static final Failover DEFAULTS = new Failover(2, Duration.ofSeconds(1), false, 100_000, 3600);
+
+        public Failover {
+            positive("failure limit", failureLimit);
+            positive("max stale keys", maxStaleKeys);
+            if (probeInterval.isZero() || probeInterval.isNegative()) {
+                throw new IllegalArgumentException("probe interval must be positive");
+            }
+            if (writeBackTtl < 0) {
+                throw new IllegalArgumentException("write-back TTL must not be negative");
+            }
+        }
+    }
+
+    /** A configuration with the default failover settings. */
+    public ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
+            List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
+            Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity) {
+        this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
+                connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
+                Failover.DEFAULTS);
+    }
+
+    public ProxyConfig withFailover(Failover f) {
+        return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
+                threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity, f);
+    }
+
+    public ProxyConfig withTimeout(Duration t) {
+        return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
+                threads, connectionsPerLoop, t, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
+                failover);
+    }
 
     public static final int DEFAULT_PORT = 11211;
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
@@ -57,6 +107,9 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
         positive("max pending requests per client", maxPendingPerClient);
         if (timeout.isZero() || timeout.isNegative()) {
             throw new IllegalArgumentException("timeout must be positive");
+        }
+        if (failover == null) {
+            failover = Failover.DEFAULTS;
         }
     }
 

@@ -1,5 +1,7 @@
 package io.jmagent.frontend;
 
+import io.jmagent.backend.Farm;
+import io.jmagent.backend.ServerHealth;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.metrics.StatsReport;
@@ -21,6 +23,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +45,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private final ProxyConfig config;
     private final ProxyStats stats;
     private final Router router;
-    private final io.jmagent.backend.Farm farm;
     private final long id = IDS.incrementAndGet();
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
 
@@ -53,11 +55,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean flushScheduled;
     private final Runnable flushTask = this::flushNow;
 
-    ClientSession(ProxyConfig config, ProxyStats stats, Router router, io.jmagent.backend.Farm farm) {
+    ClientSession(ProxyConfig config, ProxyStats stats, Router router) {
         this.config = config;
         this.stats = stats;
         this.router = router;
-        this.farm = farm;
     }
 
     @Override
@@ -72,7 +73,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             return;
         }
         counted = true;
-        routeContext = new Router.RouteContext(farm.poolFor(ch.eventLoop()), id, ch.alloc());
+        Farm backups = router.backups();
+        routeContext = new Router.RouteContext(router.primaries().poolFor(ch.eventLoop()),
+                backups == null ? null : backups.poolFor(ch.eventLoop()), id, ch.alloc());
         ctx.fireChannelActive();
     }
 
@@ -121,9 +124,26 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
     private byte[] statsReply(StatsRequest r) {
         if (r.group().isEmpty()) {
-            return StatsReport.general(stats, config.threads());
+            int up = 0;
+            int down = 0;
+            long downEvents = 0;
+            for (Farm farm : farms()) {
+                for (ServerHealth h : farm.health()) {
+                    if (h.state() == ServerHealth.State.UP) {
+                        up++;
+                    } else {
+                        down++;
+                    }
+                    downEvents += h.downTransitions();
+                }
+            }
+            return StatsReport.general(stats, config.threads(), up, down, downEvents);
         }
         return TextReplies.serverError("stats " + r.group() + " not supported by jmagent");
+    }
+
+    private List<Farm> farms() {
+        return router.backups() == null ? List.of(router.primaries()) : List.of(router.primaries(), router.backups());
     }
 
     @Override

@@ -2,11 +2,12 @@ package io.jmagent.frontend;
 
 import io.jmagent.backend.BackendSettings;
 import io.jmagent.backend.Farm;
+import io.jmagent.backend.HealthChecker;
+import io.jmagent.backend.ServerHealth;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.TextRequestDecoder;
-import io.jmagent.routing.KetamaRing;
 import io.jmagent.routing.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -40,7 +41,9 @@ public final class ProxyServer implements AutoCloseable {
     private final List<Channel> listeners = new ArrayList<>();
     private MultiThreadIoEventLoopGroup bossGroup;
     private MultiThreadIoEventLoopGroup workerGroup;
-    private Farm farm;
+    private Farm primaries;
+    private Farm backups;
+    private HealthChecker healthChecker;
 
     public ProxyServer(ProxyConfig config) {
         this(config, NettyTransport.best());
@@ -52,17 +55,26 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     public ProxyServer start() throws InterruptedException {
+        ProxyConfig.Failover failover = config.failover();
         BackendSettings settings = new BackendSettings(config.effectiveConnectionsPerLoop(), config.timeout(),
-                Duration.ofMillis(100), Duration.ofSeconds(5), config.maxItemSize());
-        farm = new Farm(config.servers(), transport, settings);
-        Router router = new Router(new KetamaRing(config.servers()));
+                Duration.ofMillis(100), Duration.ofSeconds(5), config.maxItemSize(), failover.failureLimit(),
+                failover.maxStaleKeys());
+        primaries = new Farm("primary", config.servers(), transport, settings);
+        backups = config.backups().isEmpty() ? null : new Farm("backup", config.backups(), transport, settings);
+        Router router = new Router(primaries, backups, failover.autoEject(), failover.writeBackTtl(), stats);
+        List<ServerHealth> all = new ArrayList<>(primaries.health());
+        if (backups != null) {
+            all.addAll(backups.health());
+        }
+        healthChecker = new HealthChecker(all, failover.probeInterval(), config.timeout());
+        healthChecker.start();
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(config.threads());
         ChannelInitializer<Channel> init = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast(new TextRequestDecoder(config.maxItemSize(), config.maxRetrievalLine()));
-                ch.pipeline().addLast(new ClientSession(config, stats, router, farm));
+                ch.pipeline().addLast(new ClientSession(config, stats, router));
             }
         };
         try {
@@ -117,6 +129,16 @@ public final class ProxyServer implements AutoCloseable {
         return stats;
     }
 
+    /** The primary farm (its servers' health), for tests and stats. */
+    public Farm primaries() {
+        return primaries;
+    }
+
+    /** The backup farm, or null without -b. */
+    public Farm backups() {
+        return backups;
+    }
+
     /** Blocks until the listeners close. */
     public void awaitClose() throws InterruptedException {
         for (Channel ch : listeners) {
@@ -129,8 +151,14 @@ public final class ProxyServer implements AutoCloseable {
         for (Channel ch : listeners) {
             ch.close().awaitUninterruptibly();
         }
-        if (farm != null) {
-            farm.close();
+        if (healthChecker != null) {
+            healthChecker.close();
+        }
+        if (primaries != null) {
+            primaries.close();
+        }
+        if (backups != null) {
+            backups.close();
         }
         if (bossGroup != null) {
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

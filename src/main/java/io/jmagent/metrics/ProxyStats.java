@@ -10,6 +10,11 @@ public final class ProxyStats {
     private final AtomicLong currConnections = new AtomicLong();
     private final LongAdder totalConnections = new LongAdder();
     private final LongAdder rejectedConnections = new LongAdder();
+    private final LongAdder backupReads = new LongAdder();
+    private final LongAdder writeBacks = new LongAdder();
+    private final LongAdder mirrorFailures = new LongAdder();
+    private final LongAdder backupDeletes = new LongAdder();
+    private final LongAdder primaryFailovers = new LongAdder();
 
     /** Counts a new client; returns false (and counts a rejection) when it would pass {@code max}. */
     public boolean tryOpenConnection(int max) {
@@ -37,6 +42,51 @@ public final class ProxyStats {
 
     public long rejectedConnections() {
         return rejectedConnections.sum();
+    }
+
+    /** A key answered from the backup farm (primary down, failed, or missing it). */
+    public void backupRead() {
+        backupReads.increment();
+    }
+
+    /** A backup hit written back to its primary with add. */
+    public void writeBack() {
+        writeBacks.increment();
+    }
+
+    /** A write the backup should have mirrored and did not (its key is remembered as stale there). */
+    public void mirrorFailure() {
+        mirrorFailures.increment();
+    }
+
+    /** A key deleted on the backup because the write could not be mirrored exactly. */
+    public void backupDelete() {
+        backupDeletes.increment();
+    }
+
+    /** A request its primary could not serve, answered by the backup instead. */
+    public void primaryFailover() {
+        primaryFailovers.increment();
+    }
+
+    public long backupReads() {
+        return backupReads.sum();
+    }
+
+    public long writeBacks() {
+        return writeBacks.sum();
+    }
+
+    public long mirrorFailures() {
+        return mirrorFailures.sum();
+    }
+
+    public long backupDeletes() {
+        return backupDeletes.sum();
+    }
+
+    public long primaryFailovers() {
+        return primaryFailovers.sum();
     }
 
     public long uptimeSeconds() {

@@ -10,7 +10,7 @@ public final class StatsReport {
     private StatsReport() {
     }
 
-    public static byte[] general(ProxyStats stats, int threads) {
+    public static byte[] general(ProxyStats stats, int threads, int serversUp, int serversDown, long downEvents) {
         StringBuilder sb = new StringBuilder(256);
         stat(sb, "pid", ProcessHandle.current().pid());
         stat(sb, "uptime", stats.uptimeSeconds());
@@ -21,6 +21,14 @@ public final class StatsReport {
         stat(sb, "curr_connections", stats.currConnections());
         stat(sb, "total_connections", stats.totalConnections());
         stat(sb, "rejected_connections", stats.rejectedConnections());
+        stat(sb, "backup_reads", stats.backupReads());
+        stat(sb, "write_backs", stats.writeBacks());
+        stat(sb, "mirror_failures", stats.mirrorFailures());
+        stat(sb, "backup_deletes", stats.backupDeletes());
+        stat(sb, "primary_failovers", stats.primaryFailovers());
+        stat(sb, "servers_up", serversUp);
+        stat(sb, "servers_down", serversDown);
+        stat(sb, "server_down_events", downEvents);
         sb.append("END\r\n");
         return sb.toString().getBytes(StandardCharsets.US_ASCII);
     }

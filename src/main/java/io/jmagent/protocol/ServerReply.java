@@ -1,6 +1,10 @@
 package io.jmagent.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import java.util.List;
 
 /**
@@ -29,34 +33,155 @@ public sealed interface ServerReply permits ServerReply.Line, ServerReply.Values
             }
             return true;
         }
+
+        /** The line without its CRLF, for logs and comparisons. */
+        public String text() {
+            int n = line.readableBytes();
+            while (n > 0 && (line.getByte(line.readerIndex() + n - 1) == '\n'
+                    || line.getByte(line.readerIndex() + n - 1) == '\r')) {
+                n--;
+            }
+            return line.toString(line.readerIndex(), n, java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
     }
 
-    /** The hits of a retrieval, in the server's order, without the closing {@code END}. */
+    /**
+     * The hits of a retrieval, in the server's order, without the closing {@code END} (text get)
+     * or {@code MN} (a pipeline of quiet meta gets).
+     */
     record Values(List<Value> values) implements ServerReply {
         @Override
         public void release() {
             for (Value v : values) {
-                v.block().release();
+                v.release();
             }
         }
     }
 
     /**
-     * One hit: {@code block} is the whole "VALUE key flags bytes [cas]\r\n data\r\n" as the server
-     * sent it; the key sits at {@code keyOffset} within it.
+     * One hit. From a text get, {@code buf} is the whole "VALUE key flags bytes [cas]\r\n data\r\n"
+     * block as the server sent it and only the key is located in it; from a meta get
+     * ({@code mg key v f t k c}), {@code buf} is the data alone and flags, TTL and cas are parsed.
      */
-    record Value(ByteBuf block, int keyOffset, int keyLength) {
-        public boolean keyEquals(byte[] key) {
-            if (key.length != keyLength) {
+    final class Value {
+        private ByteBuf buf;
+        private final boolean textBlock;
+        private final int keyOffset;
+        private final int keyLength;
+        private final byte[] key;
+        private final int flags;
+        private final int ttl;
+        private final long cas;
+
+        private Value(ByteBuf buf, boolean textBlock, int keyOffset, int keyLength, byte[] key, int flags, int ttl,
+                long cas) {
+            this.buf = buf;
+            this.textBlock = textBlock;
+            this.keyOffset = keyOffset;
+            this.keyLength = keyLength;
+            this.key = key;
+            this.flags = flags;
+            this.ttl = ttl;
+            this.cas = cas;
+        }
+
+        static Value textBlock(ByteBuf block, int keyOffset, int keyLength) {
+            return new Value(block, true, keyOffset, keyLength, null, 0, 0, 0);
+        }
+
+        static Value meta(ByteBuf data, byte[] key, int flags, int ttl, long cas) {
+            return new Value(data, false, 0, key.length, key, flags, ttl, cas);
+        }
+
+        public boolean keyEquals(byte[] other) {
+            if (other.length != keyLength) {
                 return false;
             }
-            int base = block.readerIndex() + keyOffset;
+            if (key != null) {
+                return java.util.Arrays.equals(key, other);
+            }
+            int base = buf.readerIndex() + keyOffset;
             for (int i = 0; i < keyLength; i++) {
-                if (block.getByte(base + i) != key[i]) {
+                if (buf.getByte(base + i) != other[i]) {
                     return false;
                 }
             }
             return true;
+        }
+
+        /** True for a meta hit, whose flags, TTL, cas and data are known separately. */
+        public boolean isMeta() {
+            return !textBlock;
+        }
+
+        /** The client flags: parsed by the decoder for a meta hit, read from the VALUE line otherwise. */
+        public int flags() {
+            if (!textBlock) {
+                return flags;
+            }
+            int lf = headerEnd();
+            // VALUE <key> <flags> <bytes>: flags start after the key and one space
+            int i = buf.readerIndex() + keyOffset + keyLength + 1;
+            long v = 0;
+            for (; i < lf && buf.getByte(i) != ' '; i++) {
+                v = v * 10 + (buf.getByte(i) - '0');
+            }
+            return (int) v;
+        }
+
+        private int headerEnd() {
+            return buf.indexOf(buf.readerIndex(), buf.writerIndex(), (byte) '\n');
+        }
+
+        /** Remaining time to live in seconds, -1 for none (meta hits only). */
+        public int ttl() {
+            return ttl;
+        }
+
+        public long cas() {
+            return cas;
+        }
+
+        /** The data bytes (not retained): all of a meta hit's buffer, or the body of a VALUE block. */
+        public ByteBuf data() {
+            if (!textBlock) {
+                return buf;
+            }
+            int start = headerEnd() + 1;
+            return buf.slice(start, buf.writerIndex() - 2 - start);
+        }
+
+        /**
+         * This hit as the text protocol's VALUE block for {@code key}; ownership of the bytes moves
+         * to the result and this value is spent.
+         */
+        public ByteBuf takeTextBlock(ByteBufAllocator alloc, byte[] requestedKey, boolean withCas) {
+            ByteBuf b = buf;
+            buf = null;
+            if (textBlock) {
+                return b;
+            }
+            ByteBuf header = alloc.buffer(requestedKey.length + 48);
+            ByteBufUtil.writeAscii(header, "VALUE ");
+            header.writeBytes(requestedKey).writeByte(' ');
+            ByteBufUtil.writeAscii(header, Integer.toUnsignedString(flags));
+            header.writeByte(' ');
+            ByteBufUtil.writeAscii(header, Integer.toString(b.readableBytes()));
+            if (withCas) {
+                header.writeByte(' ');
+                ByteBufUtil.writeAscii(header, Long.toUnsignedString(cas));
+            }
+            header.writeBytes(TextReplies.CRLF);
+            CompositeByteBuf block = alloc.compositeBuffer(3);
+            block.addComponents(true, header, b, Unpooled.wrappedBuffer(TextReplies.CRLF));
+            return block;
+        }
+
+        public void release() {
+            if (buf != null) {
+                buf.release();
+                buf = null;
+            }
         }
     }
 }

@@ -7,25 +7,26 @@ import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.util.ByteProcessor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * Frames a memcached server's text replies. Whether the next reply is a retrieval (VALUE blocks
- * closed by END) or a single line depends on the request it answers, which the connection knows:
- * {@code expectingValues} says so for the oldest unanswered request. Lines and values are bounded
- * ({@code maxItemSize}); a server that breaks the framing is a corrupted stream.
+ * Frames a memcached server's replies. The shape of the next reply depends on the request it
+ * answers, which the connection knows: {@code nextShape} gives it for the oldest unanswered
+ * request, so exactly one reply is framed per {@link #decode} call. Lines and values are bounded;
+ * a server that breaks the framing is a corrupted stream and its connection is closed.
  */
 public final class TextReplyDecoder extends ByteToMessageDecoder {
 
     private static final int MAX_LINE = 2048 + TextRequestDecoder.MAX_KEY_LENGTH;
 
-    private final BooleanSupplier expectingValues;
-    private final int maxItemSize;
+    private final Supplier<ReplyShape> nextShape;
+    private final long maxValueLength;
     private List<ServerReply.Value> values;
 
-    public TextReplyDecoder(BooleanSupplier expectingValues, int maxItemSize) {
-        this.expectingValues = expectingValues;
-        this.maxItemSize = maxItemSize;
+    public TextReplyDecoder(Supplier<ReplyShape> nextShape, int maxItemSize) {
+        this.nextShape = nextShape;
+        // a server may hold values up to its own -I; accept some slack over the proxy's limit
+        this.maxValueLength = maxItemSize + 1024L * 1024;
     }
 
     @Override
@@ -40,34 +41,28 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
                 return;
             }
             int lineEnd = lf + 1;
-            if (!expectingValues.getAsBoolean()) {
+            ReplyShape shape = nextShape.get();
+            if (shape == ReplyShape.LINE) {
                 out.add(new ServerReply.Line(in.retainedSlice(start, lineEnd - start)));
                 in.readerIndex(lineEnd);
-                return; // one reply per call: the next one's shape depends on the request this one answers
+                return;
             }
-            if (startsWith(in, start, "VALUE ")) {
-                int blockLength = valueBlockLength(in, start, lf);
-                if (in.readableBytes() < blockLength) {
+            if (shape == ReplyShape.VALUES ? startsWith(in, start, "VALUE ") : startsWith(in, start, "VA ")) {
+                if (!readValue(in, start, lf, shape)) {
                     return;
                 }
-                if (in.getByte(start + blockLength - 2) != '\r' || in.getByte(start + blockLength - 1) != '\n') {
-                    throw new CorruptedFrameException("server value block not terminated by CRLF");
-                }
-                if (values == null) {
-                    values = new ArrayList<>();
-                }
-                int keyStart = start + 6;
-                int keyEnd = in.forEachByte(keyStart, lf - keyStart, ByteProcessor.FIND_ASCII_SPACE);
-                values.add(new ServerReply.Value(in.retainedSlice(start, blockLength), 6, keyEnd - keyStart));
-                in.readerIndex(start + blockLength);
-            } else if (lineEnd - start == 5 && startsWith(in, start, "END\r\n")) {
+            } else if (shape == ReplyShape.VALUES ? isLine(in, start, lineEnd, "END\r\n")
+                    : isLine(in, start, lineEnd, "MN\r\n")) {
                 List<ServerReply.Value> hits = values == null ? List.of() : values;
                 values = null;
                 in.readerIndex(lineEnd);
                 out.add(new ServerReply.Values(hits));
                 return;
+            } else if (shape == ReplyShape.META_VALUES) {
+                // a quiet meta get only speaks on a hit or an error; an error for one key is a miss
+                in.readerIndex(lineEnd);
             } else {
-                // an error line instead of (or in the middle of) a retrieval: drop partial hits
+                // an error line instead of (or in the middle of) a text retrieval: drop partial hits
                 releasePartial();
                 out.add(new ServerReply.Line(in.retainedSlice(start, lineEnd - start)));
                 in.readerIndex(lineEnd);
@@ -76,40 +71,70 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
         }
     }
 
-    /** Length of "VALUE key flags bytes [cas]\r\n" + data + "\r\n", from the line's bytes field. */
-    private int valueBlockLength(ByteBuf in, int start, int lf) {
-        int lineEnd = lf;
-        if (in.getByte(lineEnd - 1) == '\r') {
-            lineEnd--;
+    /** Reads one VALUE or VA block if it is complete; false when more bytes are needed. */
+    private boolean readValue(ByteBuf in, int start, int lf, ReplyShape shape) {
+        int lineEnd = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        Tokens t = Tokens.split(in, start, lineEnd);
+        int lengthToken = shape == ReplyShape.VALUES ? 3 : 1;
+        if (t.count <= lengthToken) {
+            throw new CorruptedFrameException("malformed value line from server");
         }
-        // tokens: VALUE key flags bytes [cas]
-        int[] bounds = new int[10];
-        int count = 0;
-        int s = start;
-        for (int i = start; i <= lineEnd && count < 10; i++) {
-            if (i == lineEnd || in.getByte(i) == ' ') {
-                if (i > s) {
-                    bounds[count++] = s;
-                    bounds[count++] = i;
+        long length = t.number(in, lengthToken);
+        if (length < 0 || length > maxValueLength) {
+            throw new CorruptedFrameException("bad value length from server");
+        }
+        int headerLength = lf + 1 - start;
+        long blockLength = headerLength + length + 2;
+        if (in.readableBytes() < blockLength) {
+            return false;
+        }
+        int end = start + (int) blockLength;
+        if (in.getByte(end - 2) != '\r' || in.getByte(end - 1) != '\n') {
+            throw new CorruptedFrameException("server value not terminated by CRLF");
+        }
+        if (values == null) {
+            values = new ArrayList<>();
+        }
+        if (shape == ReplyShape.VALUES) {
+            values.add(ServerReply.Value.textBlock(in.retainedSlice(start, (int) blockLength), 6,
+                    t.ends[1] - t.starts[1]));
+        } else {
+            values.add(metaValue(in, t, start + headerLength, (int) length));
+        }
+        in.readerIndex(end);
+        return true;
+    }
+
+    /** "VA size k<key> f<flags> t<ttl> c<cas>": the flags we asked for, in any order. */
+    private static ServerReply.Value metaValue(ByteBuf in, Tokens t, int dataStart, int length) {
+        byte[] key = null;
+        int flags = 0;
+        int ttl = -1;
+        long cas = 0;
+        for (int i = 2; i < t.count; i++) {
+            int s = t.starts[i];
+            byte flag = in.getByte(s);
+            switch (flag) {
+                case 'k' -> {
+                    key = new byte[t.ends[i] - s - 1];
+                    in.getBytes(s + 1, key);
                 }
-                s = i + 1;
+                case 'f' -> flags = (int) t.unsignedFrom(in, i, 1);
+                case 't' -> ttl = (int) t.signedFrom(in, i, 1);
+                case 'c' -> cas = t.unsignedFrom(in, i, 1);
+                default -> {
+                    // flags we did not ask for are ignored
+                }
             }
         }
-        if (count < 8) {
-            throw new CorruptedFrameException("malformed VALUE line from server");
+        if (key == null) {
+            throw new CorruptedFrameException("meta hit without its key");
         }
-        long bytes = 0;
-        for (int i = bounds[6]; i < bounds[7]; i++) {
-            int d = in.getByte(i) - '0';
-            if (d < 0 || d > 9 || bytes > maxItemSize) {
-                throw new CorruptedFrameException("bad value length from server");
-            }
-            bytes = bytes * 10 + d;
-        }
-        if (bytes > maxItemSize + 1024L * 1024) {
-            throw new CorruptedFrameException("value length from server beyond bound");
-        }
-        return (lf + 1 - start) + (int) bytes + 2;
+        return ServerReply.Value.meta(in.retainedSlice(dataStart, length), key, flags, ttl, cas);
+    }
+
+    private static boolean isLine(ByteBuf in, int start, int lineEnd, String line) {
+        return lineEnd - start == line.length() && startsWith(in, start, line);
     }
 
     private static boolean startsWith(ByteBuf in, int i, String prefix) {
@@ -126,9 +151,7 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
 
     private void releasePartial() {
         if (values != null) {
-            for (ServerReply.Value v : values) {
-                v.block().release();
-            }
+            values.forEach(ServerReply.Value::release);
             values = null;
         }
     }
@@ -136,5 +159,55 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
         releasePartial();
+    }
+
+    /** Space-separated tokens of one reply line (at most 16 are looked at). */
+    private static final class Tokens {
+        final int[] starts = new int[16];
+        final int[] ends = new int[16];
+        int count;
+
+        static Tokens split(ByteBuf in, int from, int to) {
+            Tokens t = new Tokens();
+            int s = from;
+            for (int i = from; i <= to && t.count < 16; i++) {
+                if (i == to || in.getByte(i) == ' ') {
+                    if (i > s) {
+                        t.starts[t.count] = s;
+                        t.ends[t.count] = i;
+                        t.count++;
+                    }
+                    s = i + 1;
+                }
+            }
+            return t;
+        }
+
+        long number(ByteBuf in, int i) {
+            return unsignedFrom(in, i, 0);
+        }
+
+        long unsignedFrom(ByteBuf in, int i, int skip) {
+            long v = 0;
+            int from = starts[i] + skip;
+            if (from >= ends[i]) {
+                throw new CorruptedFrameException("empty number from server");
+            }
+            for (int p = from; p < ends[i]; p++) {
+                int d = in.getByte(p) - '0';
+                if (d < 0 || d > 9) {
+                    throw new CorruptedFrameException("bad number from server");
+                }
+                v = v * 10 + d;
+            }
+            return v;
+        }
+
+        long signedFrom(ByteBuf in, int i, int skip) {
+            if (starts[i] + skip < ends[i] && in.getByte(starts[i] + skip) == '-') {
+                return -unsignedFrom(in, i, skip + 1);
+            }
+            return unsignedFrom(in, i, skip);
+        }
     }
 }

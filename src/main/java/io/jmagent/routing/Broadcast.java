@@ -1,15 +1,19 @@
 package io.jmagent.routing;
 
+import io.jmagent.backend.BackendPool;
+import io.jmagent.backend.Farm;
 import io.jmagent.backend.ReplyCallback;
+import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.TextReplies;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 /**
- * A command every server must run (flush_all, verbosity): sent to all, answered once. The client
- * gets {@code OK} when every server said OK, otherwise the first other answer or failure.
- * Lives on the client's event loop.
+ * A command every server must run (flush_all, verbosity): sent to every primary and every backup,
+ * answered once. The client gets {@code OK} when every primary that is up said OK, otherwise the
+ * first other answer or failure. A down primary fails the command unless a backup farm holds its
+ * keys; backups' answers never reach the client. Lives on the client's event loop.
  */
 final class Broadcast implements ReplyCallback {
 
@@ -17,17 +21,37 @@ final class Broadcast implements ReplyCallback {
     private int remaining;
     private ByteBuf firstProblem;
 
-    private Broadcast(int servers, ReplySink sink) {
-        this.remaining = servers;
+    private Broadcast(ReplySink sink) {
         this.sink = sink;
     }
 
-    static void start(String line, Router.RouteContext ctx, ReplySink sink) {
-        int servers = ctx.pool().serverCount();
-        Broadcast b = new Broadcast(servers, sink);
-        for (int s = 0; s < servers; s++) {
-            ctx.pool().connection(s, ctx.sessionId()).send(TextEncoder.line(ctx.alloc(), line), false, b);
+    static void start(Router router, String line, Router.RouteContext ctx, ReplySink sink) {
+        Broadcast b = new Broadcast(sink);
+        Farm primaries = router.primaries();
+        b.remaining = 1; // held until every request is out
+        for (int s = 0; s < primaries.size(); s++) {
+            if (!primaries.health(s).writable()) {
+                if (!router.hasBackups()) {
+                    b.remaining++;
+                    b.onFailure("backend " + primaries.health(s).server() + " down");
+                }
+                continue;
+            }
+            b.remaining++;
+            send(ctx.primaries(), s, line, ctx, b);
         }
+        if (router.hasBackups()) {
+            for (int s = 0; s < router.backups().size(); s++) {
+                if (router.backups().health(s).writable()) {
+                    send(ctx.backups(), s, line, ctx, Router.IGNORE);
+                }
+            }
+        }
+        b.done();
+    }
+
+    private static void send(BackendPool pool, int server, String line, Router.RouteContext ctx, ReplyCallback cb) {
+        pool.connection(server, ctx.sessionId()).send(TextEncoder.line(ctx.alloc(), line), ReplyShape.LINE, cb);
     }
 
     @Override

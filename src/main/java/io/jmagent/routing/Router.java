@@ -1,11 +1,16 @@
 package io.jmagent.routing;
 
+import io.jmagent.backend.BackendConnection;
 import io.jmagent.backend.BackendPool;
+import io.jmagent.backend.Farm;
 import io.jmagent.backend.ReplyCallback;
+import io.jmagent.backend.ServerHealth;
+import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.ArithmeticRequest;
 import io.jmagent.protocol.DeleteRequest;
 import io.jmagent.protocol.FlushAllRequest;
 import io.jmagent.protocol.OversizedStoreRequest;
+import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.Request;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.ServerReply;
@@ -16,23 +21,63 @@ import io.jmagent.protocol.VerbosityRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
 
 /**
- * Sends each request where ketama says its key lives and turns the server's answer into the
- * client's reply: one key to its server ({@link #routeKey}), a multi-key retrieval split by server
- * and merged back in key order ({@link SplitRetrieval}), flush_all and verbosity to every server
- * ({@link Broadcast}). Stateless beyond the ring; safe to share between event loops.
+ * Decides where each request goes and how the answer is made: a key's reads and writes go to its
+ * primary (ketama over {@code -s}); with a backup farm ({@code -b}), writes are mirrored to the
+ * key's backup ({@link KeyWrite}) and reads fall back to it on a primary miss, failure or outage
+ * ({@link Retrieval}); without one, {@code autoEject} rehashes a down server's keys over the live
+ * servers. flush_all and verbosity go to every server ({@link Broadcast}).
+ *
+ * <p>Shared by every event loop: its own state is immutable but for the ejection view, an
+ * immutable snapshot swapped atomically.
  */
 public final class Router {
 
-    private final KetamaRing ring;
+    /** memcached: an exptime above 30 days is an absolute unix time. */
+    private static final int MAX_RELATIVE_EXPTIME = 60 * 60 * 24 * 30;
 
-    public Router(KetamaRing ring) {
-        this.ring = ring;
+    private final Farm primaries;
+    private final Farm backups;
+    private final KetamaRing ring;
+    private final KetamaRing backupRing;
+    private final boolean autoEject;
+    private final int writeBackDefaultTtl;
+    private final ProxyStats stats;
+    private volatile Ejection ejection;
+
+    public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats) {
+        this.primaries = primaries;
+        this.backups = backups != null && backups.size() > 0 ? backups : null;
+        this.ring = new KetamaRing(primaries.servers());
+        this.backupRing = this.backups == null ? null : new KetamaRing(this.backups.servers());
+        this.autoEject = autoEject;
+        this.writeBackDefaultTtl = writeBackDefaultTtl;
+        this.stats = stats;
+        this.ejection = new Ejection(new BitSet(), ring, null);
     }
 
     public KetamaRing ring() {
         return ring;
+    }
+
+    public Farm primaries() {
+        return primaries;
+    }
+
+    public Farm backups() {
+        return backups;
+    }
+
+    ProxyStats stats() {
+        return stats;
+    }
+
+    boolean hasBackups() {
+        return backups != null;
     }
 
     /**
@@ -41,51 +86,137 @@ public final class Router {
      */
     public void route(Request request, RouteContext ctx, ReplySink sink) {
         if (request instanceof RetrievalRequest r) {
-            SplitRetrieval.start(r, ring, ctx, sink);
+            Retrieval.start(this, r, ctx, sink);
         } else if (request instanceof StoreRequest r) {
-            routeKey(r.key(), TextEncoder.store(ctx.alloc(), r), ctx, sink);
+            KeyWrite.start(this, ctx, r, r.key(), sink);
         } else if (request instanceof DeleteRequest r) {
-            routeKey(r.key(), TextEncoder.delete(ctx.alloc(), r), ctx, sink);
+            KeyWrite.start(this, ctx, r, r.key(), sink);
         } else if (request instanceof ArithmeticRequest r) {
-            routeKey(r.key(), TextEncoder.arithmetic(ctx.alloc(), r), ctx, sink);
+            KeyWrite.start(this, ctx, r, r.key(), sink);
         } else if (request instanceof TouchRequest r) {
-            routeKey(r.key(), TextEncoder.touch(ctx.alloc(), r), ctx, sink);
+            KeyWrite.start(this, ctx, r, r.key(), sink);
         } else if (request instanceof OversizedStoreRequest r) {
             oversized(r, ctx, sink);
         } else if (request instanceof FlushAllRequest r) {
-            Broadcast.start(r.delay() == null ? "flush_all" : "flush_all " + r.delay(), ctx, sink);
+            Broadcast.start(this, r.delay() == null ? "flush_all" : "flush_all " + r.delay(), ctx, sink);
         } else if (request instanceof VerbosityRequest r) {
-            Broadcast.start("verbosity " + Integer.toUnsignedString(r.level()), ctx, sink);
+            Broadcast.start(this, "verbosity " + Integer.toUnsignedString(r.level()), ctx, sink);
         } else {
             throw new IllegalArgumentException("not a routed request: " + request);
         }
     }
 
-    private void routeKey(byte[] key, ByteBuf encoded, RouteContext ctx, ReplySink sink) {
-        int server = ring.serverFor(key);
-        ctx.pool().connection(server, ctx.sessionId()).send(encoded, false, new ReplyCallback() {
-            @Override
-            public void onReply(ServerReply reply) {
-                sink.reply(lineOf(reply));
-            }
-
-            @Override
-            public void onFailure(String reason) {
-                sink.reply(Unpooled.wrappedBuffer(TextReplies.serverError(reason)));
-            }
-        });
-    }
-
     /**
      * memcached answers an oversized value with SERVER_ERROR and, for set, drops the key's old
-     * value; the proxy swallowed the value, so it repeats the drop as a delete on the server.
+     * value; the proxy swallowed the value, so it repeats the drop as a delete.
      */
     private void oversized(OversizedStoreRequest r, RouteContext ctx, ReplySink sink) {
         if (r.kind() == StoreRequest.Kind.SET) {
-            routeKey(r.key(), TextEncoder.delete(ctx.alloc(), r.key()), ctx, ReplySink.DISCARD);
+            KeyWrite.start(this, ctx, new DeleteRequest(r.key(), true), r.key(), ReplySink.DISCARD);
         }
         sink.reply(Unpooled.wrappedBuffer(TextReplies.TOO_LARGE));
     }
+
+    /**
+     * The primary that serves {@code key} now: its ketama server, or, with auto-eject and no
+     * backup, the live server ketama picks when its own is down.
+     */
+    int primaryFor(byte[] key) {
+        int natural = ring.serverFor(key);
+        if (!autoEject || backups != null || primaries.health(natural).writable()) {
+            return natural;
+        }
+        return currentEjection().serverFor(key, natural);
+    }
+
+    int backupFor(byte[] key) {
+        return backupRing.serverFor(key);
+    }
+
+    /** The ejection view for the servers down right now, rebuilt when that set changes. */
+    private Ejection currentEjection() {
+        BitSet down = new BitSet();
+        for (int i = 0; i < primaries.size(); i++) {
+            if (!primaries.health(i).writable()) {
+                down.set(i);
+            }
+        }
+        Ejection e = ejection;
+        if (!e.down.equals(down)) {
+            e = Ejection.of(primaries, down);
+            ejection = e;
+        }
+        return e;
+    }
+
+    /** The ring over the live servers while some are ejected. */
+    private record Ejection(BitSet down, KetamaRing liveRing, int[] liveToServer) {
+        static Ejection of(Farm farm, BitSet down) {
+            List<io.jmagent.backend.ServerAddress> live = new ArrayList<>();
+            List<Integer> map = new ArrayList<>();
+            for (int i = 0; i < farm.size(); i++) {
+                if (!down.get(i)) {
+                    live.add(farm.servers().get(i));
+                    map.add(i);
+                }
+            }
+            if (live.isEmpty()) {
+                return new Ejection(down, null, null);
+            }
+            return new Ejection(down, new KetamaRing(live), map.stream().mapToInt(Integer::intValue).toArray());
+        }
+
+        int serverFor(byte[] key, int natural) {
+            return liveRing == null ? natural : liveToServer[liveRing.serverFor(key)];
+        }
+    }
+
+    BackendConnection primary(RouteContext ctx, int server) {
+        return ctx.primaries().connection(server, ctx.sessionId());
+    }
+
+    BackendConnection backup(RouteContext ctx, int server) {
+        return ctx.backups().connection(server, ctx.sessionId());
+    }
+
+    /**
+     * Writes a backup hit back to the primary that missed it, with {@code add} so that a newer
+     * value written meanwhile is never clobbered, keeping the flags and the remaining TTL.
+     */
+    void writeBack(RouteContext ctx, int primary, byte[] key, ServerReply.Value hit) {
+        ServerHealth h = primaries.health(primary);
+        if (!h.writable()) {
+            return;
+        }
+        int exptime;
+        if (hit.isMeta()) {
+            int ttl = hit.ttl();
+            if (ttl == 0) {
+                return; // expiring this very second
+            }
+            exptime = ttl < 0 ? 0 : ttl <= MAX_RELATIVE_EXPTIME ? ttl
+                    : (int) (System.currentTimeMillis() / 1000 + ttl);
+        } else {
+            exptime = writeBackDefaultTtl;
+        }
+        ByteBuf encoded = TextEncoder.store(ctx.alloc(), StoreRequest.Kind.ADD, key, hit.flags(), exptime, 0,
+                hit.data().retainedSlice());
+        stats.writeBack();
+        primary(ctx, primary).send(encoded, ReplyShape.LINE, IGNORE);
+    }
+
+    /** For fire-and-forget requests whose answer changes nothing. */
+    static final ReplyCallback IGNORE = new ReplyCallback() {
+        @Override
+        public void onReply(ServerReply reply) {
+            reply.release();
+        }
+
+        @Override
+        public void onFailure(String reason) {
+            // nothing waits for this answer
+        }
+    };
 
     /** A one-line reply's bytes; a retrieval-shaped reply here would be a server bug. */
     static ByteBuf lineOf(ServerReply reply) {
@@ -96,7 +227,11 @@ public final class Router {
         return Unpooled.wrappedBuffer(TextReplies.serverError("unexpected reply from backend"));
     }
 
-    /** What a route needs from the session that sent the request. */
-    public record RouteContext(BackendPool pool, long sessionId, ByteBufAllocator alloc) {
+    static ByteBuf serverError(String reason) {
+        return Unpooled.wrappedBuffer(TextReplies.serverError(reason));
+    }
+
+    /** What a route needs from the session that sent the request: its loop's pools. */
+    public record RouteContext(BackendPool primaries, BackendPool backups, long sessionId, ByteBufAllocator alloc) {
     }
 }

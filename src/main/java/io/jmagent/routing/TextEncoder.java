@@ -45,22 +45,55 @@ final class TextEncoder {
 
     /** The command line, the value (ownership taken) and the closing CRLF, as one buffer. */
     static ByteBuf store(ByteBufAllocator alloc, StoreRequest r) {
-        ByteBuf line = alloc.buffer(r.key().length + 64);
-        ByteBufUtil.writeAscii(line, r.kind().command());
-        line.writeByte(' ').writeBytes(r.key()).writeByte(' ');
-        ByteBufUtil.writeAscii(line, Integer.toUnsignedString(r.flags()));
+        return store(alloc, r.kind(), r.key(), r.flags(), r.exptime(), r.cas(), r.value());
+    }
+
+    /** A storage command of any kind; takes ownership of {@code value}. */
+    static ByteBuf store(ByteBufAllocator alloc, StoreRequest.Kind kind, byte[] key, int flags, int exptime, long cas,
+            ByteBuf value) {
+        ByteBuf line = alloc.buffer(key.length + 64);
+        ByteBufUtil.writeAscii(line, kind.command());
+        line.writeByte(' ').writeBytes(key).writeByte(' ');
+        ByteBufUtil.writeAscii(line, Integer.toUnsignedString(flags));
         line.writeByte(' ');
-        ByteBufUtil.writeAscii(line, Integer.toString(r.exptime()));
+        ByteBufUtil.writeAscii(line, Integer.toString(exptime));
         line.writeByte(' ');
-        ByteBufUtil.writeAscii(line, Integer.toString(r.value().readableBytes()));
-        if (r.kind() == StoreRequest.Kind.CAS) {
+        ByteBufUtil.writeAscii(line, Integer.toString(value.readableBytes()));
+        if (kind == StoreRequest.Kind.CAS) {
             line.writeByte(' ');
-            ByteBufUtil.writeAscii(line, Long.toUnsignedString(r.cas()));
+            ByteBufUtil.writeAscii(line, Long.toUnsignedString(cas));
         }
         line.writeBytes(TextReplies.CRLF);
         CompositeByteBuf whole = alloc.compositeBuffer(3);
-        whole.addComponents(true, line, r.value(), CRLF.duplicate());
+        whole.addComponents(true, line, value, CRLF.duplicate());
         return whole;
+    }
+
+    /**
+     * Quiet meta gets of {@code keys} closed by mn, asking for value, flags, remaining TTL, key
+     * and cas; {@code touchExptime}, when not null, also sets the TTL (gat).
+     */
+    static ByteBuf metaGets(ByteBufAllocator alloc, List<byte[]> keys, Integer touchExptime) {
+        int size = 4;
+        for (byte[] k : keys) {
+            size += k.length + 32;
+        }
+        ByteBuf b = alloc.buffer(size);
+        for (byte[] k : keys) {
+            ByteBufUtil.writeAscii(b, "mg ");
+            b.writeBytes(k);
+            ByteBufUtil.writeAscii(b, " v f t k c q");
+            if (touchExptime != null) {
+                ByteBufUtil.writeAscii(b, " T" + touchExptime);
+            }
+            b.writeBytes(TextReplies.CRLF);
+        }
+        ByteBufUtil.writeAscii(b, "mn\r\n");
+        return b;
+    }
+
+    static ByteBuf touch(ByteBufAllocator alloc, byte[] key, int exptime) {
+        return keyCommand(alloc, "touch", key, Integer.toString(exptime));
     }
 
     static ByteBuf delete(ByteBufAllocator alloc, DeleteRequest r) {
@@ -76,7 +109,7 @@ final class TextEncoder {
     }
 
     static ByteBuf touch(ByteBufAllocator alloc, TouchRequest r) {
-        return keyCommand(alloc, "touch", r.key(), Integer.toString(r.exptime()));
+        return touch(alloc, r.key(), r.exptime());
     }
 
     static ByteBuf line(ByteBufAllocator alloc, String line) {

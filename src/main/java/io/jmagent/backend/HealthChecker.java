@@ -1,0 +1,226 @@
+package io.jmagent.backend;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Probes every server in the background, on its own thread (never an event loop: probes block).
+ * A probe is {@code stats} on a fresh connection; it records the server's pid and start time.
+ *
+ * <p>A DOWN server whose probe succeeds is brought back in three steps: RECOVERING (writes reach
+ * it again, reads do not); clean it; UP. Cleaning deletes, key by key, the stale keys recorded
+ * while it was away (their value there may be older than the backup's). When that set overflowed
+ * its bound, the server is flushed instead, unless the probe shows a new process (restarted, hence
+ * empty). A restarted server needs no cleaning: reads of keys it lost miss, are answered from the
+ * backup and written back.
+ */
+public final class HealthChecker implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
+    private static final int DELETE_BATCH = 500;
+    /** Lets writes that were routed while the server was DOWN land in its stale set before cleaning. */
+    private static final long RECOVERY_GRACE_MILLIS = 100;
+
+    private final List<ServerHealth> servers;
+    private final Duration interval;
+    private final int timeoutMillis;
+    private final ScheduledExecutorService executor;
+
+    public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout) {
+        this.servers = List.copyOf(servers);
+        this.interval = interval;
+        this.timeoutMillis = (int) Math.max(50, timeout.toMillis());
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "jmagent-health");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public void start() {
+        executor.scheduleWithFixedDelay(this::probeAll, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void probeAll() {
+        for (ServerHealth h : servers) {
+            try {
+                probe(h);
+            } catch (RuntimeException e) {
+                log.warn("probe of {} failed unexpectedly", h.server(), e);
+            }
+        }
+    }
+
+    private void probe(ServerHealth h) {
+        ServerHealth.State state = h.state();
+        try (Socket s = connect(h.server())) {
+            InputStream in = new BufferedInputStream(s.getInputStream());
+            ProbeResult r = stats(s, in);
+            ServerHealth.Identity identity = h.observe(r.pid, r.uptime, r.time, r.speaksMeta);
+            if (state == ServerHealth.State.UP) {
+                return;
+            }
+            if (state == ServerHealth.State.DOWN && !h.beginRecovery()) {
+                return;
+            }
+            clean(h, s, in, identity);
+            h.markUp(identity == ServerHealth.Identity.RESTARTED ? "restarted empty" : "cleaned");
+        } catch (IOException e) {
+            if (state != ServerHealth.State.UP) {
+                h.markDown("probe: " + e.getMessage());
+                log.debug("probe of {} failed: {}", h.server(), e.toString());
+            }
+        }
+    }
+
+    private void clean(ServerHealth h, Socket s, InputStream in, ServerHealth.Identity identity) throws IOException {
+        sleep(RECOVERY_GRACE_MILLIS);
+        if (identity == ServerHealth.Identity.RESTARTED) {
+            h.takeOverflow();
+            while (!h.takeStaleKeys(Integer.MAX_VALUE).isEmpty()) {
+                // a new process holds none of the old values
+            }
+            return;
+        }
+        if (h.takeOverflow()) {
+            log.info("{} server {}: too many stale keys to delete one by one; flushing it", h.role(), h.server());
+            send(s, "flush_all\r\n");
+            expectLines(in, 1);
+            return;
+        }
+        int deleted = 0;
+        List<String> batch;
+        while (!(batch = h.takeStaleKeys(DELETE_BATCH)).isEmpty()) {
+            StringBuilder sb = new StringBuilder(batch.size() * 32);
+            for (String k : batch) {
+                sb.append("delete ").append(k).append("\r\n");
+            }
+            try {
+                send(s, sb.toString());
+                expectLines(in, batch.size());
+            } catch (IOException e) {
+                batch.forEach(k -> h.markStale(k.getBytes(StandardCharsets.ISO_8859_1)));
+                throw e;
+            }
+            deleted += batch.size();
+        }
+        if (deleted > 0) {
+            log.info("{} server {}: deleted {} keys written elsewhere while it was away", h.role(), h.server(),
+                    deleted);
+        }
+    }
+
+    private Socket connect(ServerAddress server) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.connect(new InetSocketAddress(server.host(), server.port()), timeoutMillis);
+            s.setSoTimeout(timeoutMillis);
+            s.setTcpNoDelay(true);
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private record ProbeResult(long pid, long uptime, long time, boolean speaksMeta) {
+    }
+
+    private static ProbeResult stats(Socket s, InputStream in) throws IOException {
+        send(s, "stats\r\n");
+        long pid = -1;
+        long uptime = 0;
+        long time = 0;
+        String version = "";
+        while (true) {
+            String line = readLine(in);
+            if (line.equals("END")) {
+                break;
+            }
+            String[] parts = line.split(" ");
+            if (parts.length < 3 || !parts[0].equals("STAT")) {
+                throw new IOException("unexpected stats line: " + line);
+            }
+            switch (parts[1]) {
+                case "pid" -> pid = Long.parseLong(parts[2]);
+                case "uptime" -> uptime = Long.parseLong(parts[2]);
+                case "time" -> time = Long.parseLong(parts[2]);
+                case "version" -> version = parts[2];
+                default -> {
+                    // the other figures do not matter to health
+                }
+            }
+        }
+        return new ProbeResult(pid, uptime, time, atLeast16(version));
+    }
+
+    /** Meta commands (mg) arrived in memcached 1.6. */
+    static boolean atLeast16(String version) {
+        String[] parts = version.split("[.-]");
+        try {
+            int major = Integer.parseInt(parts[0]);
+            int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            return major > 1 || (major == 1 && minor >= 6);
+        } catch (NumberFormatException e) {
+            return true; // not memcached's numbering: assume a modern server
+        }
+    }
+
+    private static void send(Socket s, String text) throws IOException {
+        OutputStream out = s.getOutputStream();
+        out.write(text.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
+    private static void expectLines(InputStream in, int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            String line = readLine(in);
+            if (line.startsWith("SERVER_ERROR") || line.startsWith("CLIENT_ERROR") || line.equals("ERROR")) {
+                throw new IOException("server refused cleaning: " + line);
+            }
+        }
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder sb = new StringBuilder(64);
+        while (true) {
+            int c = in.read();
+            if (c < 0) {
+                throw new IOException("connection closed");
+            }
+            if (c == '\n') {
+                int n = sb.length();
+                return n > 0 && sb.charAt(n - 1) == '\r' ? sb.substring(0, n - 1) : sb.toString();
+            }
+            if (sb.length() > 4096) {
+                throw new IOException("line too long");
+            }
+            sb.append((char) c);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}

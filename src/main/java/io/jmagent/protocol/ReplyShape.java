@@ -1,0 +1,11 @@
+package io.jmagent.protocol;
+
+/** What a server's reply to one request looks like, so that it can be framed. */
+public enum ReplyShape {
+    /** One line: STORED, DELETED, 42, OK, an error... */
+    LINE,
+    /** Text retrieval: VALUE blocks closed by END (or one error line). */
+    VALUES,
+    /** A pipeline of quiet meta gets closed by mn: VA blocks, then MN. */
+    META_VALUES
+}

@@ -1,0 +1,300 @@
+package io.jmagent.routing;
+
+import io.jmagent.backend.ReplyCallback;
+import io.jmagent.backend.ServerHealth;
+import io.jmagent.protocol.ReplyShape;
+import io.jmagent.protocol.RetrievalRequest;
+import io.jmagent.protocol.ServerReply;
+import io.jmagent.protocol.TextReplies;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A get/gets/gat/gats over one or more keys. Keys are grouped by primary server and each group
+ * goes to its server as one command, all groups at once. With a backup farm, the keys a primary
+ * misses, or all of a group's keys when its primary is down or fails, are looked up on the
+ * backup with quiet meta gets ({@code mg ... v f t k c q}, closed by {@code mn}; a text get for a
+ * server without meta); a backup hit for a primary miss is written back to the primary
+ * ({@link Router#writeBack}). The hits are merged in the client's key order, closed by one END.
+ *
+ * <p>A group that neither its primary nor (if any) its backup could answer fails the whole
+ * request with that {@code SERVER_ERROR}: a failure is never reported as a miss. Lives on the
+ * client's event loop.
+ */
+final class Retrieval {
+
+    private final Router router;
+    private final RetrievalRequest request;
+    private final Router.RouteContext ctx;
+    private final ReplySink sink;
+    private final ServerReply.Value[] hits;
+    private int pending;
+    private String failure;
+    private ByteBuf errorLine;
+
+    private Retrieval(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
+        this.router = router;
+        this.request = request;
+        this.ctx = ctx;
+        this.sink = sink;
+        this.hits = new ServerReply.Value[request.keys().size()];
+    }
+
+    static void start(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
+        Retrieval r = new Retrieval(router, request, ctx, sink);
+        List<byte[]> keys = request.keys();
+        int[] primaryOf = new int[keys.size()];
+        int servers = router.primaries().size();
+        List<List<Integer>> groups = new ArrayList<>(servers);
+        for (int s = 0; s < servers; s++) {
+            groups.add(null);
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            int p = router.primaryFor(keys.get(i));
+            primaryOf[i] = p;
+            if (groups.get(p) == null) {
+                groups.set(p, new ArrayList<>());
+            }
+            groups.get(p).add(i);
+        }
+        r.pending = 1; // held until every group is out, so completion cannot run early
+        for (int p = 0; p < servers; p++) {
+            if (groups.get(p) != null) {
+                r.pending++;
+                r.askPrimary(p, groups.get(p));
+            }
+        }
+        r.finishOne();
+    }
+
+    private void askPrimary(int primary, List<Integer> indexes) {
+        ServerHealth health = router.primaries().health(primary);
+        if (router.hasBackups() && !health.readable()) {
+            router.stats().primaryFailover();
+            askBackup(indexes, -1, "backend " + health.server() + " down");
+            finishOne();
+            return;
+        }
+        if (!router.hasBackups() && !health.writable()) {
+            fail("backend " + health.server() + " down");
+            finishOne();
+            return;
+        }
+        List<byte[]> keys = keysAt(indexes);
+        ByteBuf encoded = TextEncoder.retrieval(ctx.alloc(), request, keys);
+        router.primary(ctx, primary).send(encoded, ReplyShape.VALUES, new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                if (reply instanceof ServerReply.Values values) {
+                    List<Integer> missed = assignInOrder(indexes, values.values());
+                    if (router.hasBackups() && !missed.isEmpty()) {
+                        askBackup(missed, primary, null);
+                    }
+                    mirrorTouches(indexes, missed);
+                } else {
+                    if (errorLine == null) {
+                        errorLine = ((ServerReply.Line) reply).line();
+                    } else {
+                        reply.release();
+                    }
+                }
+                finishOne();
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                if (router.hasBackups()) {
+                    router.stats().primaryFailover();
+                    askBackup(indexes, -1, reason);
+                } else {
+                    fail(reason);
+                }
+                finishOne();
+            }
+        });
+    }
+
+    /**
+     * Looks {@code indexes} up on their backups. {@code writeBackTo} is the primary that missed
+     * them (-1: none, it is down or failed). {@code primaryFailure} is set when the backup is the
+     * only source left: then its failure is the request's failure, not a miss.
+     */
+    private void askBackup(List<Integer> indexes, int writeBackTo, String primaryFailure) {
+        int servers = router.backups().size();
+        List<List<Integer>> groups = new ArrayList<>(servers);
+        for (int s = 0; s < servers; s++) {
+            groups.add(null);
+        }
+        for (int i : indexes) {
+            int b = router.backupFor(request.keys().get(i));
+            if (groups.get(b) == null) {
+                groups.set(b, new ArrayList<>());
+            }
+            groups.get(b).add(i);
+        }
+        for (int b = 0; b < servers; b++) {
+            List<Integer> group = groups.get(b);
+            if (group == null) {
+                continue;
+            }
+            ServerHealth health = router.backups().health(b);
+            if (!health.readable()) {
+                if (primaryFailure != null) {
+                    fail(primaryFailure);
+                }
+                continue;
+            }
+            pending++;
+            List<byte[]> keys = keysAt(group);
+            boolean meta = health.speaksMeta();
+            ByteBuf encoded = meta
+                    ? TextEncoder.metaGets(ctx.alloc(), keys, request.kind().touching() ? request.exptime() : null)
+                    : TextEncoder.retrieval(ctx.alloc(), request, keys);
+            router.backup(ctx, b).send(encoded, meta ? ReplyShape.META_VALUES : ReplyShape.VALUES,
+                    new ReplyCallback() {
+                        @Override
+                        public void onReply(ServerReply reply) {
+                            if (reply instanceof ServerReply.Values values) {
+                                onBackupHits(group, values.values(), writeBackTo);
+                            } else {
+                                reply.release();
+                                if (primaryFailure != null) {
+                                    fail(primaryFailure);
+                                }
+                            }
+                            finishOne();
+                        }
+
+                        @Override
+                        public void onFailure(String reason) {
+                            if (primaryFailure != null) {
+                                fail(primaryFailure);
+                            }
+                            finishOne();
+                        }
+                    });
+        }
+    }
+
+    private void onBackupHits(List<Integer> indexes, List<ServerReply.Value> values, int writeBackTo) {
+        int before = countHits(indexes);
+        assignInOrder(indexes, values);
+        int found = countHits(indexes) - before;
+        for (int j = 0; j < found; j++) {
+            router.stats().backupRead();
+        }
+        if (writeBackTo >= 0) {
+            for (int i : indexes) {
+                if (hits[i] != null) {
+                    router.writeBack(ctx, writeBackTo, request.keys().get(i), hits[i]);
+                }
+            }
+        }
+    }
+
+    /** gat/gats served by a primary: the backup's copy gets the same new TTL. */
+    private void mirrorTouches(List<Integer> indexes, List<Integer> missed) {
+        if (!router.hasBackups() || !request.kind().touching()) {
+            return;
+        }
+        for (int i : indexes) {
+            if (hits[i] != null && !missed.contains(i)) {
+                byte[] key = request.keys().get(i);
+                int b = router.backupFor(key);
+                if (router.backups().health(b).writable()) {
+                    router.backup(ctx, b).send(TextEncoder.touch(ctx.alloc(), key, request.exptime()),
+                            ReplyShape.LINE, Router.IGNORE);
+                }
+            }
+        }
+    }
+
+    private int countHits(List<Integer> indexes) {
+        int n = 0;
+        for (int i : indexes) {
+            if (hits[i] != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Gives each hit to the next requested key it matches (a server answers hits in the order it
+     * was asked, skipping misses); returns the indexes left without a hit. Unclaimed hits are
+     * released.
+     */
+    private List<Integer> assignInOrder(List<Integer> indexes, List<ServerReply.Value> values) {
+        List<Integer> missed = new ArrayList<>();
+        int cursor = 0;
+        for (int i : indexes) {
+            if (hits[i] == null && cursor < values.size() && values.get(cursor).keyEquals(request.keys().get(i))) {
+                hits[i] = values.get(cursor++);
+            } else if (hits[i] == null) {
+                missed.add(i);
+            }
+        }
+        for (int j = cursor; j < values.size(); j++) {
+            values.get(j).release();
+        }
+        return missed;
+    }
+
+    private List<byte[]> keysAt(List<Integer> indexes) {
+        List<byte[]> keys = new ArrayList<>(indexes.size());
+        for (int i : indexes) {
+            keys.add(request.keys().get(i));
+        }
+        return keys;
+    }
+
+    private void fail(String reason) {
+        if (failure == null) {
+            failure = reason;
+        }
+    }
+
+    private void finishOne() {
+        if (--pending > 0) {
+            return;
+        }
+        if (errorLine != null || failure != null) {
+            for (ServerReply.Value v : hits) {
+                if (v != null) {
+                    v.release();
+                }
+            }
+            if (errorLine != null) {
+                sink.reply(errorLine);
+            } else {
+                sink.reply(Router.serverError(failure));
+            }
+            return;
+        }
+        sink.reply(merge());
+    }
+
+    /** The hits in client key order, then END; their bytes move into the reply. */
+    private ByteBuf merge() {
+        List<byte[]> keys = request.keys();
+        List<ByteBuf> parts = new ArrayList<>();
+        boolean withCas = request.kind().withCas();
+        for (int i = 0; i < keys.size(); i++) {
+            if (hits[i] != null) {
+                parts.add(hits[i].takeTextBlock(ctx.alloc(), keys.get(i), withCas));
+                hits[i] = null;
+            }
+        }
+        ByteBuf end = Unpooled.wrappedBuffer(TextReplies.END);
+        if (parts.isEmpty()) {
+            return end;
+        }
+        parts.add(end);
+        CompositeByteBuf merged = ctx.alloc().compositeBuffer(parts.size());
+        merged.addComponents(true, parts);
+        return merged;
+    }
+}
