@@ -91,7 +91,9 @@ public final class BackendConnection {
             case CONNECTING -> waiting.add(call);
             case DISCONNECTED -> {
                 if (System.nanoTime() - nextConnectNanos < 0 && backoffGeneration == health.generation()) {
+                    // it failed moments ago: fail fast, and count it toward marking the server down
                     call.releaseRequest();
+                    health.recordFailure("backend " + server + " unavailable");
                     callback.onFailure("backend " + server + " unavailable");
                     return;
                 }

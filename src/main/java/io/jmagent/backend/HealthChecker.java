@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Probes every server in the background, on its own thread (never an event loop: probes block).
- * A probe is {@code stats} on a fresh connection; it records the server's pid and start time.
+ * A probe is {@code stats} on a fresh connection; it records the server's pid and start time. A
+ * failed probe counts as a failure of the server, so an idle dead server is found as well.
  *
  * <p>A DOWN server whose probe succeeds is brought back in three steps: RECOVERING (writes reach
  * it again, reads do not); clean it; UP. Cleaning deletes, key by key, the stale keys recorded
@@ -78,9 +79,11 @@ public final class HealthChecker implements AutoCloseable {
             clean(h, s, in, identity);
             h.markUp(identity == ServerHealth.Identity.RESTARTED ? "restarted empty" : "cleaned");
         } catch (IOException e) {
-            if (state != ServerHealth.State.UP) {
+            log.debug("probe of {} failed: {}", h.server(), e.toString());
+            if (state == ServerHealth.State.UP) {
+                h.recordFailure("probe: " + e.getMessage()); // an idle dead server is found too
+            } else {
                 h.markDown("probe: " + e.getMessage());
-                log.debug("probe of {} failed: {}", h.server(), e.toString());
             }
         }
     }

@@ -50,6 +50,7 @@ final class KeyWrite {
     private final Mirror mirror;
 
     private boolean answered;
+    private boolean primaryAnswered;
     private boolean primaryFailed;
     private ByteBuf primaryLine;
     private boolean backupDone;
@@ -128,6 +129,10 @@ final class KeyWrite {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf line = Router.lineOf(reply);
+                primaryAnswered = true;
+                if (mirror != Mirror.COMPARE) {
+                    releaseBackupLine();
+                }
                 switch (mirror) {
                     case SAME -> answer(line);
                     case COMPARE -> {
@@ -216,9 +221,10 @@ final class KeyWrite {
             answerFromBackup();
         } else if (mirror == Mirror.COMPARE) {
             compareIfDone();
-        } else {
+        } else if (primaryAnswered) {
             releaseBackupLine();
         }
+        // otherwise the line is kept: should the primary fail, the backup's answer is the client's
     }
 
     private void answerFromBackup() {

@@ -12,16 +12,13 @@ import java.util.Arrays;
 
 /**
  * A raw socket speaking bytes to memcached or to the proxy, for tests that compare replies byte
- * for byte. {@link #exchange} sends a request followed by a sentinel (a set and get of a key of
- * its own) and returns everything before the sentinel's reply, so a reply is known complete
- * without guessing its shape.
+ * for byte. {@link #exchange} sends a request followed by a sentinel ({@code version}, which
+ * memcached and the proxy both answer without touching any key or server) and returns everything
+ * before the sentinel's reply, so a reply is known complete without guessing its shape.
  */
 public final class TextClient implements AutoCloseable {
 
-    private static final byte[] SENTINEL_REQUEST =
-            "set __sentinel__ 0 0 8\r\nSENTINEL\r\nget __sentinel__\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] SENTINEL_REPLY =
-            "STORED\r\nVALUE __sentinel__ 0 8\r\nSENTINEL\r\nEND\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SENTINEL_REQUEST = "version\r\n".getBytes(StandardCharsets.US_ASCII);
     /** Marks a connection the other side closed. */
     public static final String CLOSED = "<closed>";
 
@@ -62,8 +59,9 @@ public final class TextClient implements AutoCloseable {
                 }
                 got.write(buf, 0, n);
                 byte[] all = got.toByteArray();
-                if (endsWith(all, SENTINEL_REPLY)) {
-                    return Arrays.copyOf(all, all.length - SENTINEL_REPLY.length);
+                int sentinel = sentinelReplyStart(all);
+                if (sentinel >= 0) {
+                    return Arrays.copyOf(all, sentinel);
                 }
             }
         } catch (SocketTimeoutException e) {
@@ -84,16 +82,26 @@ public final class TextClient implements AutoCloseable {
         return got.toByteArray();
     }
 
-    private static boolean endsWith(byte[] all, byte[] tail) {
-        if (all.length < tail.length) {
-            return false;
+    /** Where a final "VERSION ...\r\n" line starts, or -1 while the stream does not end with one. */
+    private static int sentinelReplyStart(byte[] all) {
+        int n = all.length;
+        if (n < 10 || all[n - 1] != '\n' || all[n - 2] != '\r') {
+            return -1;
         }
-        for (int i = 0; i < tail.length; i++) {
-            if (all[all.length - tail.length + i] != tail[i]) {
-                return false;
+        int start = n - 2;
+        while (start > 0 && all[start - 1] != '\n') {
+            start--;
+        }
+        byte[] prefix = "VERSION ".getBytes(StandardCharsets.US_ASCII);
+        if (n - start < prefix.length) {
+            return -1;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (all[start + i] != prefix[i]) {
+                return -1;
             }
         }
-        return true;
+        return start;
     }
 
     @Override
