@@ -1,0 +1,35 @@
+package io.jmagent.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * One binary-protocol request, validated: the header fields the reply needs (opcode, opaque,
+ * cas) and the parsed extras. {@code value} is a retained slice (or null) and must be released
+ * by whoever consumes the request. {@code opcode} is null for a command jmagent does not serve
+ * (then {@code rawOpcode} says which); {@code invalid} marks a request that broke the framing
+ * rules (answered "Invalid arguments", then the connection closes); {@code tooLarge} marks a
+ * storage request whose value was over the item size and was swallowed unread.
+ */
+public record BinaryRequest(BinaryOpcode opcode, int rawOpcode, int opaque, long cas, byte[] key, int flags,
+        int exptime, long delta, long initial, ByteBuf value, boolean invalid, boolean tooLarge) {
+
+    public void release() {
+        if (value != null && value.refCnt() > 0) {
+            value.release();
+        }
+    }
+
+    /** Not a request header at all: the connection is closed without a reply, as memcached does. */
+    public boolean badMagic() {
+        return rawOpcode < 0;
+    }
+
+    static BinaryRequest badMagicRequest() {
+        return new BinaryRequest(null, -1, 0, 0, new byte[0], 0, 0, 0, 0, null, true, false);
+    }
+
+    static BinaryRequest invalid(int rawOpcode, int opaque) {
+        return new BinaryRequest(BinaryOpcode.of(rawOpcode), rawOpcode, opaque, 0, new byte[0], 0, 0, 0, 0, null,
+                true, false);
+    }
+}
