@@ -50,7 +50,7 @@ public record ServerAddress(String host, int port, int weight) {
             if (!rest.isEmpty()) {
                 String[] parts = rest.split(":", -1);
                 if (parts.length > 2) {
-                    throw new IllegalArgumentException("bad server address '" + spec + "'");
+                    throw new IllegalArgumentException("expected host[:port[:weight]]");
                 }
                 port = Integer.parseInt(parts[0]);
                 if (parts.length == 2) {

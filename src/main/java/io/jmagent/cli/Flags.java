@@ -10,6 +10,7 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * The command line, flag for flag magent's ({@code magent -h}), plus jmagent's own long options.
@@ -130,7 +131,11 @@ public final class Flags {
     static final class AddressConverter implements ITypeConverter<ServerAddress> {
         @Override
         public ServerAddress convert(String value) {
-            return ServerAddress.parse(value);
+            try {
+                return ServerAddress.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 
@@ -151,10 +156,10 @@ public final class Flags {
             try {
                 n = Long.parseLong(v) * unit;
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("not a size: '" + value + "'");
+                throw new TypeConversionException("not a size: '" + value + "'");
             }
             if (n <= 0 || n > Integer.MAX_VALUE - 2) {
-                throw new IllegalArgumentException("size out of range: '" + value + "'");
+                throw new TypeConversionException("size out of range: '" + value + "'");
             }
             return (int) n;
         }

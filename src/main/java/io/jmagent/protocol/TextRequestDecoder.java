@@ -34,6 +34,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     private static final LocalReply DELETE_USAGE =
             LocalReply.of("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
     private static final LocalReply LINE_TOO_LONG = LocalReply.closing("CLIENT_ERROR line too long");
+    /** Closes the connection without a word, as memcached does to an HTTP request. */
+    private static final LocalReply DROP_CONNECTION = new LocalReply(new byte[0], true);
 
     private enum State { LINE, DATA, SWALLOW, CLOSED }
 
@@ -153,7 +155,7 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         if (n == 0) {
             return ERROR;
         }
-        if (tokens.is(in, 0, "get")) {
+        if (tokens.is(in, 0, "get") || tokens.is(in, 0, "bget")) {
             return n >= 2 ? retrieval(in, RetrievalRequest.Kind.GET) : ERROR;
         } else if (tokens.is(in, 0, "gets")) {
             return n >= 2 ? retrieval(in, RetrievalRequest.Kind.GETS) : ERROR;
@@ -194,10 +196,10 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             return new StatsRequest(n == 1 ? "" : tokens.string(in, 1));
         } else if (isUnservedCommand(in)) {
             return LocalReply.of("SERVER_ERROR " + tokens.string(in, 0) + " not supported by jmagent");
-        } else if (n >= 2 && tokens.startsWith(in, n - 1, "HTTP/")) {
+        } else if (tokens.startsWith(in, n - 1, "HTTP/")) {
             // memcached drops a connection that speaks HTTP to it
             state = State.CLOSED;
-            return null;
+            return DROP_CONNECTION;
         }
         return ERROR;
     }

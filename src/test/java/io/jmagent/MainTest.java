@@ -1,0 +1,95 @@
+package io.jmagent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The command line's exits. A usable command line starts the proxy and blocks, so only the ways
+ * out before that are tested here: a bad command line exits 2 with one line on stderr, help and
+ * version exit 0 on stdout.
+ */
+class MainTest {
+
+    /** What one {@link Main#run} printed and returned. */
+    private record Run(int exitCode, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+            code = Main.run(args);
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+        return new Run(code, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "-s 10.0.0.1 -p abc|jmagent: Invalid value for option '--port': 'abc' is not an int (try --help)",
+        "-s 10.0.0.1 --nosuch|jmagent: Unknown option: '--nosuch' (try --help)",
+        "-s 10.0.0.1 -x|jmagent: Unknown option: '-x' (try --help)",
+        "-s 10.0.0.1 extra|jmagent: Unmatched argument at index 2: 'extra' (try --help)",
+        "-s|jmagent: Missing required parameter for option '--server' (HOST:PORT[:WEIGHT]) (try --help)",
+        "-s 10.0.0.1:abc|jmagent: Invalid value for option '--server' (HOST:PORT[:WEIGHT]): "
+                + "bad server address '10.0.0.1:abc': not a number (try --help)",
+        "-s 10.0.0.1 -b [::1|jmagent: Invalid value for option '--backup' (HOST:PORT[:WEIGHT]): "
+                + "bad server address '[::1' (try --help)",
+        "-s 10.0.0.1 -I 0|jmagent: Invalid value for option '--max-item-size': size out of range: '0' (try --help)",
+        "-s 10.0.0.1 -I 1g|jmagent: Invalid value for option '--max-item-size': not a size: '1g' (try --help)",
+        "-s 10.0.0.1 -p 70000|jmagent: port out of range: 70000 (try --help)",
+        "-s 10.0.0.1 -p 0|jmagent: nothing to listen on: -p 0 needs -f <unix socket> (try --help)",
+        "-s 10.0.0.1 -t 0|jmagent: threads (-t) must be positive, got 0 (try --help)",
+        "-p 11311|jmagent: at least one server (-s host:port) is required (try --help)",
+    })
+    void aBadCommandLineExits2WithOneLineOnStderr(String args, String message) {
+        Run run = run(args.split(" "));
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo(message + System.lineSeparator());
+        assertThat(run.out()).isEmpty();
+    }
+
+    @Test
+    void noArgumentsAtAllExits2AskingForAServer() {
+        Run run = run();
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo(
+                "jmagent: at least one server (-s host:port) is required (try --help)" + System.lineSeparator());
+    }
+
+    @Test
+    void helpExits0WithTheUsageOnStdout() {
+        Run run = run("-h");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).startsWith("Usage: jmagent ")
+                .contains("-s, --server=HOST:PORT[:WEIGHT]")
+                .contains("-I, --max-item-size=SIZE")
+                .contains("Example: jmagent -l 127.0.0.1 -p 10000 -s 127.0.0.1:11211");
+        assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void versionExits0WithOneLineOnStdout() {
+        Run run = run("-V");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).matches("jmagent \\d+\\.\\d+\\.\\d+" + System.lineSeparator());
+        assertThat(run.err()).isEmpty();
+    }
+}
