@@ -109,6 +109,21 @@ public sealed interface ServerReply permits ServerReply.Line, ServerReply.Values
             return true;
         }
 
+        /** The key this hit is for. */
+        public byte[] key() {
+            if (key != null) {
+                return key;
+            }
+            byte[] k = new byte[keyLength];
+            buf.getBytes(buf.readerIndex() + keyOffset, k);
+            return k;
+        }
+
+        /** The bytes held: the whole VALUE block of a text hit, the data of a meta hit (not retained). */
+        ByteBuf buffer() {
+            return buf;
+        }
+
         /** True for a meta hit, whose flags, TTL, cas and data are known separately. */
         public boolean isMeta() {
             return !textBlock;

@@ -195,7 +195,7 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
             }
             for (int p = from; p < ends[i]; p++) {
                 int d = in.getByte(p) - '0';
-                if (d < 0 || d > 9) {
+                if (d < 0 || d > 9 || v > (Long.MAX_VALUE - 9) / 10) {
                     throw new CorruptedFrameException("bad number from server");
                 }
                 v = v * 10 + d;

@@ -206,42 +206,42 @@ class TextReplyDecoderTest {
     void aValueLengthThatIsNotANumberBreaksTheStream() {
         expect(true);
 
-        assertCorrupted("VALUE a 0 abc\r\nabc\r\nEND\r\n", "bad value length from server");
+        assertCorrupted("VALUE a 0 abc\r\nabc\r\nEND\r\n", "bad number from server");
     }
 
     @Test
     void aNegativeValueLengthBreaksTheStream() {
         expect(true);
 
-        assertCorrupted("VALUE a 0 -1\r\n", "bad value length from server");
+        assertCorrupted("VALUE a 0 -1\r\n", "bad number from server");
     }
 
     @Test
     void aValueLineWithoutALengthBreaksTheStream() {
         expect(true);
 
-        assertCorrupted("VALUE a 0\r\n", "malformed VALUE line from server");
+        assertCorrupted("VALUE a 0\r\n", "malformed value line from server");
     }
 
     @Test
     void aValueLongerThanItsLengthBreaksTheStream() {
         expect(true);
 
-        assertCorrupted("VALUE a 0 1\r\nxy\r\nEND\r\n", "server value block not terminated by CRLF");
+        assertCorrupted("VALUE a 0 1\r\nxy\r\nEND\r\n", "server value not terminated by CRLF");
     }
 
     @Test
     void aValueLengthFarPastTheItemSizeBreaksTheStreamBeforeBuffering() {
         expect(true);
 
-        assertCorrupted("VALUE a 0 " + (MAX_ITEM_SIZE + 1024 * 1024 + 1) + "\r\n", "value length from server beyond bound");
+        assertCorrupted("VALUE a 0 " + (MAX_ITEM_SIZE + 1024 * 1024 + 1) + "\r\n", "bad value length from server");
     }
 
     @Test
     void aValueLengthThatWouldOverflowBreaksTheStream() {
         expect(true);
 
-        assertCorrupted("VALUE a 0 99999999999999999999\r\n", "bad value length from server");
+        assertCorrupted("VALUE a 0 99999999999999999999\r\n", "bad number from server");
     }
 
     @Test
@@ -252,9 +252,45 @@ class TextReplyDecoderTest {
         assertCorrupted("x", "server reply line too long");
     }
 
+    @Test
+    void quietMetaGetsAreFramedUpToMnWithFlagsTtlAndCasParsed() {
+        EmbeddedChannel meta = new EmbeddedChannel(new TextReplyDecoder(() -> ReplyShape.META_VALUES, MAX_ITEM_SIZE));
+        ByteBuf in = Unpooled.copiedBuffer("VA 3 f5 t100 kfoo c33\r\nbar\r\nCLIENT_ERROR bad key\r\n"
+                + "VA 0 f0 t-1 kbaz c7\r\n\r\nMN\r\n", ISO_8859_1);
+        meta.writeInbound(in);
+        ServerReply.Values values = meta.readInbound();
+        try {
+            assertThat(values.values()).hasSize(2);
+            ServerReply.Value first = values.values().get(0);
+            assertThat(first.isMeta()).isTrue();
+            assertThat(new String(first.key(), ISO_8859_1)).isEqualTo("foo");
+            assertThat(first.flags()).isEqualTo(5);
+            assertThat(first.ttl()).isEqualTo(100);
+            assertThat(first.cas()).isEqualTo(33);
+            assertThat(first.data().toString(ISO_8859_1)).isEqualTo("bar");
+            ServerReply.Value second = values.values().get(1);
+            assertThat(second.ttl()).isEqualTo(-1);
+            assertThat(second.data().readableBytes()).isZero();
+        } finally {
+            values.release();
+        }
+        assertThat((Object) meta.readInbound()).isNull();
+        meta.finishAndReleaseAll();
+    }
+
+    @Test
+    void aMetaHitWithoutItsKeyBreaksTheStream() {
+        EmbeddedChannel meta = new EmbeddedChannel(new TextReplyDecoder(() -> ReplyShape.META_VALUES, MAX_ITEM_SIZE));
+        assertThatThrownBy(() -> meta.writeInbound(Unpooled.copiedBuffer("VA 1 f0\r\nx\r\nMN\r\n", ISO_8859_1)))
+                .isInstanceOf(CorruptedFrameException.class).hasMessage("meta hit without its key");
+        // closing decodes the same bytes once more and fails the same way; the stream is gone anyway
+        assertThatThrownBy(meta::finishAndReleaseAll).isInstanceOf(CorruptedFrameException.class);
+    }
+
     private EmbeddedChannel newChannel() {
         return new EmbeddedChannel(
-                new TextReplyDecoder(() -> Boolean.TRUE.equals(expectsValues.peek()), MAX_ITEM_SIZE),
+                new TextReplyDecoder(() -> Boolean.TRUE.equals(expectsValues.peek()) ? ReplyShape.VALUES : ReplyShape.LINE,
+                        MAX_ITEM_SIZE),
                 new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -305,8 +341,8 @@ class TextReplyDecoderTest {
         }
         StringBuilder s = new StringBuilder("values");
         for (ServerReply.Value v : ((ServerReply.Values) reply).values()) {
-            ByteBuf block = v.block();
-            String key = block.toString(block.readerIndex() + v.keyOffset(), v.keyLength(), ISO_8859_1);
+            ByteBuf block = v.buffer();
+            String key = new String(v.key(), ISO_8859_1);
             String text = block.readableBytes() > 200
                     ? block.toString(block.readerIndex(), block.bytesBefore((byte) '\n') + 1, ISO_8859_1)
                             + "<" + (block.readableBytes() - block.bytesBefore((byte) '\n') - 3) + " bytes>\r\n"
