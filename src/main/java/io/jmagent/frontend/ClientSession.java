@@ -5,14 +5,6 @@ import io.jmagent.backend.ServerHealth;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.metrics.StatsReport;
-import io.jmagent.protocol.LocalReply;
-import io.jmagent.protocol.QuitRequest;
-import io.jmagent.protocol.Request;
-import io.jmagent.protocol.StatsRequest;
-import io.jmagent.protocol.StoreRequest;
-import io.jmagent.protocol.TextReplies;
-import io.jmagent.protocol.TextRequestDecoder;
-import io.jmagent.protocol.VersionRequest;
 import io.jmagent.routing.ReplySink;
 import io.jmagent.routing.Router;
 import io.netty.buffer.ByteBuf;
@@ -21,37 +13,41 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: hands each decoded request to the router and writes the replies back
- * strictly in request order, whatever order the servers answer in. Replies are flushed once per
- * event-loop iteration. A client with {@code maxPendingPerClient} unanswered requests, or whose
- * socket is not writable, is not read until it catches up (backpressure, never an unbounded
- * queue). Owned by the client channel's event loop.
+ * One client connection, whatever its protocol: hands requests to the router and writes the
+ * replies back strictly in request order, whatever order the servers answer in. Replies are
+ * flushed once per event-loop iteration. A client with {@code maxPendingPerClient} unanswered
+ * requests, or whose socket is not writable, is not read until it catches up (backpressure,
+ * never an unbounded queue). A client that shuts down its output gets every answer, then the
+ * connection closes, as memcached does. Subclasses decode their protocol's requests into calls
+ * of {@link #route} and {@link #answer}. Owned by the client channel's event loop.
  */
-final class ClientSession extends ChannelInboundHandlerAdapter {
+abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
     private static final AtomicLong IDS = new AtomicLong();
-    private static final byte[] TOO_MANY_CONNECTIONS = TextReplies.bytes("SERVER_ERROR too many open connections\r\n");
-    private static final byte[] VERSION = TextReplies.bytes("VERSION 1.6.0 jmagent-" + StatsReport.VERSION + "\r\n");
+    /** What {@code version} answers: a 1.6 version for clients that parse it, then the proxy's own. */
+    static final String VERSION = "1.6.0 jmagent-" + StatsReport.VERSION;
 
-    private final ProxyConfig config;
-    private final ProxyStats stats;
-    private final Router router;
+    protected final ProxyConfig config;
+    protected final ProxyStats stats;
+    protected final Router router;
     private final long id = IDS.incrementAndGet();
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
 
-    private ChannelHandlerContext ctx;
+    protected ChannelHandlerContext ctx;
     private Router.RouteContext routeContext;
-    private boolean counted;
     private boolean closing;
+    private boolean inputShutdown;
     private boolean flushScheduled;
     private final Runnable flushTask = this::flushNow;
 
@@ -62,29 +58,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) {
+    public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         Channel ch = ctx.channel();
-        if (!stats.tryOpenConnection(config.maxConnections())) {
-            log.debug("refusing {}: {} connections open", ch.remoteAddress(), config.maxConnections());
-            ctx.pipeline().get(TextRequestDecoder.class).stop();
-            ch.writeAndFlush(Unpooled.wrappedBuffer(TOO_MANY_CONNECTIONS)).addListener(ChannelFutureListener.CLOSE);
-            closing = true;
-            return;
-        }
-        counted = true;
         Farm backups = router.backups();
         routeContext = new Router.RouteContext(router.primaries().poolFor(ch.eventLoop()),
                 backups == null ? null : backups.poolFor(ch.eventLoop()), id, ch.alloc());
-        ctx.fireChannelActive();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (counted) {
-            counted = false;
-            stats.connectionClosed();
-        }
         // replies still on their way find their slots abandoned and release what they carry
         for (Slot s : slots) {
             s.abandon();
@@ -93,57 +76,72 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        Request request = (Request) msg;
-        if (closing) {
-            if (request instanceof StoreRequest s) {
-                s.release();
-            }
-            return;
-        }
-        if (request instanceof LocalReply r) {
-            Slot slot = newSlot();
-            slot.closeAfter = r.closeAfter();
-            slot.reply(Unpooled.wrappedBuffer(r.bytes()));
-        } else if (request instanceof QuitRequest) {
-            Slot slot = newSlot();
-            slot.closeAfter = true;
-            slot.reply(Unpooled.EMPTY_BUFFER);
-        } else if (request instanceof VersionRequest) {
-            newSlot().reply(Unpooled.wrappedBuffer(VERSION));
-        } else if (request instanceof StatsRequest r) {
-            newSlot().reply(Unpooled.wrappedBuffer(statsReply(r)));
-        } else if (request.noreply()) {
-            router.route(request, routeContext, ReplySink.DISCARD);
-        } else {
-            router.route(request, routeContext, newSlot());
-        }
+    /** True once the session stopped taking requests (quit, a fatal error, or closing). */
+    protected boolean closing() {
+        return closing;
+    }
+
+    /** Stops the protocol decoder: nothing after this point is read. */
+    protected abstract void stopDecoding();
+
+    /** Routes a request through the servers; {@code sink} null means noreply. */
+    protected void route(io.jmagent.protocol.Request request, ReplySink sink) {
+        router.route(request, routeContext, sink == null ? ReplySink.DISCARD : sink);
         updateReading();
     }
 
-    private byte[] statsReply(StatsRequest r) {
-        if (r.group().isEmpty()) {
-            int up = 0;
-            int down = 0;
-            long downEvents = 0;
-            for (Farm farm : farms()) {
-                for (ServerHealth h : farm.health()) {
-                    if (h.state() == ServerHealth.State.UP) {
-                        up++;
-                    } else {
-                        down++;
-                    }
-                    downEvents += h.downTransitions();
-                }
-            }
-            return StatsReport.general(stats, config.threads(), up, down, downEvents);
-        }
-        return TextReplies.serverError("stats " + r.group() + " not supported by jmagent");
+    protected Router.RouteContext routeContext() {
+        return routeContext;
     }
 
-    private List<Farm> farms() {
-        return router.backups() == null ? List.of(router.primaries()) : List.of(router.primaries(), router.backups());
+    /** A new place in the reply order. */
+    protected Slot newSlot() {
+        Slot slot = new Slot();
+        slots.add(slot);
+        return slot;
+    }
+
+    /** Answers at once, in order: {@code reply} goes out after every earlier reply. */
+    protected void answer(ByteBuf reply) {
+        newSlot().reply(reply);
+        updateReading();
+    }
+
+    /** Answers {@code reply} (may be empty), then closes the connection. */
+    protected void answerAndClose(ByteBuf reply) {
+        Slot slot = newSlot();
+        slot.closeAfter = true;
+        stopDecoding();
+        slot.reply(reply);
+    }
+
+    /** The proxy's general statistics, for {@code stats}. */
+    protected Map<String, String> generalStats() {
+        int up = 0;
+        int down = 0;
+        long downEvents = 0;
+        List<Farm> farms = router.backups() == null ? List.of(router.primaries())
+                : List.of(router.primaries(), router.backups());
+        for (Farm farm : farms) {
+            for (ServerHealth h : farm.health()) {
+                if (h.state() == ServerHealth.State.UP) {
+                    up++;
+                } else {
+                    down++;
+                }
+                downEvents += h.downTransitions();
+            }
+        }
+        return StatsReport.general(stats, config.threads(), up, down, downEvents);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputShutdown = true;
+            closeIfAllAnswered();
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
@@ -160,12 +158,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    private Slot newSlot() {
-        Slot slot = new Slot();
-        slots.add(slot);
-        return slot;
-    }
-
     /** Writes every reply at the head of the queue that has arrived. */
     private void drain() {
         Slot head;
@@ -175,7 +167,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             head.reply = null;
             if (head.closeAfter) {
                 closing = true;
-                ctx.pipeline().get(TextRequestDecoder.class).stop();
+                stopDecoding();
                 ctx.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
                 for (Slot s : slots) {
                     s.abandon();
@@ -186,7 +178,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             ctx.write(reply, ctx.voidPromise());
             scheduleFlush();
         }
+        closeIfAllAnswered();
         updateReading();
+    }
+
+    private void closeIfAllAnswered() {
+        if (inputShutdown && !closing && slots.isEmpty()) {
+            closing = true;
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     private void updateReading() {
@@ -210,7 +210,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     /** The place of one reply in the client's reply order. */
-    private final class Slot implements ReplySink {
+    protected final class Slot implements ReplySink {
         private ByteBuf reply;
         private boolean closeAfter;
         private boolean abandoned;

@@ -7,7 +7,6 @@ import io.jmagent.backend.ServerHealth;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
-import io.jmagent.protocol.TextRequestDecoder;
 import io.jmagent.routing.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -70,11 +69,13 @@ public final class ProxyServer implements AutoCloseable {
         healthChecker.start();
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(config.threads());
+        ConnectionLimiter limiter = new ConnectionLimiter(stats, config.maxConnections());
         ChannelInitializer<Channel> init = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new TextRequestDecoder(config.maxItemSize(), config.maxRetrievalLine()));
-                ch.pipeline().addLast(new ClientSession(config, stats, router));
+                ch.pipeline().addLast("limiter", limiter);
+                ch.pipeline().addLast("sniffer", new ProtocolSniffer(config.maxItemSize(), config.maxRetrievalLine(),
+                        () -> new TextSession(config, stats, router), () -> new BinarySession(config, stats, router)));
             }
         };
         try {
@@ -85,6 +86,7 @@ public final class ProxyServer implements AutoCloseable {
                         .option(ChannelOption.SO_BACKLOG, 1024)
                         .option(ChannelOption.SO_REUSEADDR, true)
                         .childOption(ChannelOption.TCP_NODELAY, true)
+                        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
                         .childHandler(init);
@@ -101,6 +103,7 @@ public final class ProxyServer implements AutoCloseable {
                 ServerBootstrap b = new ServerBootstrap()
                         .group(bossGroup, workerGroup)
                         .channel(EpollServerDomainSocketChannel.class)
+                        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
                         .childHandler(init);

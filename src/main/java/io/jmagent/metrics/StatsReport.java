@@ -1,6 +1,8 @@
 package io.jmagent.metrics;
 
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** The reply to {@code stats}: the proxy's figures under memcached's names (protocol.txt, "General-purpose statistics"). */
 public final class StatsReport {
@@ -10,25 +12,34 @@ public final class StatsReport {
     private StatsReport() {
     }
 
-    public static byte[] general(ProxyStats stats, int threads, int serversUp, int serversDown, long downEvents) {
-        StringBuilder sb = new StringBuilder(256);
-        stat(sb, "pid", ProcessHandle.current().pid());
-        stat(sb, "uptime", stats.uptimeSeconds());
-        stat(sb, "time", System.currentTimeMillis() / 1000);
-        stat(sb, "version", "jmagent-" + VERSION);
-        stat(sb, "pointer_size", 64);
-        stat(sb, "threads", threads);
-        stat(sb, "curr_connections", stats.currConnections());
-        stat(sb, "total_connections", stats.totalConnections());
-        stat(sb, "rejected_connections", stats.rejectedConnections());
-        stat(sb, "backup_reads", stats.backupReads());
-        stat(sb, "write_backs", stats.writeBacks());
-        stat(sb, "mirror_failures", stats.mirrorFailures());
-        stat(sb, "backup_deletes", stats.backupDeletes());
-        stat(sb, "primary_failovers", stats.primaryFailovers());
-        stat(sb, "servers_up", serversUp);
-        stat(sb, "servers_down", serversDown);
-        stat(sb, "server_down_events", downEvents);
+    /** The general statistics, in memcached's order of names, as name/value pairs. */
+    public static Map<String, String> general(ProxyStats stats, int threads, int serversUp, int serversDown,
+            long downEvents) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("pid", Long.toString(ProcessHandle.current().pid()));
+        m.put("uptime", Long.toString(stats.uptimeSeconds()));
+        m.put("time", Long.toString(System.currentTimeMillis() / 1000));
+        m.put("version", "jmagent-" + VERSION);
+        m.put("pointer_size", "64");
+        m.put("threads", Integer.toString(threads));
+        m.put("curr_connections", Long.toString(stats.currConnections()));
+        m.put("total_connections", Long.toString(stats.totalConnections()));
+        m.put("rejected_connections", Long.toString(stats.rejectedConnections()));
+        m.put("backup_reads", Long.toString(stats.backupReads()));
+        m.put("write_backs", Long.toString(stats.writeBacks()));
+        m.put("mirror_failures", Long.toString(stats.mirrorFailures()));
+        m.put("backup_deletes", Long.toString(stats.backupDeletes()));
+        m.put("primary_failovers", Long.toString(stats.primaryFailovers()));
+        m.put("servers_up", Integer.toString(serversUp));
+        m.put("servers_down", Integer.toString(serversDown));
+        m.put("server_down_events", Long.toString(downEvents));
+        return m;
+    }
+
+    /** The text protocol's rendering: "STAT name value" lines closed by END. */
+    public static byte[] text(Map<String, String> stats) {
+        StringBuilder sb = new StringBuilder(512);
+        stats.forEach((name, value) -> stat(sb, name, value));
         sb.append("END\r\n");
         return sb.toString().getBytes(StandardCharsets.US_ASCII);
     }

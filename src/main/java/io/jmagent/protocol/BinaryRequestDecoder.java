@@ -42,7 +42,8 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        while (in.isReadable()) {
+        // not "while readable": a request without a body is complete with its header
+        while (in.isReadable() || state == State.BODY) {
             switch (state) {
                 case HEADER -> {
                     if (in.readableBytes() < HEADER_LENGTH) {
