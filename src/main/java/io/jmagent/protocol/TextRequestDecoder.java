@@ -110,6 +110,11 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             end--;
         }
         int lineLength = end - start;
+        // memcached tokenizes the line as a C string: a NUL byte ends it, the rest is ignored
+        int nul = in.indexOf(start, end, (byte) 0);
+        if (nul >= 0) {
+            end = nul;
+        }
         if (lineLength > MAX_COMMAND_LINE && lineLength > maxRetrievalLine) {
             in.skipBytes(in.readableBytes());
             state = State.CLOSED;
