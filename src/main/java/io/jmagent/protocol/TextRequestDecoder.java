@@ -13,15 +13,21 @@ import java.util.List;
  * the same error lines, the same handling of {@code noreply}, and the same resynchronisation (a
  * bad command line does not swallow its data block; an oversized value is swallowed unread).
  *
- * <p>Bounds: a command line may not grow past {@value #MAX_COMMAND_LINE} bytes without a newline
- * (memcached's own limit), except retrieval lines, which may reach {@code maxRetrievalLine}; past
- * either the connection is answered {@code CLIENT_ERROR line too long} and closed. A value is
- * buffered only when it fits {@code maxItemSize}.
+ * <p>Bounds: as in memcached's try_read_command_ascii, a command line may not grow past
+ * {@value #MAX_COMMAND_LINE} bytes without a newline, nor be longer than memcached's 16 KB read
+ * buffer, unless it is a get/gets multiget; past that the connection is closed without a reply,
+ * as memcached closes it. A multiget line may reach {@code maxRetrievalLine} (memcached has no
+ * bound); past it the connection is answered {@code CLIENT_ERROR line too long} and closed. A
+ * value is buffered only when it fits {@code maxItemSize}.
  */
 public final class TextRequestDecoder extends ByteToMessageDecoder {
 
     /** memcached: a line without a newline in its first 2048 bytes must be a multiget. */
     public static final int MAX_COMMAND_LINE = 2048;
+    /** memcached reads a connection into a 16 KB buffer (READ_BUFFER_SIZE); only a multiget line may outgrow it. */
+    private static final int READ_BUFFER_SIZE = 16384;
+    /** memcached takes a long line for a multiget only after at most 100 leading spaces. */
+    private static final int MAX_MULTIGET_INDENT = 100;
     /** protocol.txt: "the length limit of a key is set at 250 characters". */
     public static final int MAX_KEY_LENGTH = 250;
 
@@ -34,6 +40,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     private static final LocalReply DELETE_USAGE =
             LocalReply.of("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
     private static final LocalReply LINE_TOO_LONG = LocalReply.closing("CLIENT_ERROR line too long");
+    /** Closes the connection without a word, as memcached's conn_closing does. */
+    private static final LocalReply CLOSE = new LocalReply(new byte[0], true);
 
     private enum State { LINE, DATA, SWALLOW, CLOSED }
 
@@ -97,12 +105,16 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         int start = in.readerIndex();
         int lf = in.forEachByte(start, in.readableBytes(), ByteProcessor.FIND_LF);
         if (lf < 0) {
-            int limit = looksLikeRetrieval(in, start) ? maxRetrievalLine : MAX_COMMAND_LINE;
-            if (in.readableBytes() > limit) {
-                in.skipBytes(in.readableBytes());
-                state = State.CLOSED;
-                out.add(LINE_TOO_LONG);
+            int readable = in.readableBytes();
+            if (readable > MAX_COMMAND_LINE && !isMultiget(in, start)) {
+                close(in, out, CLOSE);
+            } else if (readable > Math.max(MAX_COMMAND_LINE, maxRetrievalLine)) {
+                close(in, out, LINE_TOO_LONG);
             }
+            return false;
+        }
+        if (lf - start >= READ_BUFFER_SIZE && !isMultiget(in, start)) {
+            close(in, out, CLOSE);
             return false;
         }
         int end = lf;
@@ -116,9 +128,7 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             end = nul;
         }
         if (lineLength > MAX_COMMAND_LINE && lineLength > maxRetrievalLine) {
-            in.skipBytes(in.readableBytes());
-            state = State.CLOSED;
-            out.add(LINE_TOO_LONG);
+            close(in, out, LINE_TOO_LONG);
             return false;
         }
         tokens.split(in, start, end);
@@ -130,14 +140,21 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         return true;
     }
 
-    private static boolean looksLikeRetrieval(ByteBuf in, int start) {
+    /** Discards everything the client sent and answers {@code reply}, which closes the connection. */
+    private void close(ByteBuf in, List<Object> out, LocalReply reply) {
+        in.skipBytes(in.readableBytes());
+        state = State.CLOSED;
+        out.add(reply);
+    }
+
+    /** memcached's test for a line allowed to run long: "get " or "gets " after at most 100 spaces. */
+    private static boolean isMultiget(ByteBuf in, int start) {
         int i = start;
         int end = in.writerIndex();
         while (i < end && in.getByte(i) == ' ') {
             i++;
         }
-        return startsWith(in, i, end, "get ") || startsWith(in, i, end, "gets ")
-                || startsWith(in, i, end, "gat ") || startsWith(in, i, end, "gats ");
+        return i - start <= MAX_MULTIGET_INDENT && (startsWith(in, i, end, "get ") || startsWith(in, i, end, "gets "));
     }
 
     private static boolean startsWith(ByteBuf in, int i, int end, String prefix) {
