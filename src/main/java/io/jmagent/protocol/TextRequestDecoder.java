@@ -30,6 +30,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     private static final int MAX_MULTIGET_INDENT = 100;
     /** protocol.txt: "the length limit of a key is set at 250 characters". */
     public static final int MAX_KEY_LENGTH = 250;
+    /** memcached tokenizes at most this many tokens minus one; the rest of the line is one remainder. */
+    private static final int MAX_TOKENS = 24;
 
     private static final LocalReply ERROR = new LocalReply(TextReplies.ERROR, false);
     private static final LocalReply BAD_FORMAT = new LocalReply(TextReplies.BAD_FORMAT, false);
@@ -216,10 +218,26 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             return new StatsRequest(n == 1 ? "" : tokens.string(in, 1));
         } else if (isUnservedCommand(in)) {
             return LocalReply.of("SERVER_ERROR " + tokens.string(in, 0) + " not supported by jmagent");
-        } else if (n >= 2 && tokens.startsWith(in, n - 1, "HTTP/")) {
-            // memcached drops a connection that speaks HTTP to it
+        }
+        return unknownCommand(in);
+    }
+
+    /**
+     * memcached answers an unknown command ERROR, but drops the connection when the line's last
+     * token (of the first 23 it tokenizes) starts with "HTTP/". Only names that reach the end of
+     * its dispatch get that test: those starting with g, s, a, c, i, d or t, and two-letter names
+     * starting with m, are answered ERROR inside their own branch (proto_text.c).
+     */
+    private Request unknownCommand(ByteBuf in) {
+        if (tokens.length(0) < 2) {
+            return ERROR;
+        }
+        byte first = in.getByte(tokens.starts[0]);
+        boolean ownBranch = "gsacidt".indexOf(first) >= 0 || (first == 'm' && tokens.length(0) == 2);
+        int last = Math.min(tokens.count, MAX_TOKENS - 1) - 1;
+        if (!ownBranch && tokens.startsWith(in, last, "HTTP/")) {
             state = State.CLOSED;
-            return null;
+            return CLOSE;
         }
         return ERROR;
     }
