@@ -177,7 +177,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         if (n == 0) {
             return ERROR;
         }
-        if (tokens.is(in, 0, "get")) {
+        if (tokens.is(in, 0, "get") || tokens.is(in, 0, "bget")) {
+            // bget: memcached still takes the long-gone "binary get" as a get
             return n >= 2 ? retrieval(in, RetrievalRequest.Kind.GET) : ERROR;
         } else if (tokens.is(in, 0, "gets")) {
             return n >= 2 ? retrieval(in, RetrievalRequest.Kind.GETS) : ERROR;
