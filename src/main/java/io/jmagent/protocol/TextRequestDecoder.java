@@ -243,10 +243,13 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         return ERROR;
     }
 
-    /** memcached commands a proxy must not fan out (server administration) or does not speak yet. */
+    /**
+     * memcached commands a proxy must not fan out (server administration) or does not speak yet.
+     * misbehave and debugtime exist only in debug builds: a released memcached answers them ERROR.
+     */
     private boolean isUnservedCommand(ByteBuf in) {
         for (String name : new String[] {"shutdown", "slabs", "lru_crawler", "lru", "cache_memlimit", "watch",
-                "misbehave", "debugtime", "extstore", "mg", "ms", "md", "ma", "mn", "me"}) {
+                "extstore", "mg", "ms", "md", "ma", "mn", "me"}) {
             if (tokens.is(in, 0, name)) {
                 return true;
             }
