@@ -4,6 +4,7 @@ import io.jmagent.backend.ReplyCallback;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.TextReplies;
+import io.jmagent.protocol.TextRequestDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -14,6 +15,9 @@ import java.util.List;
  * A get/gets/gat/gats over keys that may live on several servers: the keys are grouped by server,
  * each group is sent as one command to its server, all groups at once, and the hits are merged
  * back in the client's key order (as one memcached would return them), closed by one END.
+ * memcached lets only get/gets lines outgrow {@value TextRequestDecoder#MAX_COMMAND_LINE} bytes
+ * (it drops the connection otherwise), so a gat/gats group that would be longer is cut into
+ * several commands.
  * If any group fails, the client gets that failure as a {@code SERVER_ERROR} and no values.
  * Lives on the client's event loop.
  */
@@ -21,7 +25,7 @@ final class SplitRetrieval {
 
     private final RetrievalRequest request;
     private final ReplySink sink;
-    /** For each client key, the group (server) it went to. */
+    /** For each client key, the group (one command to one server) it went to. */
     private final int[] groupOfKey;
     private final List<List<byte[]>> groupKeys = new ArrayList<>();
     private final ServerReply.Values[] results;
@@ -37,15 +41,22 @@ final class SplitRetrieval {
         int[] groupOfServer = new int[servers];
         java.util.Arrays.fill(groupOfServer, -1);
         List<Integer> serverOfGroup = new ArrayList<>();
+        List<Integer> lineLengths = new ArrayList<>();
+        int lineLimit = request.kind().touching() ? TextRequestDecoder.MAX_COMMAND_LINE : Integer.MAX_VALUE;
         for (int i = 0; i < keys.size(); i++) {
-            int server = ring.serverFor(keys.get(i));
-            if (groupOfServer[server] < 0) {
-                groupOfServer[server] = groupKeys.size();
+            byte[] key = keys.get(i);
+            int server = ring.serverFor(key);
+            int g = groupOfServer[server];
+            if (g < 0 || lineLengths.get(g) + 1 + key.length > lineLimit) {
+                g = groupKeys.size();
+                groupOfServer[server] = g;
                 groupKeys.add(new ArrayList<>());
                 serverOfGroup.add(server);
+                lineLengths.add(TextEncoder.retrievalLineLength(request, List.of()));
             }
-            groupOfKey[i] = groupOfServer[server];
-            groupKeys.get(groupOfKey[i]).add(keys.get(i));
+            groupOfKey[i] = g;
+            groupKeys.get(g).add(key);
+            lineLengths.set(g, lineLengths.get(g) + 1 + key.length);
         }
         this.servers = serverOfGroup;
         results = new ServerReply.Values[groupKeys.size()];
