@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
+import io.jmagent.config.ProxyConfig;
 import io.jmagent.routing.KetamaRing;
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.RunningProxy;
@@ -47,7 +48,17 @@ class DifferentialIT {
     static void start() {
         oracle = MemcachedProcess.start();
         farm = List.of(MemcachedProcess.start(), MemcachedProcess.start(), MemcachedProcess.start());
-        proxy = RunningProxy.over(farm);
+        proxy = RunningProxy.over(farm, List.of(), DifferentialIT::patient);
+    }
+
+    /**
+     * The default config with a backend deadline of 10 s: this test compares replies, and on a
+     * busy machine a server may take more than the default second to answer.
+     */
+    private static ProxyConfig patient(ProxyConfig c) {
+        return new ProxyConfig(c.listenAddress(), c.port(), c.unixSocket(), c.servers(), c.backups(),
+                c.maxConnections(), c.maxKeepAlive(), c.threads(), c.connectionsPerLoop(), Duration.ofSeconds(10),
+                c.maxItemSize(), c.maxRetrievalLine(), c.maxPendingPerClient(), c.verbosity());
     }
 
     @AfterAll

@@ -84,6 +84,14 @@ final class ProtocolErrorScript {
         tokenCount("touch", new String[] {"tc:k", "100", "noreply", "extra"});
         tokenCount("flush_all", new String[] {"0", "noreply", "extra"});
         tokenCount("verbosity", new String[] {"0", "noreply", "extra"});
+        junkLastTokens();
+    }
+
+    /** A last token that is not "noreply" is ignored where memcached allows one token more. */
+    private void junkLastTokens() {
+        add("a junk last token is ignored", line("set tc:k 0 0 1 junk") + "7\r\n" + line("cas tc:k 0 0 1 5 junk")
+                + "8\r\n" + line("incr tc:k 1 junk") + line("touch tc:k 100 junk") + line("delete tc:k junk")
+                + line("verbosity 0 junk") + line("flush_all 0 junk") + line("get tc:k"));
     }
 
     /** The command with 0..all of {@code template} as arguments, on an item "tc:k" holding 5. */
@@ -238,6 +246,9 @@ final class ProtocolErrorScript {
         add("bare newline line endings", "set ws:a 0 0 1\nx\r\nget ws:a\nincr ws:a 1\ndelete ws:a\n"
                 + "touch ws:a 1\nflush_all\nverbosity 0\nget ws:a\n");
         add("bare newline after the data block", "set ws:a 0 0 1\nx\nget ws:a\n");
+        add("keys with control and high bytes", line("set ws:\u0001\u007f\u00ff\t 3 0 1") + "v\r\n"
+                + line("get ws:\u0001\u007f\u00ff\t ws:\u0001") + line("incr ws:\u0001\u007f\u00ff\t 1")
+                + line("delete ws:\u0001\u007f\u00ff\t"));
         add("stray carriage returns", line("get ws:a\r") + line("\r") + "get\r ws:a\r\n" + line("get ws:a\rb"));
         add("NUL ends a command line", line("get ws:a\0ws:b") + line("set ws:a\0x 0 0 1") + "v\r\n"
                 + line("set ws:a 0 0 1\0 junk") + "w\r\n" + line("get ws:a") + line("\0get ws:a"));
