@@ -13,17 +13,25 @@ import java.util.List;
  * the same error lines, the same handling of {@code noreply}, and the same resynchronisation (a
  * bad command line does not swallow its data block; an oversized value is swallowed unread).
  *
- * <p>Bounds: a command line may not grow past {@value #MAX_COMMAND_LINE} bytes without a newline
- * (memcached's own limit), except retrieval lines, which may reach {@code maxRetrievalLine}; past
- * either the connection is answered {@code CLIENT_ERROR line too long} and closed. A value is
- * buffered only when it fits {@code maxItemSize}.
+ * <p>Bounds: as in memcached's try_read_command_ascii, a command line may not grow past
+ * {@value #MAX_COMMAND_LINE} bytes without a newline, nor be longer than memcached's 16 KB read
+ * buffer, unless it is a get/gets multiget; past that the connection is closed without a reply,
+ * as memcached closes it. A multiget line may reach {@code maxRetrievalLine} (memcached has no
+ * bound); past it the connection is answered {@code CLIENT_ERROR line too long} and closed. A
+ * value is buffered only when it fits {@code maxItemSize}.
  */
 public final class TextRequestDecoder extends ByteToMessageDecoder {
 
     /** memcached: a line without a newline in its first 2048 bytes must be a multiget. */
     public static final int MAX_COMMAND_LINE = 2048;
+    /** memcached reads a connection into a 16 KB buffer (READ_BUFFER_SIZE); only a multiget line may outgrow it. */
+    private static final int READ_BUFFER_SIZE = 16384;
+    /** memcached takes a long line for a multiget only after at most 100 leading spaces. */
+    private static final int MAX_MULTIGET_INDENT = 100;
     /** protocol.txt: "the length limit of a key is set at 250 characters". */
     public static final int MAX_KEY_LENGTH = 250;
+    /** memcached tokenizes at most this many tokens minus one; the rest of the line is one remainder. */
+    private static final int MAX_TOKENS = 24;
 
     private static final LocalReply ERROR = new LocalReply(TextReplies.ERROR, false);
     private static final LocalReply BAD_FORMAT = new LocalReply(TextReplies.BAD_FORMAT, false);
@@ -34,8 +42,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     private static final LocalReply DELETE_USAGE =
             LocalReply.of("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
     private static final LocalReply LINE_TOO_LONG = LocalReply.closing("CLIENT_ERROR line too long");
-    /** Closes the connection without a word, as memcached does to an HTTP request. */
-    private static final LocalReply DROP_CONNECTION = new LocalReply(new byte[0], true);
+    /** Closes the connection without a word, as memcached's conn_closing does. */
+    private static final LocalReply CLOSE = new LocalReply(new byte[0], true);
 
     private enum State { LINE, DATA, SWALLOW, CLOSED }
 
@@ -99,12 +107,16 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         int start = in.readerIndex();
         int lf = in.forEachByte(start, in.readableBytes(), ByteProcessor.FIND_LF);
         if (lf < 0) {
-            int limit = looksLikeRetrieval(in, start) ? maxRetrievalLine : MAX_COMMAND_LINE;
-            if (in.readableBytes() > limit) {
-                in.skipBytes(in.readableBytes());
-                state = State.CLOSED;
-                out.add(LINE_TOO_LONG);
+            int readable = in.readableBytes();
+            if (readable > MAX_COMMAND_LINE && !isMultiget(in, start)) {
+                close(in, out, CLOSE);
+            } else if (readable > Math.max(MAX_COMMAND_LINE, maxRetrievalLine)) {
+                close(in, out, LINE_TOO_LONG);
             }
+            return false;
+        }
+        if (lf - start >= READ_BUFFER_SIZE && !isMultiget(in, start)) {
+            close(in, out, CLOSE);
             return false;
         }
         int end = lf;
@@ -112,10 +124,13 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             end--;
         }
         int lineLength = end - start;
+        // memcached tokenizes the line as a C string: a NUL byte ends it, the rest is ignored
+        int nul = in.indexOf(start, end, (byte) 0);
+        if (nul >= 0) {
+            end = nul;
+        }
         if (lineLength > MAX_COMMAND_LINE && lineLength > maxRetrievalLine) {
-            in.skipBytes(in.readableBytes());
-            state = State.CLOSED;
-            out.add(LINE_TOO_LONG);
+            close(in, out, LINE_TOO_LONG);
             return false;
         }
         tokens.split(in, start, end);
@@ -127,14 +142,21 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         return true;
     }
 
-    private static boolean looksLikeRetrieval(ByteBuf in, int start) {
+    /** Discards everything the client sent and answers {@code reply}, which closes the connection. */
+    private void close(ByteBuf in, List<Object> out, LocalReply reply) {
+        in.skipBytes(in.readableBytes());
+        state = State.CLOSED;
+        out.add(reply);
+    }
+
+    /** memcached's test for a line allowed to run long: "get " or "gets " after at most 100 spaces. */
+    private static boolean isMultiget(ByteBuf in, int start) {
         int i = start;
         int end = in.writerIndex();
         while (i < end && in.getByte(i) == ' ') {
             i++;
         }
-        return startsWith(in, i, end, "get ") || startsWith(in, i, end, "gets ")
-                || startsWith(in, i, end, "gat ") || startsWith(in, i, end, "gats ");
+        return i - start <= MAX_MULTIGET_INDENT && (startsWith(in, i, end, "get ") || startsWith(in, i, end, "gets "));
     }
 
     private static boolean startsWith(ByteBuf in, int i, int end, String prefix) {
@@ -156,6 +178,7 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             return ERROR;
         }
         if (tokens.is(in, 0, "get") || tokens.is(in, 0, "bget")) {
+            // bget: memcached still takes the long-gone "binary get" as a get
             return n >= 2 ? retrieval(in, RetrievalRequest.Kind.GET) : ERROR;
         } else if (tokens.is(in, 0, "gets")) {
             return n >= 2 ? retrieval(in, RetrievalRequest.Kind.GETS) : ERROR;
@@ -196,18 +219,37 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             return new StatsRequest(n == 1 ? "" : tokens.string(in, 1));
         } else if (isUnservedCommand(in)) {
             return LocalReply.of("SERVER_ERROR " + tokens.string(in, 0) + " not supported by jmagent");
-        } else if (tokens.startsWith(in, n - 1, "HTTP/")) {
-            // memcached drops a connection that speaks HTTP to it
+        }
+        return unknownCommand(in);
+    }
+
+    /**
+     * memcached answers an unknown command ERROR, but drops the connection when the line's last
+     * token (of the first 23 it tokenizes) starts with "HTTP/". Only names that reach the end of
+     * its dispatch get that test: those starting with g, s, a, c, i, d or t, and two-letter names
+     * starting with m, are answered ERROR inside their own branch (proto_text.c).
+     */
+    private Request unknownCommand(ByteBuf in) {
+        if (tokens.length(0) < 2) {
+            return ERROR;
+        }
+        byte first = in.getByte(tokens.starts[0]);
+        boolean ownBranch = "gsacidt".indexOf(first) >= 0 || (first == 'm' && tokens.length(0) == 2);
+        int last = Math.min(tokens.count, MAX_TOKENS - 1) - 1;
+        if (!ownBranch && tokens.startsWith(in, last, "HTTP/")) {
             state = State.CLOSED;
-            return DROP_CONNECTION;
+            return CLOSE;
         }
         return ERROR;
     }
 
-    /** memcached commands a proxy must not fan out (server administration) or does not speak yet. */
+    /**
+     * memcached commands a proxy must not fan out (server administration) or does not speak yet.
+     * misbehave and debugtime exist only in debug builds: a released memcached answers them ERROR.
+     */
     private boolean isUnservedCommand(ByteBuf in) {
         for (String name : new String[] {"shutdown", "slabs", "lru_crawler", "lru", "cache_memlimit", "watch",
-                "misbehave", "debugtime", "extstore", "mg", "ms", "md", "ma", "mn", "me"}) {
+                "extstore", "mg", "ms", "md", "ma", "mn", "me"}) {
             if (tokens.is(in, 0, name)) {
                 return true;
             }

@@ -6,6 +6,7 @@ import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.TextReplies;
+import io.jmagent.protocol.TextRequestDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -63,11 +64,40 @@ final class Retrieval {
         r.pending = 1; // held until every group is out, so completion cannot run early
         for (int p = 0; p < servers; p++) {
             if (groups.get(p) != null) {
-                r.pending++;
-                r.askPrimary(p, groups.get(p));
+                for (List<Integer> command : r.commandsFor(groups.get(p))) {
+                    r.pending++;
+                    r.askPrimary(p, command);
+                }
             }
         }
         r.finishOne();
+    }
+
+    /**
+     * One server's keys as commands: one for get/gets, whose lines memcached lets grow without
+     * bound; gat/gats cut at {@value TextRequestDecoder#MAX_COMMAND_LINE} bytes, past which
+     * memcached drops the connection.
+     */
+    private List<List<Integer>> commandsFor(List<Integer> indexes) {
+        if (!request.kind().touching()) {
+            return List.of(indexes);
+        }
+        List<List<Integer>> commands = new ArrayList<>();
+        int base = TextEncoder.retrievalLineLength(request, List.of());
+        List<Integer> current = new ArrayList<>();
+        int length = base;
+        for (int i : indexes) {
+            int add = 1 + request.keys().get(i).length;
+            if (!current.isEmpty() && length + add > TextRequestDecoder.MAX_COMMAND_LINE) {
+                commands.add(current);
+                current = new ArrayList<>();
+                length = base;
+            }
+            current.add(i);
+            length += add;
+        }
+        commands.add(current);
+        return commands;
     }
 
     private void askPrimary(int primary, List<Integer> indexes) {

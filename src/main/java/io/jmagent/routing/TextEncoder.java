@@ -27,11 +27,7 @@ final class TextEncoder {
 
     /** "get|gets|gat|gats [exptime] k1 k2 ...\r\n" for {@code keys}. */
     static ByteBuf retrieval(ByteBufAllocator alloc, RetrievalRequest r, List<byte[]> keys) {
-        int size = r.kind().command().length() + 14;
-        for (byte[] k : keys) {
-            size += k.length + 1;
-        }
-        ByteBuf b = alloc.buffer(size);
+        ByteBuf b = alloc.buffer(retrievalLineLength(r, keys));
         ByteBufUtil.writeAscii(b, r.kind().command());
         if (r.kind().touching()) {
             b.writeByte(' ');
@@ -41,6 +37,18 @@ final class TextEncoder {
             b.writeByte(' ').writeBytes(k);
         }
         return b.writeBytes(TextReplies.CRLF);
+    }
+
+    /** The exact length of {@link #retrieval}'s line, CRLF included. */
+    static int retrievalLineLength(RetrievalRequest r, List<byte[]> keys) {
+        int size = r.kind().command().length() + 2;
+        if (r.kind().touching()) {
+            size += 1 + Integer.toString(r.exptime()).length();
+        }
+        for (byte[] k : keys) {
+            size += k.length + 1;
+        }
+        return size;
     }
 
     /** The command line, the value (ownership taken) and the closing CRLF, as one buffer. */
