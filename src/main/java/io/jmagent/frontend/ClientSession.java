@@ -19,6 +19,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicLong;
@@ -50,6 +51,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     private Router.RouteContext routeContext;
     private boolean counted;
     private boolean closing;
+    /** The client shut down its output: answer what it sent, then close, as memcached does. */
+    private boolean inputShutdown;
     private boolean flushScheduled;
     private final Runnable flushTask = this::flushNow;
 
@@ -127,6 +130,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputShutdown = true;
+            closeIfAllAnswered();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private void closeIfAllAnswered() {
+        if (inputShutdown && !closing && slots.isEmpty()) {
+            closing = true;
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         updateReading();
         ctx.fireChannelWritabilityChanged();
@@ -166,6 +185,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
             ctx.write(reply, ctx.voidPromise());
             scheduleFlush();
         }
+        closeIfAllAnswered();
         updateReading();
     }
 

@@ -73,6 +73,7 @@ public final class ProxyServer implements AutoCloseable {
                         .option(ChannelOption.SO_BACKLOG, 1024)
                         .option(ChannelOption.SO_REUSEADDR, true)
                         .childOption(ChannelOption.TCP_NODELAY, true)
+                        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
                         .childHandler(init);
@@ -89,6 +90,7 @@ public final class ProxyServer implements AutoCloseable {
                 ServerBootstrap b = new ServerBootstrap()
                         .group(bossGroup, workerGroup)
                         .channel(EpollServerDomainSocketChannel.class)
+                        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
                         .childHandler(init);
