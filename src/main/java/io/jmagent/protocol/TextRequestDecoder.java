@@ -116,7 +116,11 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             out.add(LINE_TOO_LONG);
             return false;
         }
-        tokens.split(in, start, end);
+        // memcached reads the line as a C string: a NUL ends the command (proto_text.c tokenize_command).
+        // Tokenizing past it would forward a line the server reads differently, e.g. a storage command
+        // it rejects, whose data block it would then run as a command of its own.
+        int nul = in.forEachByte(start, lineLength, ByteProcessor.FIND_NUL);
+        tokens.split(in, start, nul < 0 ? end : nul);
         in.readerIndex(lf + 1);
         Request request = parseCommand(in);
         if (request != null) {
