@@ -49,6 +49,20 @@ class PipeliningIT {
     }
 
     @Test
+    void aClientThatShutsDownItsOutputGetsEveryReplyBeforeTheClose() throws Exception {
+        byte[] burst = mixedRequests(new Random(9), 2_000);
+        String expected;
+        try (MemcachedProcess single = MemcachedProcess.start()) {
+            expected = sendAllThenHalfClose(single.port(), burst);
+        }
+        assertThat(expected).as("memcached answers a half-closed client").contains("STORED\r\n", "VALUE ");
+
+        try (ProxiedFarm farm = ProxiedFarm.start(3)) {
+            assertThat(sendAllThenHalfClose(farm.port(), burst)).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void aClientThatDoesNotReadIsBoundedAndDoesNotHoldUpOthers() throws Exception {
         int gets = 50_000;
         int maxPending = 256;
@@ -115,6 +129,17 @@ class PipeliningIT {
                 assertThat(replies).isEqualTo(gets);
                 writer.get(10, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /** Writes {@code requests}, shuts down the output, and returns everything read until the peer closes. */
+    private static String sendAllThenHalfClose(int port, byte[] requests) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(requests);
+            s.shutdownOutput();
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         }
     }
 
