@@ -3,7 +3,11 @@ package io.jmagent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.jmagent.backend.ServerAddress;
+import io.jmagent.config.ProxyConfig;
+import io.jmagent.frontend.ProxyServer;
 import io.jmagent.routing.KetamaRing;
+import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.TextClient;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -98,6 +103,28 @@ class BackendFailureIT {
     }
 
     @Test
+    void aSlowButSteadyServerIsNotTakenForAHungOne() throws Exception {
+        // answers one request every 250 ms: the eighth of a pipeline comes 2 s after it was sent,
+        // but never more than 250 ms after the reply before it
+        try (PacedServer paced = new PacedServer(Duration.ofMillis(250))) {
+            ProxyConfig config = new ProxyConfig("127.0.0.1", MemcachedProcess.freePort(), null,
+                    List.of(new ServerAddress("127.0.0.1", paced.port(), 1)), List.of(),
+                    ProxyConfig.DEFAULT_MAX_CONNECTIONS, ProxyConfig.DEFAULT_MAX_KEEP_ALIVE, 1, 1,
+                    Duration.ofSeconds(1), ProxyConfig.DEFAULT_MAX_ITEM_SIZE, ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
+                    ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0);
+            try (ProxyServer proxy = new ProxyServer(config).start(); Socket client = new Socket()) {
+                client.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 2000);
+                client.setSoTimeout(10_000);
+                client.getOutputStream().write(ascii("get steady\r\n".repeat(8)));
+
+                byte[] replies = client.getInputStream().readNBytes("END\r\n".length() * 8);
+
+                assertThat(new String(replies, StandardCharsets.ISO_8859_1)).isEqualTo("END\r\n".repeat(8));
+            }
+        }
+    }
+
+    @Test
     void pastTheConnectionCapANewClientIsToldSoAndClosed() throws Exception {
         try (ProxiedFarm farm = ProxiedFarm.start(1, ConfigCopy.maxConnections(2));
                 TextClient first = new TextClient(farm.port())) {
@@ -115,7 +142,8 @@ class BackendFailureIT {
 
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
                 try (TextClient third = new TextClient(farm.port())) {
-                    assertThat(third.exchange("get cap\r\n")).as("a place freed by a closed client").isEqualTo("END\r\n");
+                    assertThat(third.exchange("get cap\r\n")).as("a place freed by a closed client")
+                            .isEqualTo("END\r\n");
                 }
             });
         }
