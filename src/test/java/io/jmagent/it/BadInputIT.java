@@ -97,7 +97,8 @@ class BadInputIT {
         for (int i = 0; keys.length() < MAX_RETRIEVAL_LINE / 2; i++) {
             keys.append(" long:get:").append(i);
             if (i % 10 == 0) {
-                assertThat(exchangeWithProxy("set long:get:" + i + " 0 0 1\r\n" + i % 7 + "\r\n")).isEqualTo("STORED\r\n");
+                assertThat(exchangeWithProxy("set long:get:" + i + " 0 0 1\r\n" + i % 7 + "\r\n"))
+                        .isEqualTo("STORED\r\n");
                 hits.append("VALUE long:get:").append(i).append(" 0 1\r\n").append(i % 7).append("\r\n");
             }
         }

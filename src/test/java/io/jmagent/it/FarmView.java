@@ -50,7 +50,7 @@ final class FarmView implements AutoCloseable {
                 KetamaNodeKeyFormatter.Format.LIBMEMCACHED, weights) {
             @Override
             public long getOperationTimeout() {
-                return 2000;
+                return 5000;
             }
 
             @Override

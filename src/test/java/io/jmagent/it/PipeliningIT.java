@@ -177,7 +177,8 @@ class PipeliningIT {
             int op = r.nextInt(100);
             String request;
             if (op < 25) {
-                String value = r.nextBoolean() ? Integer.toString(r.nextInt(100_000)) : "text-" + "v".repeat(r.nextInt(200));
+                String value = r.nextBoolean() ? Integer.toString(r.nextInt(100_000))
+                        : "text-" + "v".repeat(r.nextInt(200));
                 String command = op < 20 ? "set" : op < 22 ? "add" : op < 24 ? "append" : "replace";
                 request = command + " " + key + " " + r.nextInt(1000) + " 0 " + value.length() + noreply + "\r\n"
                         + value + "\r\n";

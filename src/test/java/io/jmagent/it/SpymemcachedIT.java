@@ -38,7 +38,7 @@ class SpymemcachedIT {
         view = new FarmView(farm.servers());
         client = new MemcachedClient(new ConnectionFactoryBuilder()
                 .setProtocol(ConnectionFactoryBuilder.Protocol.TEXT)
-                .setOpTimeout(2000)
+                .setOpTimeout(5000)
                 .setFailureMode(FailureMode.Cancel)
                 .setDaemon(true)
                 .build(), List.of(new InetSocketAddress("127.0.0.1", farm.port())));
@@ -71,14 +71,14 @@ class SpymemcachedIT {
         List<Future<Boolean>> stores = new ArrayList<>();
         expected.forEach((k, v) -> stores.add(client.set(k, 0, v)));
         for (Future<Boolean> f : stores) {
-            assertThat(f.get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(f.get(10, TimeUnit.SECONDS)).isTrue();
         }
 
         Map<String, Future<Object>> reads = new LinkedHashMap<>();
         expected.keySet().forEach(k -> reads.put(k, client.asyncGet(k)));
         Map<String, Object> read = new LinkedHashMap<>();
         for (Map.Entry<String, Future<Object>> e : reads.entrySet()) {
-            read.put(e.getKey(), e.getValue().get(5, TimeUnit.SECONDS));
+            read.put(e.getKey(), e.getValue().get(10, TimeUnit.SECONDS));
         }
 
         assertThat(read).containsExactlyEntriesOf(expected);
@@ -95,7 +95,7 @@ class SpymemcachedIT {
             asked.add(key);
             if (i % 3 != 0) {
                 stored.put(key, "bulk-" + i);
-                assertThat(client.set(key, 0, "bulk-" + i).get(5, TimeUnit.SECONDS)).isTrue();
+                assertThat(client.set(key, 0, "bulk-" + i).get(10, TimeUnit.SECONDS)).isTrue();
             }
         }
         Collections.shuffle(asked, new Random(3));
@@ -111,7 +111,7 @@ class SpymemcachedIT {
     void casSucceedsWithTheCurrentUniqueAndFailsWithAStaleOne() throws Exception {
         for (int i = 0; i < 30; i++) {
             String key = "spy:cas:" + i;
-            assertThat(client.set(key, 0, "first").get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.set(key, 0, "first").get(10, TimeUnit.SECONDS)).isTrue();
             CASValue<Object> first = client.gets(key);
             assertThat(first.getValue()).isEqualTo("first");
 
@@ -131,14 +131,14 @@ class SpymemcachedIT {
         Map<String, String> expected = new LinkedHashMap<>();
         for (int i = 0; i < 30; i++) {
             String key = "spy:arap:" + i;
-            assertThat(client.replace(key, 0, "nothing to replace").get(5, TimeUnit.SECONDS)).isFalse();
-            assertThat(client.append(key, "nothing to append to").get(5, TimeUnit.SECONDS)).isFalse();
-            assertThat(client.prepend(key, "nothing to prepend to").get(5, TimeUnit.SECONDS)).isFalse();
-            assertThat(client.add(key, 0, "added").get(5, TimeUnit.SECONDS)).isTrue();
-            assertThat(client.add(key, 0, "added again").get(5, TimeUnit.SECONDS)).isFalse();
-            assertThat(client.replace(key, 0, "middle").get(5, TimeUnit.SECONDS)).isTrue();
-            assertThat(client.append(key, "-tail").get(5, TimeUnit.SECONDS)).isTrue();
-            assertThat(client.prepend(key, "head-").get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.replace(key, 0, "nothing to replace").get(10, TimeUnit.SECONDS)).isFalse();
+            assertThat(client.append(key, "nothing to append to").get(10, TimeUnit.SECONDS)).isFalse();
+            assertThat(client.prepend(key, "nothing to prepend to").get(10, TimeUnit.SECONDS)).isFalse();
+            assertThat(client.add(key, 0, "added").get(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.add(key, 0, "added again").get(10, TimeUnit.SECONDS)).isFalse();
+            assertThat(client.replace(key, 0, "middle").get(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.append(key, "-tail").get(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.prepend(key, "head-").get(10, TimeUnit.SECONDS)).isTrue();
             assertThat(client.get(key)).isEqualTo("head-middle-tail");
             expected.put(key, "head-middle-tail");
         }
@@ -151,7 +151,7 @@ class SpymemcachedIT {
         for (int i = 0; i < 30; i++) {
             String key = "spy:counter:" + i;
             assertThat(client.incr(key, 1)).as("incr of a missing key").isEqualTo(-1);
-            assertThat(client.set(key, 0, "10").get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.set(key, 0, "10").get(10, TimeUnit.SECONDS)).isTrue();
             assertThat(client.incr(key, 5)).isEqualTo(15);
             assertThat(client.decr(key, 3)).isEqualTo(12);
             assertThat(client.decr(key, 100)).as("decr stops at zero").isEqualTo(0);
@@ -170,11 +170,11 @@ class SpymemcachedIT {
         for (int i = 0; i < 60; i++) {
             String key = "spy:delete:" + i;
             keys.add(key);
-            assertThat(client.set(key, 0, "doomed").get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.set(key, 0, "doomed").get(10, TimeUnit.SECONDS)).isTrue();
         }
         for (String key : keys) {
-            assertThat(client.delete(key).get(5, TimeUnit.SECONDS)).isTrue();
-            assertThat(client.delete(key).get(5, TimeUnit.SECONDS)).isFalse();
+            assertThat(client.delete(key).get(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.delete(key).get(10, TimeUnit.SECONDS)).isFalse();
             assertThat(client.get(key)).isNull();
         }
         for (int s = 0; s < 3; s++) {
@@ -186,11 +186,11 @@ class SpymemcachedIT {
     void touchSetsTheExpiryOnTheOwningServer() throws Exception {
         for (int i = 0; i < 20; i++) {
             String key = "spy:touch:" + i;
-            assertThat(client.touch(key, 1000).get(5, TimeUnit.SECONDS)).as("touch of a missing key").isFalse();
-            assertThat(client.set(key, 0, "kept").get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.touch(key, 1000).get(10, TimeUnit.SECONDS)).as("touch of a missing key").isFalse();
+            assertThat(client.set(key, 0, "kept").get(10, TimeUnit.SECONDS)).isTrue();
             assertThat(view.askDirectly(view.ownerOf(key), "mg " + key + " t\r\n")).isEqualTo("HD t-1\r\n");
 
-            assertThat(client.touch(key, 1000).get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.touch(key, 1000).get(10, TimeUnit.SECONDS)).isTrue();
 
             assertThat(view.askDirectly(view.ownerOf(key), "mg " + key + " t\r\n")).matches("HD t(1000|999)\r\n");
             assertThat(client.get(key)).isEqualTo("kept");
@@ -202,11 +202,11 @@ class SpymemcachedIT {
         Map<String, String> stored = new LinkedHashMap<>();
         for (int i = 0; i < 90; i++) {
             stored.put("spy:flush:" + i, "gone soon");
-            assertThat(client.set("spy:flush:" + i, 0, "gone soon").get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.set("spy:flush:" + i, 0, "gone soon").get(10, TimeUnit.SECONDS)).isTrue();
         }
         view.assertPlacement(stored);
 
-        assertThat(client.flush().get(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(client.flush().get(10, TimeUnit.SECONDS)).isTrue();
 
         assertThat(client.getBulk(stored.keySet())).isEmpty();
         for (int s = 0; s < 3; s++) {

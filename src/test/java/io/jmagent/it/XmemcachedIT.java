@@ -35,7 +35,7 @@ class XmemcachedIT {
         view = new FarmView(farm.servers());
         XMemcachedClientBuilder builder =
                 new XMemcachedClientBuilder(List.of(new InetSocketAddress("127.0.0.1", farm.port())));
-        builder.setOpTimeout(2000);
+        builder.setOpTimeout(5000);
         builder.setConnectTimeout(2000);
         builder.setTranscoder(new StringTranscoder());
         client = builder.build();
