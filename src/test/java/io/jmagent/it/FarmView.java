@@ -1,6 +1,7 @@
 package io.jmagent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.TextClient;
@@ -8,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -68,6 +70,8 @@ final class FarmView implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
+        // in Cancel mode an operation for a server not yet connected is cancelled, not queued
+        await().atMost(Duration.ofSeconds(10)).until(() -> ketama.getAvailableServers().size() == servers.size());
     }
 
     /**

@@ -1,8 +1,10 @@
 package io.jmagent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -42,6 +44,8 @@ class SpymemcachedIT {
                 .setFailureMode(FailureMode.Cancel)
                 .setDaemon(true)
                 .build(), List.of(new InetSocketAddress("127.0.0.1", farm.port())));
+        // in Cancel mode an operation issued before the connection is up is cancelled, not queued
+        await().atMost(Duration.ofSeconds(10)).until(() -> !client.getAvailableServers().isEmpty());
     }
 
     @AfterAll
