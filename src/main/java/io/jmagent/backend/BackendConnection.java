@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * loop: every method runs on that loop and touches no shared state. Requests are written as they
  * come and flushed once per loop iteration; replies are matched to requests in FIFO order.
  *
- * <p>Every request has a deadline. When the oldest one expires the connection is closed (its
+ * <p>Every request has a deadline: the timeout, counted from when it was sent or, if it waited
+ * behind earlier requests, from the server's reply to the one before it (a server steadily
+ * answering a deep pipeline is not hung). When the oldest one expires the connection is closed (its
  * stream can no longer be trusted) and everything pending fails with {@code backend timeout}.
  * A connection that cannot be (re)opened fails requests at once until its backoff has passed.
  */
@@ -271,6 +273,10 @@ public final class BackendConnection {
             channel.close();
             return;
         }
+        Call next = inflight.peek();
+        if (next != null) {
+            next.deadlineNotBefore(System.nanoTime() + timeoutNanos);
+        }
         if (inflight.isEmpty() && waiting.isEmpty() && timer != null) {
             timer.cancel(false);
             timer = null;
@@ -316,13 +322,19 @@ public final class BackendConnection {
         private ByteBuf request;
         final ReplyShape shape;
         final ReplyCallback callback;
-        final long deadlineNanos;
+        long deadlineNanos;
 
         Call(ByteBuf request, ReplyShape shape, ReplyCallback callback, long deadlineNanos) {
             this.request = request;
             this.shape = shape;
             this.callback = callback;
             this.deadlineNanos = deadlineNanos;
+        }
+
+        void deadlineNotBefore(long nanos) {
+            if (nanos - deadlineNanos > 0) {
+                deadlineNanos = nanos;
+            }
         }
 
         ByteBuf takeRequest() {
