@@ -85,7 +85,8 @@ class BadInputIT {
                 assertThat(other.exchange("get bystander\r\n")).isEqualTo("VALUE bystander 0 2\r\nok\r\nEND\r\n");
             }
 
-            assertThat(readUntilClosed(endless)).isEqualTo("CLIENT_ERROR line too long\r\n");
+            // as memcached: a line that is no multiget and has no newline in 2048 bytes is dropped unanswered
+            assertThat(readUntilClosed(endless)).isEmpty();
             assertThat(other.exchange("get bystander\r\n")).isEqualTo("VALUE bystander 0 2\r\nok\r\nEND\r\n");
         }
     }
