@@ -4,6 +4,7 @@ import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.metrics.StatsReport;
 import io.jmagent.protocol.LocalReply;
+import io.jmagent.protocol.MetaRequest;
 import io.jmagent.protocol.QuitRequest;
 import io.jmagent.protocol.Request;
 import io.jmagent.protocol.StatsRequest;
@@ -38,6 +39,8 @@ final class TextSession extends ClientSession {
         if (closing()) {
             if (request instanceof StoreRequest s) {
                 s.release();
+            } else if (request instanceof MetaRequest m) {
+                m.release();
             }
             return;
         }

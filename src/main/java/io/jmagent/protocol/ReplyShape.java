@@ -7,5 +7,9 @@ public enum ReplyShape {
     /** Text retrieval: VALUE blocks closed by END (or one error line). */
     VALUES,
     /** A pipeline of quiet meta gets closed by mn: VA blocks, then MN. */
-    META_VALUES
+    META_VALUES,
+    /** One meta reply: a line (HD, EN, NF, an error...) or a VA line and its data. */
+    META_ONE,
+    /** Whatever a quiet meta command answered (maybe nothing), up to the MN of the mn sent after it. */
+    META_UNTIL_MN
 }

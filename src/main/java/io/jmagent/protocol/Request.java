@@ -8,7 +8,7 @@ package io.jmagent.protocol;
 public sealed interface Request
         permits RetrievalRequest, StoreRequest, OversizedStoreRequest, DeleteRequest, ArithmeticRequest,
                 TouchRequest, FlushAllRequest, VerbosityRequest, VersionRequest, StatsRequest, QuitRequest,
-                LocalReply {
+                LocalReply, MetaRequest {
 
     /** True when the client asked for no reply (text protocol's trailing {@code noreply}). */
     default boolean noreply() {

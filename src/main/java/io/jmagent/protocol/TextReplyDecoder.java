@@ -42,6 +42,16 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
             }
             int lineEnd = lf + 1;
             ReplyShape shape = nextShape.get();
+            if (shape == ReplyShape.META_ONE || shape == ReplyShape.META_UNTIL_MN) {
+                int end = shape == ReplyShape.META_ONE ? metaFrameEnd(in, start) : untilMn(in, start);
+                if (end < 0) {
+                    return;
+                }
+                int replyEnd = shape == ReplyShape.META_ONE ? end : end - 4; // MN\r\n stays behind
+                out.add(new ServerReply.Line(in.retainedSlice(start, replyEnd - start)));
+                in.readerIndex(end);
+                return;
+            }
             if (shape == ReplyShape.LINE) {
                 out.add(new ServerReply.Line(in.retainedSlice(start, lineEnd - start)));
                 in.readerIndex(lineEnd);
@@ -68,6 +78,49 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
                 in.readerIndex(lineEnd);
                 return;
             }
+        }
+    }
+
+    /**
+     * End (exclusive) of the meta reply starting at {@code start}: one line, or a VA line and its
+     * data; -1 while incomplete.
+     */
+    private int metaFrameEnd(ByteBuf in, int start) {
+        int lf = in.forEachByte(start, in.writerIndex() - start, ByteProcessor.FIND_LF);
+        if (lf < 0) {
+            if (in.writerIndex() - start > MAX_LINE) {
+                throw new CorruptedFrameException("server reply line too long");
+            }
+            return -1;
+        }
+        if (!startsWith(in, start, "VA ")) {
+            return lf + 1;
+        }
+        int lineEnd = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        Tokens t = Tokens.split(in, start, lineEnd);
+        if (t.count < 2) {
+            throw new CorruptedFrameException("malformed value line from server");
+        }
+        long length = t.number(in, 1);
+        if (length > maxValueLength) {
+            throw new CorruptedFrameException("bad value length from server");
+        }
+        long end = lf + 1 + length + 2;
+        return end > in.writerIndex() ? -1 : (int) end;
+    }
+
+    /** End (exclusive) of the first "MN\r\n" frame at or after {@code start}; -1 while incomplete. */
+    private int untilMn(ByteBuf in, int start) {
+        int pos = start;
+        while (true) {
+            int end = metaFrameEnd(in, pos);
+            if (end < 0) {
+                return -1;
+            }
+            if (isLine(in, pos, end, "MN\r\n")) {
+                return end;
+            }
+            pos = end;
         }
     }
 

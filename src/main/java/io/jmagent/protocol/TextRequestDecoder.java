@@ -36,6 +36,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     private static final LocalReply ERROR = new LocalReply(TextReplies.ERROR, false);
     private static final LocalReply BAD_FORMAT = new LocalReply(TextReplies.BAD_FORMAT, false);
     private static final LocalReply END = new LocalReply(TextReplies.END, false);
+    /** protocol.txt: "mn" answers MN once everything before it has been answered. */
+    private static final LocalReply MN = LocalReply.of("MN");
     private static final LocalReply BAD_DATA_CHUNK = LocalReply.of("CLIENT_ERROR bad data chunk");
     private static final LocalReply INVALID_EXPTIME = LocalReply.of("CLIENT_ERROR invalid exptime argument");
     private static final LocalReply INVALID_DELTA = LocalReply.of("CLIENT_ERROR invalid numeric delta argument");
@@ -60,6 +62,11 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     private long pendingCas;
     private boolean pendingNoreply;
     private int pendingLength;
+    /** The meta set whose data block is being read (state DATA), or null for a text storage command. */
+    private MetaRequest pendingMeta;
+    /** Bounds of the current command line, without its line ending. */
+    private int lineStart;
+    private int lineEnd;
     /** Bytes still to discard (state SWALLOW). */
     private long swallowRemaining;
 
@@ -134,6 +141,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             return false;
         }
         tokens.split(in, start, end);
+        lineStart = start;
+        lineEnd = end;
         in.readerIndex(lf + 1);
         Request request = parseCommand(in);
         if (request != null) {
@@ -217,6 +226,10 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             return new QuitRequest();
         } else if (tokens.is(in, 0, "stats")) {
             return new StatsRequest(n == 1 ? "" : tokens.string(in, 1));
+        } else if (tokens.is(in, 0, "mn")) {
+            return MN;
+        } else if (metaKind(in) != null) {
+            return meta(in, metaKind(in));
         } else if (isUnservedCommand(in)) {
             return LocalReply.of("SERVER_ERROR " + tokens.string(in, 0) + " not supported by jmagent");
         }
@@ -249,7 +262,7 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
      */
     private boolean isUnservedCommand(ByteBuf in) {
         for (String name : new String[] {"shutdown", "slabs", "lru_crawler", "lru", "cache_memlimit", "watch",
-                "extstore", "mg", "ms", "md", "ma", "mn", "me"}) {
+                "extstore"}) {
             if (tokens.is(in, 0, name)) {
                 return true;
             }
@@ -320,12 +333,102 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         return null;
     }
 
+    private MetaRequest.Kind metaKind(ByteBuf in) {
+        if (tokens.length(0) != 2 || in.getByte(tokens.starts[0]) != 'm') {
+            return null;
+        }
+        return switch (in.getByte(tokens.starts[0] + 1)) {
+            case 'g' -> MetaRequest.Kind.GET;
+            case 's' -> MetaRequest.Kind.SET;
+            case 'd' -> MetaRequest.Kind.DELETE;
+            case 'a' -> MetaRequest.Kind.ARITHMETIC;
+            case 'e' -> MetaRequest.Kind.DEBUG;
+            default -> null;
+        };
+    }
+
+    /**
+     * A meta command: checked only as far as routing and framing need (a key of at most 250
+     * bytes; for ms a data length); its flags are the server's to judge, so the line goes to the
+     * server as it came. protocol.txt: "b" means the key is base64, "q" asks for quiet mode.
+     */
+    private Request meta(ByteBuf in, MetaRequest.Kind kind) {
+        if (tokens.count < 2) {
+            return ERROR;
+        }
+        if (tokens.length(1) > MAX_KEY_LENGTH) {
+            return BAD_FORMAT;
+        }
+        boolean base64 = false;
+        boolean quiet = false;
+        boolean plainSet = true;
+        for (int i = kind == MetaRequest.Kind.SET ? 3 : 2; i < tokens.count; i++) {
+            byte flag = in.getByte(tokens.starts[i]);
+            if (tokens.length(i) == 1 && flag == 'b') {
+                base64 = true;
+            } else if (tokens.length(i) == 1 && flag == 'q') {
+                quiet = true;
+            } else if (flag == 'C' || flag == 'I'
+                    || (flag == 'M' && tokens.length(i) > 1 && (in.getByte(tokens.starts[i] + 1) | 0x20) != 's')) {
+                plainSet = false; // compare-and-swap, invalidation, or a mode other than set
+            }
+        }
+        String keyToken = tokens.string(in, 1);
+        byte[] key = tokens.bytes(in, 1);
+        if (base64) {
+            try {
+                key = java.util.Base64.getDecoder().decode(key);
+            } catch (IllegalArgumentException e) {
+                // not base64: the server will say so; route on the token as written
+            }
+        }
+        if (kind != MetaRequest.Kind.SET) {
+            return new MetaRequest(kind, key, keyToken, base64, quiet, false, copyLine(in), null);
+        }
+        Integer length = tokens.count >= 3 ? tokens.int32(in, 2) : null;
+        if (length == null || length < 0 || length > Integer.MAX_VALUE - 2) {
+            return BAD_FORMAT;
+        }
+        if (length > maxItemSize) {
+            swallowRemaining = (long) length + 2;
+            state = State.SWALLOW;
+            return new OversizedStoreRequest(plainSet ? StoreRequest.Kind.SET : StoreRequest.Kind.APPEND, key, false);
+        }
+        pendingMeta = new MetaRequest(kind, key, keyToken, base64, quiet, plainSet, copyLine(in), null);
+        pendingLength = length;
+        state = State.DATA;
+        return null;
+    }
+
+    /** The current command line with a CRLF, as the server must see it. */
+    private ByteBuf copyLine(ByteBuf in) {
+        int length = lineEnd - lineStart;
+        ByteBuf line = in.alloc().buffer(length + 2);
+        line.writeBytes(in, lineStart, length).writeByte('\r').writeByte('\n');
+        return line;
+    }
+
     private boolean decodeData(ByteBuf in, List<Object> out) {
         if (in.readableBytes() < pendingLength + 2) {
             return false;
         }
         int start = in.readerIndex();
         state = State.LINE;
+        if (pendingMeta != null) {
+            MetaRequest m = pendingMeta;
+            pendingMeta = null;
+            if (in.getByte(start + pendingLength) != '\r' || in.getByte(start + pendingLength + 1) != '\n') {
+                in.skipBytes(pendingLength + 2);
+                m.release();
+                out.add(BAD_DATA_CHUNK); // meta commands report errors even when quiet
+                return true;
+            }
+            ByteBuf value = in.retainedSlice(start, pendingLength);
+            in.skipBytes(pendingLength + 2);
+            out.add(new MetaRequest(m.kind(), m.key(), m.keyToken(), m.base64(), m.quiet(), m.plainSet(), m.line(),
+                    value));
+            return true;
+        }
         if (in.getByte(start + pendingLength) != '\r' || in.getByte(start + pendingLength + 1) != '\n') {
             in.skipBytes(pendingLength + 2);
             if (!pendingNoreply) {
@@ -415,6 +518,10 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
         pendingKey = null;
+        if (pendingMeta != null) {
+            pendingMeta.release();
+            pendingMeta = null;
+        }
     }
 
     /** Token boundaries of the current line, split on spaces only, as memcached's tokenize_command. */

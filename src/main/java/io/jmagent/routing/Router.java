@@ -9,6 +9,7 @@ import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.ArithmeticRequest;
 import io.jmagent.protocol.DeleteRequest;
 import io.jmagent.protocol.FlushAllRequest;
+import io.jmagent.protocol.MetaRequest;
 import io.jmagent.protocol.OversizedStoreRequest;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.Request;
@@ -95,6 +96,8 @@ public final class Router {
             KeyWrite.start(this, ctx, r, r.key(), sink);
         } else if (request instanceof TouchRequest r) {
             KeyWrite.start(this, ctx, r, r.key(), sink);
+        } else if (request instanceof MetaRequest r) {
+            MetaRoute.start(this, ctx, r, sink);
         } else if (request instanceof OversizedStoreRequest r) {
             oversized(r, ctx, sink);
         } else if (request instanceof FlushAllRequest r) {

@@ -1,0 +1,261 @@
+package io.jmagent.routing;
+
+import io.jmagent.backend.ReplyCallback;
+import io.jmagent.backend.ServerHealth;
+import io.jmagent.protocol.MetaRequest;
+import io.jmagent.protocol.ReplyShape;
+import io.jmagent.protocol.ServerReply;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * A meta command (mg, ms, md, ma, me) routed by its key and sent to the server as the client
+ * wrote it, so memcached itself serves every flag; its reply comes back unchanged. A quiet command
+ * is followed by {@code mn} on the way to the server, so that its answer (or silence) is framed
+ * exactly; the client gets what came before the MN.
+ *
+ * <p>Backup and failover as for the other protocols: mg falls back to the backup on a primary
+ * miss, failure or outage, and a backup hit for a primary miss is written back; ms of a plain set
+ * is mirrored as the same ms once the primary stored it; any other successful write (ms with a
+ * mode, cas or invalidation, md, ma) deletes the key on the backup. A primary that is down or
+ * fails passes the command to the backup, whose answer the client gets, and the key is
+ * remembered as stale on the primary. Lives on the client's event loop.
+ */
+final class MetaRoute {
+
+    private static final ByteBuf MN = Unpooled.unreleasableBuffer(
+            Unpooled.copiedBuffer("mn\r\n", StandardCharsets.US_ASCII)).asReadOnly();
+
+    private final Router router;
+    private final Router.RouteContext ctx;
+    private final MetaRequest request;
+    private final ReplySink sink;
+    private final int primary;
+    private final ServerHealth health;
+
+    private MetaRoute(Router router, Router.RouteContext ctx, MetaRequest request, ReplySink sink) {
+        this.router = router;
+        this.ctx = ctx;
+        this.request = request;
+        this.sink = sink;
+        this.primary = router.primaryFor(request.key());
+        this.health = router.primaries().health(primary);
+    }
+
+    static void start(Router router, Router.RouteContext ctx, MetaRequest request, ReplySink sink) {
+        new MetaRoute(router, ctx, request, sink).run();
+    }
+
+    private void run() {
+        int natural = router.ring().serverFor(request.key());
+        if (natural != primary && request.isWrite()) {
+            router.primaries().health(natural).markStale(request.key());
+        }
+        boolean usable = request.isWrite() || request.kind() == MetaRequest.Kind.DEBUG
+                ? health.writable() : router.hasBackups() ? health.readable() : health.writable();
+        if (!usable) {
+            if (request.isWrite()) {
+                health.markStale(request.key());
+            }
+            if (router.hasBackups()) {
+                router.stats().primaryFailover();
+                toBackup(encode(), true);
+            } else {
+                request.release();
+                sink.reply(Router.serverError("backend " + health.server() + " down"));
+            }
+            return;
+        }
+        ByteBuf mirror = request.isWrite() && request.kind() == MetaRequest.Kind.SET && router.hasBackups()
+                ? encode() : null;
+        router.primary(ctx, primary).send(encode(), shape(), new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                ByteBuf answer = Router.lineOf(reply);
+                onPrimaryAnswer(answer, mirror);
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                if (request.isWrite()) {
+                    health.markStale(request.key());
+                }
+                if (mirror != null) {
+                    mirror.release();
+                }
+                if (router.hasBackups()) {
+                    router.stats().primaryFailover();
+                    toBackup(encode(), true);
+                } else {
+                    request.release();
+                    sink.reply(Router.serverError(reason));
+                }
+            }
+        });
+    }
+
+    private void onPrimaryAnswer(ByteBuf answer, ByteBuf mirror) {
+        if (!router.hasBackups()) {
+            request.release();
+            sink.reply(answer);
+            return;
+        }
+        if (request.kind() == MetaRequest.Kind.GET && isMiss(answer)) {
+            answer.release();
+            toBackup(encode(), false);
+            writeBackFromBackup();
+            return;
+        }
+        if (request.isWrite() && succeeded(answer)) {
+            if (request.kind() == MetaRequest.Kind.SET && request.plainSet()) {
+                sendToBackupQuietly(mirror);
+                mirror = null;
+            } else {
+                router.stats().backupDelete();
+                sendToBackupQuietly(deleteOnBackup());
+            }
+        }
+        if (mirror != null) {
+            mirror.release();
+        }
+        request.release();
+        sink.reply(answer);
+    }
+
+    /** The command (or what a primary miss leaves) goes to the key's backup; its answer is the client's. */
+    private void toBackup(ByteBuf encoded, boolean onlySource) {
+        int b = router.backupFor(request.key());
+        ServerHealth bh = router.backups().health(b);
+        if (!bh.readable() && !(request.isWrite() && bh.writable())) {
+            encoded.release();
+            if (request.isWrite()) {
+                bh.markStale(request.key());
+            }
+            request.release();
+            // a miss stays a miss; with no source left at all, the failure is the answer
+            sink.reply(onlySource ? Router.serverError("backend " + health.server() + " down")
+                    : Unpooled.copiedBuffer(request.quiet() ? "" : "EN\r\n", StandardCharsets.US_ASCII));
+            return;
+        }
+        router.backup(ctx, b).send(encoded, shape(), new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                ByteBuf answer = Router.lineOf(reply);
+                if (request.kind() == MetaRequest.Kind.GET && !isMiss(answer)) {
+                    router.stats().backupRead();
+                }
+                request.release();
+                sink.reply(answer);
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                if (request.isWrite()) {
+                    bh.markStale(request.key());
+                }
+                request.release();
+                sink.reply(onlySource ? Router.serverError(reason)
+                        : Unpooled.copiedBuffer(request.quiet() ? "" : "EN\r\n", StandardCharsets.US_ASCII));
+            }
+        });
+    }
+
+    /** A primary miss that the backup may hold: fetch flags, TTL and value to write it back. */
+    private void writeBackFromBackup() {
+        int b = router.backupFor(request.key());
+        if (!router.backups().health(b).readable() || !health.writable()) {
+            return;
+        }
+        byte[] key = request.key();
+        router.backup(ctx, b).send(TextEncoder.metaGets(ctx.alloc(), List.of(key), null), ReplyShape.META_VALUES,
+                new ReplyCallback() {
+                    @Override
+                    public void onReply(ServerReply reply) {
+                        try {
+                            if (reply instanceof ServerReply.Values values && !values.values().isEmpty()) {
+                                router.writeBack(ctx, primary, key, values.values().get(0));
+                            }
+                        } finally {
+                            reply.release();
+                        }
+                    }
+
+                    @Override
+                    public void onFailure(String reason) {
+                        // the client already has its answer; the primary simply stays without the key
+                    }
+                });
+    }
+
+    private void sendToBackupQuietly(ByteBuf encoded) {
+        int b = router.backupFor(request.key());
+        ServerHealth bh = router.backups().health(b);
+        if (!bh.writable()) {
+            encoded.release();
+            bh.markStale(request.key());
+            router.stats().mirrorFailure();
+            return;
+        }
+        router.backup(ctx, b).send(encoded, shape(), new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                reply.release();
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                bh.markStale(request.key());
+                router.stats().mirrorFailure();
+            }
+        });
+    }
+
+    private ByteBuf deleteOnBackup() {
+        String line = "md " + request.keyToken() + (request.base64() ? " b" : "") + (request.quiet() ? " q" : "")
+                + "\r\n" + (request.quiet() ? "mn\r\n" : "");
+        return Unpooled.copiedBuffer(line, StandardCharsets.US_ASCII);
+    }
+
+    /** The client's bytes for the server: the line, an ms value and its CRLF, and mn when quiet. */
+    private ByteBuf encode() {
+        CompositeByteBuf b = ctx.alloc().compositeBuffer(4);
+        b.addComponent(true, request.line().retainedDuplicate());
+        if (request.value() != null) {
+            b.addComponent(true, request.value().retainedDuplicate());
+            b.addComponent(true, Unpooled.wrappedBuffer(new byte[] {'\r', '\n'}));
+        }
+        if (request.quiet()) {
+            b.addComponent(true, MN.duplicate());
+        }
+        return b;
+    }
+
+    private ReplyShape shape() {
+        return request.quiet() ? ReplyShape.META_UNTIL_MN : ReplyShape.META_ONE;
+    }
+
+    /** EN, or silence from a quiet mg. */
+    private boolean isMiss(ByteBuf answer) {
+        return answer.readableBytes() == 0 && request.quiet() || startsWith(answer, "EN");
+    }
+
+    /** HD or a value (VA), or silence from a quiet write (its HD suppressed). */
+    private boolean succeeded(ByteBuf answer) {
+        return answer.readableBytes() == 0 && request.quiet() || startsWith(answer, "HD") || startsWith(answer, "VA");
+    }
+
+    private static boolean startsWith(ByteBuf b, String prefix) {
+        if (b.readableBytes() < prefix.length()) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length(); i++) {
+            if (b.getByte(b.readerIndex() + i) != prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
