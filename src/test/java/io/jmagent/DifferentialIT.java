@@ -25,15 +25,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * jmagent against memcached itself: every case of {@link CommandScript} and
- * {@link ProtocolErrorScript} is played on a fresh connection to one memcached (the oracle) and on
+ * jmagent against memcached itself: every case of {@link CommandScript}, {@link ProtocolErrorScript}
+ * and {@link MetaScript} is played on a fresh connection to one memcached (the oracle) and on
  * a fresh connection to jmagent over three memcached servers, and the two transcripts must be
  * equal byte for byte once cas uniques are replaced by a placeholder. Before each case both sides
  * are emptied with {@code flush_all} on a connection of its own, which also cancels a delayed
  * flush an earlier case left behind.
  *
- * <p>Left out on purpose: version, stats and the meta commands, which the proxy answers itself,
- * and memcached's administration commands (shutdown, slabs, lru, lru_crawler, watch,
+ * <p>Left out on purpose: version and stats, which the proxy answers itself, and memcached's
+ * administration commands (shutdown, slabs, lru, lru_crawler, watch,
  * cache_memlimit, extstore), which it does not fan out.
  */
 class DifferentialIT {
@@ -76,7 +76,8 @@ class DifferentialIT {
 
     @TestFactory
     Stream<DynamicTest> proxyAnswersEveryCaseAsOneMemcachedWould() {
-        return Stream.concat(CommandScript.cases().stream(), ProtocolErrorScript.cases().stream())
+        return Stream.of(CommandScript.cases(), ProtocolErrorScript.cases(), MetaScript.cases())
+                .flatMap(List::stream)
                 .map(c -> DynamicTest.dynamicTest(c.name(), () -> check(c)));
     }
 

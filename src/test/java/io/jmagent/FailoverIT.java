@@ -259,6 +259,57 @@ class FailoverIT {
         }
     }
 
+    @Test
+    void metaAndBinaryClientsReadThroughTheBackupAsTextClientsDo() throws Exception {
+        proxy = startProxy(List.of(backup), false);
+        try (TextClient client = new TextClient(proxy.port())) {
+            writeAll(client, "m");
+            MemcachedProcess victim = primaries.get(1);
+            String key = keysOwnedBy(1).get(0);
+            String value = "m" + key.substring(3);
+            victim.kill();
+
+            assertThat(client.exchange("mg " + key + " v k f\r\nmg " + key + " v q\r\nmn\r\n"))
+                    .isEqualTo("VA " + value.length() + " k" + key + " f0\r\n" + value + "\r\n"
+                            + "VA " + value.length() + "\r\n" + value + "\r\nMN\r\n");
+            assertThat(binaryGet(key)).isEqualTo(value);
+
+            victim.restart();
+            await().atMost(Duration.ofSeconds(10)).until(() -> health(1).state() == ServerHealth.State.UP);
+            assertThat(client.exchange("mg " + key + " v\r\n"))
+                    .isEqualTo("VA " + value.length() + "\r\n" + value + "\r\n");
+            try (TextClient direct = new TextClient(victim.port())) {
+                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                        direct.exchange("get " + key + "\r\n")).isEqualTo(valueReply(key, value)));
+            }
+            String other = keysOwnedBy(1).get(1);
+            assertThat(binaryGet(other)).isEqualTo("m" + other.substring(3));
+        }
+    }
+
+    /** A binary-protocol Get through the proxy; returns the value, or null on a miss. */
+    private String binaryGet(String key) throws java.io.IOException {
+        byte[] k = key.getBytes(StandardCharsets.US_ASCII);
+        java.nio.ByteBuffer req = java.nio.ByteBuffer.allocate(24 + k.length);
+        req.put((byte) 0x80).put((byte) 0x00).putShort((short) k.length).put((byte) 0).put((byte) 0)
+                .putShort((short) 0).putInt(k.length).putInt(7).putLong(0).put(k);
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(req.array());
+            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            byte[] header = new byte[24];
+            in.readFully(header);
+            java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(header);
+            assertThat(h.get(0)).isEqualTo((byte) 0x81);
+            int status = h.getShort(6);
+            int bodyLength = h.getInt(8);
+            int extras = h.get(4);
+            byte[] body = new byte[bodyLength];
+            in.readFully(body);
+            return status == 0 ? new String(body, extras, bodyLength - extras, StandardCharsets.US_ASCII) : null;
+        }
+    }
+
     private ServerHealth health(int primary) {
         return proxy.server().primaries().health(primary);
     }
