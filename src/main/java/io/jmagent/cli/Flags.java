@@ -1,6 +1,7 @@
 package io.jmagent.cli;
 
 import io.jmagent.backend.ServerAddress;
+import io.jmagent.config.ByteSize;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.StatsReport;
 import java.nio.file.Path;
@@ -143,25 +144,11 @@ public final class Flags {
     static final class SizeConverter implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
-            String v = value.trim().toLowerCase();
-            long unit = 1;
-            if (v.endsWith("k")) {
-                unit = 1024;
-                v = v.substring(0, v.length() - 1);
-            } else if (v.endsWith("m")) {
-                unit = 1024 * 1024;
-                v = v.substring(0, v.length() - 1);
-            }
-            long n;
             try {
-                n = Long.parseLong(v) * unit;
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("not a size: '" + value + "'");
+                return ByteSize.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
             }
-            if (n <= 0 || n > Integer.MAX_VALUE - 2) {
-                throw new TypeConversionException("size out of range: '" + value + "'");
-            }
-            return (int) n;
         }
     }
 }

@@ -1,0 +1,416 @@
+package io.jmagent.config;
+
+import io.jmagent.backend.ServerAddress;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * Reads a YAML config file ({@code -c FILE}) into a {@link ProxySetup}, strictly: an unknown key, a
+ * value of the wrong type, a bad or unresolvable address, a server listed twice, two pools on one
+ * listen address are each a {@link ConfigException} naming the file and the key. The layout, after
+ * twemproxy's nutcracker.yml, with the long flags' names as keys:
+ *
+ * <pre>
+ * threads: 4                 # process-wide: event loops (-t) and log level (-v)
+ * verbose: 0
+ * pools:
+ *   web:                     # a pool: its own listeners, servers and failover settings
+ *     listen: 127.0.0.1:22121
+ *     unix-socket: /run/jmagent/web.sock
+ *     servers: [ "10.0.0.1:11211:1", "10.0.0.2:11211:1" ]
+ *     backups: [ "10.0.0.3:11211" ]
+ *     timeout: 1000          # ms, or "250ms", "2s"
+ *     failure-limit: 2
+ * </pre>
+ *
+ * See {@code config/jmagent.example.yml} for every key.
+ */
+public final class ConfigFile {
+
+    private static final Set<String> TOP_KEYS = Set.of("threads", "verbose", "pools");
+    private static final List<String> POOL_KEYS = List.of("listen", "unix-socket", "servers", "backups", "hash",
+            "distribution", "timeout", "failure-limit", "probe-interval", "auto-eject", "max-stale-keys",
+            "write-back-ttl", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
+            "max-item-size", "max-line-length");
+    /** twemproxy's names for jmagent's keys, to point a migrating user at ours. */
+    private static final Map<String, String> TWEMPROXY_NAMES = Map.of(
+            "auto_eject_hosts", "auto-eject",
+            "server_failure_limit", "failure-limit",
+            "server_retry_timeout", "probe-interval",
+            "server_connections", "backend-connections",
+            "client_connections", "max-connections");
+    private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s)");
+
+    private final String source;
+
+    private ConfigFile(String source) {
+        this.source = source;
+    }
+
+    /** Reads and checks {@code file}. */
+    public static ProxySetup load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file.toString(), null, "cannot read: no such file");
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), null, "cannot read: " + e.getMessage());
+        }
+        return parse(text, file.toString());
+    }
+
+    /** Checks {@code yaml}, read from {@code source} (named in errors). */
+    public static ProxySetup parse(String yaml, String source) throws ConfigException {
+        return new ConfigFile(source).read(yaml);
+    }
+
+    private ProxySetup read(String text) throws ConfigException {
+        Object root = loadYaml(text);
+        if (root == null) {
+            throw error("pools", "required: at least one pool");
+        }
+        Map<?, ?> top = mapping(root, "");
+        checkKeys(top, "", TOP_KEYS);
+        int threads = top.containsKey("threads") ? positiveInt(top.get("threads"), "threads")
+                : Runtime.getRuntime().availableProcessors();
+        int verbosity = 0;
+        if (top.containsKey("verbose")) {
+            verbosity = integer(top.get("verbose"), "verbose");
+            if (verbosity < 0 || verbosity > 2) {
+                throw error("verbose", "must be 0 (info), 1 (debug) or 2 (trace), not " + verbosity);
+            }
+        }
+        Object poolsNode = top.get("pools");
+        if (poolsNode == null) {
+            throw error("pools", "required: at least one pool");
+        }
+        Map<?, ?> pools = mapping(poolsNode, "pools");
+        if (pools.isEmpty()) {
+            throw error("pools", "required: at least one pool");
+        }
+        List<ProxySetup.Pool> result = new ArrayList<>();
+        for (Map.Entry<?, ?> e : pools.entrySet()) {
+            if (!(e.getKey() instanceof String name) || !POOL_NAME.matcher(name).matches()) {
+                throw error("pools", "bad pool name '" + e.getKey() + "': letters, digits, '_', '-' and '.'");
+            }
+            String path = "pools." + name;
+            ProxyConfigBuilder b = new ProxyConfigBuilder().threads(threads).verbosity(verbosity);
+            pool(mapping(e.getValue(), path), path, b);
+            ProxyConfig config;
+            try {
+                config = b.build();
+            } catch (IllegalArgumentException ex) {
+                throw error(path, ex.getMessage());
+            }
+            for (ProxySetup.Pool earlier : result) {
+                String clash = ProxySetup.listenerClash(earlier.config(), config);
+                if (clash != null) {
+                    String key = clash.startsWith("unix socket") ? ".unix-socket" : ".listen";
+                    throw error(path + key, clash + " is already where pool '" + earlier.name() + "' listens");
+                }
+            }
+            result.add(new ProxySetup.Pool(name, config));
+        }
+        try {
+            return new ProxySetup(result);
+        } catch (IllegalArgumentException ex) {
+            throw error("pools", ex.getMessage());
+        }
+    }
+
+    private void pool(Map<?, ?> m, String path, ProxyConfigBuilder b) throws ConfigException {
+        checkKeys(m, path, POOL_KEYS);
+        String at = path + ".";
+        if (m.containsKey("listen")) {
+            listen(string(m.get("listen"), at + "listen"), at + "listen", b);
+        } else {
+            b.port(0);
+        }
+        if (m.containsKey("unix-socket")) {
+            String socket = string(m.get("unix-socket"), at + "unix-socket");
+            if (socket.isBlank()) {
+                throw error(at + "unix-socket", "empty path");
+            }
+            b.unixSocket(Path.of(socket));
+        }
+        if (!m.containsKey("listen") && !m.containsKey("unix-socket")) {
+            throw error(path, "nothing to listen on: give listen (HOST:PORT) or unix-socket");
+        }
+        if (!m.containsKey("servers")) {
+            throw error(at + "servers", "required: at least one HOST:PORT[:WEIGHT]");
+        }
+        List<ServerAddress> servers = servers(m.get("servers"), at + "servers", List.of());
+        if (servers.isEmpty()) {
+            throw error(at + "servers", "required: at least one HOST:PORT[:WEIGHT]");
+        }
+        b.servers(servers);
+        if (m.containsKey("backups")) {
+            b.backups(servers(m.get("backups"), at + "backups", servers));
+        }
+        if (m.containsKey("hash") && !"md5".equals(m.get("hash"))) {
+            throw error(at + "hash", "only md5 (libmemcached's ketama) is supported, not '" + m.get("hash") + "'");
+        }
+        if (m.containsKey("distribution") && !"ketama".equals(m.get("distribution"))) {
+            throw error(at + "distribution", "only ketama is supported, not '" + m.get("distribution") + "'");
+        }
+        if (m.containsKey("timeout")) {
+            b.timeout(duration(m.get("timeout"), at + "timeout"));
+        }
+        if (m.containsKey("failure-limit")) {
+            b.failureLimit(positiveInt(m.get("failure-limit"), at + "failure-limit"));
+        }
+        if (m.containsKey("probe-interval")) {
+            b.probeInterval(duration(m.get("probe-interval"), at + "probe-interval"));
+        }
+        if (m.containsKey("auto-eject")) {
+            b.autoEject(bool(m.get("auto-eject"), at + "auto-eject"));
+        }
+        if (m.containsKey("max-stale-keys")) {
+            b.maxStaleKeys(positiveInt(m.get("max-stale-keys"), at + "max-stale-keys"));
+        }
+        if (m.containsKey("write-back-ttl")) {
+            int ttl = integer(m.get("write-back-ttl"), at + "write-back-ttl");
+            if (ttl < 0) {
+                throw error(at + "write-back-ttl", "must not be negative, got " + ttl);
+            }
+            b.writeBackTtl(ttl);
+        }
+        if (m.containsKey("max-connections")) {
+            b.maxConnections(positiveInt(m.get("max-connections"), at + "max-connections"));
+        }
+        if (m.containsKey("max-keep-alive")) {
+            b.maxKeepAlive(positiveInt(m.get("max-keep-alive"), at + "max-keep-alive"));
+        }
+        if (m.containsKey("backend-connections")) {
+            b.connectionsPerLoop(positiveInt(m.get("backend-connections"), at + "backend-connections"));
+        }
+        if (m.containsKey("max-pending")) {
+            b.maxPendingPerClient(positiveInt(m.get("max-pending"), at + "max-pending"));
+        }
+        if (m.containsKey("max-item-size")) {
+            b.maxItemSize(size(m.get("max-item-size"), at + "max-item-size"));
+        }
+        if (m.containsKey("max-line-length")) {
+            b.maxRetrievalLine(size(m.get("max-line-length"), at + "max-line-length"));
+        }
+    }
+
+    /** {@code HOST:PORT}, an IPv6 host in brackets; the host must resolve. */
+    private void listen(String spec, String key, ProxyConfigBuilder b) throws ConfigException {
+        String s = spec.trim();
+        String host;
+        String port;
+        if (s.startsWith("[")) {
+            int close = s.indexOf(']');
+            if (close < 0 || close + 1 >= s.length() || s.charAt(close + 1) != ':') {
+                throw error(key, "bad address '" + spec + "': expected HOST:PORT");
+            }
+            host = s.substring(1, close);
+            port = s.substring(close + 2);
+        } else {
+            int colon = s.lastIndexOf(':');
+            if (colon < 0) {
+                throw error(key, "bad address '" + spec + "': expected HOST:PORT");
+            }
+            host = s.substring(0, colon);
+            port = s.substring(colon + 1);
+            if (host.indexOf(':') >= 0) {
+                throw error(key, "bad address '" + spec + "': an IPv6 address goes in brackets, [::1]:22121");
+            }
+        }
+        if (host.isEmpty()) {
+            throw error(key, "bad address '" + spec + "': no host");
+        }
+        int p;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw error(key, "bad address '" + spec + "': port is not a number");
+        }
+        if (p < 1 || p > 65535) {
+            throw error(key, "bad address '" + spec + "': port out of range");
+        }
+        resolvable(host, key);
+        b.listenAddress(host).port(p);
+    }
+
+    /** A list of {@code HOST:PORT[:WEIGHT]}, none twice, none in {@code others}. */
+    private List<ServerAddress> servers(Object node, String key, List<ServerAddress> others) throws ConfigException {
+        if (!(node instanceof List<?> list)) {
+            throw error(key, "expected a list of HOST:PORT[:WEIGHT], like [ \"127.0.0.1:11211:1\" ]");
+        }
+        List<ServerAddress> result = new ArrayList<>();
+        Set<String> seen = new LinkedHashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            String at = key + "[" + i + "]";
+            ServerAddress a;
+            try {
+                a = ServerAddress.parse(string(list.get(i), at));
+            } catch (IllegalArgumentException e) {
+                throw error(at, e.getMessage());
+            }
+            if (!seen.add(a.toString())) {
+                throw error(at, a + " is listed twice");
+            }
+            for (ServerAddress o : others) {
+                if (o.host().equals(a.host()) && o.port() == a.port()) {
+                    throw error(at, a + " is also a primary server");
+                }
+            }
+            resolvable(a.host(), at);
+            result.add(a);
+        }
+        return result;
+    }
+
+    private void resolvable(String host, String key) throws ConfigException {
+        try {
+            InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw error(key, "cannot resolve host '" + host + "'");
+        }
+    }
+
+    private Object loadYaml(String text) throws ConfigException {
+        LoaderOptions options = new LoaderOptions();
+        options.setAllowDuplicateKeys(false);
+        options.setAllowRecursiveKeys(false);
+        options.setMaxAliasesForCollections(20);
+        try {
+            return new Yaml(new SafeConstructor(options)).load(text);
+        } catch (MarkedYAMLException e) {
+            String where = e.getProblemMark() == null ? "" : "line " + (e.getProblemMark().getLine() + 1)
+                    + ", column " + (e.getProblemMark().getColumn() + 1) + ": ";
+            throw error(null, where + e.getProblem());
+        } catch (YAMLException e) {
+            throw error(null, e.getMessage());
+        }
+    }
+
+    private void checkKeys(Map<?, ?> m, String path, java.util.Collection<String> known) throws ConfigException {
+        for (Object k : m.keySet()) {
+            String key = String.valueOf(k);
+            if (known.contains(key)) {
+                continue;
+            }
+            String ours = TWEMPROXY_NAMES.get(key);
+            if (ours == null && known.contains(key.replace('_', '-'))) {
+                ours = key.replace('_', '-');
+            }
+            String full = path.isEmpty() ? key : path + "." + key;
+            throw error(full, "unknown key" + (ours == null ? "" : " (jmagent's is '" + ours + "')"));
+        }
+    }
+
+    private Map<?, ?> mapping(Object node, String key) throws ConfigException {
+        if (node instanceof Map<?, ?> m) {
+            return m;
+        }
+        throw error(key, "expected a mapping of key: value, got " + describe(node));
+    }
+
+    private String string(Object node, String key) throws ConfigException {
+        if (node instanceof String s) {
+            return s;
+        }
+        throw error(key, "expected a string, got " + describe(node) + " (quote it)");
+    }
+
+    private int integer(Object node, String key) throws ConfigException {
+        if (node instanceof Integer i) {
+            return i;
+        }
+        throw error(key, "expected a whole number, got " + describe(node));
+    }
+
+    private int positiveInt(Object node, String key) throws ConfigException {
+        int v = integer(node, key);
+        if (v <= 0) {
+            throw error(key, "must be positive, got " + v);
+        }
+        return v;
+    }
+
+    private boolean bool(Object node, String key) throws ConfigException {
+        if (node instanceof Boolean b) {
+            return b;
+        }
+        throw error(key, "expected true or false, got " + describe(node));
+    }
+
+    /** Milliseconds as a number, or a number with ms or s. */
+    private Duration duration(Object node, String key) throws ConfigException {
+        Duration d;
+        if (node instanceof Integer ms) {
+            d = Duration.ofMillis(ms);
+        } else if (node instanceof String s) {
+            Matcher m = DURATION.matcher(s.trim());
+            if (!m.matches()) {
+                throw error(key, "not a duration: '" + s + "' (milliseconds, or like 250ms or 2s)");
+            }
+            long n = Long.parseLong(m.group(1));
+            d = m.group(2).equals("s") ? Duration.ofSeconds(n) : Duration.ofMillis(n);
+        } else {
+            throw error(key, "expected milliseconds, got " + describe(node));
+        }
+        if (d.isZero() || d.isNegative()) {
+            throw error(key, "must be positive, got " + node);
+        }
+        return d;
+    }
+
+    /** Bytes as a number, or a number with k or m. */
+    private int size(Object node, String key) throws ConfigException {
+        try {
+            if (node instanceof Integer i) {
+                return ByteSize.parse(Integer.toString(i));
+            }
+            if (node instanceof String s) {
+                return ByteSize.parse(s);
+            }
+        } catch (IllegalArgumentException e) {
+            throw error(key, e.getMessage());
+        }
+        throw error(key, "expected a size (bytes, or like 64k or 1m), got " + describe(node));
+    }
+
+    private static String describe(Object node) {
+        if (node == null) {
+            return "nothing";
+        }
+        if (node instanceof Map) {
+            return "a mapping";
+        }
+        if (node instanceof List) {
+            return "a list";
+        }
+        if (node instanceof String s) {
+            return "'" + s + "'";
+        }
+        return node.toString();
+    }
+
+    private ConfigException error(String key, String problem) {
+        return new ConfigException(source, key, problem);
+    }
+}

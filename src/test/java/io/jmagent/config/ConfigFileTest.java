@@ -1,0 +1,226 @@
+package io.jmagent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jmagent.backend.ServerAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The config file: what a valid one gives, and the one-line error of each kind of invalid one. */
+class ConfigFileTest {
+
+    private static ProxySetup parse(String yaml) throws ConfigException {
+        return ConfigFile.parse(yaml, "test.yml");
+    }
+
+    /** A YAML document from lines separated by '/' (CSV sources cannot hold newlines). */
+    private static String lines(String slashSeparated) {
+        return slashSeparated.replace(" / ", "\n");
+    }
+
+    @Test
+    void theExampleInTheRepositoryIsValid() throws ConfigException {
+        ProxySetup setup = ConfigFile.load(Path.of("config/jmagent.example.yml"));
+
+        assertThat(setup.pools()).extracting(ProxySetup.Pool::name).containsExactly("web", "sessions");
+        assertThat(setup.threads()).isEqualTo(2);
+        assertThat(setup.verbosity()).isZero();
+        ProxyConfig web = setup.pool("web").config();
+        assertThat(web.listenAddress()).isEqualTo("127.0.0.1");
+        assertThat(web.port()).isEqualTo(22121);
+        assertThat(web.unixSocket()).isEqualTo(Path.of("/tmp/jmagent-web.sock"));
+        assertThat(web.servers()).containsExactly(new ServerAddress("127.0.0.1", 11211, 1),
+                new ServerAddress("127.0.0.1", 11212, 1));
+        assertThat(web.backups()).containsExactly(new ServerAddress("127.0.0.1", 11213, 1));
+        assertThat(web.timeout()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(web.failover()).isEqualTo(ProxyConfig.Failover.DEFAULTS);
+        assertThat(web.maxItemSize()).isEqualTo(1024 * 1024);
+        ProxyConfig sessions = setup.pool("sessions").config();
+        assertThat(sessions.port()).isEqualTo(22122);
+        assertThat(sessions.unixSocket()).isNull();
+        assertThat(sessions.backups()).isEmpty();
+        assertThat(sessions.failover().autoEject()).isTrue();
+        assertThat(sessions.timeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(sessions.threads()).isEqualTo(2);
+    }
+
+    @Test
+    void aPoolGivesEverySettingItNamesAndTheFlagsDefaultsForTheRest() throws ConfigException {
+        ProxySetup setup = parse("""
+                threads: 3
+                verbose: 1
+                pools:
+                  main:
+                    listen: "[::1]:22121"
+                    servers: [ "10.0.0.1:11211:3", "cache-2:11212" ]
+                    timeout: 2s
+                    failure-limit: 5
+                    probe-interval: 250
+                    auto-eject: true
+                    max-stale-keys: 10
+                    write-back-ttl: 0
+                    max-connections: 100
+                    max-keep-alive: 8
+                    backend-connections: 1
+                    max-pending: 64
+                    max-item-size: 64k
+                    max-line-length: 4096
+                  quiet:
+                    unix-socket: /run/jmagent.sock
+                    servers: [ "10.0.0.9" ]
+                """.replace("cache-2", "localhost"));
+
+        ProxyConfig main = setup.pool("main").config();
+        assertThat(main.listenAddress()).isEqualTo("::1");
+        assertThat(main.port()).isEqualTo(22121);
+        assertThat(main.servers()).containsExactly(new ServerAddress("10.0.0.1", 11211, 3),
+                new ServerAddress("localhost", 11212, 1));
+        assertThat(main.timeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(main.failover()).isEqualTo(new ProxyConfig.Failover(5, Duration.ofMillis(250), true, 10, 0));
+        assertThat(main.maxConnections()).isEqualTo(100);
+        assertThat(main.maxKeepAlive()).isEqualTo(8);
+        assertThat(main.connectionsPerLoop()).isEqualTo(1);
+        assertThat(main.maxPendingPerClient()).isEqualTo(64);
+        assertThat(main.maxItemSize()).isEqualTo(64 * 1024);
+        assertThat(main.maxRetrievalLine()).isEqualTo(4096);
+        assertThat(main.threads()).isEqualTo(3);
+        assertThat(main.verbosity()).isEqualTo(1);
+
+        ProxyConfig quiet = setup.pool("quiet").config();
+        assertThat(quiet.port()).isZero();
+        assertThat(quiet.unixSocket()).isEqualTo(Path.of("/run/jmagent.sock"));
+        assertThat(quiet.servers()).containsExactly(new ServerAddress("10.0.0.9", 11211, 1));
+        assertThat(quiet.maxConnections()).isEqualTo(ProxyConfig.DEFAULT_MAX_CONNECTIONS);
+        assertThat(quiet.timeout()).isEqualTo(ProxyConfig.DEFAULT_TIMEOUT);
+        assertThat(quiet.failover()).isEqualTo(ProxyConfig.Failover.DEFAULTS);
+        assertThat(quiet.threads()).isEqualTo(3);
+    }
+
+    @Test
+    void poolsKeepTheFilesOrderSoTheFirstPoolIsTheFirstWritten() throws ConfigException {
+        ProxySetup setup = parse("""
+                pools:
+                  zeta: { listen: "127.0.0.1:1", servers: [ "127.0.0.1:2" ] }
+                  alpha: { listen: "127.0.0.1:3", servers: [ "127.0.0.1:4" ] }
+                """);
+
+        assertThat(setup.pools()).extracting(ProxySetup.Pool::name).containsExactly("zeta", "alpha");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        // the structure
+        "empty file| |test.yml: pools: required: at least one pool",
+        "no pools|threads: 2|test.yml: pools: required: at least one pool",
+        "pools not a mapping|pools: [ a, b ]|test.yml: pools: expected a mapping of key: value, got a list",
+        "top level not a mapping|- a|test.yml: expected a mapping of key: value, got a list",
+        "bad pool name|pools: / 'a b': { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools: bad pool name 'a b': letters, digits, '_', '-' and '.'",
+        // unknown keys
+        "unknown top-level key|treads: 2 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: treads: unknown key",
+        "unknown pool key|pools: / a: { listn: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a.listn: unknown key",
+        "twemproxy's name|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auto_eject_hosts: true }"
+                + "|test.yml: pools.a.auto_eject_hosts: unknown key (jmagent's is 'auto-eject')",
+        "underscores for dashes|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], failure_limit: 1 }"
+                + "|test.yml: pools.a.failure_limit: unknown key (jmagent's is 'failure-limit')",
+        // addresses
+        "listen without port|pools: / a: { listen: '127.0.0.1', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a.listen: bad address '127.0.0.1': expected HOST:PORT",
+        "listen port not a number|pools: / a: { listen: '127.0.0.1:x', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a.listen: bad address '127.0.0.1:x': port is not a number",
+        "listen port out of range|pools: / a: { listen: '127.0.0.1:70000', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a.listen: bad address '127.0.0.1:70000': port out of range",
+        "listen IPv6 without brackets|pools: / a: { listen: '::1:22121', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a.listen: bad address '::1:22121': an IPv6 address goes in brackets, [::1]:22121",
+        "listen not a string|pools: / a: { listen: 22121, servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a.listen: expected a string, got 22121 (quote it)",
+        "listen host unresolvable|pools: / a: { listen: 'no-such-host.invalid:1', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a.listen: cannot resolve host 'no-such-host.invalid'",
+        "bad server address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:x' ] }"
+                + "|test.yml: pools.a.servers[1]: bad server address '127.0.0.1:x': not a number",
+        "server host unresolvable|pools: / a: { listen: '127.0.0.1:1', servers: [ 'no-such-host.invalid:2' ] }"
+                + "|test.yml: pools.a.servers[0]: cannot resolve host 'no-such-host.invalid'",
+        "server listed twice|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:2:5' ] }"
+                + "|test.yml: pools.a.servers[1]: 127.0.0.1:2 is listed twice",
+        "backup also a primary|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], backups: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a.backups[0]: 127.0.0.1:2 is also a primary server",
+        "servers not a list|pools: / a: { listen: '127.0.0.1:1', servers: '127.0.0.1:2' }"
+                + "|test.yml: pools.a.servers: expected a list of HOST:PORT[:WEIGHT], like [ \"127.0.0.1:11211:1\" ]",
+        "no servers|pools: / a: { listen: '127.0.0.1:1' }"
+                + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT]",
+        "empty servers|pools: / a: { listen: '127.0.0.1:1', servers: [] }"
+                + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT]",
+        "nothing to listen on|pools: / a: { servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a: nothing to listen on: give listen (HOST:PORT) or unix-socket",
+        // two pools on one address
+        "same listen address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                + " / b: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:3' ] }"
+                + "|test.yml: pools.b.listen: 127.0.0.1:1 is already where pool 'a' listens",
+        "same port on the wildcard address|pools: / a: { listen: '0.0.0.0:1', servers: [ '127.0.0.1:2' ] }"
+                + " / b: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:3' ] }"
+                + "|test.yml: pools.b.listen: 127.0.0.1:1 is already where pool 'a' listens",
+        "same unix socket|pools: / a: { unix-socket: /tmp/j.sock, servers: [ '127.0.0.1:2' ] }"
+                + " / b: { unix-socket: /tmp/./j.sock, servers: [ '127.0.0.1:3' ] }"
+                + "|test.yml: pools.b.unix-socket: unix socket /tmp/./j.sock is already where pool 'a' listens",
+        // values
+        "timeout not a duration|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], timeout: 1h }"
+                + "|test.yml: pools.a.timeout: not a duration: '1h' (milliseconds, or like 250ms or 2s)",
+        "timeout zero|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], timeout: 0 }"
+                + "|test.yml: pools.a.timeout: must be positive, got 0",
+        "negative failure limit|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], failure-limit: -1 }"
+                + "|test.yml: pools.a.failure-limit: must be positive, got -1",
+        "number as a string|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], max-pending: '10' }"
+                + "|test.yml: pools.a.max-pending: expected a whole number, got '10'",
+        "auto-eject not a boolean|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auto-eject: 1 }"
+                + "|test.yml: pools.a.auto-eject: expected true or false, got 1",
+        "bad size|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], max-item-size: 1g }"
+                + "|test.yml: pools.a.max-item-size: not a size: '1g'",
+        "negative write-back TTL|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], write-back-ttl: -5 }"
+                + "|test.yml: pools.a.write-back-ttl: must not be negative, got -5",
+        "another hash|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], hash: fnv1a_64 }"
+                + "|test.yml: pools.a.hash: only md5 (libmemcached's ketama) is supported, not 'fnv1a_64'",
+        "another distribution|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], distribution: modula }"
+                + "|test.yml: pools.a.distribution: only ketama is supported, not 'modula'",
+        "verbose out of range|verbose: 3 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: verbose: must be 0 (info), 1 (debug) or 2 (trace), not 3",
+        "zero threads|threads: 0 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: threads: must be positive, got 0",
+        // YAML itself
+        "a key twice|pools: / a: { listen: '127.0.0.1:1', listen: '127.0.0.1:2', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: line 2, column 31: found duplicate key listen",
+        "broken YAML|pools: / a: { listen: '127.0.0.1:1'|test.yml: line 2, column 29: expected ',' or '}', but got <stream end>",
+    })
+    void anInvalidFileIsOneLineNamingTheFileAndTheKey(String what, String yaml, String message) {
+        assertThatThrownBy(() -> parse(yaml == null ? "" : lines(yaml.replace("/ a:", "/   a:")
+                .replace("/ b:", "/   b:").replace("/ 'a b'", "/   'a b'"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(message);
+    }
+
+    @Test
+    void aMissingFileSaysSo() {
+        assertThatThrownBy(() -> ConfigFile.load(Path.of("no/such/jmagent.yml")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("no/such/jmagent.yml: cannot read: no such file");
+    }
+
+    @Test
+    void aServerMayMoveBetweenPoolsButNotSitInBothFarmsOfOne() throws ConfigException {
+        ProxySetup setup = parse("""
+                pools:
+                  a: { listen: "127.0.0.1:1", servers: [ "127.0.0.1:2" ], backups: [ "127.0.0.1:3" ] }
+                  b: { listen: "127.0.0.1:4", servers: [ "127.0.0.1:2" ] }
+                """);
+
+        assertThat(setup.pools()).extracting(p -> p.config().servers())
+                .containsExactly(List.of(new ServerAddress("127.0.0.1", 2, 1)),
+                        List.of(new ServerAddress("127.0.0.1", 2, 1)));
+    }
+}
