@@ -31,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * answering a deep pipeline is not hung). When the oldest one expires the connection is closed (its
  * stream can no longer be trusted) and everything pending fails with {@code backend timeout}.
  * A connection that cannot be (re)opened fails requests at once until its backoff has passed.
+ *
+ * <p>A reload that keeps the server keeps the connection ({@link #reconfigure}); one that removes
+ * the server {@link #retire retires} it: it answers what it was sent, then closes.
  */
 public final class BackendConnection {
 
@@ -43,8 +46,8 @@ public final class BackendConnection {
     private final InetSocketAddress resolved;
     private final EventLoop loop;
     private final NettyTransport transport;
-    private final BackendSettings settings;
-    private final long timeoutNanos;
+    private BackendSettings settings;
+    private long timeoutNanos;
 
     /** Written to the server, awaiting its reply, oldest first. */
     private final ArrayDeque<Call> inflight = new ArrayDeque<>();
@@ -60,6 +63,13 @@ public final class BackendConnection {
     private ScheduledFuture<?> timer;
     private boolean flushScheduled;
     private final Runnable flushTask = this::flushNow;
+    /** Retired by a reload: closes once nothing is pending. */
+    private boolean retiring;
+    /** Reconfigured with a new reply bound: reconnects once nothing is pending. */
+    private boolean recycle;
+    /** Closed for good: requests fail at once with {@link #closedReason}. */
+    private boolean closed;
+    private String closedReason;
 
     public BackendConnection(ServerHealth health, InetSocketAddress resolved, EventLoop loop, NettyTransport transport,
             BackendSettings settings) {
@@ -83,6 +93,11 @@ public final class BackendConnection {
      */
     public void send(ByteBuf request, ReplyShape shape, ReplyCallback callback) {
         assert loop.inEventLoop();
+        if (closed) {
+            request.release();
+            callback.onFailure(closedReason);
+            return;
+        }
         Call call = new Call(request, shape, callback, System.nanoTime() + timeoutNanos);
         switch (state) {
             case CONNECTED -> {
@@ -114,12 +129,78 @@ public final class BackendConnection {
     /** Closes the connection, failing whatever is pending. */
     public void close() {
         if (loop.inEventLoop()) {
-            failAll("backend " + server + " closed");
+            closed = true;
+            closedReason = "backend " + server + " closed";
+            failAll(closedReason);
             if (channel != null) {
                 channel.close();
             }
         } else {
             loop.execute(this::close);
+        }
+    }
+
+    /**
+     * The server left the configuration: requests already sent or sent from now on (by routes
+     * that began before the reload) are still answered; once none is pending, the connection
+     * closes for good.
+     */
+    public void retire() {
+        if (loop.inEventLoop()) {
+            retiring = true;
+            closeIfIdleAndDue();
+        } else {
+            loop.execute(this::retire);
+        }
+    }
+
+    /**
+     * A reload kept the server, perhaps with new settings: a new timeout applies to the next
+     * request; a new reply bound to the next connection, so an open one is reopened once idle.
+     */
+    void reconfigure(BackendSettings next) {
+        if (loop.inEventLoop()) {
+            if (next.maxItemSize() != settings.maxItemSize()) {
+                recycle = true;
+            }
+            settings = next;
+            timeoutNanos = next.timeout().toNanos();
+            closeIfIdleAndDue();
+        } else {
+            loop.execute(() -> reconfigure(next));
+        }
+    }
+
+    /** Whether it was retired or closed. */
+    boolean isRetired() {
+        return retiring || closed;
+    }
+
+    /** When nothing is pending: a retired connection closes, a recycled one drops its channel. */
+    private void closeIfIdleAndDue() {
+        if (closed || !inflight.isEmpty() || !waiting.isEmpty()) {
+            return;
+        }
+        if (retiring) {
+            closed = true;
+            closedReason = "backend " + server + " removed from the configuration";
+            dropChannel();
+        } else if (recycle) {
+            recycle = false;
+            dropChannel();
+        }
+    }
+
+    private void dropChannel() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        Channel ch = channel;
+        channel = null;
+        state = State.DISCONNECTED;
+        if (ch != null) {
+            ch.close();
         }
     }
 
@@ -156,6 +237,7 @@ public final class BackendConnection {
     }
 
     private void onConnected() {
+        health.connectionOpened();
         state = State.CONNECTED;
         backoffNanos = settings.minBackoff().toNanos();
         Call call;
@@ -244,6 +326,7 @@ public final class BackendConnection {
         if (hadWork) {
             health.recordFailure(reason);
         }
+        closeIfIdleAndDue();
     }
 
     private void failAll(String reason) {
@@ -283,6 +366,7 @@ public final class BackendConnection {
         }
         health.recordSuccess();
         call.callback.onReply(reply);
+        closeIfIdleAndDue();
     }
 
     private void onInactive(Channel ch) {

@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * The connections one event loop holds to every server of a farm: {@code connectionsPerLoop} per
  * server. A client session always uses the same connection to a given server, so its requests
- * to that server stay in order. Owned by its event loop.
+ * to that server stay in order. Owned by its event loop; a reload builds a new pool for the loop
+ * that takes over the connections to the servers it kept ({@link Farm}).
  */
 public final class BackendPool {
 
@@ -23,6 +24,11 @@ public final class BackendPool {
         }
     }
 
+    /** A pool over connections already made: {@code connections[server]} are that server's. */
+    BackendPool(BackendConnection[][] connections) {
+        this.connections = connections;
+    }
+
     public int serverCount() {
         return connections.length;
     }
@@ -31,6 +37,11 @@ public final class BackendPool {
     public BackendConnection connection(int server, long sessionId) {
         BackendConnection[] perServer = connections[server];
         return perServer[(int) Math.floorMod(sessionId, perServer.length)];
+    }
+
+    /** Every connection of this loop to server {@code server}. */
+    BackendConnection[] connectionsTo(int server) {
+        return connections[server];
     }
 
     public void close() {

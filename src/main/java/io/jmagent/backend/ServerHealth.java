@@ -36,8 +36,8 @@ public final class ServerHealth {
 
     private final ServerAddress server;
     private final String role;
-    private final int failureLimit;
-    private final int maxStaleKeys;
+    private volatile int failureLimit;
+    private volatile int maxStaleKeys;
     private final AtomicReference<State> state = new AtomicReference<>(State.UP);
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     /** Bumped when the server comes back: connections forget their reconnect backoff. */
@@ -45,6 +45,7 @@ public final class ServerHealth {
     private final Set<String> staleKeys = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean staleOverflow = new AtomicBoolean();
     private final AtomicLong downTransitions = new AtomicLong();
+    private final AtomicLong connectionsOpened = new AtomicLong();
     private volatile String lastFailure = "";
     /** Identity of the process last seen by a probe: pid and the wall-clock second it started. */
     private volatile long seenPid = -1;
@@ -84,6 +85,21 @@ public final class ServerHealth {
 
     public long downTransitions() {
         return downTransitions.get();
+    }
+
+    /** Connections the proxy opened to this server so far, over every event loop and every reload. */
+    public long connectionsOpened() {
+        return connectionsOpened.get();
+    }
+
+    void connectionOpened() {
+        connectionsOpened.incrementAndGet();
+    }
+
+    /** A reload kept this server but may have changed how it is judged. */
+    void reconfigure(int failureLimit, int maxStaleKeys) {
+        this.failureLimit = failureLimit;
+        this.maxStaleKeys = maxStaleKeys;
     }
 
     public String lastFailure() {
