@@ -412,10 +412,10 @@ class TextRequestDecoderTest {
         }
 
         @Test
-        void serverAdministrationAndMetaCommandsAreNotServed() {
-            assertThat(feed("shutdown\r\nmg a v\r\n")).containsExactly(
+        void serverAdministrationCommandsAreNotServed() {
+            assertThat(feed("shutdown\r\nlru_crawler metadump all\r\n")).containsExactly(
                     "reply SERVER_ERROR shutdown not supported by jmagent\r\n",
-                    "reply SERVER_ERROR mg not supported by jmagent\r\n");
+                    "reply SERVER_ERROR lru_crawler not supported by jmagent\r\n");
         }
 
         @Test
