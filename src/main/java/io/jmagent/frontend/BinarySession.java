@@ -25,6 +25,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * A client speaking memcached's binary protocol. Each request becomes the equivalent text-level
@@ -39,8 +40,8 @@ final class BinarySession extends ClientSession {
 
     private static final int NO_AUTO_CREATE = 0xffffffff;
 
-    BinarySession(ProxyConfig config, ProxyStats stats, Router router) {
-        super(config, stats, router);
+    BinarySession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers) {
+        super(config, stats, routers);
     }
 
     @Override

@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * never an unbounded queue). A client that shuts down its output gets every answer, then the
  * connection closes, as memcached does. Subclasses decode their protocol's requests into calls
  * of {@link #route} and {@link #answer}. Owned by the client channel's event loop.
+ *
+ * <p>Each request takes the router in force when it arrives ({@code routers}, swapped by a
+ * reload), so a client stays connected while the farm behind it changes.
  */
 abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
@@ -40,30 +44,42 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     protected final ProxyConfig config;
     protected final ProxyStats stats;
-    protected final Router router;
+    private final Supplier<Router> routers;
     private final long id = IDS.incrementAndGet();
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
 
     protected ChannelHandlerContext ctx;
+    /** The router of the latest request, and this loop's pools of its farms. */
+    private Router router;
     private Router.RouteContext routeContext;
     private boolean closing;
     private boolean inputShutdown;
     private boolean flushScheduled;
     private final Runnable flushTask = this::flushNow;
 
-    ClientSession(ProxyConfig config, ProxyStats stats, Router router) {
+    ClientSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers) {
         this.config = config;
         this.stats = stats;
-        this.router = router;
+        this.routers = routers;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        Channel ch = ctx.channel();
-        Farm backups = router.backups();
-        routeContext = new Router.RouteContext(router.primaries().poolFor(ch.eventLoop()),
-                backups == null ? null : backups.poolFor(ch.eventLoop()), id, ch.alloc());
+        currentRouter();
+    }
+
+    /** The router in force now; when a reload replaced it, this loop's pools of its farms. */
+    private Router currentRouter() {
+        Router r = routers.get();
+        if (r != router) {
+            Channel ch = ctx.channel();
+            Farm backups = r.backups();
+            routeContext = new Router.RouteContext(r.primaries().poolFor(ch.eventLoop()),
+                    backups == null ? null : backups.poolFor(ch.eventLoop()), id, ch.alloc());
+            router = r;
+        }
+        return r;
     }
 
     @Override
@@ -86,11 +102,12 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Routes a request through the servers; {@code sink} null means noreply. */
     protected void route(io.jmagent.protocol.Request request, ReplySink sink) {
-        router.route(request, routeContext, sink == null ? ReplySink.DISCARD : sink);
+        currentRouter().route(request, routeContext, sink == null ? ReplySink.DISCARD : sink);
         updateReading();
     }
 
     protected Router.RouteContext routeContext() {
+        currentRouter();
         return routeContext;
     }
 
@@ -120,8 +137,8 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
         int up = 0;
         int down = 0;
         long downEvents = 0;
-        List<Farm> farms = router.backups() == null ? List.of(router.primaries())
-                : List.of(router.primaries(), router.backups());
+        Router r = currentRouter();
+        List<Farm> farms = r.backups() == null ? List.of(r.primaries()) : List.of(r.primaries(), r.backups());
         for (Farm farm : farms) {
             for (ServerHealth h : farm.health()) {
                 if (h.state() == ServerHealth.State.UP) {

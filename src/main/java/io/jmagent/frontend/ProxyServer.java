@@ -3,114 +3,108 @@ package io.jmagent.frontend;
 import io.jmagent.backend.BackendSettings;
 import io.jmagent.backend.Farm;
 import io.jmagent.backend.HealthChecker;
-import io.jmagent.backend.ServerHealth;
 import io.jmagent.backend.NettyTransport;
+import io.jmagent.backend.ServerAddress;
+import io.jmagent.backend.ServerHealth;
 import io.jmagent.config.ProxyConfig;
+import io.jmagent.config.ProxyConfigBuilder;
+import io.jmagent.config.ProxySetup;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.routing.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running proxy: event loops, the listening sockets (TCP and, with {@code -f}, a unix domain
- * socket), the farm and its router. {@link #start()} binds; {@link #close()} stops accepting,
- * closes clients and server connections, and stops the loops.
+ * One running pool: its listening sockets (TCP and, with {@code -f}, a unix domain socket), its
+ * farms and their router, on event loops of its own or shared with the other pools of the
+ * process ({@link ProxyPools}). {@link #start()} binds; {@link #reload} moves it to a new
+ * configuration while it serves; {@link #close()} stops accepting, closes clients and server
+ * connections, and stops the loops it owns.
+ *
+ * <p>A reload builds new farms from the old ones (the servers that stayed keep their health and
+ * their connections), swaps the router that every client session reads per request, retires the
+ * connections to the servers that left, and rebinds a listener whose address changed (the new one
+ * opens before the old one closes; clients of the old one stay). Reloads are serialized; they
+ * run on the caller's thread, never an event loop (they may resolve names and bind sockets).
  */
 public final class ProxyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
-    private final ProxyConfig config;
+    private final String name;
     private final NettyTransport transport;
     private final ProxyStats stats = new ProxyStats();
-    private final List<Channel> listeners = new ArrayList<>();
-    private MultiThreadIoEventLoopGroup bossGroup;
-    private MultiThreadIoEventLoopGroup workerGroup;
-    private Farm primaries;
-    private Farm backups;
+    private final boolean ownsLoops;
+    /** The router in force: read by every client session for each request, swapped by a reload. */
+    private final AtomicReference<Router> router = new AtomicReference<>();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile ProxyConfig config;
+    private volatile ConnectionLimiter limiter;
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private ChannelGroup clients;
+    private Channel tcpListener;
+    private Channel unixListener;
     private HealthChecker healthChecker;
+    private boolean closing;
 
     public ProxyServer(ProxyConfig config) {
         this(config, NettyTransport.best());
     }
 
     public ProxyServer(ProxyConfig config, NettyTransport transport) {
-        this.config = config;
-        this.transport = transport;
+        this(ProxySetup.DEFAULT_POOL, config, transport, null, null);
     }
 
-    public ProxyServer start() throws InterruptedException {
-        ProxyConfig.Failover failover = config.failover();
-        BackendSettings settings = new BackendSettings(config.effectiveConnectionsPerLoop(), config.timeout(),
-                Duration.ofMillis(100), Duration.ofSeconds(5), config.maxItemSize(), failover.failureLimit(),
-                failover.maxStaleKeys());
-        primaries = new Farm("primary", config.servers(), transport, settings);
-        backups = config.backups().isEmpty() ? null : new Farm("backup", config.backups(), transport, settings);
-        Router router = new Router(primaries, backups, failover.autoEject(), failover.writeBackTtl(), stats);
-        List<ServerHealth> all = new ArrayList<>(primaries.health());
-        if (backups != null) {
-            all.addAll(backups.health());
-        }
-        healthChecker = new HealthChecker(all, failover.probeInterval(), config.timeout());
+    /** A pool named {@code name} on shared event loops (null ones: loops of its own, closed with it). */
+    public ProxyServer(String name, ProxyConfig config, NettyTransport transport, EventLoopGroup bossGroup,
+            EventLoopGroup workerGroup) {
+        this.name = name;
+        this.config = config;
+        this.transport = transport;
+        this.ownsLoops = workerGroup == null;
+        this.bossGroup = bossGroup;
+        this.workerGroup = workerGroup;
+    }
+
+    public synchronized ProxyServer start() throws InterruptedException {
+        ProxyConfig c = config;
+        BackendSettings settings = settingsOf(c);
+        Farm primaries = new Farm("primary", c.servers(), transport, settings);
+        Farm backups = c.backups().isEmpty() ? null : new Farm("backup", c.backups(), transport, settings);
+        router.set(newRouter(c, primaries, backups));
+        healthChecker = newHealthChecker(c, primaries, backups);
         healthChecker.start();
-        bossGroup = transport.newGroup(1);
-        workerGroup = transport.newGroup(config.threads());
-        ConnectionLimiter limiter = new ConnectionLimiter(stats, config.maxConnections());
-        ChannelInitializer<Channel> init = new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                ch.pipeline().addLast("limiter", limiter);
-                ch.pipeline().addLast("sniffer", new ProtocolSniffer(config.maxItemSize(), config.maxRetrievalLine(),
-                        () -> new TextSession(config, stats, router), () -> new BinarySession(config, stats, router)));
-            }
-        };
+        limiter = new ConnectionLimiter(stats, c.maxConnections());
+        if (ownsLoops) {
+            bossGroup = transport.newGroup(1);
+            workerGroup = transport.newGroup(c.threads());
+        }
+        clients = new DefaultChannelGroup(name, GlobalEventExecutor.INSTANCE);
         try {
-            if (config.port() > 0) {
-                ServerBootstrap b = new ServerBootstrap()
-                        .group(bossGroup, workerGroup)
-                        .channel(transport.serverChannel())
-                        .option(ChannelOption.SO_BACKLOG, 1024)
-                        .option(ChannelOption.SO_REUSEADDR, true)
-                        .childOption(ChannelOption.TCP_NODELAY, true)
-                        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-                                new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                        .childHandler(init);
-                Channel ch = b.bind(new InetSocketAddress(config.listenAddress(), config.port())).sync().channel();
-                listeners.add(ch);
-                log.info("listening on {} ({} transport, {} event loops) for {}", ch.localAddress(),
-                        transport.name().toLowerCase(), config.threads(), config.servers());
-            }
-            if (config.unixSocket() != null) {
-                if (transport != NettyTransport.EPOLL) {
-                    throw new IllegalStateException("-f needs the native epoll transport, not available here");
-                }
-                Files.deleteIfExists(config.unixSocket());
-                ServerBootstrap b = new ServerBootstrap()
-                        .group(bossGroup, workerGroup)
-                        .channel(EpollServerDomainSocketChannel.class)
-                        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-                                new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                        .childHandler(init);
-                Channel ch = b.bind(new DomainSocketAddress(config.unixSocket().toFile())).sync().channel();
-                listeners.add(ch);
-                log.info("listening on unix socket {}", config.unixSocket());
-            }
+            tcpListener = c.port() > 0 ? bindTcp(c) : null;
+            unixListener = c.unixSocket() != null ? bindUnix(c.unixSocket()) : null;
         } catch (Exception e) {
             close();
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);
@@ -118,12 +112,230 @@ public final class ProxyServer implements AutoCloseable {
         return this;
     }
 
-    /** The TCP port actually bound (useful with an ephemeral port). */
-    public int port() {
-        for (Channel ch : listeners) {
-            if (ch.localAddress() instanceof InetSocketAddress a) {
-                return a.getPort();
+    /**
+     * Moves this pool to {@code next} while it serves: on return the new servers, settings and
+     * listeners are in force. If it cannot (a host that does not resolve, an address that cannot
+     * be bound), it throws and the pool is as it was.
+     */
+    public synchronized void reload(ProxyConfig next) {
+        Change change = prepare(next);
+        if (change != null) {
+            change.commit();
+        }
+    }
+
+    /**
+     * Everything a move to {@code next} needs that can fail, done without changing what serves:
+     * the new farms are built (taking over nothing yet) and new listeners bound. Null when
+     * {@code next} changes nothing. The caller commits or aborts the change.
+     */
+    synchronized Change prepare(ProxyConfig next) {
+        ProxyConfig current = config;
+        if (closing) {
+            throw new IllegalStateException("pool " + name + " is closed");
+        }
+        if (next.threads() != current.threads()) {
+            log.warn("pool {}: a reload cannot change the number of event loops (threads {} -> {}); "
+                    + "ignored until a restart", name, current.threads(), next.threads());
+            next = new ProxyConfigBuilder(next).threads(current.threads()).build();
+        }
+        if (next.equals(current)) {
+            return null;
+        }
+        Router old = router.get();
+        BackendSettings settings = settingsOf(next);
+        Farm primaries = new Farm("primary", next.servers(), transport, settings, old.primaries());
+        Farm backups = next.backups().isEmpty() ? null
+                : new Farm("backup", next.backups(), transport, settings, old.backups());
+        Channel tcp = null;
+        Channel unix = null;
+        try {
+            if (next.port() > 0 && !sameTcp(current, next)) {
+                tcp = bindTcp(next);
             }
+            if (next.unixSocket() != null && !Objects.equals(current.unixSocket(), next.unixSocket())) {
+                unix = bindUnix(next.unixSocket());
+            }
+        } catch (Exception e) {
+            closeListener(tcp);
+            throw new IllegalStateException("pool " + name + ": " + e.getMessage(), e);
+        }
+        return new Change(next, primaries, backups, tcp, unix);
+    }
+
+    /** A prepared move to a new configuration: {@link #commit()} puts it in force, {@link #abort()} drops it. */
+    final class Change {
+        private final ProxyConfig next;
+        private final Farm primaries;
+        private final Farm backups;
+        private final Channel tcp;
+        private final Channel unix;
+
+        private Change(ProxyConfig next, Farm primaries, Farm backups, Channel tcp, Channel unix) {
+            this.next = next;
+            this.primaries = primaries;
+            this.backups = backups;
+            this.tcp = tcp;
+            this.unix = unix;
+        }
+
+        void commit() {
+            synchronized (ProxyServer.this) {
+                ProxyConfig before = config;
+                Router old = router.get();
+                config = next;
+                if (next.maxConnections() != before.maxConnections()) {
+                    limiter = new ConnectionLimiter(stats, next.maxConnections());
+                }
+                router.set(newRouter(next, primaries, backups));
+                primaries.takeOver();
+                if (backups != null) {
+                    backups.takeOver();
+                } else if (old.backups() != null) {
+                    old.backups().retire();
+                }
+                // what a loop may have opened in the old farms while this ran is retired later
+                long sweep = 2 * Math.max(before.timeout().toMillis(), next.timeout().toMillis()) + 1000;
+                workerGroup.schedule(() -> {
+                    primaries.finishTakeOver();
+                    if (backups != null) {
+                        backups.finishTakeOver();
+                    }
+                }, sweep, TimeUnit.MILLISECONDS);
+                HealthChecker oldChecker = healthChecker;
+                healthChecker = newHealthChecker(next, primaries, backups);
+                healthChecker.start();
+                oldChecker.close();
+                if (tcp != null || next.port() == 0) {
+                    closeListener(tcpListener);
+                    tcpListener = tcp;
+                }
+                if (unix != null || next.unixSocket() == null) {
+                    closeListener(unixListener);
+                    unixListener = unix;
+                }
+                logChange(before, next, old);
+            }
+        }
+
+        void abort() {
+            closeListener(tcp);
+            closeListener(unix);
+        }
+    }
+
+    private void logChange(ProxyConfig before, ProxyConfig next, Router old) {
+        log.info("pool {} reloaded: servers {}{}, backups {}{}", name, next.servers(),
+                difference(old.primaries().servers(), next.servers()), next.backups(),
+                difference(old.backups() == null ? List.of() : old.backups().servers(), next.backups()));
+        if (!sameTcp(before, next) || !Objects.equals(before.unixSocket(), next.unixSocket())) {
+            log.info("pool {} now listens on {}{}; clients of the old listener stay connected", name,
+                    next.port() > 0 ? ProxySetup.hostPort(next.listenAddress(), next.port()) : "no TCP port",
+                    next.unixSocket() == null ? "" : " and unix socket " + next.unixSocket());
+        }
+    }
+
+    private static String difference(List<ServerAddress> before, List<ServerAddress> after) {
+        List<ServerAddress> added = new ArrayList<>(after);
+        added.removeAll(before);
+        List<ServerAddress> removed = new ArrayList<>(before);
+        removed.removeAll(after);
+        if (added.isEmpty() && removed.isEmpty()) {
+            return "";
+        }
+        return " (added " + added + ", removed " + removed + ")";
+    }
+
+    private static boolean sameTcp(ProxyConfig a, ProxyConfig b) {
+        return a.port() == b.port() && a.listenAddress().equals(b.listenAddress());
+    }
+
+    private static BackendSettings settingsOf(ProxyConfig c) {
+        ProxyConfig.Failover failover = c.failover();
+        return new BackendSettings(c.effectiveConnectionsPerLoop(), c.timeout(), Duration.ofMillis(100),
+                Duration.ofSeconds(5), c.maxItemSize(), failover.failureLimit(), failover.maxStaleKeys());
+    }
+
+    private Router newRouter(ProxyConfig c, Farm primaries, Farm backups) {
+        return new Router(primaries, backups, c.failover().autoEject(), c.failover().writeBackTtl(), stats);
+    }
+
+    private static HealthChecker newHealthChecker(ProxyConfig c, Farm primaries, Farm backups) {
+        List<ServerHealth> all = new ArrayList<>(primaries.health());
+        if (backups != null) {
+            all.addAll(backups.health());
+        }
+        return new HealthChecker(all, c.failover().probeInterval(), c.timeout());
+    }
+
+    /** Each new client: counted and limited, then its protocol picked; it reads the settings in force. */
+    private final ChannelInitializer<Channel> clientInit = new ChannelInitializer<>() {
+        @Override
+        protected void initChannel(Channel ch) {
+            ProxyConfig c = config;
+            clients.add(ch);
+            ch.pipeline().addLast("limiter", limiter);
+            ch.pipeline().addLast("sniffer", new ProtocolSniffer(c.maxItemSize(), c.maxRetrievalLine(),
+                    () -> new TextSession(c, stats, router::get), () -> new BinarySession(c, stats, router::get)));
+        }
+    };
+
+    private Channel bindTcp(ProxyConfig c) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childHandler(clientInit);
+        Channel ch = b.bind(new InetSocketAddress(c.listenAddress(), c.port())).sync().channel();
+        log.info("{}listening on {} ({} transport, {} event loops) for {}", poolPrefix(), ch.localAddress(),
+                transport.name().toLowerCase(), c.threads(), c.servers());
+        return ch;
+    }
+
+    private Channel bindUnix(java.nio.file.Path path) throws Exception {
+        if (transport != NettyTransport.EPOLL) {
+            throw new IllegalStateException("-f needs the native epoll transport, not available here");
+        }
+        Files.deleteIfExists(path);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(EpollServerDomainSocketChannel.class)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childHandler(clientInit);
+        Channel ch = b.bind(new DomainSocketAddress(path.toFile())).sync().channel();
+        log.info("{}listening on unix socket {}", poolPrefix(), path);
+        return ch;
+    }
+
+    private String poolPrefix() {
+        return name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + ": ";
+    }
+
+    private static void closeListener(Channel ch) {
+        if (ch != null) {
+            ch.close().awaitUninterruptibly();
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The configuration in force. */
+    public ProxyConfig config() {
+        return config;
+    }
+
+    /** The TCP port actually bound (useful with an ephemeral port), or -1 without TCP. */
+    public int port() {
+        Channel ch = tcpListener;
+        if (ch != null && ch.localAddress() instanceof InetSocketAddress a) {
+            return a.getPort();
         }
         return -1;
     }
@@ -132,42 +344,55 @@ public final class ProxyServer implements AutoCloseable {
         return stats;
     }
 
-    /** The primary farm (its servers' health), for tests and stats. */
+    /** The router in force. */
+    public Router router() {
+        return router.get();
+    }
+
+    /** The primary farm in force (its servers' health), for tests and stats. */
     public Farm primaries() {
-        return primaries;
+        return router.get().primaries();
     }
 
-    /** The backup farm, or null without -b. */
+    /** The backup farm in force, or null without -b. */
     public Farm backups() {
-        return backups;
+        return router.get().backups();
     }
 
-    /** Blocks until the listeners close. */
+    /** Blocks until the pool is closed. */
     public void awaitClose() throws InterruptedException {
-        for (Channel ch : listeners) {
-            ch.closeFuture().sync();
-        }
+        closed.await();
     }
 
     @Override
     public void close() {
-        for (Channel ch : listeners) {
-            ch.close().awaitUninterruptibly();
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        }
+        closeListener(tcpListener);
+        closeListener(unixListener);
+        if (clients != null && !ownsLoops) {
+            clients.close().awaitUninterruptibly();
         }
         if (healthChecker != null) {
             healthChecker.close();
         }
-        if (primaries != null) {
-            primaries.close();
+        Router r = router.get();
+        if (r != null) {
+            r.primaries().close();
+            if (r.backups() != null) {
+                r.backups().close();
+            }
         }
-        if (backups != null) {
-            backups.close();
-        }
-        if (bossGroup != null) {
+        if (ownsLoops && bossGroup != null) {
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         }
-        if (workerGroup != null) {
+        if (ownsLoops && workerGroup != null) {
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         }
+        closed.countDown();
     }
 }

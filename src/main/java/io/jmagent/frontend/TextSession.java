@@ -15,14 +15,15 @@ import io.jmagent.protocol.VersionRequest;
 import io.jmagent.routing.Router;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import java.util.function.Supplier;
 
 /** A client speaking memcached's text protocol: requests from {@link TextRequestDecoder}, text replies. */
 final class TextSession extends ClientSession {
 
     private static final byte[] VERSION_LINE = TextReplies.bytes("VERSION " + VERSION + "\r\n");
 
-    TextSession(ProxyConfig config, ProxyStats stats, Router router) {
-        super(config, stats, router);
+    TextSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers) {
+        super(config, stats, routers);
     }
 
     @Override
