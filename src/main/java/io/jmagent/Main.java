@@ -1,18 +1,27 @@
 package io.jmagent;
 
 import ch.qos.logback.classic.Level;
+import io.jmagent.cli.FlagOverrides;
 import io.jmagent.cli.Flags;
-import io.jmagent.config.ProxyConfig;
-import io.jmagent.frontend.ProxyServer;
+import io.jmagent.config.ConfigException;
+import io.jmagent.config.ConfigReloader;
+import io.jmagent.config.ProxySetup;
+import io.jmagent.frontend.ProxyPools;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
+import sun.misc.Signal;
 
-/** {@code java -jar jmagent.jar [magent flags]}: parses the flags and runs the proxy in the foreground. */
+/**
+ * {@code java -jar jmagent.jar [magent flags] [-c FILE]}: parses the flags (and the config file),
+ * runs the proxy in the foreground, and with a config file reloads it on SIGHUP and when it changes.
+ */
 public final class Main {
 
-    /** Exit code for a bad command line, as picocli and getopt-style tools use. */
+    /** Exit code for a bad command line or config file, as picocli and getopt-style tools use. */
     static final int USAGE = 2;
 
     private Main() {
@@ -26,8 +35,9 @@ public final class Main {
         Flags flags = new Flags();
         CommandLine cl = new CommandLine(flags);
         PrintWriter err = new PrintWriter(System.err, true);
+        CommandLine.ParseResult given;
         try {
-            cl.parseArgs(args);
+            given = cl.parseArgs(args);
         } catch (CommandLine.ParameterException e) {
             err.println("jmagent: " + e.getMessage() + " (try --help)");
             return USAGE;
@@ -40,42 +50,72 @@ public final class Main {
             System.out.println(Flags.versionLine());
             return 0;
         }
-        ProxyConfig config;
+        Path file = flags.configFile();
+        FlagOverrides overrides = new FlagOverrides(flags, given);
+        ProxySetup setup;
         try {
-            config = flags.toConfig();
+            setup = file == null ? ProxySetup.single(flags.toConfig()) : overrides.load(file);
+        } catch (ConfigException e) {
+            err.println("jmagent: " + e.getMessage());
+            return USAGE;
         } catch (IllegalArgumentException e) {
             err.println("jmagent: " + e.getMessage() + " (try --help)");
             return USAGE;
         }
-        setLogLevel(config.verbosity());
+        setLogLevel(setup.verbosity());
         Logger log = LoggerFactory.getLogger(Main.class);
         if (flags.userOrGroupGiven()) {
             log.warn("-u/-g ignored: the JVM cannot drop privileges; start jmagent as the unprivileged user "
                     + "(see packaging/jmagent.service)");
         }
-        ProxyServer server = new ProxyServer(config);
+        ProxyPools pools = new ProxyPools(setup);
         try {
-            server.start();
+            pools.start();
         } catch (Exception e) {
             err.println("jmagent: cannot start: " + e.getMessage());
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "jmagent-shutdown"));
+        ConfigReloader reloader = file == null ? null : new ConfigReloader(file, setup, () -> overrides.load(file),
+                next -> {
+                    pools.apply(next);
+                    setLogLevel(next.verbosity());
+                });
+        if (reloader != null) {
+            try {
+                reloader.watch();
+            } catch (IOException e) {
+                log.warn("cannot watch {} for changes ({}); reload it with SIGHUP", file, e.toString());
+            }
+            reloadOnSighup(reloader, log);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (reloader != null) {
+                reloader.close();
+            }
+            pools.close();
+        }, "jmagent-shutdown"));
         try {
-            server.awaitClose();
+            pools.awaitClose();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return 0;
     }
 
-    private static void setLogLevel(int verbosity) {
-        if (verbosity == 0) {
-            return;
+    /** SIGHUP asks for a reload; the handler only hands it to the reloader's thread. */
+    private static void reloadOnSighup(ConfigReloader reloader, Logger log) {
+        try {
+            Signal.handle(new Signal("HUP"), signal -> reloader.requestReload("SIGHUP"));
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            log.warn("cannot handle SIGHUP ({}); the config file is still reloaded when it changes", e.getMessage());
         }
+    }
+
+    /** 0 leaves the level to logback.xml (info); a reload may lower it back. */
+    private static void setLogLevel(int verbosity) {
         org.slf4j.Logger root = LoggerFactory.getLogger("io.jmagent");
         if (root instanceof ch.qos.logback.classic.Logger logback) {
-            logback.setLevel(verbosity == 1 ? Level.DEBUG : Level.TRACE);
+            logback.setLevel(verbosity == 0 ? null : verbosity == 1 ? Level.DEBUG : Level.TRACE);
         }
     }
 }

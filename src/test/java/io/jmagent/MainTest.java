@@ -3,9 +3,13 @@ package io.jmagent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -91,5 +95,40 @@ class MainTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).matches("jmagent \\d+\\.\\d+\\.\\d+" + System.lineSeparator());
         assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void aConfigFileThatCannotBeReadExits2NamingIt() {
+        Run run = run("-c", "no/such/jmagent.yml");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("jmagent: no/such/jmagent.yml: cannot read: no such file"
+                + System.lineSeparator());
+    }
+
+    @Test
+    void anInvalidConfigFileExits2NamingTheFileAndTheKey(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("jmagent.yml");
+        Files.writeString(file, "pools:\n  web:\n    listen: 127.0.0.1:22121\n    servers: [ \"127.0.0.1:x\" ]\n");
+
+        Run run = run("-c", file.toString());
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("jmagent: " + file + ": pools.web.servers[0]: bad server address "
+                + "'127.0.0.1:x': not a number" + System.lineSeparator());
+        assertThat(run.out()).isEmpty();
+    }
+
+    @Test
+    void flagsThatMakeAValidFileInconsistentExit2(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("jmagent.yml");
+        Files.writeString(file, "pools:\n  web:\n    unix-socket: /tmp/j.sock\n    servers: [ \"127.0.0.1:1\" ]\n"
+                + "  api:\n    listen: 127.0.0.1:22122\n    servers: [ \"127.0.0.1:2\" ]\n");
+
+        Run run = run("-c", file.toString(), "-p", "22122", "-l", "127.0.0.1");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("jmagent: " + file + ": with the command line's flags: pools 'web' and "
+                + "'api' both listen on 127.0.0.1:22122" + System.lineSeparator());
     }
 }

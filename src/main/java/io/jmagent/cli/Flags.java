@@ -28,6 +28,12 @@ public final class Flags {
     @Option(names = {"-V", "--version"}, versionHelp = true, description = "Show the version and exit.")
     boolean version;
 
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "Read the configuration from this YAML file (several pools possible); flags given as well "
+                    + "override it: -t and -v for the process, the others for the file's first pool. The file is "
+                    + "reloaded on SIGHUP and when it changes.")
+    Path configFile;
+
     @Option(names = {"-u", "--user"}, paramLabel = "UID",
             description = "magent: run as this user. The JVM cannot drop privileges; run jmagent under the user "
                     + "instead (see packaging/jmagent.service). Accepted and logged.")
@@ -119,6 +125,11 @@ public final class Flags {
                 connectionsPerLoop, Duration.ofMillis(timeoutMillis), maxItemSize, maxRetrievalLine, maxPending,
                 verbose.length, new ProxyConfig.Failover(failureLimit, Duration.ofMillis(probeIntervalMillis),
                         autoEject, maxStaleKeys, writeBackTtl));
+    }
+
+    /** The config file ({@code -c}), or null. */
+    public Path configFile() {
+        return configFile;
     }
 
     public boolean userOrGroupGiven() {

@@ -1,0 +1,116 @@
+package io.jmagent.cli;
+
+import io.jmagent.config.ConfigException;
+import io.jmagent.config.ConfigFile;
+import io.jmagent.config.ProxyConfigBuilder;
+import io.jmagent.config.ProxySetup;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * The flags given on the command line, laid over a config file ({@code -c}): {@code -t} and
+ * {@code -v} set the process's event loops and log level; every other setting flag overrides the
+ * file's first pool (for a single-pool file, simply: the flags win). Flags not given leave the file
+ * alone. The same flags lie over the file again at every reload.
+ */
+public final class FlagOverrides {
+
+    private final Flags flags;
+    private final ParseResult given;
+
+    public FlagOverrides(Flags flags, ParseResult given) {
+        this.flags = flags;
+        this.given = given;
+    }
+
+    /** Reads {@code file} and lays the flags over it. */
+    public ProxySetup load(Path file) throws ConfigException {
+        ProxySetup fromFile = ConfigFile.load(file);
+        try {
+            return applyTo(fromFile);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file.toString(), null, "with the command line's flags: " + e.getMessage());
+        }
+    }
+
+    /** {@code file} with the flags given laid over it; an IllegalArgumentException if that is inconsistent. */
+    public ProxySetup applyTo(ProxySetup file) {
+        List<ProxySetup.Pool> pools = new ArrayList<>();
+        for (int i = 0; i < file.pools().size(); i++) {
+            ProxySetup.Pool p = file.pools().get(i);
+            ProxyConfigBuilder b = new ProxyConfigBuilder(p.config());
+            if (given("-t")) {
+                b.threads(flags.threads);
+            }
+            if (given("-v")) {
+                b.verbosity(flags.verbose.length);
+            }
+            if (i == 0) {
+                overridePool(b);
+            }
+            pools.add(new ProxySetup.Pool(p.name(), b.build()));
+        }
+        return new ProxySetup(pools);
+    }
+
+    private void overridePool(ProxyConfigBuilder b) {
+        if (given("-l")) {
+            b.listenAddress(flags.listen);
+        }
+        if (given("-p")) {
+            b.port(flags.port);
+        }
+        if (given("-f")) {
+            b.unixSocket(flags.unixSocket);
+        }
+        if (given("-s")) {
+            b.servers(flags.servers);
+        }
+        if (given("-b")) {
+            b.backups(flags.backups);
+        }
+        if (given("-n")) {
+            b.maxConnections(flags.maxConnections);
+        }
+        if (given("-i")) {
+            b.maxKeepAlive(flags.maxKeepAlive);
+        }
+        if (given("-I")) {
+            b.maxItemSize(flags.maxItemSize);
+        }
+        if (given("--timeout")) {
+            b.timeout(Duration.ofMillis(flags.timeoutMillis));
+        }
+        if (given("--backend-connections")) {
+            b.connectionsPerLoop(flags.connectionsPerLoop);
+        }
+        if (given("--max-pending")) {
+            b.maxPendingPerClient(flags.maxPending);
+        }
+        if (given("--max-line-length")) {
+            b.maxRetrievalLine(flags.maxRetrievalLine);
+        }
+        if (given("--failure-limit")) {
+            b.failureLimit(flags.failureLimit);
+        }
+        if (given("--probe-interval")) {
+            b.probeInterval(Duration.ofMillis(flags.probeIntervalMillis));
+        }
+        if (given("--auto-eject")) {
+            b.autoEject(true);
+        }
+        if (given("--max-stale-keys")) {
+            b.maxStaleKeys(flags.maxStaleKeys);
+        }
+        if (given("--write-back-ttl")) {
+            b.writeBackTtl(flags.writeBackTtl);
+        }
+    }
+
+    private boolean given(String option) {
+        return given.hasMatchedOption(option);
+    }
+}

@@ -1,0 +1,76 @@
+package io.jmagent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jmagent.backend.ServerAddress;
+import io.jmagent.config.ConfigException;
+import io.jmagent.config.ConfigFile;
+import io.jmagent.config.ProxyConfig;
+import io.jmagent.config.ProxySetup;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Flags given with {@code -c}: -t and -v for the process, the rest for the file's first pool. */
+class FlagOverridesTest {
+
+    private static final String FILE = """
+            threads: 4
+            pools:
+              first:
+                listen: 127.0.0.1:22121
+                servers: [ "127.0.0.1:11211", "127.0.0.1:11212" ]
+                timeout: 500
+              second:
+                listen: 127.0.0.1:22122
+                servers: [ "127.0.0.1:11311" ]
+                timeout: 700
+            """;
+
+    private static ProxySetup overlay(String... args) throws ConfigException {
+        Flags flags = new Flags();
+        CommandLine.ParseResult given = new CommandLine(flags).parseArgs(args);
+        return new FlagOverrides(flags, given).applyTo(ConfigFile.parse(FILE, "test.yml"));
+    }
+
+    @Test
+    void withoutFlagsTheFileStandsAsWritten() throws ConfigException {
+        assertThat(overlay("-c", "test.yml")).isEqualTo(ConfigFile.parse(FILE, "test.yml"));
+    }
+
+    @Test
+    void flagsGivenOverrideTheFirstPoolOnly() throws ConfigException {
+        ProxySetup setup = overlay("-c", "test.yml", "-p", "33333", "-s", "127.0.0.1:11411", "-b", "127.0.0.1:11511",
+                "--timeout", "900", "--failure-limit", "7", "--auto-eject", "-n", "10", "-I", "2m");
+
+        ProxyConfig first = setup.pool("first").config();
+        assertThat(first.listenAddress()).isEqualTo("127.0.0.1");
+        assertThat(first.port()).isEqualTo(33333);
+        assertThat(first.servers()).containsExactly(new ServerAddress("127.0.0.1", 11411, 1));
+        assertThat(first.backups()).containsExactly(new ServerAddress("127.0.0.1", 11511, 1));
+        assertThat(first.timeout()).isEqualTo(Duration.ofMillis(900));
+        assertThat(first.failover().failureLimit()).isEqualTo(7);
+        assertThat(first.failover().autoEject()).isTrue();
+        assertThat(first.maxConnections()).isEqualTo(10);
+        assertThat(first.maxItemSize()).isEqualTo(2 * 1024 * 1024);
+        assertThat(setup.pool("second").config()).isEqualTo(ConfigFile.parse(FILE, "test.yml").pool("second").config());
+    }
+
+    @Test
+    void threadsAndVerbosityAreTheProcesssAndSoEveryPools() throws ConfigException {
+        ProxySetup setup = overlay("-c", "test.yml", "-t", "2", "-v");
+
+        assertThat(setup.threads()).isEqualTo(2);
+        assertThat(setup.verbosity()).isEqualTo(1);
+        assertThat(setup.pool("second").config().threads()).isEqualTo(2);
+        assertThat(setup.pool("second").config().timeout()).isEqualTo(Duration.ofMillis(700));
+    }
+
+    @Test
+    void aFlagThatPutsTheFirstPoolOnAnotherPoolsAddressIsRefused() {
+        assertThatThrownBy(() -> overlay("-c", "test.yml", "-p", "22122"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("pools 'first' and 'second' both listen on 127.0.0.1:22122");
+    }
+}
