@@ -196,6 +196,40 @@ class ConfigReloadIT {
     }
 
     @Test
+    void aPoolAddedByAReloadStartsAndARemovedOneClosesWithItsClients() throws Exception {
+        startProxy(a, b);
+        int extraPort = MemcachedProcess.freePort();
+        String extra = """
+                  extra:
+                    listen: 127.0.0.1:%d
+                    servers: [ "%s" ]
+                """.formatted(extraPort, c.address());
+        try (TextClient main = new TextClient(port)) {
+            assertThat(main.exchange("set k 0 0 4\r\nmain\r\n")).isEqualTo("STORED\r\n");
+
+            write(config(port, a, b) + extra);
+            assertThat(reloader.reload("test")).isEqualTo(ConfigReloader.Outcome.APPLIED);
+            try (TextClient added = new TextClient(extraPort)) {
+                assertThat(added.exchange("set k 0 0 5\r\nextra\r\n")).isEqualTo("STORED\r\n");
+            }
+            try (TextClient direct = new TextClient(c.port())) {
+                assertThat(direct.exchange("get k\r\n")).isEqualTo("VALUE k 0 5\r\nextra\r\nEND\r\n");
+            }
+            assertThat(main.exchange("get k\r\n")).isEqualTo("VALUE k 0 4\r\nmain\r\nEND\r\n");
+
+            write("threads: 2\npools:\n" + extra);
+            assertThat(reloader.reload("test")).isEqualTo(ConfigReloader.Outcome.APPLIED);
+
+            assertThat(main.exchange("get k\r\n")).isEqualTo(TextClient.CLOSED);
+            assertThat(pools.pool("main")).isNull();
+            assertThatThrownBy(() -> new TextClient(port).close()).hasRootCauseInstanceOf(ConnectException.class);
+            try (TextClient added = new TextClient(extraPort)) {
+                assertThat(added.exchange("get k\r\n")).isEqualTo("VALUE k 0 5\r\nextra\r\nEND\r\n");
+            }
+        }
+    }
+
+    @Test
     void aRunningJmagentReloadsItsFileOnSighupAndWhenItChanges() throws Exception {
         write(config(port, a, b));
         Path log = dir.resolve("jmagent.log");
