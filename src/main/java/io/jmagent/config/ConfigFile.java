@@ -2,19 +2,16 @@ package io.jmagent.config;
 
 import io.jmagent.backend.ServerAddress;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -58,12 +55,13 @@ public final class ConfigFile {
             "server_connections", "backend-connections",
             "client_connections", "max-connections");
     private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s)");
 
     private final String source;
+    private final ConfigValues values;
 
     private ConfigFile(String source) {
         this.source = source;
+        this.values = new ConfigValues(source);
     }
 
     /** Reads and checks {@code file}. */
@@ -89,13 +87,13 @@ public final class ConfigFile {
         if (root == null) {
             throw error("pools", "required: at least one pool");
         }
-        Map<?, ?> top = mapping(root, "");
+        Map<?, ?> top = values.mapping(root, "");
         checkKeys(top, "", TOP_KEYS);
-        int threads = top.containsKey("threads") ? positiveInt(top.get("threads"), "threads")
+        int threads = top.containsKey("threads") ? values.positiveInt(top.get("threads"), "threads")
                 : Runtime.getRuntime().availableProcessors();
         int verbosity = 0;
         if (top.containsKey("verbose")) {
-            verbosity = integer(top.get("verbose"), "verbose");
+            verbosity = values.integer(top.get("verbose"), "verbose");
             if (verbosity < 0 || verbosity > 2) {
                 throw error("verbose", "must be 0 (info), 1 (debug) or 2 (trace), not " + verbosity);
             }
@@ -104,7 +102,7 @@ public final class ConfigFile {
         if (poolsNode == null) {
             throw error("pools", "required: at least one pool");
         }
-        Map<?, ?> pools = mapping(poolsNode, "pools");
+        Map<?, ?> pools = values.mapping(poolsNode, "pools");
         if (pools.isEmpty()) {
             throw error("pools", "required: at least one pool");
         }
@@ -115,7 +113,7 @@ public final class ConfigFile {
             }
             String path = "pools." + name;
             ProxyConfigBuilder b = new ProxyConfigBuilder().threads(threads).verbosity(verbosity);
-            pool(mapping(e.getValue(), path), path, b);
+            pool(values.mapping(e.getValue(), path), path, b);
             ProxyConfig config;
             try {
                 config = b.build();
@@ -142,12 +140,12 @@ public final class ConfigFile {
         checkKeys(m, path, POOL_KEYS);
         String at = path + ".";
         if (m.containsKey("listen")) {
-            listen(string(m.get("listen"), at + "listen"), at + "listen", b);
+            listen(values.string(m.get("listen"), at + "listen"), at + "listen", b);
         } else {
             b.port(0);
         }
         if (m.containsKey("unix-socket")) {
-            String socket = string(m.get("unix-socket"), at + "unix-socket");
+            String socket = values.string(m.get("unix-socket"), at + "unix-socket");
             if (socket.isBlank()) {
                 throw error(at + "unix-socket", "empty path");
             }
@@ -174,44 +172,44 @@ public final class ConfigFile {
             throw error(at + "distribution", "only ketama is supported, not '" + m.get("distribution") + "'");
         }
         if (m.containsKey("timeout")) {
-            b.timeout(duration(m.get("timeout"), at + "timeout"));
+            b.timeout(values.duration(m.get("timeout"), at + "timeout"));
         }
         if (m.containsKey("failure-limit")) {
-            b.failureLimit(positiveInt(m.get("failure-limit"), at + "failure-limit"));
+            b.failureLimit(values.positiveInt(m.get("failure-limit"), at + "failure-limit"));
         }
         if (m.containsKey("probe-interval")) {
-            b.probeInterval(duration(m.get("probe-interval"), at + "probe-interval"));
+            b.probeInterval(values.duration(m.get("probe-interval"), at + "probe-interval"));
         }
         if (m.containsKey("auto-eject")) {
-            b.autoEject(bool(m.get("auto-eject"), at + "auto-eject"));
+            b.autoEject(values.bool(m.get("auto-eject"), at + "auto-eject"));
         }
         if (m.containsKey("max-stale-keys")) {
-            b.maxStaleKeys(positiveInt(m.get("max-stale-keys"), at + "max-stale-keys"));
+            b.maxStaleKeys(values.positiveInt(m.get("max-stale-keys"), at + "max-stale-keys"));
         }
         if (m.containsKey("write-back-ttl")) {
-            int ttl = integer(m.get("write-back-ttl"), at + "write-back-ttl");
+            int ttl = values.integer(m.get("write-back-ttl"), at + "write-back-ttl");
             if (ttl < 0) {
                 throw error(at + "write-back-ttl", "must not be negative, got " + ttl);
             }
             b.writeBackTtl(ttl);
         }
         if (m.containsKey("max-connections")) {
-            b.maxConnections(positiveInt(m.get("max-connections"), at + "max-connections"));
+            b.maxConnections(values.positiveInt(m.get("max-connections"), at + "max-connections"));
         }
         if (m.containsKey("max-keep-alive")) {
-            b.maxKeepAlive(positiveInt(m.get("max-keep-alive"), at + "max-keep-alive"));
+            b.maxKeepAlive(values.positiveInt(m.get("max-keep-alive"), at + "max-keep-alive"));
         }
         if (m.containsKey("backend-connections")) {
-            b.connectionsPerLoop(positiveInt(m.get("backend-connections"), at + "backend-connections"));
+            b.connectionsPerLoop(values.positiveInt(m.get("backend-connections"), at + "backend-connections"));
         }
         if (m.containsKey("max-pending")) {
-            b.maxPendingPerClient(positiveInt(m.get("max-pending"), at + "max-pending"));
+            b.maxPendingPerClient(values.positiveInt(m.get("max-pending"), at + "max-pending"));
         }
         if (m.containsKey("max-item-size")) {
-            b.maxItemSize(size(m.get("max-item-size"), at + "max-item-size"));
+            b.maxItemSize(values.size(m.get("max-item-size"), at + "max-item-size"));
         }
         if (m.containsKey("max-line-length")) {
-            b.maxRetrievalLine(size(m.get("max-line-length"), at + "max-line-length"));
+            b.maxRetrievalLine(values.size(m.get("max-line-length"), at + "max-line-length"));
         }
     }
 
@@ -250,7 +248,7 @@ public final class ConfigFile {
         if (p < 1 || p > 65535) {
             throw error(key, "bad address '" + spec + "': port out of range");
         }
-        resolvable(host, key);
+        values.resolvable(host, key);
         b.listenAddress(host).port(p);
     }
 
@@ -265,7 +263,7 @@ public final class ConfigFile {
             String at = key + "[" + i + "]";
             ServerAddress a;
             try {
-                a = ServerAddress.parse(string(list.get(i), at));
+                a = ServerAddress.parse(values.string(list.get(i), at));
             } catch (IllegalArgumentException e) {
                 throw error(at, e.getMessage());
             }
@@ -277,18 +275,10 @@ public final class ConfigFile {
                     throw error(at, a + " is also a primary server");
                 }
             }
-            resolvable(a.host(), at);
+            values.resolvable(a.host(), at);
             result.add(a);
         }
         return result;
-    }
-
-    private void resolvable(String host, String key) throws ConfigException {
-        try {
-            InetAddress.getByName(host);
-        } catch (UnknownHostException e) {
-            throw error(key, "cannot resolve host '" + host + "'");
-        }
     }
 
     private Object loadYaml(String text) throws ConfigException {
@@ -307,7 +297,7 @@ public final class ConfigFile {
         }
     }
 
-    private void checkKeys(Map<?, ?> m, String path, java.util.Collection<String> known) throws ConfigException {
+    private void checkKeys(Map<?, ?> m, String path, Collection<String> known) throws ConfigException {
         for (Object k : m.keySet()) {
             String key = String.valueOf(k);
             if (known.contains(key)) {
@@ -320,94 +310,6 @@ public final class ConfigFile {
             String full = path.isEmpty() ? key : path + "." + key;
             throw error(full, "unknown key" + (ours == null ? "" : " (jmagent's is '" + ours + "')"));
         }
-    }
-
-    private Map<?, ?> mapping(Object node, String key) throws ConfigException {
-        if (node instanceof Map<?, ?> m) {
-            return m;
-        }
-        throw error(key, "expected a mapping of key: value, got " + describe(node));
-    }
-
-    private String string(Object node, String key) throws ConfigException {
-        if (node instanceof String s) {
-            return s;
-        }
-        throw error(key, "expected a string, got " + describe(node) + " (quote it)");
-    }
-
-    private int integer(Object node, String key) throws ConfigException {
-        if (node instanceof Integer i) {
-            return i;
-        }
-        throw error(key, "expected a whole number, got " + describe(node));
-    }
-
-    private int positiveInt(Object node, String key) throws ConfigException {
-        int v = integer(node, key);
-        if (v <= 0) {
-            throw error(key, "must be positive, got " + v);
-        }
-        return v;
-    }
-
-    private boolean bool(Object node, String key) throws ConfigException {
-        if (node instanceof Boolean b) {
-            return b;
-        }
-        throw error(key, "expected true or false, got " + describe(node));
-    }
-
-    /** Milliseconds as a number, or a number with ms or s. */
-    private Duration duration(Object node, String key) throws ConfigException {
-        Duration d;
-        if (node instanceof Integer ms) {
-            d = Duration.ofMillis(ms);
-        } else if (node instanceof String s) {
-            Matcher m = DURATION.matcher(s.trim());
-            if (!m.matches()) {
-                throw error(key, "not a duration: '" + s + "' (milliseconds, or like 250ms or 2s)");
-            }
-            long n = Long.parseLong(m.group(1));
-            d = m.group(2).equals("s") ? Duration.ofSeconds(n) : Duration.ofMillis(n);
-        } else {
-            throw error(key, "expected milliseconds, got " + describe(node));
-        }
-        if (d.isZero() || d.isNegative()) {
-            throw error(key, "must be positive, got " + node);
-        }
-        return d;
-    }
-
-    /** Bytes as a number, or a number with k or m. */
-    private int size(Object node, String key) throws ConfigException {
-        try {
-            if (node instanceof Integer i) {
-                return ByteSize.parse(Integer.toString(i));
-            }
-            if (node instanceof String s) {
-                return ByteSize.parse(s);
-            }
-        } catch (IllegalArgumentException e) {
-            throw error(key, e.getMessage());
-        }
-        throw error(key, "expected a size (bytes, or like 64k or 1m), got " + describe(node));
-    }
-
-    private static String describe(Object node) {
-        if (node == null) {
-            return "nothing";
-        }
-        if (node instanceof Map) {
-            return "a mapping";
-        }
-        if (node instanceof List) {
-            return "a list";
-        }
-        if (node instanceof String s) {
-            return "'" + s + "'";
-        }
-        return node.toString();
     }
 
     private ConfigException error(String key, String problem) {

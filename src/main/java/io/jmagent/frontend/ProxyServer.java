@@ -11,20 +11,13 @@ import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.routing.Router;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +57,7 @@ public final class ProxyServer implements AutoCloseable {
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
     private ChannelGroup clients;
+    private Listeners listeners;
     private Channel tcpListener;
     private Channel unixListener;
     private HealthChecker healthChecker;
@@ -102,9 +96,11 @@ public final class ProxyServer implements AutoCloseable {
             workerGroup = transport.newGroup(c.threads());
         }
         clients = new DefaultChannelGroup(name, GlobalEventExecutor.INSTANCE);
+        listeners = new Listeners(transport, bossGroup, workerGroup, clientInit,
+                name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + ": ");
         try {
-            tcpListener = c.port() > 0 ? bindTcp(c) : null;
-            unixListener = c.unixSocket() != null ? bindUnix(c.unixSocket()) : null;
+            tcpListener = c.port() > 0 ? listeners.bindTcp(c) : null;
+            unixListener = c.unixSocket() != null ? listeners.bindUnix(c.unixSocket()) : null;
         } catch (Exception e) {
             close();
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);
@@ -151,13 +147,13 @@ public final class ProxyServer implements AutoCloseable {
         Channel unix = null;
         try {
             if (next.port() > 0 && !sameTcp(current, next)) {
-                tcp = bindTcp(next);
+                tcp = listeners.bindTcp(next);
             }
             if (next.unixSocket() != null && !Objects.equals(current.unixSocket(), next.unixSocket())) {
-                unix = bindUnix(next.unixSocket());
+                unix = listeners.bindUnix(next.unixSocket());
             }
         } catch (Exception e) {
-            closeListener(tcp);
+            Listeners.close(tcp);
             throw new IllegalStateException("pool " + name + ": " + e.getMessage(), e);
         }
         return new Change(next, primaries, backups, tcp, unix);
@@ -207,11 +203,11 @@ public final class ProxyServer implements AutoCloseable {
                 healthChecker.start();
                 oldChecker.close();
                 if (tcp != null || next.port() == 0) {
-                    closeListener(tcpListener);
+                    Listeners.close(tcpListener);
                     tcpListener = tcp;
                 }
                 if (unix != null || next.unixSocket() == null) {
-                    closeListener(unixListener);
+                    Listeners.close(unixListener);
                     unixListener = unix;
                 }
                 logChange(before, next, old);
@@ -219,8 +215,8 @@ public final class ProxyServer implements AutoCloseable {
         }
 
         void abort() {
-            closeListener(tcp);
-            closeListener(unix);
+            Listeners.close(tcp);
+            Listeners.close(unix);
         }
     }
 
@@ -280,48 +276,6 @@ public final class ProxyServer implements AutoCloseable {
         }
     };
 
-    private Channel bindTcp(ProxyConfig c) throws InterruptedException {
-        ServerBootstrap b = new ServerBootstrap()
-                .group(bossGroup, workerGroup)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .childHandler(clientInit);
-        Channel ch = b.bind(new InetSocketAddress(c.listenAddress(), c.port())).sync().channel();
-        log.info("{}listening on {} ({} transport, {} event loops) for {}", poolPrefix(), ch.localAddress(),
-                transport.name().toLowerCase(), c.threads(), c.servers());
-        return ch;
-    }
-
-    private Channel bindUnix(java.nio.file.Path path) throws Exception {
-        if (transport != NettyTransport.EPOLL) {
-            throw new IllegalStateException("-f needs the native epoll transport, not available here");
-        }
-        Files.deleteIfExists(path);
-        ServerBootstrap b = new ServerBootstrap()
-                .group(bossGroup, workerGroup)
-                .channel(EpollServerDomainSocketChannel.class)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .childHandler(clientInit);
-        Channel ch = b.bind(new DomainSocketAddress(path.toFile())).sync().channel();
-        log.info("{}listening on unix socket {}", poolPrefix(), path);
-        return ch;
-    }
-
-    private String poolPrefix() {
-        return name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + ": ";
-    }
-
-    private static void closeListener(Channel ch) {
-        if (ch != null) {
-            ch.close().awaitUninterruptibly();
-        }
-    }
-
     public String name() {
         return name;
     }
@@ -372,8 +326,8 @@ public final class ProxyServer implements AutoCloseable {
             }
             closing = true;
         }
-        closeListener(tcpListener);
-        closeListener(unixListener);
+        Listeners.close(tcpListener);
+        Listeners.close(unixListener);
         if (clients != null && !ownsLoops) {
             clients.close().awaitUninterruptibly();
         }

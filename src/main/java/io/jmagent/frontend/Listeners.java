@@ -1,0 +1,84 @@
+package io.jmagent.frontend;
+
+import io.jmagent.backend.NettyTransport;
+import io.jmagent.config.ProxyConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Binds one pool's listening sockets, TCP and unix domain (the latter on the epoll transport
+ * only), on the pool's event loops; every client accepted gets {@code clientInit}. Used from the
+ * thread that starts or reloads the pool, never an event loop: binding waits.
+ */
+final class Listeners {
+
+    private static final Logger log = LoggerFactory.getLogger(Listeners.class);
+    private static final WriteBufferWaterMark CLIENT_WATER_MARK = new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
+
+    private final NettyTransport transport;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final ChannelHandler clientInit;
+    private final String logPrefix;
+
+    Listeners(NettyTransport transport, EventLoopGroup bossGroup, EventLoopGroup workerGroup, ChannelHandler clientInit,
+            String logPrefix) {
+        this.transport = transport;
+        this.bossGroup = bossGroup;
+        this.workerGroup = workerGroup;
+        this.clientInit = clientInit;
+        this.logPrefix = logPrefix;
+    }
+
+    /** Listens on {@code c}'s TCP address and port. */
+    Channel bindTcp(ProxyConfig c) throws InterruptedException {
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
+                .childHandler(clientInit);
+        Channel ch = b.bind(new InetSocketAddress(c.listenAddress(), c.port())).sync().channel();
+        log.info("{}listening on {} ({} transport, {} event loops) for {}", logPrefix, ch.localAddress(),
+                transport.name().toLowerCase(), c.threads(), c.servers());
+        return ch;
+    }
+
+    /** Listens on the unix domain socket {@code path}, replacing a file left there. */
+    Channel bindUnix(Path path) throws Exception {
+        if (transport != NettyTransport.EPOLL) {
+            throw new IllegalStateException("-f needs the native epoll transport, not available here");
+        }
+        Files.deleteIfExists(path);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(EpollServerDomainSocketChannel.class)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
+                .childHandler(clientInit);
+        Channel ch = b.bind(new DomainSocketAddress(path.toFile())).sync().channel();
+        log.info("{}listening on unix socket {}", logPrefix, path);
+        return ch;
+    }
+
+    /** Closes a listener (null: none) and waits until it is closed; its clients stay. */
+    static void close(Channel listener) {
+        if (listener != null) {
+            listener.close().awaitUninterruptibly();
+        }
+    }
+}
