@@ -312,7 +312,12 @@ public final class BackendConnection {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.warn("connection to {} broke: {}", server, cause.toString());
+            if (ctx.channel() == channel) {
+                log.warn("connection to {} broke: {}", server, cause.toString());
+            } else {
+                // a connection already given up (timed out): its leftover bytes mean nothing
+                log.debug("abandoned connection to {}: {}", server, cause.toString());
+            }
             ctx.close();
         }
     }
