@@ -26,6 +26,8 @@ bench_build() {
 BENCH_WORK="$(mktemp -d /tmp/jmagent-bench.XXXXXX)"
 bench_pids=()
 bench_cleanup() {
+  # a child signalled between fork and exec still has this trap: only the script itself cleans up
+  [ "$BASHPID" = "$$" ] || return 0
   for p in "${bench_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${bench_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$BENCH_WORK"
@@ -34,11 +36,25 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 # bench_spawn LOG CMD...: starts CMD in the background, output to LOG; its pid in BENCH_PID
+bench_logs=()
 bench_spawn() {
   local log="$1"; shift
   "$@" >"$log" 2>&1 &
   BENCH_PID=$!
   bench_pids+=("$BENCH_PID")
+  bench_logs+=("$log")
+}
+
+# bench_alive: fails, naming it and showing the end of its log, if a process bench_spawn started is gone
+bench_alive() {
+  local i
+  for i in "${!bench_pids[@]}"; do
+    if ! kill -0 "${bench_pids[$i]}" 2>/dev/null; then
+      echo "bench: $(basename "${bench_logs[$i]}" | sed 's/\.[a-z]*$//') (pid ${bench_pids[$i]}) is gone; the end of its log:" >&2
+      tail -5 "${bench_logs[$i]}" >&2
+      return 1
+    fi
+  done
 }
 
 bench_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -57,7 +73,12 @@ bench_free_port() {
 }
 bench_wait_port() {
   for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
-  echo "bench: nothing listening on 127.0.0.1:$1 (logs in $BENCH_WORK)" >&2
+  echo "bench: nothing listening on 127.0.0.1:$1 after 15 s" >&2
+  bench_alive
+  local log
+  for log in "${bench_logs[@]}"; do
+    [ -s "$log" ] && { echo "--- $log:"; tail -5 "$log"; } >&2
+  done
   return 1
 }
 bench_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
