@@ -277,10 +277,6 @@ public final class BackendConnection {
         if (next != null) {
             next.deadlineNotBefore(System.nanoTime() + timeoutNanos);
         }
-        if (inflight.isEmpty() && waiting.isEmpty() && timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
         health.recordSuccess();
         call.callback.onReply(reply);
     }
