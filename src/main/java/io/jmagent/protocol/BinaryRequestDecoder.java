@@ -42,8 +42,9 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        // not "while readable": a request without a body is complete with its header
-        while (in.isReadable() || state == State.BODY) {
+        // not "while readable": a request without a body is complete with its header. One request
+        // per call, so that the session has seen it (a quit, say) before the next is decoded.
+        while ((in.isReadable() || state == State.BODY) && out.isEmpty()) {
             switch (state) {
                 case HEADER -> {
                     if (in.readableBytes() < HEADER_LENGTH) {
