@@ -64,7 +64,7 @@ final class BinarySession extends ClientSession {
             return;
         }
         if (r.invalid()) {
-            answerAndClose(BinaryResponses.error(alloc, r, BinaryResponses.INVALID_ARGUMENTS, null));
+            answerAndClose(BinaryResponses.error(alloc, r, r.closingStatus(), null));
             return;
         }
         BinaryOpcode op = r.opcode();
