@@ -15,7 +15,6 @@ import io.jmagent.protocol.OversizedStoreRequest;
 import io.jmagent.protocol.Request;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.StoreRequest;
-import io.jmagent.protocol.VerbosityRequest;
 import io.jmagent.routing.ReplySink;
 import io.jmagent.routing.Router;
 import io.netty.buffer.ByteBuf;
@@ -99,7 +98,6 @@ final class BinarySession extends ClientSession {
             case DELETE, DELETEQ -> routeTranslated(r, new DeleteRequest(r.key(), false));
             case INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ -> arithmetic(r);
             case FLUSH, FLUSHQ -> routeTranslated(r, new FlushAllRequest(r.exptime() == 0 ? null : r.exptime(), false));
-            case VERBOSITY -> routeTranslated(r, new VerbosityRequest(r.exptime(), false));
             default -> answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
         }
     }

@@ -145,7 +145,7 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
             delta = in.getLong(start);
             initial = in.getLong(start + 8);
             exptime = in.getInt(start + 16);
-        } else if (opcode.isGat() || opcode == BinaryOpcode.TOUCH || opcode == BinaryOpcode.VERBOSITY
+        } else if (opcode.isGat() || opcode == BinaryOpcode.TOUCH
                 || ((opcode == BinaryOpcode.FLUSH || opcode == BinaryOpcode.FLUSHQ) && extrasLength == 4)) {
             exptime = in.getInt(start);
         }
