@@ -88,7 +88,7 @@ final class BinarySession extends ClientSession {
             case GET, GETQ, GETK, GETKQ -> routeTranslated(r,
                     new RetrievalRequest(RetrievalRequest.Kind.GETS, 0, List.of(r.key())));
             case GAT, GATQ, GATK, GATKQ, TOUCH -> routeTranslated(r,
-                    new RetrievalRequest(RetrievalRequest.Kind.GATS, r.exptime(), List.of(r.key())));
+                    new RetrievalRequest(RetrievalRequest.Kind.GATS, textExptime(r.exptime()), List.of(r.key())));
             case SET, SETQ -> routeTranslated(r, store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.SET));
             case ADD, ADDQ -> routeTranslated(r, store(r, StoreRequest.Kind.ADD));
             case REPLACE, REPLACEQ -> routeTranslated(r,
@@ -97,14 +97,23 @@ final class BinarySession extends ClientSession {
             case PREPEND, PREPENDQ -> routeTranslated(r, store(r, StoreRequest.Kind.PREPEND));
             case DELETE, DELETEQ -> routeTranslated(r, new DeleteRequest(r.key(), false));
             case INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ -> arithmetic(r);
-            case FLUSH, FLUSHQ -> routeTranslated(r, new FlushAllRequest(r.exptime() == 0 ? null : r.exptime(), false));
+            case FLUSH, FLUSHQ -> routeTranslated(r,
+                    new FlushAllRequest(r.exptime() == 0 ? null : textExptime(r.exptime()), false));
             default -> answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
         }
     }
 
     private static StoreRequest store(BinaryRequest r, StoreRequest.Kind kind) {
         return new StoreRequest(kind, r.key(), kind == StoreRequest.Kind.APPEND || kind == StoreRequest.Kind.PREPEND
-                ? 0 : r.flags(), r.exptime(), r.cas(), false, r.value());
+                ? 0 : r.flags(), textExptime(r.exptime()), r.cas(), false, r.value());
+    }
+
+    /**
+     * A binary expiration is unsigned 32 bits (protocol_binary.h), a text one a signed int, where a
+     * negative value expires at once: past 2^31 (2038), the text form is the latest it can say.
+     */
+    private static int textExptime(int exptime) {
+        return exptime < 0 ? Integer.MAX_VALUE : exptime;
     }
 
     /** Routes {@code request} and answers, in order, the binary translation of its text reply. */
@@ -138,7 +147,9 @@ final class BinarySession extends ClientSession {
     private void createWithInitial(BinaryRequest r, ArithmeticRequest incr, Slot slot) {
         String initial = Long.toUnsignedString(r.initial());
         ByteBuf value = ctx.alloc().buffer(initial.length()).writeBytes(initial.getBytes(US_ASCII));
-        route(new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, r.exptime(), 0, false, value), text -> {
+        StoreRequest add = new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, textExptime(r.exptime()), 0, false,
+                value);
+        route(add, text -> {
             if (isLine(text, "STORED\r\n")) {
                 text.release();
                 // the reply to a created counter is its initial value
