@@ -90,7 +90,8 @@ final class BinarySession extends ClientSession {
             case GAT, GATQ, GATK, GATKQ, TOUCH -> routeTranslated(r,
                     new RetrievalRequest(RetrievalRequest.Kind.GATS, textExptime(r.exptime()), List.of(r.key())));
             case SET, SETQ -> routeTranslated(r, store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.SET));
-            case ADD, ADDQ -> routeTranslated(r, store(r, StoreRequest.Kind.ADD));
+            // proto_bin.c: any storage command with a cas is a cas, an add too
+            case ADD, ADDQ -> routeTranslated(r, store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.ADD));
             case REPLACE, REPLACEQ -> routeTranslated(r,
                     store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.REPLACE));
             case APPEND, APPENDQ -> routeTranslated(r, store(r, StoreRequest.Kind.APPEND));
