@@ -71,6 +71,12 @@ final class BinarySession extends ClientSession {
             answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
             return;
         }
+        if (!textCarries(r.key()) && op != BinaryOpcode.STAT) {
+            r.release();
+            answer(BinaryResponses.error(alloc, r, BinaryResponses.INVALID_ARGUMENTS,
+                    "Invalid arguments: jmagent cannot pass a key with a space, LF or NUL byte to its servers"));
+            return;
+        }
         if (r.tooLarge()) {
             StoreRequest.Kind kind = op == BinaryOpcode.SET || op == BinaryOpcode.SETQ ? StoreRequest.Kind.SET
                     : StoreRequest.Kind.APPEND;
@@ -102,6 +108,20 @@ final class BinarySession extends ClientSession {
                     new FlushAllRequest(r.exptime() == 0 ? null : textExptime(r.exptime()), false));
             default -> answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
         }
+    }
+
+    /**
+     * A binary key may hold any byte; the text commands sent to the servers cannot carry a space
+     * (it splits the line), an LF (it ends the line) or a NUL (memcached ends the line there).
+     * Passed on, such a key would be read as more commands than were sent.
+     */
+    private static boolean textCarries(byte[] key) {
+        for (byte b : key) {
+            if (b == ' ' || b == '\n' || b == 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static StoreRequest store(BinaryRequest r, StoreRequest.Kind kind) {
