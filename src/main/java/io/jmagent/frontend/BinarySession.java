@@ -84,6 +84,14 @@ final class BinarySession extends ClientSession {
             answer(BinaryResponses.error(alloc, r, BinaryResponses.TOO_LARGE, null));
             return;
         }
+        if (r.cas() != 0 && (op == BinaryOpcode.DELETE || op == BinaryOpcode.DELETEQ || op.isArithmetic()
+                || op.isConcat())) {
+            // memcached compares the cas; the text delete, incr, decr, append and prepend cannot
+            r.release();
+            answer(BinaryResponses.error(alloc, r, BinaryResponses.NOT_SUPPORTED,
+                    "Not supported: jmagent cannot compare a cas on delete, incr, decr, append or prepend"));
+            return;
+        }
         switch (op) {
             case NOOP -> answer(BinaryResponses.success(alloc, r));
             case VERSION -> answer(BinaryResponses.response(alloc, r.rawOpcode(), BinaryResponses.SUCCESS,
