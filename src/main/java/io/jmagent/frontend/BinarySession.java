@@ -22,8 +22,12 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A client speaking memcached's binary protocol. Each request becomes the equivalent text-level
@@ -32,11 +36,17 @@ import java.util.Map;
  * the binary response memcached would send ({@link BinaryResponses}). Quiet commands answer only
  * on error (gets: only on a hit), and keep their place in the reply order, so a Noop answers after
  * everything before it. Increment/decrement of a missing key creates it with the initial value
- * unless the expiration is 0xffffffff, as memcached does.
+ * unless the expiration is 0xffffffff, as memcached does; requests on that key wait until it is
+ * created. Owned by the client channel's event loop.
  */
 final class BinarySession extends ClientSession {
 
     private static final int NO_AUTO_CREATE = 0xffffffff;
+
+    /** Keys of increments and decrements that may still create their counter. */
+    private final Set<ByteBuffer> creating = new HashSet<>();
+    /** Requests that came while one before them waits for a counter, in order. */
+    private final ArrayDeque<BinaryRequest> held = new ArrayDeque<>();
 
     BinarySession(ProxyConfig config, ProxyStats stats, Router router) {
         super(config, stats, router);
@@ -53,6 +63,27 @@ final class BinarySession extends ClientSession {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         BinaryRequest r = (BinaryRequest) msg;
+        if (!held.isEmpty() || waitsForCounter(r)) {
+            held.add(r);
+            updateReading();
+            return;
+        }
+        serve(r);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        held.forEach(BinaryRequest::release);
+        held.clear();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    protected boolean holdsRequests() {
+        return !held.isEmpty();
+    }
+
+    private void serve(BinaryRequest r) {
         if (closing()) {
             r.release();
             return;
@@ -158,22 +189,36 @@ final class BinarySession extends ClientSession {
         };
     }
 
-    /** incr/decr; on a miss, add the initial value (unless told not to), then retry the incr once if beaten. */
+    /**
+     * incr/decr; on a miss, add the initial value (unless told not to), then retry the incr once if
+     * beaten. Until that is settled, later requests on the key (and flushes) wait: memcached runs
+     * a connection's commands in order, so they must see the counter created.
+     */
     private void arithmetic(BinaryRequest r) {
-        Slot slot = newSlot();
         boolean increment = r.opcode() == BinaryOpcode.INCREMENT || r.opcode() == BinaryOpcode.INCREMENTQ;
         ArithmeticRequest incr = new ArithmeticRequest(increment, r.key(), r.delta(), false);
+        ReplySink answer = translating(r, newSlot());
+        if (r.exptime() == NO_AUTO_CREATE) {
+            route(incr, answer);
+            return;
+        }
+        ByteBuffer key = ByteBuffer.wrap(r.key());
+        creating.add(key);
+        ReplySink settled = text -> {
+            answer.reply(text);
+            counterSettled(key);
+        };
         route(incr, text -> {
-            if (isLine(text, "NOT_FOUND\r\n") && r.exptime() != NO_AUTO_CREATE) {
+            if (isLine(text, "NOT_FOUND\r\n")) {
                 text.release();
-                createWithInitial(r, incr, slot);
+                createWithInitial(r, incr, settled);
             } else {
-                translating(r, slot).reply(text);
+                settled.reply(text);
             }
         });
     }
 
-    private void createWithInitial(BinaryRequest r, ArithmeticRequest incr, Slot slot) {
+    private void createWithInitial(BinaryRequest r, ArithmeticRequest incr, ReplySink answer) {
         String initial = Long.toUnsignedString(r.initial());
         ByteBuf value = ctx.alloc().buffer(initial.length()).writeBytes(initial.getBytes(US_ASCII));
         StoreRequest add = new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, textExptime(r.exptime()), 0, false,
@@ -182,14 +227,30 @@ final class BinarySession extends ClientSession {
             if (isLine(text, "STORED\r\n")) {
                 text.release();
                 // the reply to a created counter is its initial value
-                translating(r, slot).reply(Unpooled.copiedBuffer(initial + "\r\n", US_ASCII));
+                answer.reply(Unpooled.copiedBuffer(initial + "\r\n", US_ASCII));
             } else if (isLine(text, "NOT_STORED\r\n")) {
                 text.release();
-                route(incr, translating(r, slot)); // someone created it meanwhile: count on it
+                route(incr, answer); // someone created it meanwhile: count on it
             } else {
-                translating(r, slot).reply(text);
+                answer.reply(text);
             }
         });
+    }
+
+    /** True when {@code r} must wait for a counter being created: it is on that key, or a flush. */
+    private boolean waitsForCounter(BinaryRequest r) {
+        return !creating.isEmpty() && (r.opcode() == BinaryOpcode.FLUSH || r.opcode() == BinaryOpcode.FLUSHQ
+                || creating.contains(ByteBuffer.wrap(r.key())));
+    }
+
+    private void counterSettled(ByteBuffer key) {
+        creating.remove(key);
+        BinaryRequest next;
+        while ((next = held.peek()) != null && !waitsForCounter(next)) {
+            held.poll();
+            serve(next);
+        }
+        updateReading();
     }
 
     private static boolean isLine(ByteBuf text, String line) {
