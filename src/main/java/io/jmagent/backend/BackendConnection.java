@@ -360,10 +360,6 @@ public final class BackendConnection {
         if (next != null) {
             next.deadlineNotBefore(System.nanoTime() + timeoutNanos);
         }
-        if (inflight.isEmpty() && waiting.isEmpty() && timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
         health.recordSuccess();
         call.callback.onReply(reply);
         closeIfIdleAndDue();
@@ -396,7 +392,12 @@ public final class BackendConnection {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.warn("connection to {} broke: {}", server, cause.toString());
+            if (ctx.channel() == channel) {
+                log.warn("connection to {} broke: {}", server, cause.toString());
+            } else {
+                // a connection already given up (timed out): its leftover bytes mean nothing
+                log.debug("abandoned connection to {}: {}", server, cause.toString());
+            }
             ctx.close();
         }
     }

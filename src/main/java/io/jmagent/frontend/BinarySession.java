@@ -15,7 +15,6 @@ import io.jmagent.protocol.OversizedStoreRequest;
 import io.jmagent.protocol.Request;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.StoreRequest;
-import io.jmagent.protocol.VerbosityRequest;
 import io.jmagent.routing.ReplySink;
 import io.jmagent.routing.Router;
 import io.netty.buffer.ByteBuf;
@@ -23,8 +22,12 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -34,11 +37,17 @@ import java.util.function.Supplier;
  * the binary response memcached would send ({@link BinaryResponses}). Quiet commands answer only
  * on error (gets: only on a hit), and keep their place in the reply order, so a Noop answers after
  * everything before it. Increment/decrement of a missing key creates it with the initial value
- * unless the expiration is 0xffffffff, as memcached does.
+ * unless the expiration is 0xffffffff, as memcached does; requests on that key wait until it is
+ * created. Owned by the client channel's event loop.
  */
 final class BinarySession extends ClientSession {
 
     private static final int NO_AUTO_CREATE = 0xffffffff;
+
+    /** Keys of increments and decrements that may still create their counter. */
+    private final Set<ByteBuffer> creating = new HashSet<>();
+    /** Requests that came while one before them waits for a counter, in order. */
+    private final ArrayDeque<BinaryRequest> held = new ArrayDeque<>();
 
     BinarySession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers) {
         super(config, stats, routers);
@@ -55,6 +64,27 @@ final class BinarySession extends ClientSession {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         BinaryRequest r = (BinaryRequest) msg;
+        if (!held.isEmpty() || waitsForCounter(r)) {
+            held.add(r);
+            updateReading();
+            return;
+        }
+        serve(r);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        held.forEach(BinaryRequest::release);
+        held.clear();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    protected boolean holdsRequests() {
+        return !held.isEmpty();
+    }
+
+    private void serve(BinaryRequest r) {
         if (closing()) {
             r.release();
             return;
@@ -65,7 +95,7 @@ final class BinarySession extends ClientSession {
             return;
         }
         if (r.invalid()) {
-            answerAndClose(BinaryResponses.error(alloc, r, BinaryResponses.INVALID_ARGUMENTS, null));
+            answerAndClose(BinaryResponses.error(alloc, r, r.closingStatus(), null));
             return;
         }
         BinaryOpcode op = r.opcode();
@@ -73,11 +103,25 @@ final class BinarySession extends ClientSession {
             answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
             return;
         }
+        if (!textCarries(r.key()) && op != BinaryOpcode.STAT) {
+            r.release();
+            answer(BinaryResponses.error(alloc, r, BinaryResponses.INVALID_ARGUMENTS,
+                    "Invalid arguments: jmagent cannot pass a key with a space, LF or NUL byte to its servers"));
+            return;
+        }
         if (r.tooLarge()) {
             StoreRequest.Kind kind = op == BinaryOpcode.SET || op == BinaryOpcode.SETQ ? StoreRequest.Kind.SET
                     : StoreRequest.Kind.APPEND;
             route(new OversizedStoreRequest(kind, r.key(), true), null);
             answer(BinaryResponses.error(alloc, r, BinaryResponses.TOO_LARGE, null));
+            return;
+        }
+        if (r.cas() != 0 && (op == BinaryOpcode.DELETE || op == BinaryOpcode.DELETEQ || op.isArithmetic()
+                || op.isConcat())) {
+            // memcached compares the cas; the text delete, incr, decr, append and prepend cannot
+            r.release();
+            answer(BinaryResponses.error(alloc, r, BinaryResponses.NOT_SUPPORTED,
+                    "Not supported: jmagent cannot compare a cas on delete, incr, decr, append or prepend"));
             return;
         }
         switch (op) {
@@ -90,24 +134,47 @@ final class BinarySession extends ClientSession {
             case GET, GETQ, GETK, GETKQ -> routeTranslated(r,
                     new RetrievalRequest(RetrievalRequest.Kind.GETS, 0, List.of(r.key())));
             case GAT, GATQ, GATK, GATKQ, TOUCH -> routeTranslated(r,
-                    new RetrievalRequest(RetrievalRequest.Kind.GATS, r.exptime(), List.of(r.key())));
+                    new RetrievalRequest(RetrievalRequest.Kind.GATS, textExptime(r.exptime()), List.of(r.key())));
             case SET, SETQ -> routeTranslated(r, store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.SET));
-            case ADD, ADDQ -> routeTranslated(r, store(r, StoreRequest.Kind.ADD));
+            // proto_bin.c: any storage command with a cas is a cas, an add too
+            case ADD, ADDQ -> routeTranslated(r, store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.ADD));
             case REPLACE, REPLACEQ -> routeTranslated(r,
                     store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.REPLACE));
             case APPEND, APPENDQ -> routeTranslated(r, store(r, StoreRequest.Kind.APPEND));
             case PREPEND, PREPENDQ -> routeTranslated(r, store(r, StoreRequest.Kind.PREPEND));
             case DELETE, DELETEQ -> routeTranslated(r, new DeleteRequest(r.key(), false));
             case INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ -> arithmetic(r);
-            case FLUSH, FLUSHQ -> routeTranslated(r, new FlushAllRequest(r.exptime() == 0 ? null : r.exptime(), false));
-            case VERBOSITY -> routeTranslated(r, new VerbosityRequest(r.exptime(), false));
+            case FLUSH, FLUSHQ -> routeTranslated(r,
+                    new FlushAllRequest(r.exptime() == 0 ? null : textExptime(r.exptime()), false));
             default -> answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
         }
     }
 
+    /**
+     * A binary key may hold any byte; the text commands sent to the servers cannot carry a space
+     * (it splits the line), an LF (it ends the line) or a NUL (memcached ends the line there).
+     * Passed on, such a key would be read as more commands than were sent.
+     */
+    private static boolean textCarries(byte[] key) {
+        for (byte b : key) {
+            if (b == ' ' || b == '\n' || b == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static StoreRequest store(BinaryRequest r, StoreRequest.Kind kind) {
         return new StoreRequest(kind, r.key(), kind == StoreRequest.Kind.APPEND || kind == StoreRequest.Kind.PREPEND
-                ? 0 : r.flags(), r.exptime(), r.cas(), false, r.value());
+                ? 0 : r.flags(), textExptime(r.exptime()), r.cas(), false, r.value());
+    }
+
+    /**
+     * A binary expiration is unsigned 32 bits (protocol_binary.h), a text one a signed int, where a
+     * negative value expires at once: past 2^31 (2038), the text form is the latest it can say.
+     */
+    private static int textExptime(int exptime) {
+        return exptime < 0 ? Integer.MAX_VALUE : exptime;
     }
 
     /** Routes {@code request} and answers, in order, the binary translation of its text reply. */
@@ -123,36 +190,68 @@ final class BinarySession extends ClientSession {
         };
     }
 
-    /** incr/decr; on a miss, add the initial value (unless told not to), then retry the incr once if beaten. */
+    /**
+     * incr/decr; on a miss, add the initial value (unless told not to), then retry the incr once if
+     * beaten. Until that is settled, later requests on the key (and flushes) wait: memcached runs
+     * a connection's commands in order, so they must see the counter created.
+     */
     private void arithmetic(BinaryRequest r) {
-        Slot slot = newSlot();
         boolean increment = r.opcode() == BinaryOpcode.INCREMENT || r.opcode() == BinaryOpcode.INCREMENTQ;
         ArithmeticRequest incr = new ArithmeticRequest(increment, r.key(), r.delta(), false);
+        ReplySink answer = translating(r, newSlot());
+        if (r.exptime() == NO_AUTO_CREATE) {
+            route(incr, answer);
+            return;
+        }
+        ByteBuffer key = ByteBuffer.wrap(r.key());
+        creating.add(key);
+        ReplySink settled = text -> {
+            answer.reply(text);
+            counterSettled(key);
+        };
         route(incr, text -> {
-            if (isLine(text, "NOT_FOUND\r\n") && r.exptime() != NO_AUTO_CREATE) {
+            if (isLine(text, "NOT_FOUND\r\n")) {
                 text.release();
-                createWithInitial(r, incr, slot);
+                createWithInitial(r, incr, settled);
             } else {
-                translating(r, slot).reply(text);
+                settled.reply(text);
             }
         });
     }
 
-    private void createWithInitial(BinaryRequest r, ArithmeticRequest incr, Slot slot) {
+    private void createWithInitial(BinaryRequest r, ArithmeticRequest incr, ReplySink answer) {
         String initial = Long.toUnsignedString(r.initial());
         ByteBuf value = ctx.alloc().buffer(initial.length()).writeBytes(initial.getBytes(US_ASCII));
-        route(new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, r.exptime(), 0, false, value), text -> {
+        StoreRequest add = new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, textExptime(r.exptime()), 0, false,
+                value);
+        route(add, text -> {
             if (isLine(text, "STORED\r\n")) {
                 text.release();
                 // the reply to a created counter is its initial value
-                translating(r, slot).reply(Unpooled.copiedBuffer(initial + "\r\n", US_ASCII));
+                answer.reply(Unpooled.copiedBuffer(initial + "\r\n", US_ASCII));
             } else if (isLine(text, "NOT_STORED\r\n")) {
                 text.release();
-                route(incr, translating(r, slot)); // someone created it meanwhile: count on it
+                route(incr, answer); // someone created it meanwhile: count on it
             } else {
-                translating(r, slot).reply(text);
+                answer.reply(text);
             }
         });
+    }
+
+    /** True when {@code r} must wait for a counter being created: it is on that key, or a flush. */
+    private boolean waitsForCounter(BinaryRequest r) {
+        return !creating.isEmpty() && (r.opcode() == BinaryOpcode.FLUSH || r.opcode() == BinaryOpcode.FLUSHQ
+                || creating.contains(ByteBuffer.wrap(r.key())));
+    }
+
+    private void counterSettled(ByteBuffer key) {
+        creating.remove(key);
+        BinaryRequest next;
+        while ((next = held.peek()) != null && !waitsForCounter(next)) {
+            held.poll();
+            serve(next);
+        }
+        updateReading();
     }
 
     private static boolean isLine(ByteBuf text, String line) {

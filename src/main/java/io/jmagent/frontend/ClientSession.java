@@ -206,9 +206,15 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void updateReading() {
+    /** True while the session keeps decoded requests back: nothing more is read meanwhile. */
+    protected boolean holdsRequests() {
+        return false;
+    }
+
+    protected void updateReading() {
         Channel ch = ctx.channel();
-        boolean read = !closing && ch.isWritable() && slots.size() < config.maxPendingPerClient();
+        boolean read = !closing && ch.isWritable() && slots.size() < config.maxPendingPerClient()
+                && !holdsRequests();
         if (ch.config().isAutoRead() != read) {
             ch.config().setAutoRead(read);
         }

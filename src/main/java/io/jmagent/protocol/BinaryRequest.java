@@ -6,12 +6,13 @@ import io.netty.buffer.ByteBuf;
  * One binary-protocol request, validated: the header fields the reply needs (opcode, opaque,
  * cas) and the parsed extras. {@code value} is a retained slice (or null) and must be released
  * by whoever consumes the request. {@code opcode} is null for a command jmagent does not serve
- * (then {@code rawOpcode} says which); {@code invalid} marks a request that broke the framing
- * rules (answered "Invalid arguments", then the connection closes); {@code tooLarge} marks a
- * storage request whose value was over the item size and was swallowed unread.
+ * (then {@code rawOpcode} says which); {@code closingStatus}, when not 0, marks a request that
+ * broke the framing rules: it is answered with that status, then the connection closes;
+ * {@code tooLarge} marks a storage request whose value was over the item size and was swallowed
+ * unread.
  */
 public record BinaryRequest(BinaryOpcode opcode, int rawOpcode, int opaque, long cas, byte[] key, int flags,
-        int exptime, long delta, long initial, ByteBuf value, boolean invalid, boolean tooLarge) {
+        int exptime, long delta, long initial, ByteBuf value, int closingStatus, boolean tooLarge) {
 
     public void release() {
         if (value != null && value.refCnt() > 0) {
@@ -24,12 +25,18 @@ public record BinaryRequest(BinaryOpcode opcode, int rawOpcode, int opaque, long
         return rawOpcode < 0;
     }
 
-    static BinaryRequest badMagicRequest() {
-        return new BinaryRequest(null, -1, 0, 0, new byte[0], 0, 0, 0, 0, null, true, false);
+    /** Broke the framing rules: answered {@link #closingStatus}, then the connection closes. */
+    public boolean invalid() {
+        return closingStatus != 0;
     }
 
-    static BinaryRequest invalid(int rawOpcode, int opaque) {
+    static BinaryRequest badMagicRequest() {
+        return new BinaryRequest(null, -1, 0, 0, new byte[0], 0, 0, 0, 0, null, BinaryResponses.INVALID_ARGUMENTS,
+                false);
+    }
+
+    static BinaryRequest closing(int rawOpcode, int opaque, int status) {
         return new BinaryRequest(BinaryOpcode.of(rawOpcode), rawOpcode, opaque, 0, new byte[0], 0, 0, 0, 0, null,
-                true, false);
+                status, false);
     }
 }

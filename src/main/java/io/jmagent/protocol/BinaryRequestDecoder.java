@@ -8,10 +8,12 @@ import java.util.List;
 /**
  * Decodes memcached's binary protocol (protocol_binary.h: a 24-byte header, then extras, key and
  * value) into {@link BinaryRequest}s, with memcached's checks: the magic must be 0x80 (otherwise
- * the connection closes), extras/key/body lengths must fit the opcode and a key is at most 250
- * bytes (otherwise "Invalid arguments" and close). Nothing is buffered beyond one header, one
- * key and one value within {@code maxItemSize}: a larger storage value is swallowed unread and
- * answered "Too large."; any other body that large is invalid.
+ * the connection closes), a body shorter than its extras and key is "Unknown command" and close,
+ * extras/key/body lengths must fit the opcode and a key is at most 250 bytes (otherwise "Invalid
+ * arguments" and close). Nothing is buffered beyond one header, one key and one value within
+ * {@code maxItemSize}: a larger storage value is swallowed unread and answered "Too large."; the
+ * body of an unknown command is swallowed whatever its length; any other body that large is
+ * invalid.
  */
 public final class BinaryRequestDecoder extends ByteToMessageDecoder {
 
@@ -42,8 +44,9 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        // not "while readable": a request without a body is complete with its header
-        while (in.isReadable() || state == State.BODY) {
+        // not "while readable": a request without a body is complete with its header. One request
+        // per call, so that the session has seen it (a quit, say) before the next is decoded.
+        while ((in.isReadable() || state == State.BODY) && out.isEmpty()) {
             switch (state) {
                 case HEADER -> {
                     if (in.readableBytes() < HEADER_LENGTH) {
@@ -92,24 +95,31 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
             return false;
         }
         opcode = BinaryOpcode.of(rawOpcode);
+        // proto_bin.c (dispatch_bin_command) checks in this order: lengths that do not add up, the
+        // key length, then the opcode and its own shape
+        if ((long) keyLength + extrasLength > bodyLength) {
+            stop();
+            out.add(BinaryRequest.closing(rawOpcode, opaque, BinaryResponses.UNKNOWN_COMMAND));
+            return false;
+        }
+        if (keyLength > TextRequestDecoder.MAX_KEY_LENGTH) {
+            stop();
+            out.add(BinaryRequest.closing(rawOpcode, opaque, BinaryResponses.INVALID_ARGUMENTS));
+            return false;
+        }
         if (opcode == null) {
-            if (bodyLength > maxItemSize + 1024L) {
-                stop();
-                out.add(BinaryRequest.invalid(rawOpcode, opaque));
-                return false;
-            }
-            out.add(new BinaryRequest(null, rawOpcode, opaque, cas, new byte[0], 0, 0, 0, 0, null, false, false));
+            // "Unknown command", and the body is skipped unread however long it is
+            out.add(new BinaryRequest(null, rawOpcode, opaque, cas, new byte[0], 0, 0, 0, 0, null, 0, false));
             swallowRemaining = bodyLength;
             state = swallowRemaining > 0 ? State.SWALLOW : State.HEADER;
             return true;
         }
-        boolean fits = opcode.accepts(extrasLength, keyLength, bodyLength)
-                && keyLength <= TextRequestDecoder.MAX_KEY_LENGTH;
         long valueLength = bodyLength - extrasLength - keyLength;
-        boolean oversizedValue = fits && valueLength > maxItemSize;
-        if (!fits || (oversizedValue && !(opcode.isStore() || opcode.isConcat()))) {
+        boolean oversizedValue = valueLength > maxItemSize;
+        if (!opcode.accepts(extrasLength, keyLength, bodyLength)
+                || (oversizedValue && !(opcode.isStore() || opcode.isConcat()))) {
             stop();
-            out.add(BinaryRequest.invalid(rawOpcode, opaque));
+            out.add(BinaryRequest.closing(rawOpcode, opaque, BinaryResponses.INVALID_ARGUMENTS));
             return false;
         }
         state = State.BODY;
@@ -135,7 +145,7 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
             delta = in.getLong(start);
             initial = in.getLong(start + 8);
             exptime = in.getInt(start + 16);
-        } else if (opcode.isGat() || opcode == BinaryOpcode.TOUCH || opcode == BinaryOpcode.VERBOSITY
+        } else if (opcode.isGat() || opcode == BinaryOpcode.TOUCH
                 || ((opcode == BinaryOpcode.FLUSH || opcode == BinaryOpcode.FLUSHQ) && extrasLength == 4)) {
             exptime = in.getInt(start);
         }
@@ -145,14 +155,14 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
             in.skipBytes(extrasLength + keyLength);
             swallowRemaining = valueLength;
             state = State.SWALLOW;
-            out.add(new BinaryRequest(opcode, rawOpcode, opaque, cas, key, flags, exptime, 0, 0, null, false, true));
+            out.add(new BinaryRequest(opcode, rawOpcode, opaque, cas, key, flags, exptime, 0, 0, null, 0, true));
             return true;
         }
         ByteBuf value = valueLength > 0 || opcode.isStore() || opcode.isConcat()
                 ? in.retainedSlice(start + extrasLength + keyLength, (int) valueLength) : null;
         in.skipBytes((int) bodyLength);
         state = State.HEADER;
-        out.add(new BinaryRequest(opcode, rawOpcode, opaque, cas, key, flags, exptime, delta, initial, value, false,
+        out.add(new BinaryRequest(opcode, rawOpcode, opaque, cas, key, flags, exptime, delta, initial, value, 0,
                 false));
         return true;
     }

@@ -24,6 +24,7 @@ public final class BinaryResponses {
     public static final int NON_NUMERIC = 0x0006;
     public static final int UNKNOWN_COMMAND = 0x0081;
     public static final int OUT_OF_MEMORY = 0x0082;
+    public static final int NOT_SUPPORTED = 0x0083;
     public static final int INTERNAL_ERROR = 0x0084;
 
     private BinaryResponses() {
@@ -40,6 +41,7 @@ public final class BinaryResponses {
             case NON_NUMERIC -> "Non-numeric server-side value for incr or decr";
             case UNKNOWN_COMMAND -> "Unknown command";
             case OUT_OF_MEMORY -> "Out of memory";
+            case NOT_SUPPORTED -> "Not supported";
             default -> "UNHANDLED ERROR";
         };
     }

@@ -188,7 +188,7 @@ public sealed interface ServerReply permits ServerReply.Line, ServerReply.Values
             }
             header.writeBytes(TextReplies.CRLF);
             CompositeByteBuf block = alloc.compositeBuffer(3);
-            block.addComponents(true, header, b, Unpooled.wrappedBuffer(TextReplies.CRLF));
+            block.addComponents(true, header, b, TextReplies.CRLF_BUFFER.duplicate());
             return block;
         }
 

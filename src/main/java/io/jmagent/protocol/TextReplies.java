@@ -2,6 +2,9 @@ package io.jmagent.protocol;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
 /** The fixed reply lines of memcached's text protocol (protocol.txt), as the proxy sends them. */
 public final class TextReplies {
 
@@ -14,6 +17,16 @@ public final class TextReplies {
     public static final byte[] ERROR = bytes("ERROR\r\n");
     public static final byte[] BAD_FORMAT = bytes("CLIENT_ERROR bad command line format\r\n");
     public static final byte[] TOO_LARGE = bytes("SERVER_ERROR object too large for cache\r\n");
+
+    /** END and CRLF as shared read-only direct buffers: hand out {@code duplicate()}s, never release. */
+    public static final ByteBuf END_BUFFER = constant(END);
+    public static final ByteBuf CRLF_BUFFER = constant(CRLF);
+    public static final ByteBuf OK_BUFFER = constant(OK);
+    public static final ByteBuf TOO_LARGE_BUFFER = constant(TOO_LARGE);
+
+    private static ByteBuf constant(byte[] bytes) {
+        return Unpooled.unreleasableBuffer(Unpooled.directBuffer(bytes.length).writeBytes(bytes)).asReadOnly();
+    }
 
     public static byte[] serverError(String message) {
         return bytes("SERVER_ERROR " + message + "\r\n");

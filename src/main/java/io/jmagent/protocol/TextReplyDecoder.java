@@ -22,6 +22,7 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
     private final Supplier<ReplyShape> nextShape;
     private final long maxValueLength;
     private List<ServerReply.Value> values;
+    private final Tokens tokens = new Tokens();
 
     public TextReplyDecoder(Supplier<ReplyShape> nextShape, int maxItemSize) {
         this.nextShape = nextShape;
@@ -97,7 +98,7 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
             return lf + 1;
         }
         int lineEnd = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-        Tokens t = Tokens.split(in, start, lineEnd);
+        Tokens t = tokens.split(in, start, lineEnd);
         if (t.count < 2) {
             throw new CorruptedFrameException("malformed value line from server");
         }
@@ -127,7 +128,7 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
     /** Reads one VALUE or VA block if it is complete; false when more bytes are needed. */
     private boolean readValue(ByteBuf in, int start, int lf, ReplyShape shape) {
         int lineEnd = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-        Tokens t = Tokens.split(in, start, lineEnd);
+        Tokens t = tokens.split(in, start, lineEnd);
         int lengthToken = shape == ReplyShape.VALUES ? 3 : 1;
         if (t.count <= lengthToken) {
             throw new CorruptedFrameException("malformed value line from server");
@@ -220,20 +221,21 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
         final int[] ends = new int[16];
         int count;
 
-        static Tokens split(ByteBuf in, int from, int to) {
-            Tokens t = new Tokens();
+        /** Splits [from, to) into this (reused) instance; returns it. */
+        Tokens split(ByteBuf in, int from, int to) {
+            count = 0;
             int s = from;
-            for (int i = from; i <= to && t.count < 16; i++) {
-                if (i == to || in.getByte(i) == ' ') {
-                    if (i > s) {
-                        t.starts[t.count] = s;
-                        t.ends[t.count] = i;
-                        t.count++;
-                    }
-                    s = i + 1;
+            while (s < to && count < 16) {
+                int space = in.forEachByte(s, to - s, ByteProcessor.FIND_ASCII_SPACE);
+                int e = space < 0 ? to : space;
+                if (e > s) {
+                    starts[count] = s;
+                    ends[count] = e;
+                    count++;
                 }
+                s = e + 1;
             }
-            return t;
+            return this;
         }
 
         long number(ByteBuf in, int i) {

@@ -533,16 +533,13 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         void split(ByteBuf in, int from, int to) {
             count = 0;
             int s = from;
-            for (int i = from; i < to; i++) {
-                if (in.getByte(i) == ' ') {
-                    if (i > s) {
-                        add(s, i);
-                    }
-                    s = i + 1;
+            while (s < to) {
+                int space = in.forEachByte(s, to - s, ByteProcessor.FIND_ASCII_SPACE);
+                int e = space < 0 ? to : space;
+                if (e > s) {
+                    add(s, e);
                 }
-            }
-            if (to > s) {
-                add(s, to);
+                s = e + 1;
             }
         }
 

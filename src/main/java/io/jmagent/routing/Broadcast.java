@@ -76,7 +76,7 @@ final class Broadcast implements ReplyCallback {
 
     private void done() {
         if (--remaining == 0) {
-            sink.reply(firstProblem != null ? firstProblem : Unpooled.wrappedBuffer(TextReplies.OK));
+            sink.reply(firstProblem != null ? firstProblem : TextReplies.OK_BUFFER.duplicate());
         }
     }
 }

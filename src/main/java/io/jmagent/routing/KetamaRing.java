@@ -1,6 +1,7 @@
 package io.jmagent.routing;
 
 import io.jmagent.backend.ServerAddress;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -76,7 +77,25 @@ public final class KetamaRing {
 
     /** Index (into the list the ring was built from) of the server that owns {@code key}. */
     public int serverFor(byte[] key) {
-        long hash = littleEndian(md5(key), 0);
+        return serverForHash(hash(key));
+    }
+
+    /**
+     * The key's hash (first 4 bytes of its MD5, little-endian). A request asks for the same key's
+     * placement on two or three rings in a row; the last key seen on this thread is remembered by
+     * identity, so its MD5 is computed once.
+     */
+    public static long hash(byte[] key) {
+        HashMemo memo = LAST_HASH.get();
+        if (memo.key != key) {
+            memo.hash = littleEndian(md5(key), 0);
+            memo.key = key;
+        }
+        return memo.hash;
+    }
+
+    /** Index of the server owning {@code hash}: the first point at or after it, wrapping around. */
+    public int serverForHash(long hash) {
         int lo = 0;
         int hi = points.length;
         while (lo < hi) {
@@ -98,6 +117,18 @@ public final class KetamaRing {
         return ((long) (d[offset + 3] & 0xFF) << 24) | ((long) (d[offset + 2] & 0xFF) << 16)
                 | ((long) (d[offset + 1] & 0xFF) << 8) | (d[offset] & 0xFF);
     }
+
+    private static final class HashMemo {
+        private byte[] key;
+        private long hash;
+    }
+
+    private static final FastThreadLocal<HashMemo> LAST_HASH = new FastThreadLocal<>() {
+        @Override
+        protected HashMemo initialValue() {
+            return new HashMemo();
+        }
+    };
 
     private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(() -> {
         try {

@@ -27,6 +27,8 @@ import java.util.List;
  */
 final class Retrieval {
 
+    private static final List<Integer> ONLY_KEY = List.of(0);
+
     private final Router router;
     private final RetrievalRequest request;
     private final Router.RouteContext ctx;
@@ -47,6 +49,11 @@ final class Retrieval {
     static void start(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
         Retrieval r = new Retrieval(router, request, ctx, sink);
         List<byte[]> keys = request.keys();
+        if (keys.size() == 1) {
+            r.pending = 1;
+            r.askPrimary(router.primaryFor(keys.get(0)), ONLY_KEY);
+            return;
+        }
         int[] primaryOf = new int[keys.size()];
         int servers = router.primaries().size();
         List<List<Integer>> groups = new ArrayList<>(servers);
@@ -318,7 +325,7 @@ final class Retrieval {
                 hits[i] = null;
             }
         }
-        ByteBuf end = Unpooled.wrappedBuffer(TextReplies.END);
+        ByteBuf end = TextReplies.END_BUFFER.duplicate();
         if (parts.isEmpty()) {
             return end;
         }

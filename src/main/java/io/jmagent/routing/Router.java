@@ -117,7 +117,7 @@ public final class Router {
         if (r.kind() == StoreRequest.Kind.SET) {
             KeyWrite.start(this, ctx, new DeleteRequest(r.key(), true), r.key(), ReplySink.DISCARD);
         }
-        sink.reply(Unpooled.wrappedBuffer(TextReplies.TOO_LARGE));
+        sink.reply(TextReplies.TOO_LARGE_BUFFER.duplicate());
     }
 
     /**
@@ -125,7 +125,7 @@ public final class Router {
      * backup, the live server ketama picks when its own is down.
      */
     int primaryFor(byte[] key) {
-        int natural = ring.serverFor(key);
+        int natural = ring.serverForHash(KetamaRing.hash(key));
         if (!autoEject || backups != null || primaries.health(natural).writable()) {
             return natural;
         }
@@ -133,7 +133,7 @@ public final class Router {
     }
 
     int backupFor(byte[] key) {
-        return backupRing.serverFor(key);
+        return backupRing.serverForHash(KetamaRing.hash(key));
     }
 
     /** The ejection view for the servers down right now, rebuilt when that set changes. */

@@ -22,6 +22,9 @@ final class TextEncoder {
     private static final ByteBuf CRLF = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer(2).writeBytes(TextReplies.CRLF)).asReadOnly();
 
+    /** Values up to this size are copied into the command's buffer rather than referenced. */
+    private static final int SMALL_VALUE = 512;
+
     private TextEncoder() {
     }
 
@@ -59,7 +62,8 @@ final class TextEncoder {
     /** A storage command of any kind; takes ownership of {@code value}. */
     static ByteBuf store(ByteBufAllocator alloc, StoreRequest.Kind kind, byte[] key, int flags, int exptime, long cas,
             ByteBuf value) {
-        ByteBuf line = alloc.buffer(key.length + 64);
+        ByteBuf line = alloc.buffer(key.length + 64
+                + (value.readableBytes() <= SMALL_VALUE ? value.readableBytes() + 2 : 0));
         ByteBufUtil.writeAscii(line, kind.command());
         line.writeByte(' ').writeBytes(key).writeByte(' ');
         ByteBufUtil.writeAscii(line, Integer.toUnsignedString(flags));
@@ -72,6 +76,12 @@ final class TextEncoder {
             ByteBufUtil.writeAscii(line, Long.toUnsignedString(cas));
         }
         line.writeBytes(TextReplies.CRLF);
+        if (value.readableBytes() <= SMALL_VALUE) {
+            // one buffer beats a composite of three for small values (fewer objects, one iovec)
+            line.writeBytes(value, value.readerIndex(), value.readableBytes()).writeBytes(TextReplies.CRLF);
+            value.release();
+            return line;
+        }
         CompositeByteBuf whole = alloc.compositeBuffer(3);
         whole.addComponents(true, line, value, CRLF.duplicate());
         return whole;

@@ -412,10 +412,27 @@ class TextRequestDecoderTest {
         }
 
         @Test
-        void serverAdministrationCommandsAreNotServed() {
-            assertThat(feed("shutdown\r\nlru_crawler metadump all\r\n")).containsExactly(
+        void serverAdministrationIsNotServed() {
+            assertThat(feed("shutdown\r\nslabs reassign 1 2\r\n")).containsExactly(
                     "reply SERVER_ERROR shutdown not supported by jmagent\r\n",
-                    "reply SERVER_ERROR lru_crawler not supported by jmagent\r\n");
+                    "reply SERVER_ERROR slabs not supported by jmagent\r\n");
+        }
+
+        @Test
+        void metaCommandsKeepTheirLineAndAreFramedByKeyLengthAndQuietFlag() {
+            assertThat(feed("mg a v k\r\nms b 2 q MA\r\nhi\r\nmd YQ== b q\nmn x\r\nms c 1 T5\r\nz\r\n"))
+                    .containsExactly(
+                            "meta GET key=a | mg a v k\r\n",
+                            "meta SET key=b quiet not-plain | ms b 2 q MA\r\nhi",
+                            "meta DELETE key=a quiet | md YQ== b q\r\n",
+                            "reply MN\r\n",
+                            "meta SET key=c plain | ms c 1 T5\r\nz");
+        }
+
+        @Test
+        void metaErrorsAreMemcachedsAndABadChunkLosesNothing() {
+            assertThat(feed("mg\r\nmg " + KEY_251 + " v\r\nms k abc\r\nms k 2\r\nabc\r\n")).containsExactly(
+                    ERROR, BAD_FORMAT, BAD_FORMAT, "reply CLIENT_ERROR bad data chunk\r\n", ERROR);
         }
 
         @Test
@@ -659,6 +676,12 @@ class TextRequestDecoderTest {
             return "version\r\n";
         } else if (request instanceof QuitRequest) {
             return "quit\r\n";
+        } else if (request instanceof MetaRequest r) {
+            String shown = "meta " + r.kind() + " key=" + new String(r.key(), ISO_8859_1) + (r.quiet() ? " quiet" : "")
+                    + (r.kind() == MetaRequest.Kind.SET ? (r.plainSet() ? " plain" : " not-plain") : "") + " | "
+                    + r.line().toString(ISO_8859_1) + (r.value() == null ? "" : r.value().toString(ISO_8859_1));
+            r.release();
+            return shown;
         }
         throw new AssertionError("unexpected request " + request);
     }

@@ -90,8 +90,24 @@ public final class MemcachedProcess implements AutoCloseable {
         }
     }
 
+    /** SIGSTOP, and returns once the kernel shows the process stopped (a signal is delivered asynchronously). */
     public void freeze() {
         signal("STOP");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline && !stopped()) {
+            sleep(5);
+        }
+    }
+
+    private boolean stopped() {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
+            // pid (comm) state ...: the state follows the last ')'
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state == 'T' || state == 't';
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     public void thaw() {
