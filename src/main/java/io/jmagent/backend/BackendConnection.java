@@ -45,6 +45,7 @@ public final class BackendConnection {
     private final NettyTransport transport;
     private final BackendSettings settings;
     private final long timeoutNanos;
+    private final ServerStats stats;
 
     /** Written to the server, awaiting its reply, oldest first. */
     private final ArrayDeque<Call> inflight = new ArrayDeque<>();
@@ -70,6 +71,7 @@ public final class BackendConnection {
         this.transport = transport;
         this.settings = settings;
         this.timeoutNanos = settings.timeout().toNanos();
+        this.stats = health.stats();
         this.backoffNanos = settings.minBackoff().toNanos();
     }
 
@@ -83,7 +85,8 @@ public final class BackendConnection {
      */
     public void send(ByteBuf request, ReplyShape shape, ReplyCallback callback) {
         assert loop.inEventLoop();
-        Call call = new Call(request, shape, callback, System.nanoTime() + timeoutNanos);
+        long now = System.nanoTime();
+        Call call = new Call(request, shape, callback, now, now + timeoutNanos);
         switch (state) {
             case CONNECTED -> {
                 inflight.add(call);
@@ -95,6 +98,7 @@ public final class BackendConnection {
                 if (System.nanoTime() - nextConnectNanos < 0 && backoffGeneration == health.generation()) {
                     // it failed moments ago: fail fast, and count it toward marking the server down
                     call.releaseRequest();
+                    stats.refused();
                     health.recordFailure("backend " + server + " unavailable");
                     callback.onFailure("backend " + server + " unavailable");
                     return;
@@ -103,6 +107,7 @@ public final class BackendConnection {
                 connect();
             }
         }
+        stats.sent();
         armTimer();
     }
 
@@ -224,6 +229,7 @@ public final class BackendConnection {
         }
         if (oldest.deadlineNanos - System.nanoTime() <= 0) {
             log.debug("request to {} timed out; closing its connection", server);
+            stats.timedOut();
             Channel ch = channel;
             channel = null;
             state = State.DISCONNECTED;
@@ -260,6 +266,7 @@ public final class BackendConnection {
         inflight.clear();
         waiting.clear();
         for (Call c : failed) {
+            stats.failed();
             c.releaseRequest();
             c.callback.onFailure(reason);
         }
@@ -282,6 +289,8 @@ public final class BackendConnection {
             timer = null;
         }
         health.recordSuccess();
+        long now = System.nanoTime();
+        stats.answered(now - call.sentNanos, now);
         call.callback.onReply(reply);
     }
 
@@ -322,12 +331,14 @@ public final class BackendConnection {
         private ByteBuf request;
         final ReplyShape shape;
         final ReplyCallback callback;
+        final long sentNanos;
         long deadlineNanos;
 
-        Call(ByteBuf request, ReplyShape shape, ReplyCallback callback, long deadlineNanos) {
+        Call(ByteBuf request, ReplyShape shape, ReplyCallback callback, long sentNanos, long deadlineNanos) {
             this.request = request;
             this.shape = shape;
             this.callback = callback;
+            this.sentNanos = sentNanos;
             this.deadlineNanos = deadlineNanos;
         }
 
