@@ -122,16 +122,25 @@ final class BinarySession extends ClientSession {
         };
     }
 
-    /** incr/decr; on a miss, add the initial value (unless told not to), then retry the incr once if beaten. */
+    /**
+     * incr/decr; on a miss, add the initial value (unless told not to), then retry the incr once if
+     * beaten. As in memcached, a miss that creates the counter counts as neither incr_misses nor
+     * cmd_set: such a command is counted by hand, only when it finds a number.
+     */
     private void arithmetic(BinaryRequest r) {
         Slot slot = newSlot();
         boolean increment = r.opcode() == BinaryOpcode.INCREMENT || r.opcode() == BinaryOpcode.INCREMENTQ;
         ArithmeticRequest incr = new ArithmeticRequest(increment, r.key(), r.delta(), false);
-        route(incr, text -> {
-            if (isLine(text, "NOT_FOUND\r\n") && r.exptime() != NO_AUTO_CREATE) {
+        if (r.exptime() == NO_AUTO_CREATE) {
+            route(incr, translating(r, slot));
+            return;
+        }
+        routeFollowUp(incr, text -> {
+            if (isLine(text, "NOT_FOUND\r\n")) {
                 text.release();
                 createWithInitial(r, incr, slot);
             } else {
+                stats.commands().replied(incr, text);
                 translating(r, slot).reply(text);
             }
         });
@@ -140,7 +149,7 @@ final class BinarySession extends ClientSession {
     private void createWithInitial(BinaryRequest r, ArithmeticRequest incr, Slot slot) {
         String initial = Long.toUnsignedString(r.initial());
         ByteBuf value = ctx.alloc().buffer(initial.length()).writeBytes(initial.getBytes(US_ASCII));
-        route(new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, r.exptime(), 0, false, value), text -> {
+        routeFollowUp(new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, r.exptime(), 0, false, value), text -> {
             if (isLine(text, "STORED\r\n")) {
                 text.release();
                 // the reply to a created counter is its initial value
@@ -160,10 +169,11 @@ final class BinarySession extends ClientSession {
 
     /** One response per statistic (key = name, value = value), closed by one with an empty key. */
     private ByteBuf stats(ByteBufAllocator alloc, BinaryRequest r) {
-        if (r.key().length > 0) {
+        String group = new String(r.key(), US_ASCII);
+        if (!group.isEmpty() && !isServersGroup(group)) {
             return BinaryResponses.error(alloc, r, BinaryResponses.KEY_NOT_FOUND, null);
         }
-        Map<String, String> all = generalStats();
+        Map<String, String> all = group.isEmpty() ? generalStats() : serverStats();
         CompositeByteBuf out = alloc.compositeBuffer(all.size() + 1);
         all.forEach((name, value) -> out.addComponent(true, BinaryResponses.response(alloc, r.rawOpcode(),
                 BinaryResponses.SUCCESS, r.opaque(), 0, null, name.getBytes(US_ASCII),

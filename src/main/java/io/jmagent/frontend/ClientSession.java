@@ -1,7 +1,6 @@
 package io.jmagent.frontend;
 
 import io.jmagent.backend.Farm;
-import io.jmagent.backend.ServerHealth;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.metrics.StatsReport;
@@ -90,6 +89,12 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
         updateReading();
     }
 
+    /** Routes a request that finishes a client's command already counted (see {@link Router#routeFollowUp}). */
+    protected void routeFollowUp(io.jmagent.protocol.Request request, ReplySink sink) {
+        router.routeFollowUp(request, routeContext, sink);
+        updateReading();
+    }
+
     protected Router.RouteContext routeContext() {
         return routeContext;
     }
@@ -117,22 +122,21 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** The proxy's general statistics, for {@code stats}. */
     protected Map<String, String> generalStats() {
-        int up = 0;
-        int down = 0;
-        long downEvents = 0;
-        List<Farm> farms = router.backups() == null ? List.of(router.primaries())
-                : List.of(router.primaries(), router.backups());
-        for (Farm farm : farms) {
-            for (ServerHealth h : farm.health()) {
-                if (h.state() == ServerHealth.State.UP) {
-                    up++;
-                } else {
-                    down++;
-                }
-                downEvents += h.downTransitions();
-            }
-        }
-        return StatsReport.general(stats, config.threads(), up, down, downEvents);
+        return StatsReport.general(stats, config.threads(), config.maxConnections(), farms());
+    }
+
+    /** One entry per server, for {@code stats servers}. */
+    protected Map<String, String> serverStats() {
+        return StatsReport.servers(farms());
+    }
+
+    /** {@code stats servers} and its alias {@code stats proxy}. */
+    static boolean isServersGroup(String group) {
+        return group.equals("servers") || group.equals("proxy");
+    }
+
+    private List<Farm> farms() {
+        return router.backups() == null ? List.of(router.primaries()) : List.of(router.primaries(), router.backups());
     }
 
     @Override

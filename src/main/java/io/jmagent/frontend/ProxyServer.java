@@ -70,10 +70,12 @@ public final class ProxyServer implements AutoCloseable {
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(config.threads());
         ConnectionLimiter limiter = new ConnectionLimiter(stats, config.maxConnections());
+        ByteCounter byteCounter = new ByteCounter(stats);
         ChannelInitializer<Channel> init = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast("limiter", limiter);
+                ch.pipeline().addLast("bytes", byteCounter);
                 ch.pipeline().addLast("sniffer", new ProtocolSniffer(config.maxItemSize(), config.maxRetrievalLine(),
                         () -> new TextSession(config, stats, router), () -> new BinarySession(config, stats, router)));
             }

@@ -53,6 +53,7 @@ final class TextSession extends ClientSession {
             answer(Unpooled.wrappedBuffer(VERSION_LINE));
         } else if (request instanceof StatsRequest r) {
             answer(Unpooled.wrappedBuffer(r.group().isEmpty() ? StatsReport.text(generalStats())
+                    : isServersGroup(r.group()) ? StatsReport.text(serverStats())
                     : TextReplies.serverError("stats " + r.group() + " not supported by jmagent")));
         } else if (request.noreply()) {
             route(request, null);
