@@ -6,9 +6,13 @@ import io.jmagent.backend.HealthChecker;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.config.ProxyConfig;
+import io.jmagent.metrics.FarmHealth;
+import io.jmagent.metrics.HttpEndpoint;
+import io.jmagent.metrics.PrometheusMetrics;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.routing.Router;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -16,6 +20,8 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -27,8 +33,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running proxy: event loops, the listening sockets (TCP and, with {@code -f}, a unix domain
- * socket), the farm and its router. {@link #start()} binds; {@link #close()} stops accepting,
- * closes clients and server connections, and stops the loops.
+ * socket; with {@code --http-port}, the HTTP endpoint), the farm and its router. {@link #start()}
+ * binds; {@link #close()} stops accepting, closes clients and server connections, and stops the
+ * loops.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -38,6 +45,8 @@ public final class ProxyServer implements AutoCloseable {
     private final NettyTransport transport;
     private final ProxyStats stats = new ProxyStats();
     private final List<Channel> listeners = new ArrayList<>();
+    private Channel httpListener;
+    private PrometheusMetrics metrics;
     private MultiThreadIoEventLoopGroup bossGroup;
     private MultiThreadIoEventLoopGroup workerGroup;
     private Farm primaries;
@@ -113,11 +122,41 @@ public final class ProxyServer implements AutoCloseable {
                 listeners.add(ch);
                 log.info("listening on unix socket {}", config.unixSocket());
             }
+            if (config.operations().httpPort() > 0) {
+                startHttp(router, failover.autoEject());
+            }
         } catch (Exception e) {
             close();
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);
         }
         return this;
+    }
+
+    private void startHttp(Router router, boolean autoEject) throws InterruptedException {
+        List<Farm> farms = backups == null ? List.of(primaries) : List.of(primaries, backups);
+        metrics = new PrometheusMetrics(stats, farms, ByteBufAllocator.DEFAULT);
+        FarmHealth health = new FarmHealth(primaries, router.backups(), autoEject);
+        PrometheusMetrics m = metrics;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(16 * 1024),
+                                new HttpEndpoint(m, health));
+                    }
+                });
+        httpListener = b.bind(new InetSocketAddress(config.listenAddress(), config.operations().httpPort()))
+                .sync().channel();
+        InetSocketAddress bound = (InetSocketAddress) httpListener.localAddress();
+        log.info("serving /metrics and /health on http://{}:{}/", bound.getHostString(), bound.getPort());
+    }
+
+    /** The HTTP endpoint's port, or -1 without {@code --http-port}. */
+    public int httpPort() {
+        return httpListener != null && httpListener.localAddress() instanceof InetSocketAddress a ? a.getPort() : -1;
     }
 
     /** The TCP port actually bound (useful with an ephemeral port). */
@@ -156,6 +195,9 @@ public final class ProxyServer implements AutoCloseable {
         for (Channel ch : listeners) {
             ch.close().awaitUninterruptibly();
         }
+        if (httpListener != null) {
+            httpListener.close().awaitUninterruptibly();
+        }
         if (healthChecker != null) {
             healthChecker.close();
         }
@@ -164,6 +206,9 @@ public final class ProxyServer implements AutoCloseable {
         }
         if (backups != null) {
             backups.close();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
         if (bossGroup != null) {
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
