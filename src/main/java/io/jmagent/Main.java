@@ -5,6 +5,7 @@ import io.jmagent.cli.Flags;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.frontend.ProxyServer;
 import java.io.PrintWriter;
+import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -60,13 +61,38 @@ public final class Main {
             err.println("jmagent: cannot start: " + e.getMessage());
             return 1;
         }
+        CountDownLatch stop = new CountDownLatch(1);
+        if (!onTerminationSignals(stop::countDown)) {
+            log.warn("cannot handle SIGTERM here: it will close the proxy from a shutdown hook, exit code 143");
+        }
+        // any other way out of the JVM still closes the proxy (a second close does nothing)
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "jmagent-shutdown"));
         try {
-            server.awaitClose();
+            stop.await();
+            log.info("shutting down: no new clients; answering the requests in flight (at most {} ms)",
+                    config.operations().shutdownTimeout().toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        server.close();
+        log.info("stopped");
         return 0;
+    }
+
+    /**
+     * SIGTERM and SIGINT run {@code action} instead of exiting the JVM at once (whose exit code
+     * would then be 143 or 130): the proxy shuts down gracefully and exits 0. False if the JVM
+     * does not let signals be handled.
+     */
+    private static boolean onTerminationSignals(Runnable action) {
+        try {
+            for (String name : new String[] {"TERM", "INT"}) {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> action.run());
+            }
+            return true;
+        } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
+            return false;
+        }
     }
 
     private static void setLogLevel(int verbosity) {

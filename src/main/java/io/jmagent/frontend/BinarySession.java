@@ -52,6 +52,12 @@ final class BinarySession extends ClientSession {
     }
 
     @Override
+    protected boolean hasPartialRequest() {
+        BinaryRequestDecoder decoder = ctx.pipeline().get(BinaryRequestDecoder.class);
+        return decoder != null && decoder.hasPartialRequest();
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         BinaryRequest r = (BinaryRequest) msg;
         if (closing()) {

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +49,8 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private boolean inputShutdown;
     private boolean flushScheduled;
+    /** The proxy is shutting down: close once every request read so far is answered. */
+    private boolean finishing;
     private final Runnable flushTask = this::flushNow;
 
     ClientSession(ProxyConfig config, ProxyStats stats, Router router) {
@@ -82,6 +85,9 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Stops the protocol decoder: nothing after this point is read. */
     protected abstract void stopDecoding();
+
+    /** True while the decoder holds the first part of a request whose rest has not arrived. */
+    protected abstract boolean hasPartialRequest();
 
     /** Routes a request through the servers; {@code sink} null means noreply. */
     protected void route(io.jmagent.protocol.Request request, ReplySink sink) {
@@ -139,6 +145,33 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
         return router.backups() == null ? List.of(router.primaries()) : List.of(router.primaries(), router.backups());
     }
 
+    /** Nothing asked and unanswered, nothing half-received: the client can be closed without loss. */
+    boolean idle() {
+        return slots.isEmpty() && !hasPartialRequest();
+    }
+
+    /**
+     * Graceful shutdown: the session goes on reading and answering, and closes at the first moment
+     * every request it has received is answered. The first look is put off by a moment, so that
+     * requests already in the socket when the shutdown began are read first. Call on the loop.
+     */
+    void finishAndClose() {
+        if (finishing) {
+            return;
+        }
+        finishing = true;
+        ctx.executor().schedule(this::closeIfFinished, 1, TimeUnit.MILLISECONDS);
+    }
+
+    private void closeIfFinished() {
+        // not reading means bytes may wait unread in the socket (backpressure): wait for them
+        if (finishing && !closing && idle() && ctx.channel().config().isAutoRead()) {
+            closing = true;
+            stopDecoding();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
@@ -151,6 +184,9 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         updateReading();
+        if (finishing) {
+            closeIfFinished();
+        }
         ctx.fireChannelWritabilityChanged();
     }
 
@@ -184,6 +220,9 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
         }
         closeIfAllAnswered();
         updateReading();
+        if (finishing) {
+            closeIfFinished();
+        }
     }
 
     private void closeIfAllAnswered() {

@@ -19,23 +19,28 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The running proxy: event loops, the listening sockets (TCP and, with {@code -f}, a unix domain
  * socket; with {@code --http-port}, the HTTP endpoint), the farm and its router. {@link #start()}
- * binds; {@link #close()} stops accepting, closes clients and server connections, and stops the
- * loops.
+ * binds; {@link #close()} shuts down gracefully: it stops accepting, lets every client's requests
+ * be answered (within {@code --shutdown-timeout}), then closes clients and server connections and
+ * stops the loops.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -45,6 +50,9 @@ public final class ProxyServer implements AutoCloseable {
     private final NettyTransport transport;
     private final ProxyStats stats = new ProxyStats();
     private final List<Channel> listeners = new ArrayList<>();
+    private final ChannelGroup clients = new DefaultChannelGroup("jmagent-clients", GlobalEventExecutor.INSTANCE);
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean shuttingDown;
     private Channel httpListener;
     private PrometheusMetrics metrics;
     private MultiThreadIoEventLoopGroup bossGroup;
@@ -83,6 +91,11 @@ public final class ProxyServer implements AutoCloseable {
         ChannelInitializer<Channel> init = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
+                clients.add(ch);
+                if (shuttingDown) {
+                    ch.close(); // accepted as the listeners closed: nothing was asked yet
+                    return;
+                }
                 ch.pipeline().addLast("limiter", limiter);
                 ch.pipeline().addLast("bytes", byteCounter);
                 ch.pipeline().addLast("sniffer", new ProtocolSniffer(config.maxItemSize(), config.maxRetrievalLine(),
@@ -190,14 +203,37 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Shuts down gracefully, once (later calls return at once): stops accepting; lets each client
+     * go on until every request it sent is answered, then closes it; waits for that, and for the
+     * noreply requests still at the servers, at most {@code --shutdown-timeout}; then closes what
+     * is left, the server connections and the loops.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        shuttingDown = true;
+        long deadline = System.nanoTime() + config.operations().shutdownTimeout().toNanos();
         for (Channel ch : listeners) {
             ch.close().awaitUninterruptibly();
         }
         if (httpListener != null) {
             httpListener.close().awaitUninterruptibly();
         }
+        for (Channel ch : clients) {
+            ch.eventLoop().execute(() -> finish(ch));
+        }
+        while ((!clients.isEmpty() || stats.requestsInFlight() > 0) && System.nanoTime() - deadline < 0
+                && pause()) {
+            // clients close themselves as they finish
+        }
+        if (!clients.isEmpty()) {
+            log.info("shutdown: closing {} clients still waiting for answers after {} ms", clients.size(),
+                    config.operations().shutdownTimeout().toMillis());
+        }
+        clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         if (healthChecker != null) {
             healthChecker.close();
         }
@@ -215,6 +251,27 @@ public final class ProxyServer implements AutoCloseable {
         }
         if (workerGroup != null) {
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+    }
+
+    /** Asks one client to finish (on its loop); one that never spoke has nothing to finish. */
+    private static void finish(Channel ch) {
+        ClientSession session = ch.pipeline().get(ClientSession.class);
+        if (session == null) {
+            ch.close();
+        } else {
+            session.finishAndClose();
+        }
+    }
+
+    /** Waits a moment; false if interrupted (then the shutdown stops waiting). */
+    private static boolean pause() {
+        try {
+            Thread.sleep(5);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 }

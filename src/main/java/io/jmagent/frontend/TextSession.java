@@ -33,6 +33,12 @@ final class TextSession extends ClientSession {
     }
 
     @Override
+    protected boolean hasPartialRequest() {
+        TextRequestDecoder decoder = ctx.pipeline().get(TextRequestDecoder.class);
+        return decoder != null && decoder.hasPartialRequest();
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Request request = (Request) msg;
         if (closing()) {
