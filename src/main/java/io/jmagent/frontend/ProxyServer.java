@@ -88,6 +88,7 @@ public final class ProxyServer implements AutoCloseable {
         workerGroup = transport.newGroup(config.threads());
         ConnectionLimiter limiter = new ConnectionLimiter(stats, config.maxConnections());
         ByteCounter byteCounter = new ByteCounter(stats);
+        Duration idleTimeout = config.operations().idleTimeout();
         ChannelInitializer<Channel> init = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -98,6 +99,9 @@ public final class ProxyServer implements AutoCloseable {
                 }
                 ch.pipeline().addLast("limiter", limiter);
                 ch.pipeline().addLast("bytes", byteCounter);
+                if (!idleTimeout.isZero()) {
+                    ch.pipeline().addLast("idle", new IdleClientTimeout(idleTimeout, stats));
+                }
                 ch.pipeline().addLast("sniffer", new ProtocolSniffer(config.maxItemSize(), config.maxRetrievalLine(),
                         () -> new TextSession(config, stats, router), () -> new BinarySession(config, stats, router)));
             }
