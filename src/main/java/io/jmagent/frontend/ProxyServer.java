@@ -86,7 +86,8 @@ public final class ProxyServer implements AutoCloseable {
         healthChecker.start();
         bossGroup = transport.newGroup(1);
         workerGroup = transport.newGroup(config.threads());
-        ConnectionLimiter limiter = new ConnectionLimiter(stats, config.maxConnections());
+        ConnectionLimiter limiter = new ConnectionLimiter(stats, config.maxConnections(), bossGroup.next(),
+                ConnectionLimiter.REPORT_EVERY);
         ByteCounter byteCounter = new ByteCounter(stats);
         Duration idleTimeout = config.operations().idleTimeout();
         ChannelInitializer<Channel> init = new ChannelInitializer<>() {
