@@ -113,6 +113,26 @@ final class StatsClient implements AutoCloseable {
         send(frame);
     }
 
+    /** A binary-protocol stat request for {@code group}: one response per stat, closed by one with an empty key. */
+    Map<String, String> binaryStats(String group) throws IOException {
+        binary(0x10, group, new byte[0], "", 0);
+        Map<String, String> m = new LinkedHashMap<>();
+        while (true) {
+            byte[] header = in.readNBytes(24);
+            int keyLength = ((header[2] & 0xff) << 8) | (header[3] & 0xff);
+            int extras = header[4] & 0xff;
+            int body = ((header[8] & 0xff) << 24) | ((header[9] & 0xff) << 16) | ((header[10] & 0xff) << 8)
+                    | (header[11] & 0xff);
+            byte[] rest = in.readNBytes(body);
+            received += 24 + rest.length;
+            if (keyLength == 0) {
+                return m;
+            }
+            m.put(new String(rest, extras, keyLength, StandardCharsets.ISO_8859_1),
+                    new String(rest, extras + keyLength, body - extras - keyLength, StandardCharsets.ISO_8859_1));
+        }
+    }
+
     /** Reads one binary response; returns its status. */
     int binaryResponse() throws IOException {
         byte[] header = in.readNBytes(24);

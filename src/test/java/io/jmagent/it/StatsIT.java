@@ -227,6 +227,11 @@ class StatsIT {
             assertThat(requests(servers.get(p1.address())) + requests(servers.get(p2.address()))).isEqualTo(10);
             assertThat(requests(servers.get(b1.address()))).isEqualTo(10);
             assertThat(client.stats("proxy").keySet()).containsExactly(p1.address(), p2.address(), b1.address());
+            try (StatsClient binary = new StatsClient(proxy.port())) {
+                Map<String, String> overBinary = binary.binaryStats("servers");
+                assertThat(overBinary.keySet()).containsExactly(p1.address(), p2.address(), b1.address());
+                assertThat(overBinary.get(b1.address())).startsWith("role=backup state=UP inflight=0 requests=10 ");
+            }
 
             b1.kill();
             await().atMost(Duration.ofSeconds(10))
