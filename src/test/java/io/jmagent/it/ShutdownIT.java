@@ -161,7 +161,8 @@ class ShutdownIT {
                 long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
                 assertThat(client.getInputStream().read()).as("closed unanswered").isEqualTo(-1);
-                assertThat(tookMillis).isBetween(1000L, 4000L);
+                assertThat(tookMillis).as("bounded by the shutdown timeout, not the 30 s server timeout")
+                        .isBetween(1000L, 10_000L);
             } finally {
                 proxy.close();
             }
