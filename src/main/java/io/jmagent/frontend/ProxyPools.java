@@ -93,7 +93,14 @@ public final class ProxyPools implements AutoCloseable {
                                 new HttpEndpoint(m, ProxyPools.this::views));
                     }
                 });
-        httpListener = b.bind(new InetSocketAddress(setup.httpAddress(), setup.httpPort())).sync().channel();
+        String where = ProxySetup.hostPort(setup.httpAddress(), setup.httpPort());
+        try {
+            httpListener = b.bind(new InetSocketAddress(setup.httpAddress(), setup.httpPort())).sync().channel();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) { // a bind failure is an IOException that Netty's sync() rethrows unchecked
+            throw new IllegalStateException("HTTP endpoint (http-port) on " + where + ": " + e.getMessage(), e);
+        }
         InetSocketAddress bound = (InetSocketAddress) httpListener.localAddress();
         log.info("serving /metrics and /health on http://{}:{}/", bound.getHostString(), bound.getPort());
     }
