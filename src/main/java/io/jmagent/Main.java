@@ -10,6 +10,7 @@ import io.jmagent.frontend.ProxyPools;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -18,6 +19,7 @@ import sun.misc.Signal;
 /**
  * {@code java -jar jmagent.jar [magent flags] [-c FILE]}: parses the flags (and the config file),
  * runs the proxy in the foreground, and with a config file reloads it on SIGHUP and when it changes.
+ * SIGTERM and SIGINT shut it down gracefully ({@link ProxyPools#close()}), exit code 0.
  */
 public final class Main {
 
@@ -88,18 +90,30 @@ public final class Main {
             }
             reloadOnSighup(reloader, log);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (reloader != null) {
-                reloader.close();
-            }
-            pools.close();
-        }, "jmagent-shutdown"));
+        CountDownLatch stop = new CountDownLatch(1);
+        if (!onTerminationSignals(stop::countDown)) {
+            log.warn("cannot handle SIGTERM here: it will close the proxy from a shutdown hook, exit code 143");
+        }
+        // any other way out of the JVM still closes the proxy (a second close does nothing)
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(reloader, pools), "jmagent-shutdown"));
         try {
-            pools.awaitClose();
+            stop.await();
+            log.info("shutting down: no new clients; answering the requests in flight (at most {} ms)",
+                    pools.setup().shutdownTimeout().toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        stopAll(reloader, pools);
+        log.info("stopped");
         return 0;
+    }
+
+    /** Stops reloading, then closes every pool gracefully (see {@link ProxyPools#close()}). */
+    private static void stopAll(ConfigReloader reloader, ProxyPools pools) {
+        if (reloader != null) {
+            reloader.close();
+        }
+        pools.close();
     }
 
     /** SIGHUP asks for a reload; the handler only hands it to the reloader's thread. */
@@ -108,6 +122,22 @@ public final class Main {
             Signal.handle(new Signal("HUP"), signal -> reloader.requestReload("SIGHUP"));
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             log.warn("cannot handle SIGHUP ({}); the config file is still reloaded when it changes", e.getMessage());
+        }
+    }
+
+    /**
+     * SIGTERM and SIGINT run {@code action} instead of exiting the JVM at once (whose exit code
+     * would then be 143 or 130): the proxy shuts down gracefully and exits 0. False if the JVM
+     * does not let signals be handled.
+     */
+    private static boolean onTerminationSignals(Runnable action) {
+        try {
+            for (String name : new String[] {"TERM", "INT"}) {
+                Signal.handle(new Signal(name), signal -> action.run());
+            }
+            return true;
+        } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
+            return false;
         }
     }
 

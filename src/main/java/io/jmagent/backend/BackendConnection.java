@@ -48,6 +48,7 @@ public final class BackendConnection {
     private final NettyTransport transport;
     private BackendSettings settings;
     private long timeoutNanos;
+    private final ServerStats stats;
 
     /** Written to the server, awaiting its reply, oldest first. */
     private final ArrayDeque<Call> inflight = new ArrayDeque<>();
@@ -80,6 +81,7 @@ public final class BackendConnection {
         this.transport = transport;
         this.settings = settings;
         this.timeoutNanos = settings.timeout().toNanos();
+        this.stats = health.stats();
         this.backoffNanos = settings.minBackoff().toNanos();
     }
 
@@ -98,7 +100,8 @@ public final class BackendConnection {
             callback.onFailure(closedReason);
             return;
         }
-        Call call = new Call(request, shape, callback, System.nanoTime() + timeoutNanos);
+        long now = System.nanoTime();
+        Call call = new Call(request, shape, callback, now, now + timeoutNanos);
         switch (state) {
             case CONNECTED -> {
                 inflight.add(call);
@@ -110,6 +113,7 @@ public final class BackendConnection {
                 if (System.nanoTime() - nextConnectNanos < 0 && backoffGeneration == health.generation()) {
                     // it failed moments ago: fail fast, and count it toward marking the server down
                     call.releaseRequest();
+                    stats.refused();
                     health.recordFailure("backend " + server + " unavailable");
                     callback.onFailure("backend " + server + " unavailable");
                     return;
@@ -118,6 +122,7 @@ public final class BackendConnection {
                 connect();
             }
         }
+        stats.sent();
         armTimer();
     }
 
@@ -306,6 +311,7 @@ public final class BackendConnection {
         }
         if (oldest.deadlineNanos - System.nanoTime() <= 0) {
             log.debug("request to {} timed out; closing its connection", server);
+            stats.timedOut();
             Channel ch = channel;
             channel = null;
             state = State.DISCONNECTED;
@@ -343,6 +349,7 @@ public final class BackendConnection {
         inflight.clear();
         waiting.clear();
         for (Call c : failed) {
+            stats.failed();
             c.releaseRequest();
             c.callback.onFailure(reason);
         }
@@ -361,6 +368,8 @@ public final class BackendConnection {
             next.deadlineNotBefore(System.nanoTime() + timeoutNanos);
         }
         health.recordSuccess();
+        long now = System.nanoTime();
+        stats.answered(now - call.sentNanos, now);
         call.callback.onReply(reply);
         closeIfIdleAndDue();
     }
@@ -407,12 +416,14 @@ public final class BackendConnection {
         private ByteBuf request;
         final ReplyShape shape;
         final ReplyCallback callback;
+        final long sentNanos;
         long deadlineNanos;
 
-        Call(ByteBuf request, ReplyShape shape, ReplyCallback callback, long deadlineNanos) {
+        Call(ByteBuf request, ReplyShape shape, ReplyCallback callback, long sentNanos, long deadlineNanos) {
             this.request = request;
             this.shape = shape;
             this.callback = callback;
+            this.sentNanos = sentNanos;
             this.deadlineNanos = deadlineNanos;
         }
 

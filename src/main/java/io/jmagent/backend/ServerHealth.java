@@ -51,6 +51,7 @@ public final class ServerHealth {
     private volatile long seenPid = -1;
     private volatile long seenStartSecond = -1;
     private volatile boolean speaksMeta = true;
+    private final ServerStats stats = new ServerStats();
 
     public ServerHealth(ServerAddress server, String role, int failureLimit, int maxStaleKeys) {
         this.server = server;
@@ -65,6 +66,11 @@ public final class ServerHealth {
 
     public String role() {
         return role;
+    }
+
+    /** The traffic the proxy sends this server: requests, errors, latency. */
+    public ServerStats stats() {
+        return stats;
     }
 
     public State state() {

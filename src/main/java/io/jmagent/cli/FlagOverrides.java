@@ -11,9 +11,9 @@ import java.util.List;
 import picocli.CommandLine.ParseResult;
 
 /**
- * The flags given on the command line, laid over a config file ({@code -c}): {@code -t} and
- * {@code -v} set the process's event loops and log level; every other setting flag overrides the
- * file's first pool (for a single-pool file, simply: the flags win). Flags not given leave the file
+ * The flags given on the command line, laid over a config file ({@code -c}): {@code -t},
+ * {@code -v}, {@code --http-port} and {@code --shutdown-timeout} set the process's event loops, log
+ * level, HTTP endpoint and shutdown bound; every other setting flag overrides the file's first pool (for a single-pool file, simply: the flags win). Flags not given leave the file
  * alone. The same flags lie over the file again at every reload.
  */
 public final class FlagOverrides {
@@ -47,6 +47,12 @@ public final class FlagOverrides {
             }
             if (given("-v")) {
                 b.verbosity(flags.verbose.length);
+            }
+            if (given("--http-port")) {
+                b.httpPort(flags.httpPort);
+            }
+            if (given("--shutdown-timeout")) {
+                b.shutdownTimeout(Duration.ofSeconds(flags.shutdownTimeoutSeconds));
             }
             if (i == 0) {
                 overridePool(b);
@@ -107,6 +113,9 @@ public final class FlagOverrides {
         }
         if (given("--write-back-ttl")) {
             b.writeBackTtl(flags.writeBackTtl);
+        }
+        if (given("--idle-timeout")) {
+            b.idleTimeout(Duration.ofSeconds(flags.idleTimeoutSeconds));
         }
     }
 

@@ -120,11 +120,27 @@ public final class Flags {
                     + "TTL (memcached before 1.6, no meta commands) (default: 3600).")
     int writeBackTtl = ProxyConfig.Failover.DEFAULTS.writeBackTtl();
 
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "Serve /metrics (Prometheus) and /health over HTTP on this port of the -l address "
+                    + "(with -c: of the first pool's listen address) (default: off).")
+    int httpPort = ProxyConfig.Operations.DEFAULTS.httpPort();
+
+    @Option(names = "--shutdown-timeout", paramLabel = "SECONDS",
+            description = "On SIGTERM, how long in-flight requests may take before the last clients are closed "
+                    + "(default: 5).")
+    long shutdownTimeoutSeconds = ProxyConfig.Operations.DEFAULTS.shutdownTimeout().toSeconds();
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS",
+            description = "Close a client that has sent nothing for this long; 0 = never (default: 0).")
+    long idleTimeoutSeconds = ProxyConfig.Operations.DEFAULTS.idleTimeout().toSeconds();
+
     public ProxyConfig toConfig() {
         return new ProxyConfig(listen, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
                 connectionsPerLoop, Duration.ofMillis(timeoutMillis), maxItemSize, maxRetrievalLine, maxPending,
                 verbose.length, new ProxyConfig.Failover(failureLimit, Duration.ofMillis(probeIntervalMillis),
-                        autoEject, maxStaleKeys, writeBackTtl));
+                        autoEject, maxStaleKeys, writeBackTtl),
+                new ProxyConfig.Operations(httpPort, Duration.ofSeconds(shutdownTimeoutSeconds),
+                        Duration.ofSeconds(idleTimeoutSeconds)));
     }
 
     /** The config file ({@code -c}), or null. */

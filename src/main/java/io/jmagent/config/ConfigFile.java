@@ -26,8 +26,10 @@ import org.yaml.snakeyaml.error.YAMLException;
  * twemproxy's nutcracker.yml, with the long flags' names as keys:
  *
  * <pre>
- * threads: 4                 # process-wide: event loops (-t) and log level (-v)
- * verbose: 0
+ * threads: 4                 # process-wide: event loops (-t), log level (-v), the HTTP endpoint
+ * verbose: 0                 # and the graceful shutdown's bound
+ * http-port: 9150
+ * shutdown-timeout: 5        # s, or "500ms"
  * pools:
  *   web:                     # a pool: its own listeners, servers and failover settings
  *     listen: 127.0.0.1:22121
@@ -36,17 +38,18 @@ import org.yaml.snakeyaml.error.YAMLException;
  *     backups: [ "10.0.0.3:11211" ]
  *     timeout: 1000          # ms, or "250ms", "2s"
  *     failure-limit: 2
+ *     idle-timeout: 300      # s, or "500ms"; 0 = never
  * </pre>
  *
  * See {@code config/jmagent.example.yml} for every key.
  */
 public final class ConfigFile {
 
-    private static final Set<String> TOP_KEYS = Set.of("threads", "verbose", "pools");
+    private static final Set<String> TOP_KEYS = Set.of("threads", "verbose", "http-port", "shutdown-timeout", "pools");
     private static final List<String> POOL_KEYS = List.of("listen", "unix-socket", "servers", "backups", "hash",
             "distribution", "timeout", "failure-limit", "probe-interval", "auto-eject", "max-stale-keys",
             "write-back-ttl", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
-            "max-item-size", "max-line-length");
+            "max-item-size", "max-line-length", "idle-timeout");
     /** twemproxy's names for jmagent's keys, to point a migrating user at ours. */
     private static final Map<String, String> TWEMPROXY_NAMES = Map.of(
             "auto_eject_hosts", "auto-eject",
@@ -98,6 +101,17 @@ public final class ConfigFile {
                 throw error("verbose", "must be 0 (info), 1 (debug) or 2 (trace), not " + verbosity);
             }
         }
+        ProxyConfig.Operations operations = ProxyConfig.Operations.DEFAULTS;
+        if (top.containsKey("http-port")) {
+            int port = values.integer(top.get("http-port"), "http-port");
+            if (port < 0 || port > 65535) {
+                throw error("http-port", "must be a port, 1 to 65535 (0: no HTTP endpoint), not " + port);
+            }
+            operations = operations.withHttpPort(port);
+        }
+        if (top.containsKey("shutdown-timeout")) {
+            operations = operations.withShutdownTimeout(values.seconds(top.get("shutdown-timeout"), "shutdown-timeout"));
+        }
         Object poolsNode = top.get("pools");
         if (poolsNode == null) {
             throw error("pools", "required: at least one pool");
@@ -112,7 +126,8 @@ public final class ConfigFile {
                 throw error("pools", "bad pool name '" + e.getKey() + "': letters, digits, '_', '-' and '.'");
             }
             String path = "pools." + name;
-            ProxyConfigBuilder b = new ProxyConfigBuilder().threads(threads).verbosity(verbosity);
+            ProxyConfigBuilder b = new ProxyConfigBuilder().threads(threads).verbosity(verbosity)
+                    .httpPort(operations.httpPort()).shutdownTimeout(operations.shutdownTimeout());
             pool(values.mapping(e.getValue(), path), path, b);
             ProxyConfig config;
             try {
@@ -210,6 +225,9 @@ public final class ConfigFile {
         }
         if (m.containsKey("max-line-length")) {
             b.maxRetrievalLine(values.size(m.get("max-line-length"), at + "max-line-length"));
+        }
+        if (m.containsKey("idle-timeout")) {
+            b.idleTimeout(values.seconds(m.get("idle-timeout"), at + "idle-timeout"));
         }
     }
 

@@ -66,23 +66,38 @@ final class ConfigValues {
         throw error(key, "expected true or false, got " + describe(node));
     }
 
-    /** Milliseconds as a number, or a number with ms or s. */
+    /** Milliseconds as a number, or a number with ms or s; positive. */
     Duration duration(Object node, String key) throws ConfigException {
+        Duration d = duration(node, key, false);
+        if (d.isZero() || d.isNegative()) {
+            throw error(key, "must be positive, got " + node);
+        }
+        return d;
+    }
+
+    /** Seconds as a number (the unit of the flag of the same name), or a number with ms or s; zero allowed. */
+    Duration seconds(Object node, String key) throws ConfigException {
+        Duration d = duration(node, key, true);
+        if (d.isNegative()) {
+            throw error(key, "must not be negative, got " + node);
+        }
+        return d;
+    }
+
+    private Duration duration(Object node, String key, boolean bareSeconds) throws ConfigException {
+        String bare = bareSeconds ? "seconds" : "milliseconds";
         Duration d;
-        if (node instanceof Integer ms) {
-            d = Duration.ofMillis(ms);
+        if (node instanceof Integer n) {
+            d = bareSeconds ? Duration.ofSeconds(n) : Duration.ofMillis(n);
         } else if (node instanceof String s) {
             Matcher m = DURATION.matcher(s.trim());
             if (!m.matches()) {
-                throw error(key, "not a duration: '" + s + "' (milliseconds, or like 250ms or 2s)");
+                throw error(key, "not a duration: '" + s + "' (" + bare + ", or like 250ms or 2s)");
             }
             long n = Long.parseLong(m.group(1));
             d = m.group(2).equals("s") ? Duration.ofSeconds(n) : Duration.ofMillis(n);
         } else {
-            throw error(key, "expected milliseconds, got " + describe(node));
-        }
-        if (d.isZero() || d.isNegative()) {
-            throw error(key, "must be positive, got " + node);
+            throw error(key, "expected " + bare + ", got " + describe(node));
         }
         return d;
     }

@@ -23,11 +23,60 @@ import java.util.List;
  * @param maxPendingPerClient  requests one client may have unanswered before the proxy stops reading it
  * @param verbosity            0 = info, 1 = debug ({@code -v}), 2 = trace ({@code -vv})
  * @param failover             server health and backup policy
+ * @param operations           what the operator sees and controls: metrics endpoint, shutdown, idle clients
  */
 public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
         List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
         Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
-        Failover failover) {
+        Failover failover, Operations operations) {
+
+    /**
+     * How the proxy is run and watched.
+     *
+     * @param httpPort         port of the HTTP endpoint ({@code /metrics}, {@code /health}) on the
+     *                         listen address; 0 = none
+     * @param shutdownTimeout  on SIGTERM, how long in-flight requests may take to be answered
+     *                         before the remaining clients are closed
+     * @param idleTimeout      a client that sends nothing for this long is closed; zero = never
+     */
+    public record Operations(int httpPort, Duration shutdownTimeout, Duration idleTimeout) {
+
+        public static final Operations DEFAULTS = new Operations(0, Duration.ofSeconds(5), Duration.ZERO);
+
+        public Operations {
+            if (httpPort < 0 || httpPort > 65535) {
+                throw new IllegalArgumentException("HTTP port out of range: " + httpPort);
+            }
+            if (shutdownTimeout.isNegative()) {
+                throw new IllegalArgumentException("shutdown timeout must not be negative");
+            }
+            if (idleTimeout.isNegative()) {
+                throw new IllegalArgumentException("idle timeout must not be negative");
+            }
+        }
+
+        public Operations withHttpPort(int port) {
+            return new Operations(port, shutdownTimeout, idleTimeout);
+        }
+
+        public Operations withShutdownTimeout(Duration d) {
+            return new Operations(httpPort, d, idleTimeout);
+        }
+
+        public Operations withIdleTimeout(Duration d) {
+            return new Operations(httpPort, shutdownTimeout, d);
+        }
+    }
+
+    /** A configuration with the default operations settings. */
+    public ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
+            List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
+            Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
+            Failover failover) {
+        this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
+                connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
+                failover, Operations.DEFAULTS);
+    }
 
     /**
      * How servers are judged and replaced.
@@ -68,13 +117,20 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
 
     public ProxyConfig withFailover(Failover f) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
-                threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity, f);
+                threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity, f,
+                operations);
     }
 
     public ProxyConfig withTimeout(Duration t) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, t, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover);
+                failover, operations);
+    }
+
+    public ProxyConfig withOperations(Operations o) {
+        return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
+                threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
+                failover, o);
     }
 
     public static final int DEFAULT_PORT = 11211;
@@ -110,6 +166,12 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
         }
         if (failover == null) {
             failover = Failover.DEFAULTS;
+        }
+        if (operations == null) {
+            operations = Operations.DEFAULTS;
+        }
+        if (operations.httpPort() != 0 && operations.httpPort() == port) {
+            throw new IllegalArgumentException("the HTTP port must differ from the memcached port (-p)");
         }
     }
 

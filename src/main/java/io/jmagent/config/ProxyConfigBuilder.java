@@ -31,6 +31,9 @@ public final class ProxyConfigBuilder {
     boolean autoEject = ProxyConfig.Failover.DEFAULTS.autoEject();
     int maxStaleKeys = ProxyConfig.Failover.DEFAULTS.maxStaleKeys();
     int writeBackTtl = ProxyConfig.Failover.DEFAULTS.writeBackTtl();
+    int httpPort = ProxyConfig.Operations.DEFAULTS.httpPort();
+    Duration shutdownTimeout = ProxyConfig.Operations.DEFAULTS.shutdownTimeout();
+    Duration idleTimeout = ProxyConfig.Operations.DEFAULTS.idleTimeout();
 
     /** Starts from the defaults, as a command line with nothing but {@code -s} would. */
     public ProxyConfigBuilder() {
@@ -57,6 +60,9 @@ public final class ProxyConfigBuilder {
         autoEject = c.failover().autoEject();
         maxStaleKeys = c.failover().maxStaleKeys();
         writeBackTtl = c.failover().writeBackTtl();
+        httpPort = c.operations().httpPort();
+        shutdownTimeout = c.operations().shutdownTimeout();
+        idleTimeout = c.operations().idleTimeout();
     }
 
     public ProxyConfigBuilder listenAddress(String v) {
@@ -154,10 +160,26 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder httpPort(int v) {
+        httpPort = v;
+        return this;
+    }
+
+    public ProxyConfigBuilder shutdownTimeout(Duration v) {
+        shutdownTimeout = v;
+        return this;
+    }
+
+    public ProxyConfigBuilder idleTimeout(Duration v) {
+        idleTimeout = v;
+        return this;
+    }
+
     /** The config; an inconsistent one (no server, nothing to listen on, ...) is an IllegalArgumentException. */
     public ProxyConfig build() {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl));
+                new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl),
+                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout));
     }
 }

@@ -1,5 +1,6 @@
 package io.jmagent.config;
 
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -8,8 +9,8 @@ import java.util.Set;
  * Everything one jmagent process runs: one or more pools, each with its own listeners and farm
  * (a {@link ProxyConfig}), all served by the process's event loops. Built from the command line
  * (one pool, named {@value #DEFAULT_POOL}) or from a config file; a reload builds a new one and the
- * running proxy moves to it. The process-wide settings, {@code threads} and {@code verbosity}, are
- * the same in every pool.
+ * running proxy moves to it. The process-wide settings, {@code threads}, {@code verbosity}, the HTTP
+ * port and the shutdown timeout, are the same in every pool.
  */
 public record ProxySetup(List<Pool> pools) {
 
@@ -31,9 +32,12 @@ public record ProxySetup(List<Pool> pools) {
             if (!names.add(p.name())) {
                 throw new IllegalArgumentException("two pools are named '" + p.name() + "'");
             }
-            if (p.config().threads() != pools.get(0).config().threads()
-                    || p.config().verbosity() != pools.get(0).config().verbosity()) {
-                throw new IllegalArgumentException("threads and verbosity are the process's, the same in every pool");
+            ProxyConfig first = pools.get(0).config();
+            if (p.config().threads() != first.threads() || p.config().verbosity() != first.verbosity()
+                    || p.config().operations().httpPort() != first.operations().httpPort()
+                    || !p.config().operations().shutdownTimeout().equals(first.operations().shutdownTimeout())) {
+                throw new IllegalArgumentException(
+                        "threads, verbosity, http-port and shutdown-timeout are the process's, the same in every pool");
             }
             for (int j = 0; j < i; j++) {
                 String clash = listenerClash(pools.get(j).config(), p.config());
@@ -58,6 +62,21 @@ public record ProxySetup(List<Pool> pools) {
     /** Log level of the process: 0 info, 1 debug, 2 trace. */
     public int verbosity() {
         return pools.get(0).config().verbosity();
+    }
+
+    /** Port of the process's HTTP endpoint ({@code /metrics}, {@code /health}); 0 = none. */
+    public int httpPort() {
+        return pools.get(0).config().operations().httpPort();
+    }
+
+    /** Where the HTTP endpoint listens: the first pool's listen address. */
+    public String httpAddress() {
+        return pools.get(0).config().listenAddress();
+    }
+
+    /** How long a graceful shutdown waits for the requests in flight. */
+    public Duration shutdownTimeout() {
+        return pools.get(0).config().operations().shutdownTimeout();
     }
 
     /** The pool named {@code name}, or null. */

@@ -62,6 +62,12 @@ final class BinarySession extends ClientSession {
     }
 
     @Override
+    protected boolean hasPartialRequest() {
+        BinaryRequestDecoder decoder = ctx.pipeline().get(BinaryRequestDecoder.class);
+        return decoder != null && decoder.hasPartialRequest();
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         BinaryRequest r = (BinaryRequest) msg;
         if (!held.isEmpty() || waitsForCounter(r)) {
@@ -193,7 +199,9 @@ final class BinarySession extends ClientSession {
     /**
      * incr/decr; on a miss, add the initial value (unless told not to), then retry the incr once if
      * beaten. Until that is settled, later requests on the key (and flushes) wait: memcached runs
-     * a connection's commands in order, so they must see the counter created.
+     * a connection's commands in order, so they must see the counter created. As in memcached, a
+     * miss that creates the counter counts as neither incr_misses nor cmd_set: such a command is
+     * counted by hand, only when it finds a number.
      */
     private void arithmetic(BinaryRequest r) {
         boolean increment = r.opcode() == BinaryOpcode.INCREMENT || r.opcode() == BinaryOpcode.INCREMENTQ;
@@ -209,11 +217,12 @@ final class BinarySession extends ClientSession {
             answer.reply(text);
             counterSettled(key);
         };
-        route(incr, text -> {
+        routeFollowUp(incr, text -> {
             if (isLine(text, "NOT_FOUND\r\n")) {
                 text.release();
                 createWithInitial(r, incr, settled);
             } else {
+                stats.commands().replied(incr, text);
                 settled.reply(text);
             }
         });
@@ -224,7 +233,7 @@ final class BinarySession extends ClientSession {
         ByteBuf value = ctx.alloc().buffer(initial.length()).writeBytes(initial.getBytes(US_ASCII));
         StoreRequest add = new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, textExptime(r.exptime()), 0, false,
                 value);
-        route(add, text -> {
+        routeFollowUp(add, text -> {
             if (isLine(text, "STORED\r\n")) {
                 text.release();
                 // the reply to a created counter is its initial value
@@ -260,10 +269,11 @@ final class BinarySession extends ClientSession {
 
     /** One response per statistic (key = name, value = value), closed by one with an empty key. */
     private ByteBuf stats(ByteBufAllocator alloc, BinaryRequest r) {
-        if (r.key().length > 0) {
+        String group = new String(r.key(), US_ASCII);
+        if (!group.isEmpty() && !isServersGroup(group)) {
             return BinaryResponses.error(alloc, r, BinaryResponses.KEY_NOT_FOUND, null);
         }
-        Map<String, String> all = generalStats();
+        Map<String, String> all = group.isEmpty() ? generalStats() : serverStats();
         CompositeByteBuf out = alloc.compositeBuffer(all.size() + 1);
         all.forEach((name, value) -> out.addComponent(true, BinaryResponses.response(alloc, r.rawOpcode(),
                 BinaryResponses.SUCCESS, r.opaque(), 0, null, name.getBytes(US_ASCII),

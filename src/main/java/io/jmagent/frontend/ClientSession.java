@@ -1,7 +1,6 @@
 package io.jmagent.frontend;
 
 import io.jmagent.backend.Farm;
-import io.jmagent.backend.ServerHealth;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.metrics.StatsReport;
@@ -18,6 +17,7 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -55,6 +55,8 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     private boolean closing;
     private boolean inputShutdown;
     private boolean flushScheduled;
+    /** The proxy is shutting down: close once every request read so far is answered. */
+    private boolean finishing;
     private final Runnable flushTask = this::flushNow;
 
     ClientSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers) {
@@ -100,9 +102,18 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     /** Stops the protocol decoder: nothing after this point is read. */
     protected abstract void stopDecoding();
 
+    /** True while the decoder holds the first part of a request whose rest has not arrived. */
+    protected abstract boolean hasPartialRequest();
+
     /** Routes a request through the servers; {@code sink} null means noreply. */
     protected void route(io.jmagent.protocol.Request request, ReplySink sink) {
         currentRouter().route(request, routeContext, sink == null ? ReplySink.DISCARD : sink);
+        updateReading();
+    }
+
+    /** Routes a request that finishes a client's command already counted (see {@link Router#routeFollowUp}). */
+    protected void routeFollowUp(io.jmagent.protocol.Request request, ReplySink sink) {
+        currentRouter().routeFollowUp(request, routeContext, sink);
         updateReading();
     }
 
@@ -134,22 +145,49 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** The proxy's general statistics, for {@code stats}. */
     protected Map<String, String> generalStats() {
-        int up = 0;
-        int down = 0;
-        long downEvents = 0;
+        return StatsReport.general(stats, config.threads(), config.maxConnections(), farms());
+    }
+
+    /** One entry per server, for {@code stats servers}. */
+    protected Map<String, String> serverStats() {
+        return StatsReport.servers(farms());
+    }
+
+    /** {@code stats servers} and its alias {@code stats proxy}. */
+    static boolean isServersGroup(String group) {
+        return group.equals("servers") || group.equals("proxy");
+    }
+
+    private List<Farm> farms() {
         Router r = currentRouter();
-        List<Farm> farms = r.backups() == null ? List.of(r.primaries()) : List.of(r.primaries(), r.backups());
-        for (Farm farm : farms) {
-            for (ServerHealth h : farm.health()) {
-                if (h.state() == ServerHealth.State.UP) {
-                    up++;
-                } else {
-                    down++;
-                }
-                downEvents += h.downTransitions();
-            }
+        return r.backups() == null ? List.of(r.primaries()) : List.of(r.primaries(), r.backups());
+    }
+
+    /** Nothing asked and unanswered, nothing half-received: the client can be closed without loss. */
+    boolean idle() {
+        return slots.isEmpty() && !hasPartialRequest();
+    }
+
+    /**
+     * Graceful shutdown: the session goes on reading and answering, and closes at the first moment
+     * every request it has received is answered. The first look is put off by a moment, so that
+     * requests already in the socket when the shutdown began are read first. Call on the loop.
+     */
+    void finishAndClose() {
+        if (finishing) {
+            return;
         }
-        return StatsReport.general(stats, config.threads(), up, down, downEvents);
+        finishing = true;
+        ctx.executor().schedule(this::closeIfFinished, 1, TimeUnit.MILLISECONDS);
+    }
+
+    private void closeIfFinished() {
+        // not reading means bytes may wait unread in the socket (backpressure): wait for them
+        if (finishing && !closing && idle() && ctx.channel().config().isAutoRead()) {
+            closing = true;
+            stopDecoding();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     @Override
@@ -164,6 +202,9 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         updateReading();
+        if (finishing) {
+            closeIfFinished();
+        }
         ctx.fireChannelWritabilityChanged();
     }
 
@@ -197,6 +238,9 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
         }
         closeIfAllAnswered();
         updateReading();
+        if (finishing) {
+            closeIfFinished();
+        }
     }
 
     private void closeIfAllAnswered() {

@@ -4,7 +4,20 @@ import io.jmagent.backend.NettyTransport;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
+import io.jmagent.metrics.HttpEndpoint;
+import io.jmagent.metrics.PoolView;
+import io.jmagent.metrics.PrometheusMetrics;
+import io.jmagent.routing.Router;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,9 +29,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pools of one jmagent process ({@link ProxySetup}), one {@link ProxyServer} each, on event
- * loops they share. {@link #apply} moves the process to a new setup, all or nothing: every pool's
- * change is prepared first (farms built, new listeners bound); if any fails, none is made.
- * Then pools are reloaded, added and removed by name. The event loop count is fixed at start.
+ * loops they share, and the process's HTTP endpoint ({@code http-port}: {@code /metrics} and
+ * {@code /health} over every pool). {@link #apply} moves the process to a new setup, all or
+ * nothing: every pool's change is prepared first (farms built, new listeners bound); if any fails,
+ * none is made. Then pools are reloaded, added and removed by name; a pool kept keeps its
+ * counters. The event loop count and the HTTP endpoint are fixed at start. {@link #close()} shuts
+ * every pool down gracefully, together ({@link GracefulShutdown}).
  */
 public final class ProxyPools implements AutoCloseable {
 
@@ -31,6 +47,10 @@ public final class ProxyPools implements AutoCloseable {
     private MultiThreadIoEventLoopGroup bossGroup;
     private MultiThreadIoEventLoopGroup workerGroup;
     private boolean closing;
+    /** The running pools, for the HTTP endpoint, which reads them on an event loop without the lock. */
+    private volatile List<ProxyServer> running = List.of();
+    private Channel httpListener;
+    private PrometheusMetrics metrics;
 
     public ProxyPools(ProxySetup setup) {
         this(setup, NettyTransport.best());
@@ -48,11 +68,57 @@ public final class ProxyPools implements AutoCloseable {
             for (ProxySetup.Pool p : setup.pools()) {
                 pools.put(p.name(), newPool(p).start());
             }
+            running = List.copyOf(pools.values());
+            if (setup.httpPort() > 0) {
+                startHttp();
+            }
         } catch (RuntimeException | InterruptedException e) {
             close();
             throw e;
         }
         return this;
+    }
+
+    private void startHttp() throws InterruptedException {
+        metrics = new PrometheusMetrics(this::views, ByteBufAllocator.DEFAULT);
+        PrometheusMetrics m = metrics;
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(16 * 1024),
+                                new HttpEndpoint(m, ProxyPools.this::views));
+                    }
+                });
+        String where = ProxySetup.hostPort(setup.httpAddress(), setup.httpPort());
+        try {
+            httpListener = b.bind(new InetSocketAddress(setup.httpAddress(), setup.httpPort())).sync().channel();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) { // a bind failure is an IOException that Netty's sync() rethrows unchecked
+            throw new IllegalStateException("HTTP endpoint (http-port) on " + where + ": " + e.getMessage(), e);
+        }
+        InetSocketAddress bound = (InetSocketAddress) httpListener.localAddress();
+        log.info("serving /metrics and /health on http://{}:{}/", bound.getHostString(), bound.getPort());
+    }
+
+    /** What the HTTP endpoint reads of each running pool now. */
+    private List<PoolView> views() {
+        List<PoolView> views = new ArrayList<>();
+        for (ProxyServer p : running) {
+            Router r = p.router();
+            views.add(new PoolView(p.name(), p.stats(), r.primaries(), r.backups(),
+                    p.config().failover().autoEject()));
+        }
+        return views;
+    }
+
+    /** The HTTP endpoint's port, or -1 without one. */
+    public synchronized int httpPort() {
+        return httpListener != null && httpListener.localAddress() instanceof InetSocketAddress a ? a.getPort() : -1;
     }
 
     private ProxyServer newPool(ProxySetup.Pool p) {
@@ -62,14 +128,23 @@ public final class ProxyPools implements AutoCloseable {
     /**
      * Moves the running pools to {@code next}: a pool of the same name is reloaded in place
      * ({@link ProxyServer#reload}), a new name starts a pool, a name that is gone closes its pool
-     * and its clients. A change of {@code threads} is logged and ignored. Throws, changing
-     * nothing, if a pool cannot be moved (a listen address that cannot be bound, ...).
+     * gracefully (as {@link #close()} does, within the shutdown timeout). A change of {@code threads}
+     * or {@code http-port} is logged and ignored. Throws, changing nothing, if a pool cannot be moved
+     * (a listen address that cannot be bound, ...).
      */
-    public synchronized void apply(ProxySetup next) {
+    public void apply(ProxySetup next) {
+        List<ProxyServer> removed = move(next);
+        if (!removed.isEmpty()) {
+            GracefulShutdown.close(removed, next.shutdownTimeout());
+        }
+    }
+
+    /** {@link #apply} but the closing of the pools removed, which are returned (closed outside the lock: it waits). */
+    private synchronized List<ProxyServer> move(ProxySetup next) {
         if (closing) {
             throw new IllegalStateException("jmagent is shutting down");
         }
-        next = keepThreads(next);
+        next = keepProcessSettings(next);
         List<ProxyServer.Change> changes = new ArrayList<>();
         Map<String, ProxyServer> started = new LinkedHashMap<>();
         try {
@@ -93,26 +168,36 @@ public final class ProxyPools implements AutoCloseable {
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
         }
         changes.forEach(ProxyServer.Change::commit);
+        List<ProxyServer> removed = new ArrayList<>();
         for (String name : new ArrayList<>(pools.keySet())) {
             if (next.pool(name) == null) {
-                log.info("pool {} is no longer configured: closing it and its clients", name);
-                pools.remove(name).close();
+                log.info("pool {} is no longer configured: closing it and its clients once they are answered", name);
+                removed.add(pools.remove(name));
             }
         }
         pools.putAll(started);
+        running = List.copyOf(pools.values());
         setup = next;
+        return removed;
     }
 
-    /** {@code next} with the running event loop count: a reload cannot change it. */
-    private ProxySetup keepThreads(ProxySetup next) {
-        if (next.threads() == setup.threads()) {
+    /** {@code next} with the running event loop count and HTTP port: a reload cannot change them. */
+    private ProxySetup keepProcessSettings(ProxySetup next) {
+        if (next.threads() == setup.threads() && next.httpPort() == setup.httpPort()) {
             return next;
         }
-        log.warn("a reload cannot change the number of event loops (threads {} -> {}); ignored until a restart",
-                setup.threads(), next.threads());
+        if (next.threads() != setup.threads()) {
+            log.warn("a reload cannot change the number of event loops (threads {} -> {}); ignored until a restart",
+                    setup.threads(), next.threads());
+        }
+        if (next.httpPort() != setup.httpPort()) {
+            log.warn("a reload cannot change the HTTP endpoint (http-port {} -> {}); ignored until a restart",
+                    setup.httpPort(), next.httpPort());
+        }
         List<ProxySetup.Pool> kept = new ArrayList<>();
         for (ProxySetup.Pool p : next.pools()) {
-            ProxyConfig c = new ProxyConfigBuilder(p.config()).threads(setup.threads()).build();
+            ProxyConfig c = new ProxyConfigBuilder(p.config()).threads(setup.threads()).httpPort(setup.httpPort())
+                    .build();
             kept.add(new ProxySetup.Pool(p.name(), c));
         }
         return new ProxySetup(kept);
@@ -133,22 +218,36 @@ public final class ProxyPools implements AutoCloseable {
         return List.copyOf(pools.values());
     }
 
-    /** Blocks until {@link #close()}. */
+    /** Blocks until {@link #close()} has closed everything. */
     public void awaitClose() throws InterruptedException {
         closed.await();
     }
 
+    /**
+     * Shuts the process's proxy down gracefully, once (later calls return at once): the HTTP
+     * endpoint and every listener stop accepting; each client goes on until every request it sent
+     * is answered, then is closed; after {@code shutdown-timeout} what is left is closed; then the
+     * server connections and the event loops.
+     */
     @Override
     public void close() {
-        List<ProxyServer> running;
+        List<ProxyServer> open;
+        Duration timeout;
         synchronized (this) {
             if (closing) {
                 return;
             }
             closing = true;
-            running = List.copyOf(pools.values());
+            open = List.copyOf(pools.values());
+            timeout = setup.shutdownTimeout();
+            if (httpListener != null) {
+                httpListener.close().awaitUninterruptibly();
+            }
         }
-        running.forEach(ProxyServer::close);
+        GracefulShutdown.close(open, timeout);
+        if (metrics != null) {
+            metrics.close();
+        }
         if (bossGroup != null) {
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         }

@@ -32,8 +32,10 @@ import org.slf4j.LoggerFactory;
  * One running pool: its listening sockets (TCP and, with {@code -f}, a unix domain socket), its
  * farms and their router, on event loops of its own or shared with the other pools of the
  * process ({@link ProxyPools}). {@link #start()} binds; {@link #reload} moves it to a new
- * configuration while it serves; {@link #close()} stops accepting, closes clients and server
- * connections, and stops the loops it owns.
+ * configuration while it serves; {@link #close()} shuts it down gracefully ({@link GracefulShutdown}):
+ * it stops accepting, lets every client's requests be answered (within the shutdown timeout), then
+ * closes clients and server connections and stops the loops it owns. Its {@link ProxyStats} are the
+ * pool's for its whole life: a reload keeps them.
  *
  * <p>A reload builds new farms from the old ones (the servers that stayed keep their health and
  * their connections), swaps the router that every client session reads per request, retires the
@@ -48,6 +50,7 @@ public final class ProxyServer implements AutoCloseable {
     private final String name;
     private final NettyTransport transport;
     private final ProxyStats stats = new ProxyStats();
+    private final ByteCounter byteCounter = new ByteCounter(stats);
     private final boolean ownsLoops;
     /** The router in force: read by every client session for each request, swapped by a reload. */
     private final AtomicReference<Router> router = new AtomicReference<>();
@@ -62,6 +65,8 @@ public final class ProxyServer implements AutoCloseable {
     private Channel unixListener;
     private HealthChecker healthChecker;
     private boolean closing;
+    /** Set when a shutdown begins: a client accepted from then on is closed at once. */
+    private volatile boolean shuttingDown;
 
     public ProxyServer(ProxyConfig config) {
         this(config, NettyTransport.best());
@@ -90,11 +95,11 @@ public final class ProxyServer implements AutoCloseable {
         router.set(newRouter(c, primaries, backups));
         healthChecker = newHealthChecker(c, primaries, backups);
         healthChecker.start();
-        limiter = new ConnectionLimiter(stats, c.maxConnections());
         if (ownsLoops) {
             bossGroup = transport.newGroup(1);
             workerGroup = transport.newGroup(c.threads());
         }
+        limiter = newLimiter(c);
         clients = new DefaultChannelGroup(name, GlobalEventExecutor.INSTANCE);
         listeners = new Listeners(transport, bossGroup, workerGroup, clientInit,
                 name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + ": ");
@@ -181,7 +186,7 @@ public final class ProxyServer implements AutoCloseable {
                 Router old = router.get();
                 config = next;
                 if (next.maxConnections() != before.maxConnections()) {
-                    limiter = new ConnectionLimiter(stats, next.maxConnections());
+                    limiter = newLimiter(next);
                 }
                 router.set(newRouter(next, primaries, backups));
                 primaries.takeOver();
@@ -252,6 +257,10 @@ public final class ProxyServer implements AutoCloseable {
                 Duration.ofSeconds(5), c.maxItemSize(), failover.failureLimit(), failover.maxStaleKeys());
     }
 
+    private ConnectionLimiter newLimiter(ProxyConfig c) {
+        return new ConnectionLimiter(stats, c.maxConnections(), bossGroup.next(), ConnectionLimiter.REPORT_EVERY);
+    }
+
     private Router newRouter(ProxyConfig c, Farm primaries, Farm backups) {
         return new Router(primaries, backups, c.failover().autoEject(), c.failover().writeBackTtl(), stats);
     }
@@ -264,13 +273,25 @@ public final class ProxyServer implements AutoCloseable {
         return new HealthChecker(all, c.failover().probeInterval(), c.timeout());
     }
 
-    /** Each new client: counted and limited, then its protocol picked; it reads the settings in force. */
+    /**
+     * Each new client: counted and limited, its bytes counted, closed when idle too long, then its
+     * protocol picked; it reads the settings in force.
+     */
     private final ChannelInitializer<Channel> clientInit = new ChannelInitializer<>() {
         @Override
         protected void initChannel(Channel ch) {
             ProxyConfig c = config;
             clients.add(ch);
+            if (shuttingDown) {
+                ch.close(); // accepted as the listeners closed: nothing was asked yet
+                return;
+            }
             ch.pipeline().addLast("limiter", limiter);
+            ch.pipeline().addLast("bytes", byteCounter);
+            Duration idleTimeout = c.operations().idleTimeout();
+            if (!idleTimeout.isZero()) {
+                ch.pipeline().addLast("idle", new IdleClientTimeout(idleTimeout, stats));
+            }
             ch.pipeline().addLast("sniffer", new ProtocolSniffer(c.maxItemSize(), c.maxRetrievalLine(),
                     () -> new TextSession(c, stats, router::get), () -> new BinarySession(c, stats, router::get)));
         }
@@ -318,18 +339,61 @@ public final class ProxyServer implements AutoCloseable {
         closed.await();
     }
 
+    /**
+     * Shuts the pool down gracefully, once (later calls return at once): see {@link GracefulShutdown}.
+     * The wait is bounded by the pool's {@code shutdown-timeout}.
+     */
     @Override
     public void close() {
+        GracefulShutdown.close(List.of(this), config.operations().shutdownTimeout());
+    }
+
+    /**
+     * The first step of a graceful shutdown: stops accepting and asks every client to finish what
+     * it sent, then close. False if the pool was already closing (then this does nothing).
+     */
+    boolean stopAccepting() {
         synchronized (this) {
             if (closing) {
-                return;
+                return false;
             }
             closing = true;
         }
+        shuttingDown = true;
         Listeners.close(tcpListener);
         Listeners.close(unixListener);
-        if (clients != null && !ownsLoops) {
-            clients.close().awaitUninterruptibly();
+        if (clients != null) {
+            for (Channel ch : clients) {
+                ch.eventLoop().execute(() -> finish(ch));
+            }
+        }
+        return true;
+    }
+
+    /** Asks one client to finish (on its loop); one that never spoke has nothing to finish. */
+    private static void finish(Channel ch) {
+        ClientSession session = ch.pipeline().get(ClientSession.class);
+        if (session == null) {
+            ch.close();
+        } else {
+            session.finishAndClose();
+        }
+    }
+
+    /** Clients still connected. */
+    int clientCount() {
+        return clients == null ? 0 : clients.size();
+    }
+
+    /** True once every client has closed and no request of theirs (noreply ones too) is still at a server. */
+    boolean drained() {
+        return clientCount() == 0 && stats.requestsInFlight() <= 0;
+    }
+
+    /** The last step: closes the clients still there, the server connections and the loops it owns. */
+    void closeNow() {
+        if (clients != null) {
+            clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
         if (healthChecker != null) {
             healthChecker.close();

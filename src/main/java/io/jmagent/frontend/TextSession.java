@@ -35,6 +35,12 @@ final class TextSession extends ClientSession {
     }
 
     @Override
+    protected boolean hasPartialRequest() {
+        TextRequestDecoder decoder = ctx.pipeline().get(TextRequestDecoder.class);
+        return decoder != null && decoder.hasPartialRequest();
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Request request = (Request) msg;
         if (closing()) {
@@ -57,6 +63,7 @@ final class TextSession extends ClientSession {
             answer(Unpooled.wrappedBuffer(VERSION_LINE));
         } else if (request instanceof StatsRequest r) {
             answer(Unpooled.wrappedBuffer(r.group().isEmpty() ? StatsReport.text(generalStats())
+                    : isServersGroup(r.group()) ? StatsReport.text(serverStats())
                     : TextReplies.serverError("stats " + r.group() + " not supported by jmagent")));
         } else if (request.noreply()) {
             route(request, null);

@@ -15,6 +15,55 @@ public final class ProxyStats {
     private final LongAdder mirrorFailures = new LongAdder();
     private final LongAdder backupDeletes = new LongAdder();
     private final LongAdder primaryFailovers = new LongAdder();
+    private final LongAdder requestsInFlight = new LongAdder();
+    private final LongAdder bytesRead = new LongAdder();
+    private final LongAdder bytesWritten = new LongAdder();
+    private final LongAdder idleKicks = new LongAdder();
+    private final CommandStats commands = new CommandStats();
+
+    /** memcached's command counters: cmd_get, get_hits, ... */
+    public CommandStats commands() {
+        return commands;
+    }
+
+    /** A client request went to the servers; {@link #requestAnswered()} follows when it is answered. */
+    public void requestRouted() {
+        requestsInFlight.increment();
+    }
+
+    public void requestAnswered() {
+        requestsInFlight.decrement();
+    }
+
+    /** Client requests sent on to the servers and not answered yet (noreply ones included). */
+    public long requestsInFlight() {
+        return requestsInFlight.sum();
+    }
+
+    public void bytesRead(int n) {
+        bytesRead.add(n);
+    }
+
+    public void bytesWritten(int n) {
+        bytesWritten.add(n);
+    }
+
+    public long bytesRead() {
+        return bytesRead.sum();
+    }
+
+    public long bytesWritten() {
+        return bytesWritten.sum();
+    }
+
+    /** A client closed for having been idle longer than {@code --idle-timeout}. */
+    public void idleKick() {
+        idleKicks.increment();
+    }
+
+    public long idleKicks() {
+        return idleKicks.sum();
+    }
 
     /** Counts a new client; returns false (and counts a rejection) when it would pass {@code max}. */
     public boolean tryOpenConnection(int max) {

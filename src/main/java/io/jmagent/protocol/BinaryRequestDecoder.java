@@ -42,6 +42,11 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
         state = State.CLOSED;
     }
 
+    /** True while part of a request has arrived and the rest has not. */
+    public boolean hasPartialRequest() {
+        return state == State.BODY || state == State.SWALLOW || (state == State.HEADER && actualReadableBytes() > 0);
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         // not "while readable": a request without a body is complete with its header. One request

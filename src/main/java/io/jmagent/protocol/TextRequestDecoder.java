@@ -110,6 +110,11 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         state = State.CLOSED;
     }
 
+    /** True while part of a request has arrived and the rest has not. */
+    public boolean hasPartialRequest() {
+        return state == State.DATA || state == State.SWALLOW || (state == State.LINE && actualReadableBytes() > 0);
+    }
+
     private boolean decodeLine(ByteBuf in, List<Object> out) {
         int start = in.readerIndex();
         int lf = in.forEachByte(start, in.readableBytes(), ByteProcessor.FIND_LF);

@@ -299,6 +299,7 @@ final class Retrieval {
             return;
         }
         if (errorLine != null || failure != null) {
+            router.stats().commands().retrievalFailed(request.kind().touching(), hits.length);
             for (ServerReply.Value v : hits) {
                 if (v != null) {
                     v.release();
@@ -311,7 +312,18 @@ final class Retrieval {
             }
             return;
         }
+        router.stats().commands().retrieved(request.kind().touching(), hits.length, hitCount());
         sink.reply(merge());
+    }
+
+    private int hitCount() {
+        int n = 0;
+        for (ServerReply.Value v : hits) {
+            if (v != null) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** The hits in client key order, then END; their bytes move into the reply. */

@@ -86,6 +86,18 @@ public final class Router {
      * request, pass {@link ReplySink#DISCARD}). Takes ownership of the request's value.
      */
     public void route(Request request, RouteContext ctx, ReplySink sink) {
+        dispatch(request, ctx, new CountedReply(request, stats, true, sink));
+    }
+
+    /**
+     * Routes a request the proxy makes to finish a client's command (a binary increment that
+     * creates its counter): in flight like any other, but not counted as a command of its own.
+     */
+    public void routeFollowUp(Request request, RouteContext ctx, ReplySink sink) {
+        dispatch(request, ctx, new CountedReply(request, stats, false, sink));
+    }
+
+    private void dispatch(Request request, RouteContext ctx, ReplySink sink) {
         if (request instanceof RetrievalRequest r) {
             Retrieval.start(this, r, ctx, sink);
         } else if (request instanceof StoreRequest r) {

@@ -12,7 +12,10 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** Flags given with {@code -c}: -t and -v for the process, the rest for the file's first pool. */
+/**
+ * Flags given with {@code -c}: -t, -v, --http-port and --shutdown-timeout for the process, the rest
+ * for the file's first pool.
+ */
 class FlagOverridesTest {
 
     private static final String FILE = """
@@ -65,6 +68,19 @@ class FlagOverridesTest {
         assertThat(setup.verbosity()).isEqualTo(1);
         assertThat(setup.pool("second").config().threads()).isEqualTo(2);
         assertThat(setup.pool("second").config().timeout()).isEqualTo(Duration.ofMillis(700));
+    }
+
+    @Test
+    void httpPortAndShutdownTimeoutAreTheProcesssAndIdleTimeoutTheFirstPools() throws ConfigException {
+        ProxySetup setup = overlay("-c", "test.yml", "--http-port", "9150", "--shutdown-timeout", "12",
+                "--idle-timeout", "300");
+
+        assertThat(setup.httpPort()).isEqualTo(9150);
+        assertThat(setup.shutdownTimeout()).isEqualTo(Duration.ofSeconds(12));
+        assertThat(setup.pool("first").config().operations())
+                .isEqualTo(new ProxyConfig.Operations(9150, Duration.ofSeconds(12), Duration.ofSeconds(300)));
+        assertThat(setup.pool("second").config().operations())
+                .isEqualTo(new ProxyConfig.Operations(9150, Duration.ofSeconds(12), Duration.ZERO));
     }
 
     @Test

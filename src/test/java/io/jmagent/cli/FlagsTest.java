@@ -68,6 +68,23 @@ class FlagsTest {
     }
 
     @Test
+    void operationsOptionsSetTheirSettingsAndAreOffByDefault() {
+        ProxyConfig.Operations defaults = parse("-s", "h").toConfig().operations();
+        ProxyConfig.Operations set = parse("-s", "h", "--http-port", "9150", "--shutdown-timeout", "12",
+                "--idle-timeout", "300").toConfig().operations();
+
+        assertThat(defaults).isEqualTo(new ProxyConfig.Operations(0, Duration.ofSeconds(5), Duration.ZERO));
+        assertThat(set).isEqualTo(new ProxyConfig.Operations(9150, Duration.ofSeconds(12), Duration.ofSeconds(300)));
+    }
+
+    @Test
+    void theHttpPortMustNotBeTheMemcachedPort() {
+        assertThatThrownBy(() -> parse("-s", "h", "-p", "9150", "--http-port", "9150").toConfig())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the HTTP port must differ from the memcached port (-p)");
+    }
+
+    @Test
     void sizesTakeMemcachedsKAndMSuffixes() {
         assertThat(parse("-s", "h", "-I", "1000").toConfig().maxItemSize()).isEqualTo(1000);
         assertThat(parse("-s", "h", "-I", "512k").toConfig().maxItemSize()).isEqualTo(512 * 1024);

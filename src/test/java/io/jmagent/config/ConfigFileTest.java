@@ -47,6 +47,37 @@ class ConfigFileTest {
         assertThat(sessions.failover().autoEject()).isTrue();
         assertThat(sessions.timeout()).isEqualTo(Duration.ofMillis(250));
         assertThat(sessions.threads()).isEqualTo(2);
+        assertThat(setup.httpPort()).isEqualTo(9150);
+        assertThat(setup.shutdownTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(web.operations().idleTimeout()).isZero();
+    }
+
+    @Test
+    void httpPortAndShutdownTimeoutAreTheProcesssAndIdleTimeoutIsAPools() throws ConfigException {
+        ProxySetup setup = parse("""
+                http-port: 9150
+                shutdown-timeout: 12
+                pools:
+                  a:
+                    listen: 127.0.0.1:22121
+                    servers: [ "127.0.0.1:11211" ]
+                    idle-timeout: 300
+                  b:
+                    listen: 127.0.0.1:22122
+                    servers: [ "127.0.0.1:11212" ]
+                    idle-timeout: 1500ms
+                  c:
+                    listen: 127.0.0.1:22123
+                    servers: [ "127.0.0.1:11213" ]
+                """);
+
+        assertThat(setup.httpPort()).isEqualTo(9150);
+        assertThat(setup.shutdownTimeout()).isEqualTo(Duration.ofSeconds(12));
+        assertThat(setup.pools()).extracting(p -> p.config().operations().httpPort()).containsOnly(9150);
+        assertThat(setup.pool("a").config().operations().idleTimeout()).isEqualTo(Duration.ofSeconds(300));
+        assertThat(setup.pool("b").config().operations().idleTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(setup.pool("c").config().operations()).isEqualTo(
+                new ProxyConfig.Operations(9150, Duration.ofSeconds(12), Duration.ZERO));
     }
 
     @Test
@@ -192,6 +223,16 @@ class ConfigFileTest {
                 + "|test.yml: verbose: must be 0 (info), 1 (debug) or 2 (trace), not 3",
         "zero threads|threads: 0 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
                 + "|test.yml: threads: must be positive, got 0",
+        "http port out of range|http-port: 70000 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: http-port: must be a port, 1 to 65535 (0: no HTTP endpoint), not 70000",
+        "http port of a pool|http-port: 1 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a: the HTTP port must differ from the memcached port (-p)",
+        "http port in a pool|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], http-port: 3 }"
+                + "|test.yml: pools.a.http-port: unknown key",
+        "negative shutdown timeout|shutdown-timeout: -1 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: shutdown-timeout: must not be negative, got -1",
+        "idle timeout not a duration|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], idle-timeout: 5m }"
+                + "|test.yml: pools.a.idle-timeout: not a duration: '5m' (seconds, or like 250ms or 2s)",
         // YAML itself
         "a key twice|pools: / a: { listen: '127.0.0.1:1', listen: '127.0.0.1:2', servers: [ '127.0.0.1:2' ] }"
                 + "|test.yml: line 2, column 31: found duplicate key listen",

@@ -2,27 +2,34 @@ package io.jmagent.testing;
 
 import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ProxyConfig;
+import io.jmagent.config.ProxySetup;
+import io.jmagent.frontend.ProxyPools;
 import io.jmagent.frontend.ProxyServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
-/** jmagent started in-process on a free loopback port in front of the given memcached processes. */
+/**
+ * jmagent started in-process on a free loopback port in front of the given memcached processes:
+ * one pool, run as {@code Main} runs it (its HTTP endpoint, its graceful close).
+ */
 public final class RunningProxy implements AutoCloseable {
 
+    private final ProxyPools pools;
     private final ProxyServer server;
     private final ProxyConfig config;
 
     private RunningProxy(ProxyConfig config) {
         this.config = config;
-        this.server = new ProxyServer(config);
+        this.pools = new ProxyPools(ProxySetup.single(config));
         try {
-            server.start();
+            pools.start();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+        this.server = pools.pool(ProxySetup.DEFAULT_POOL);
     }
 
     public static RunningProxy over(List<MemcachedProcess> servers) {
@@ -56,12 +63,18 @@ public final class RunningProxy implements AutoCloseable {
         return config;
     }
 
+    /** The one pool. */
     public ProxyServer server() {
         return server;
     }
 
+    /** The port of the HTTP endpoint ({@code --http-port}), or -1 without one. */
+    public int httpPort() {
+        return pools.httpPort();
+    }
+
     @Override
     public void close() {
-        server.close();
+        pools.close();
     }
 }
