@@ -87,7 +87,7 @@ public final class Flags {
     long timeoutMillis = ProxyConfig.DEFAULT_TIMEOUT.toMillis();
 
     @Option(names = "--backend-connections", paramLabel = "N",
-            description = "Connections from each event loop to each server, within -i (default: 2).")
+            description = "Connections from each event loop to each server, within -i (default: 1).")
     int connectionsPerLoop = ProxyConfig.DEFAULT_CONNECTIONS_PER_LOOP;
 
     @Option(names = "--max-pending", paramLabel = "N",

@@ -136,7 +136,7 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
     public static final int DEFAULT_PORT = 11211;
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
     public static final int DEFAULT_MAX_KEEP_ALIVE = 20;
-    public static final int DEFAULT_CONNECTIONS_PER_LOOP = 2;
+    public static final int DEFAULT_CONNECTIONS_PER_LOOP = 1;
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
     public static final int DEFAULT_MAX_ITEM_SIZE = 1024 * 1024;
     public static final int DEFAULT_MAX_RETRIEVAL_LINE = 1024 * 1024;
