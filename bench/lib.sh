@@ -82,16 +82,20 @@ bench_wait_port() {
   return 1
 }
 bench_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# bench_cpu_ticks PID: CPU time the process used so far, user + system, in clock ticks (getconf CLK_TCK)
+bench_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# bench_memcached N: starts N memcached servers; their ports in BENCH_SERVER_PORTS
+# bench_memcached N: starts N memcached servers; their ports in BENCH_SERVER_PORTS, pids in BENCH_SERVER_PIDS
 bench_memcached() {
   local user=() p i
   [ "$(id -u)" -eq 0 ] && user=(-u root)
   BENCH_SERVER_PORTS=()
+  BENCH_SERVER_PIDS=()
   for i in $(seq 1 "$1"); do
     bench_free_port p
     BENCH_SERVER_PORTS+=("$p")
     bench_spawn "$BENCH_WORK/memcached-$p.log" memcached "${user[@]}" -l 127.0.0.1 -p "$p" -U 0 -m 256
+    BENCH_SERVER_PIDS+=("$BENCH_PID")
   done
   for p in "${BENCH_SERVER_PORTS[@]}"; do bench_wait_port "$p"; done
 }

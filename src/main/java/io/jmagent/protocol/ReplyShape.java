@@ -6,6 +6,11 @@ public enum ReplyShape {
     LINE,
     /** Text retrieval: VALUE blocks closed by END (or one error line). */
     VALUES,
+    /**
+     * Text retrieval kept whole: its VALUE blocks and END framed as one {@link ServerReply.Line},
+     * the bytes as the server sent them (or the error line alone).
+     */
+    WHOLE_VALUES,
     /** A pipeline of quiet meta gets closed by mn: VA blocks, then MN. */
     META_VALUES,
     /** One meta reply: a line (HD, EN, NF, an error...) or a VA line and its data. */

@@ -13,6 +13,8 @@ public final class TextReplies {
 
     public static final byte[] CRLF = bytes("\r\n");
     public static final byte[] END = bytes("END\r\n");
+    /** How a hit starts in a text retrieval reply. */
+    public static final byte[] VALUE_PREFIX = bytes("VALUE ");
     public static final byte[] OK = bytes("OK\r\n");
     public static final byte[] ERROR = bytes("ERROR\r\n");
     public static final byte[] BAD_FORMAT = bytes("CLIENT_ERROR bad command line format\r\n");
@@ -26,6 +28,20 @@ public final class TextReplies {
 
     private static ByteBuf constant(byte[] bytes) {
         return Unpooled.unreleasableBuffer(Unpooled.directBuffer(bytes.length).writeBytes(bytes)).asReadOnly();
+    }
+
+    /** True when {@code buf}'s readable bytes start with {@code prefix}. */
+    public static boolean startsWith(ByteBuf buf, byte[] prefix) {
+        if (buf.readableBytes() < prefix.length) {
+            return false;
+        }
+        int base = buf.readerIndex();
+        for (int i = 0; i < prefix.length; i++) {
+            if (buf.getByte(base + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static byte[] serverError(String message) {

@@ -53,6 +53,10 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
                 in.readerIndex(end);
                 return;
             }
+            if (shape == ReplyShape.WHOLE_VALUES) {
+                readWhole(in, start, out);
+                return;
+            }
             if (shape == ReplyShape.LINE) {
                 out.add(new ServerReply.Line(in.retainedSlice(start, lineEnd - start)));
                 in.readerIndex(lineEnd);
@@ -125,11 +129,44 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
         }
     }
 
-    /** Reads one VALUE or VA block if it is complete; false when more bytes are needed. */
-    private boolean readValue(ByteBuf in, int start, int lf, ReplyShape shape) {
+    /**
+     * Frames a whole text retrieval reply, VALUE blocks through END, as one line-like reply once
+     * all of it is in; nothing is consumed before. An error line ends the reply and is framed
+     * alone (hits before it are dropped, as {@link ReplyShape#VALUES} drops them).
+     */
+    private void readWhole(ByteBuf in, int start, List<Object> out) {
+        int pos = start;
+        while (true) {
+            int lf = in.forEachByte(pos, in.writerIndex() - pos, ByteProcessor.FIND_LF);
+            if (lf < 0) {
+                if (in.writerIndex() - pos > MAX_LINE) {
+                    throw new CorruptedFrameException("server reply line too long");
+                }
+                return;
+            }
+            if (startsWith(in, pos, "VALUE ")) {
+                int end = valueBlockEnd(in, pos, lf, ReplyShape.VALUES);
+                if (end < 0) {
+                    return;
+                }
+                pos = end;
+                continue;
+            }
+            int from = isLine(in, pos, lf + 1, "END\r\n") ? start : pos;
+            out.add(new ServerReply.Line(in.retainedSlice(from, lf + 1 - from)));
+            in.readerIndex(lf + 1);
+            return;
+        }
+    }
+
+    /**
+     * End (exclusive) of the VALUE or VA block whose header line starts at {@code start} and ends
+     * at {@code lf}; -1 while incomplete. Leaves the header's tokens in {@link #tokens}.
+     */
+    private int valueBlockEnd(ByteBuf in, int start, int lf, ReplyShape shape) {
         int lineEnd = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
         Tokens t = tokens.split(in, start, lineEnd);
-        int lengthToken = shape == ReplyShape.VALUES ? 3 : 1;
+        int lengthToken = shape == ReplyShape.META_VALUES ? 1 : 3;
         if (t.count <= lengthToken) {
             throw new CorruptedFrameException("malformed value line from server");
         }
@@ -137,23 +174,32 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
         if (length < 0 || length > maxValueLength) {
             throw new CorruptedFrameException("bad value length from server");
         }
-        int headerLength = lf + 1 - start;
-        long blockLength = headerLength + length + 2;
-        if (in.readableBytes() < blockLength) {
-            return false;
+        long end = lf + 1 + length + 2;
+        if (end > in.writerIndex()) {
+            return -1;
         }
-        int end = start + (int) blockLength;
-        if (in.getByte(end - 2) != '\r' || in.getByte(end - 1) != '\n') {
+        if (in.getByte((int) end - 2) != '\r' || in.getByte((int) end - 1) != '\n') {
             throw new CorruptedFrameException("server value not terminated by CRLF");
+        }
+        return (int) end;
+    }
+
+    /** Reads one VALUE or VA block if it is complete; false when more bytes are needed. */
+    private boolean readValue(ByteBuf in, int start, int lf, ReplyShape shape) {
+        int end = valueBlockEnd(in, start, lf, shape);
+        if (end < 0) {
+            return false;
         }
         if (values == null) {
             values = new ArrayList<>();
         }
+        Tokens t = tokens;
         if (shape == ReplyShape.VALUES) {
-            values.add(ServerReply.Value.textBlock(in.retainedSlice(start, (int) blockLength), 6,
+            values.add(ServerReply.Value.textBlock(in.retainedSlice(start, end - start), 6,
                     t.ends[1] - t.starts[1]));
         } else {
-            values.add(metaValue(in, t, start + headerLength, (int) length));
+            int dataStart = lf + 1;
+            values.add(metaValue(in, t, dataStart, end - 2 - dataStart));
         }
         in.readerIndex(end);
         return true;

@@ -47,8 +47,12 @@ final class Retrieval {
     }
 
     static void start(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
-        Retrieval r = new Retrieval(router, request, ctx, sink);
         List<byte[]> keys = request.keys();
+        if (keys.size() == 1 && !router.hasBackups()) {
+            askWhole(router, request, ctx, sink);
+            return;
+        }
+        Retrieval r = new Retrieval(router, request, ctx, sink);
         if (keys.size() == 1) {
             r.pending = 1;
             r.askPrimary(router.primaryFor(keys.get(0)), ONLY_KEY);
@@ -78,6 +82,42 @@ final class Retrieval {
             }
         }
         r.finishOne();
+    }
+
+    /**
+     * One key and no backup to fall back on: the server's reply, VALUE block and END together, is
+     * the client's reply, passed on as the one slice it arrived in.
+     */
+    private static void askWhole(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
+        boolean touching = request.kind().touching();
+        int primary = router.primaryFor(request.keys().get(0));
+        ServerHealth health = router.primaries().health(primary);
+        if (!health.writable()) {
+            router.stats().commands().retrievalFailed(touching, 1);
+            sink.reply(Router.serverError("backend " + health.server() + " down"));
+            return;
+        }
+        ByteBuf encoded = TextEncoder.retrieval(ctx.alloc(), request, request.keys());
+        router.primary(ctx, primary).send(encoded, ReplyShape.WHOLE_VALUES, new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                ByteBuf whole = Router.lineOf(reply);
+                if (TextReplies.startsWith(whole, TextReplies.VALUE_PREFIX)) {
+                    router.stats().commands().retrieved(touching, 1, 1);
+                } else if (TextReplies.startsWith(whole, TextReplies.END)) {
+                    router.stats().commands().retrieved(touching, 1, 0);
+                } else {
+                    router.stats().commands().retrievalFailed(touching, 1);
+                }
+                sink.reply(whole);
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                router.stats().commands().retrievalFailed(touching, 1);
+                sink.reply(Router.serverError(reason));
+            }
+        });
     }
 
     /**

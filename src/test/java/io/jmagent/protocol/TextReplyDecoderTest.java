@@ -30,7 +30,7 @@ class TextReplyDecoderTest {
 
     private static final int MAX_ITEM_SIZE = 1024 * 1024;
 
-    private final Deque<Boolean> expectsValues = new ArrayDeque<>();
+    private final Deque<ReplyShape> expectsValues = new ArrayDeque<>();
     private final List<ByteBuf> fed = new ArrayList<>();
     private EmbeddedChannel channel = newChannel();
     /** Set when a test breaks the framing: closing then meets the same bad bytes again. */
@@ -98,14 +98,7 @@ class TextReplyDecoderTest {
     @Test
     void aValueSplitAcrossChunksIsReassembled() {
         expect(true);
-        byte[] value = new byte[100_000];
-        Arrays.fill(value, (byte) 'v');
-        byte[] reply = concat("VALUE k 3 100000\r\n".getBytes(ISO_8859_1), value, "\r\nEND\r\n".getBytes(ISO_8859_1));
-
-        List<String> decoded = new ArrayList<>();
-        for (int at = 0; at < reply.length; at += 8192) {
-            decoded.addAll(feed(Arrays.copyOfRange(reply, at, Math.min(reply.length, at + 8192))));
-        }
+        List<String> decoded = feedLargeValueInChunks();
 
         assertThat(decoded).containsExactly("values [k] VALUE k 3 100000\r\n<100000 bytes>\r\n");
     }
@@ -253,6 +246,58 @@ class TextReplyDecoderTest {
     }
 
     @Test
+    void aWholeRetrievalIsOneReplyFromItsFirstByteThroughEnd() {
+        expect(ReplyShape.WHOLE_VALUES, ReplyShape.WHOLE_VALUES, ReplyShape.WHOLE_VALUES);
+
+        assertThat(feed("VALUE a 0 1 7\r\nx\r\nEND\r\nEND\r\nVALUE b 0 5\r\nEND\r\n\r\nEND\r\n")).containsExactly(
+                "line VALUE a 0 1 7\r\nx\r\nEND\r\n", "line END\r\n", "line VALUE b 0 5\r\nEND\r\n\r\nEND\r\n");
+    }
+
+    @Test
+    void aWholeRetrievalSplitAnywhereAmongOtherRepliesDecodesTheSame() {
+        String replies = "STORED\r\nVALUE a 0 1\r\nx\r\nEND\r\nVALUE b 0 2\r\nyz\r\nEND\r\nEND\r\n42\r\n";
+        ReplyShape[] shapes = {ReplyShape.LINE, ReplyShape.WHOLE_VALUES, ReplyShape.VALUES, ReplyShape.WHOLE_VALUES,
+            ReplyShape.LINE};
+        List<String> expected = List.of("line STORED\r\n", "line VALUE a 0 1\r\nx\r\nEND\r\n",
+                "values [b] VALUE b 0 2\r\nyz\r\n", "line END\r\n", "line 42\r\n");
+        byte[] bytes = replies.getBytes(ISO_8859_1);
+
+        for (int cut = 1; cut < bytes.length; cut++) {
+            channel.close();
+            channel = newChannel();
+            expect(shapes);
+            List<String> decoded = new ArrayList<>(feed(Arrays.copyOfRange(bytes, 0, cut)));
+            decoded.addAll(feed(Arrays.copyOfRange(bytes, cut, bytes.length)));
+
+            assertThat(decoded).as("split after byte %d", cut).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void aWholeRetrievalOfALargeValueArrivingInChunksIsOneReply() {
+        expect(ReplyShape.WHOLE_VALUES);
+        List<String> decoded = feedLargeValueInChunks();
+
+        assertThat(decoded).containsExactly("line VALUE k 3 100000\r\n" + "v".repeat(100_000) + "\r\nEND\r\n");
+    }
+
+    @Test
+    void anErrorLineEndsAWholeRetrievalAndIsItsReplyAlone() {
+        expect(ReplyShape.WHOLE_VALUES, ReplyShape.WHOLE_VALUES, ReplyShape.LINE);
+
+        assertThat(feed("SERVER_ERROR out of memory\r\nVALUE a 0 1\r\nx\r\nSERVER_ERROR out of memory writing\r\n"
+                + "STORED\r\n")).containsExactly("line SERVER_ERROR out of memory\r\n",
+                        "line SERVER_ERROR out of memory writing\r\n", "line STORED\r\n");
+    }
+
+    @Test
+    void aBadValueLengthInAWholeRetrievalBreaksTheStream() {
+        expect(ReplyShape.WHOLE_VALUES);
+
+        assertCorrupted("VALUE a 0 1\r\nxy\r\nEND\r\n", "server value not terminated by CRLF");
+    }
+
+    @Test
     void quietMetaGetsAreFramedUpToMnWithFlagsTtlAndCasParsed() {
         EmbeddedChannel meta = new EmbeddedChannel(new TextReplyDecoder(() -> ReplyShape.META_VALUES, MAX_ITEM_SIZE));
         ByteBuf in = Unpooled.copiedBuffer("VA 3 f5 t100 kfoo c33\r\nbar\r\nCLIENT_ERROR bad key\r\n"
@@ -289,7 +334,7 @@ class TextReplyDecoderTest {
 
     private EmbeddedChannel newChannel() {
         return new EmbeddedChannel(
-                new TextReplyDecoder(() -> Boolean.TRUE.equals(expectsValues.peek()) ? ReplyShape.VALUES : ReplyShape.LINE,
+                new TextReplyDecoder(() -> expectsValues.isEmpty() ? ReplyShape.LINE : expectsValues.peek(),
                         MAX_ITEM_SIZE),
                 new ChannelInboundHandlerAdapter() {
                     @Override
@@ -300,9 +345,29 @@ class TextReplyDecoderTest {
                 });
     }
 
+    /** A get reply holding 100,000 bytes of 'v' for key k, fed 8 KB at a time. */
+    private List<String> feedLargeValueInChunks() {
+        byte[] value = new byte[100_000];
+        Arrays.fill(value, (byte) 'v');
+        byte[] reply = concat("VALUE k 3 100000\r\n".getBytes(ISO_8859_1), value, "\r\nEND\r\n".getBytes(ISO_8859_1));
+        List<String> decoded = new ArrayList<>();
+        for (int at = 0; at < reply.length; at += 8192) {
+            decoded.addAll(feed(Arrays.copyOfRange(reply, at, Math.min(reply.length, at + 8192))));
+        }
+        return decoded;
+    }
+
+    /** true: a text retrieval ({@link ReplyShape#VALUES}), false: one line. */
     private void expect(Boolean... values) {
         expectsValues.clear();
-        expectsValues.addAll(List.of(values));
+        for (boolean v : values) {
+            expectsValues.add(v ? ReplyShape.VALUES : ReplyShape.LINE);
+        }
+    }
+
+    private void expect(ReplyShape... shapes) {
+        expectsValues.clear();
+        expectsValues.addAll(List.of(shapes));
     }
 
     private void assertCorrupted(String input, String message) {
