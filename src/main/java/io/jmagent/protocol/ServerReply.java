@@ -5,6 +5,9 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -64,6 +67,8 @@ public sealed interface ServerReply permits ServerReply.Line, ServerReply.Values
      * ({@code mg key v f t k c}), {@code buf} is the data alone and flags, TTL and cas are parsed.
      */
     final class Value {
+        /** A byte[] read as big-endian longs, as {@link ByteBuf#getLong} reads. */
+        private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
         private ByteBuf buf;
         private final boolean textBlock;
         private final int keyOffset;
@@ -101,7 +106,14 @@ public sealed interface ServerReply permits ServerReply.Line, ServerReply.Values
                 return java.util.Arrays.equals(key, other);
             }
             int base = buf.readerIndex() + keyOffset;
-            for (int i = 0; i < keyLength; i++) {
+            int i = 0;
+            // eight bytes a step: keys run to 250 bytes and a multi-get compares one per hit
+            for (; i + Long.BYTES <= keyLength; i += Long.BYTES) {
+                if (buf.getLong(base + i) != (long) LONGS.get(other, i)) {
+                    return false;
+                }
+            }
+            for (; i < keyLength; i++) {
                 if (buf.getByte(base + i) != other[i]) {
                     return false;
                 }

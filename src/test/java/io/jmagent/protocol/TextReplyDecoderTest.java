@@ -182,6 +182,32 @@ class TextReplyDecoderTest {
     }
 
     @Test
+    void aValueTellsItsKeyFromEveryKeyOneByteAway() {
+        for (int length : new int[] {1, 7, 8, 9, 15, 16, 17, 64, 249, 250}) {
+            StringBuilder k = new StringBuilder();
+            for (int i = 0; i < length; i++) {
+                k.append((char) ('!' + i % 90));
+            }
+            String key = k.toString();
+            expect(true);
+            channel.writeInbound(track(Unpooled.copiedBuffer("VALUE " + key + " 0 1\r\nx\r\nEND\r\n", ISO_8859_1)));
+            ServerReply.Values reply = channel.readInbound();
+            try {
+                ServerReply.Value hit = reply.values().get(0);
+                assertThat(hit.keyEquals(key.getBytes(ISO_8859_1))).as("length %d", length).isTrue();
+                for (int at = 0; at < length; at++) {
+                    byte[] other = key.getBytes(ISO_8859_1);
+                    other[at] ^= 0x40;
+                    assertThat(hit.keyEquals(other)).as("length %d, byte %d differs", length, at).isFalse();
+                }
+                assertThat(hit.keyEquals((key + "x").getBytes(ISO_8859_1))).isFalse();
+            } finally {
+                reply.release();
+            }
+        }
+    }
+
+    @Test
     void aLineComparesToExpectedBytes() {
         expect(false);
         channel.writeInbound(track(Unpooled.copiedBuffer("STORED\r\n", ISO_8859_1)));
