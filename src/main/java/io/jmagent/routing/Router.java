@@ -113,9 +113,10 @@ public final class Router {
         } else if (request instanceof OversizedStoreRequest r) {
             oversized(r, ctx, sink);
         } else if (request instanceof FlushAllRequest r) {
-            Broadcast.start(this, r.delay() == null ? "flush_all" : "flush_all " + r.delay(), ctx, sink);
+            boolean now = r.delay() == null || r.delay() == 0;
+            Broadcast.start(this, r.delay() == null ? "flush_all" : "flush_all " + r.delay(), now, ctx, sink);
         } else if (request instanceof VerbosityRequest r) {
-            Broadcast.start(this, "verbosity " + Integer.toUnsignedString(r.level()), ctx, sink);
+            Broadcast.start(this, "verbosity " + Integer.toUnsignedString(r.level()), false, ctx, sink);
         } else {
             throw new IllegalArgumentException("not a routed request: " + request);
         }
