@@ -205,18 +205,7 @@ final class MetaRoute {
             router.stats().mirrorFailure();
             return;
         }
-        router.backup(ctx, b).send(encoded, shape(), new ReplyCallback() {
-            @Override
-            public void onReply(ServerReply reply) {
-                reply.release();
-            }
-
-            @Override
-            public void onFailure(String reason) {
-                bh.markStale(request.key());
-                router.stats().mirrorFailure();
-            }
-        });
+        router.backup(ctx, b).send(encoded, shape(), router.staleOnFailure(bh, request.key()));
     }
 
     private ByteBuf deleteOnBackup() {

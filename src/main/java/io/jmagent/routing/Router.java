@@ -234,6 +234,25 @@ public final class Router {
         }
     };
 
+    /**
+     * For a write to a backup whose answer changes nothing unless none comes: then it may or may not
+     * have applied, the key is stale there and the mirror is counted as failed.
+     */
+    ReplyCallback staleOnFailure(ServerHealth backup, byte[] key) {
+        return new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                reply.release();
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                backup.markStale(key);
+                stats.mirrorFailure();
+            }
+        };
+    }
+
     /** A one-line reply's bytes; a retrieval-shaped reply here would be a server bug. */
     static ByteBuf lineOf(ServerReply reply) {
         if (reply instanceof ServerReply.Line line) {
