@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * its bound, the server is flushed instead, unless the probe shows a new process (restarted, hence
  * empty). A restarted server needs no cleaning: reads of keys it lost miss, are answered from the
  * backup and written back.
+ *
+ * <p>A server that is UP and has stale keys (a write or mirror to it failed while it stayed up) is
+ * cleaned the same way by each probe, see {@link #cleanWhileUp}.
  */
 public final class HealthChecker implements AutoCloseable {
 
@@ -71,6 +74,7 @@ public final class HealthChecker implements AutoCloseable {
             ProbeResult r = stats(s, in);
             ServerHealth.Identity identity = h.observe(r.pid, r.uptime, r.time, r.speaksMeta);
             if (state == ServerHealth.State.UP) {
+                cleanWhileUp(h, s, in, identity);
                 return;
             }
             if (state == ServerHealth.State.DOWN && !h.beginRecovery()) {
@@ -91,38 +95,81 @@ public final class HealthChecker implements AutoCloseable {
     private void clean(ServerHealth h, Socket s, InputStream in, ServerHealth.Identity identity) throws IOException {
         sleep(RECOVERY_GRACE_MILLIS);
         if (identity == ServerHealth.Identity.RESTARTED) {
-            h.takeOverflow();
-            while (!h.takeStaleKeys(Integer.MAX_VALUE).isEmpty()) {
-                // a new process holds none of the old values
-            }
+            h.forgetStaleKeys(); // a new process holds none of the old values
             return;
         }
-        if (h.takeOverflow()) {
+        if (h.staleOverflow()) {
             log.info("{} server {}: too many stale keys to delete one by one; flushing it", h.role(), h.server());
-            send(s, "flush_all\r\n");
-            expectLines(in, 1);
+            flush(h, s, in);
             return;
         }
-        int deleted = 0;
-        List<String> batch;
-        while (!(batch = h.takeStaleKeys(DELETE_BATCH)).isEmpty()) {
-            StringBuilder sb = new StringBuilder(batch.size() * 32);
-            for (String k : batch) {
-                sb.append("delete ").append(k).append("\r\n");
-            }
-            try {
-                send(s, sb.toString());
-                expectLines(in, batch.size());
-            } catch (IOException e) {
-                batch.forEach(k -> h.markStale(k.getBytes(StandardCharsets.ISO_8859_1)));
-                throw e;
-            }
-            deleted += batch.size();
-        }
+        int deleted = deleteStaleKeys(h, s, in, Integer.MAX_VALUE);
         if (deleted > 0) {
             log.info("{} server {}: deleted {} keys written elsewhere while it was away", h.role(), h.server(),
                     deleted);
         }
+    }
+
+    /**
+     * A server that stayed UP but missed some writes (a mirror or a write that failed or timed out):
+     * reads skip its stale keys meanwhile ({@link ServerHealth#isStale}); here they are deleted from
+     * it, at most as many as were stale when this probe began. After an overflow, a server that
+     * restarted (nearly empty) is flushed; one that did not is left unreadable for an operator's
+     * flush_all (through the proxy) or a restart: flushing a live copy, perhaps the only one of a
+     * down primary's keys, is not the proxy's decision.
+     */
+    private void cleanWhileUp(ServerHealth h, Socket s, InputStream in, ServerHealth.Identity identity)
+            throws IOException {
+        if (h.staleOverflow()) {
+            if (identity == ServerHealth.Identity.RESTARTED) {
+                log.info("{} server {} restarted while it had too many stale keys; flushing it", h.role(),
+                        h.server());
+                flush(h, s, in);
+            }
+            return;
+        }
+        if (h.hasStaleKeys()) {
+            int deleted = deleteStaleKeys(h, s, in, h.staleKeyCount());
+            log.debug("{} server {}: deleted {} stale keys", h.role(), h.server(), deleted);
+        }
+    }
+
+    private static void flush(ServerHealth h, Socket s, InputStream in) throws IOException {
+        long token = h.flushStarting();
+        send(s, "flush_all\r\n");
+        String reply = readLine(in);
+        if (!reply.equals("OK")) {
+            throw new IOException("server refused flush_all: " + reply);
+        }
+        h.flushed(token);
+    }
+
+    /**
+     * Deletes stale keys from the server, {@value #DELETE_BATCH} a round trip, until none is left or
+     * {@code budget} were sent. A key leaves the set only once the server said DELETED or NOT_FOUND,
+     * and only if no write failed for it again meanwhile. A delete may also remove a value that a
+     * later write stored successfully: that costs a miss, never a stale value. Returns the keys
+     * deleted.
+     */
+    private static int deleteStaleKeys(ServerHealth h, Socket s, InputStream in, int budget) throws IOException {
+        int sent = 0;
+        List<ServerHealth.StaleKey> batch;
+        while (sent < budget && !(batch = h.staleKeys(Math.min(DELETE_BATCH, budget - sent))).isEmpty()) {
+            StringBuilder sb = new StringBuilder(batch.size() * 32);
+            for (ServerHealth.StaleKey k : batch) {
+                sb.append("delete ").append(k.key()).append("\r\n");
+            }
+            send(s, sb.toString());
+            for (ServerHealth.StaleKey k : batch) {
+                String line = readLine(in);
+                if (!line.equals("DELETED") && !line.equals("NOT_FOUND")) {
+                    throw new IOException("server refused cleaning: " + line);
+                }
+                h.cleaned(k);
+            }
+            sent += batch.size();
+        }
+        return sent;
     }
 
     private Socket connect(ServerAddress server) throws IOException {
@@ -185,15 +232,6 @@ public final class HealthChecker implements AutoCloseable {
         OutputStream out = s.getOutputStream();
         out.write(text.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
-    }
-
-    private static void expectLines(InputStream in, int n) throws IOException {
-        for (int i = 0; i < n; i++) {
-            String line = readLine(in);
-            if (line.startsWith("SERVER_ERROR") || line.startsWith("CLIENT_ERROR") || line.equals("ERROR")) {
-                throw new IOException("server refused cleaning: " + line);
-            }
-        }
     }
 
     private static String readLine(InputStream in) throws IOException {

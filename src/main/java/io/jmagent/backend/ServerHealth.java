@@ -1,10 +1,10 @@
 package io.jmagent.backend;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,9 +24,11 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>The <em>stale keys</em> are the keys whose write did not reach this server (it was down, or the
- * write failed or timed out, so it may or may not have applied): their value here may be old. The
- * set is bounded ({@code maxStaleKeys}); past the bound it overflows and the server must be
- * flushed rather than cleaned key by key, unless it restarted empty.
+ * write failed or timed out, so it may or may not have applied): their value here may be old, so
+ * no read takes them from this server, even while it is UP, until {@link HealthChecker} has
+ * deleted them from it. The set is bounded ({@code maxStaleKeys}); past the bound it overflows:
+ * any key may be stale, no read takes any key from it, and only a flush (or a restart: an empty
+ * new process) makes it readable again.
  */
 public final class ServerHealth {
 
@@ -42,8 +44,11 @@ public final class ServerHealth {
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     /** Bumped when the server comes back: connections forget their reconnect backoff. */
     private final AtomicLong generation = new AtomicLong();
-    private final Set<String> staleKeys = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean staleOverflow = new AtomicBoolean();
+    /** Stale key to the mark of its latest failed write (a number from {@code marks}). */
+    private final ConcurrentHashMap<String, Long> staleKeys = new ConcurrentHashMap<>();
+    private final AtomicLong marks = new AtomicLong();
+    /** 0, or the mark at which the stale set last overflowed (a key could not be remembered). */
+    private final AtomicLong overflowMark = new AtomicLong();
     private final AtomicLong downTransitions = new AtomicLong();
     private final AtomicLong connectionsOpened = new AtomicLong();
     private volatile String lastFailure = "";
@@ -154,47 +159,99 @@ public final class ServerHealth {
         }
     }
 
-    /** Remembers that {@code key}'s latest write may not be on this server. */
+    /**
+     * Remembers that {@code key}'s latest write may not be on this server. Past {@code maxStaleKeys}
+     * the set overflows: from then on any key may be stale here (see {@link #isStale}).
+     */
     public void markStale(byte[] key) {
-        if (staleOverflow.get()) {
-            return;
+        String k = new String(key, StandardCharsets.ISO_8859_1);
+        long mark = marks.incrementAndGet();
+        if (staleKeys.size() < maxStaleKeys || staleKeys.containsKey(k)) {
+            staleKeys.put(k, mark);
+        } else if (overflowMark.getAndSet(mark) == 0) {
+            log.warn("{} server {}: more than {} stale keys; no key is read from it until it is flushed or"
+                    + " restarted", role, server, maxStaleKeys);
         }
-        if (staleKeys.size() >= maxStaleKeys) {
-            staleOverflow.set(true);
-            return;
-        }
-        staleKeys.add(new String(key, StandardCharsets.ISO_8859_1));
     }
 
-    /** Takes up to {@code max} stale keys out of the set. */
-    List<String> takeStaleKeys(int max) {
-        List<String> taken = new java.util.ArrayList<>(Math.min(max, staleKeys.size()));
-        for (String k : staleKeys) {
+    /**
+     * Whether this server's copy of {@code key} may be older than its latest write: a read must not
+     * take it. True for every key while the stale set overflowed. A hash lookup only when the set is
+     * non-empty.
+     */
+    public boolean isStale(byte[] key) {
+        if (overflowMark.get() != 0) {
+            return true;
+        }
+        return !staleKeys.isEmpty() && staleKeys.containsKey(new String(key, StandardCharsets.ISO_8859_1));
+    }
+
+    /** False when no key at all is stale here: reads need not ask {@link #isStale} key by key. */
+    public boolean mayHoldStaleKeys() {
+        return overflowMark.get() != 0 || !staleKeys.isEmpty();
+    }
+
+    /** A stale key as remembered at one moment: {@code mark} tells a later failed write apart. */
+    record StaleKey(String key, long mark) {
+    }
+
+    /** Up to {@code max} stale keys, left in the set (reads keep treating them as stale). */
+    List<StaleKey> staleKeys(int max) {
+        List<StaleKey> taken = new ArrayList<>(Math.min(max, staleKeys.size()));
+        for (Map.Entry<String, Long> e : staleKeys.entrySet()) {
             if (taken.size() >= max) {
                 break;
             }
-            if (staleKeys.remove(k)) {
-                taken.add(k);
-            }
+            taken.add(new StaleKey(e.getKey(), e.getValue()));
         }
         return taken;
+    }
+
+    /**
+     * The server confirmed that {@code k} is gone from it (DELETED or NOT_FOUND): forgets it, unless
+     * a write failed for it again since {@code k} was taken (a newer mark, which stays).
+     */
+    void cleaned(StaleKey k) {
+        staleKeys.remove(k.key(), k.mark());
     }
 
     boolean hasStaleKeys() {
         return !staleKeys.isEmpty();
     }
 
-    /** Whether the stale set overflowed; clears the mark (and the set, which a flush makes moot). */
-    boolean takeOverflow() {
-        if (staleOverflow.getAndSet(false)) {
-            staleKeys.clear();
-            return true;
-        }
-        return false;
+    public int staleKeyCount() {
+        return staleKeys.size();
     }
 
-    int staleKeyCount() {
-        return staleKeys.size();
+    /** Whether the stale set overflowed: which keys are stale here is unknown. */
+    public boolean staleOverflow() {
+        return overflowMark.get() != 0;
+    }
+
+    /**
+     * A {@code flush_all} is about to be sent to this server. While the set overflowed, it empties
+     * the set (the flush makes it moot, and a write failing from now on must find room) and keeps
+     * the overflow until {@link #flushed} confirms the flush. Returns the token for {@link #flushed}.
+     */
+    public long flushStarting() {
+        long token = overflowMark.get();
+        if (token != 0) {
+            staleKeys.clear();
+        }
+        return token;
+    }
+
+    /** The server answered OK to the flush_all begun with {@code token}: no unknown stale key is left. */
+    public void flushed(long token) {
+        if (token != 0 && overflowMark.compareAndSet(token, 0)) {
+            log.info("{} server {} was flushed; reads from it resume", role, server);
+        }
+    }
+
+    /** A new process, empty: nothing remembered about the old one's values matters. */
+    void forgetStaleKeys() {
+        overflowMark.set(0);
+        staleKeys.clear();
     }
 
     /**

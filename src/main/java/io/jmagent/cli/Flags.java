@@ -111,8 +111,9 @@ public final class Flags {
     boolean autoEject;
 
     @Option(names = "--max-stale-keys", paramLabel = "N",
-            description = "Keys remembered per server as written elsewhere while it was away; past this a returning "
-                    + "server is flushed instead of cleaned key by key (default: 100000).")
+            description = "Keys remembered per server whose write did not reach it (not read from it until deleted "
+                    + "there); past this no key is read from it until it is flushed, and a returning server is "
+                    + "flushed instead of cleaned key by key (default: 100000).")
     int maxStaleKeys = ProxyConfig.Failover.DEFAULTS.maxStaleKeys();
 
     @Option(names = "--write-back-ttl", paramLabel = "SECONDS",

@@ -84,8 +84,9 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
      * @param failureLimit   consecutive failures (refused, timed out, broken) that mark a server down
      * @param probeInterval  how often every server is probed in the background
      * @param autoEject      without a backup farm: rehash a down server's keys over the live ones
-     * @param maxStaleKeys   keys remembered per server as written elsewhere while it was away;
-     *                       past this bound the server is flushed on return instead of cleaned
+     * @param maxStaleKeys   keys remembered per server whose write did not reach it; past this
+     *                       bound no key is read from it until it is flushed (on return from DOWN,
+     *                       it is flushed instead of cleaned)
      * @param writeBackTtl   TTL for a backup hit written back to its primary when the backup
      *                       cannot tell the remaining TTL (no meta commands: memcached before 1.6)
      */

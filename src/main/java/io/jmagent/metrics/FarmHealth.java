@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * Whether every key has somewhere to go, for {@code /health}: true while no primary is DOWN, or
- * while the down primaries' keys are served elsewhere: by the backup farm (every backup UP), or,
- * without one and with auto-eject, by the primaries still alive.
+ * while the down primaries' keys are served elsewhere: by the backup farm (every backup UP, and
+ * readable: its stale keys did not overflow), or, without one and with auto-eject, by the
+ * primaries still alive.
  */
 public final class FarmHealth {
 
@@ -37,7 +38,7 @@ public final class FarmHealth {
             return true;
         }
         if (backups != null) {
-            return backups.health().stream().allMatch(h -> h.state() == ServerHealth.State.UP);
+            return backups.health().stream().allMatch(h -> h.state() == ServerHealth.State.UP && !h.staleOverflow());
         }
         return autoEject && anyAlive;
     }

@@ -30,11 +30,12 @@ import java.util.function.ToDoubleFunction;
  * The process's figures for {@code /metrics}, in Prometheus' text format through Micrometer: per pool
  * ({@code pool} label) every counter of {@code stats} as {@code jmagent_<name>_total} and every
  * gauge as {@code jmagent_<name>}; per server ({@code pool}, {@code role}, {@code server} labels) its
- * requests, errors, timeouts, requests in flight, whether it is up, and its latency (count and sum,
- * and the recent p50 and p99); the JVM's memory, GC, threads and CPU, and the memory held by Netty's
- * buffer allocator. Meters read the proxy's own lock-free counters when scraped; nothing is recorded
- * twice. Each scrape first brings the meters in line with the pools running then (a reload may add
- * or remove pools and servers): series of what is gone are removed, new ones registered.
+ * requests, errors, timeouts, requests in flight, whether it is up, its stale keys, and its
+ * latency (count and sum, and the recent p50 and p99); the JVM's memory, GC, threads and CPU, and
+ * the memory held by Netty's buffer allocator. Meters read the proxy's own lock-free counters when
+ * scraped; nothing is recorded twice. Each scrape first brings the meters in line with the pools
+ * running then (a reload may add or remove pools and servers): series of what is gone are removed,
+ * new ones registered.
  */
 public final class PrometheusMetrics implements AutoCloseable {
 
@@ -139,6 +140,12 @@ public final class PrometheusMetrics implements AutoCloseable {
                 .description("Requests sent to the server and not answered yet").register(registry));
         m.add(Gauge.builder("jmagent.server.up", h, x -> x.state() == ServerHealth.State.UP ? 1 : 0).tags(tags)
                 .description("1 while the server is UP; 0 while DOWN or RECOVERING").register(registry));
+        m.add(Gauge.builder("jmagent.server.stale.keys", h, ServerHealth::staleKeyCount).tags(tags)
+                .description("Keys whose latest write may not be on the server, not read from it until deleted there")
+                .register(registry));
+        m.add(Gauge.builder("jmagent.server.stale.overflow", h, x -> x.staleOverflow() ? 1 : 0).tags(tags)
+                .description("1 while more keys were stale than --max-stale-keys: no key is read from the server")
+                .register(registry));
         m.add(FunctionTimer.builder("jmagent.server.latency", s, ServerStats::requests, ServerStats::latencyNanos,
                 TimeUnit.NANOSECONDS).tags(tags).description("Time from request sent to reply").register(registry));
         for (double q : new double[] {0.5, 0.99}) {

@@ -3,6 +3,7 @@ package io.jmagent.routing;
 import io.jmagent.backend.BackendPool;
 import io.jmagent.backend.Farm;
 import io.jmagent.backend.ReplyCallback;
+import io.jmagent.backend.ServerHealth;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.TextReplies;
@@ -13,7 +14,9 @@ import io.netty.buffer.Unpooled;
  * A command every server must run (flush_all, verbosity): sent to every primary and every backup,
  * answered once. The client gets {@code OK} when every primary that is up said OK, otherwise the
  * first other answer or failure. A down primary fails the command unless a backup farm holds its
- * keys; backups' answers never reach the client. Lives on the client's event loop.
+ * keys; backups' answers never reach the client. A server that answers OK to an immediate
+ * flush_all holds no stale value any more: one whose stale set overflowed becomes readable again
+ * ({@link ServerHealth#flushed}). Lives on the client's event loop.
  */
 final class Broadcast implements ReplyCallback {
 
@@ -25,7 +28,8 @@ final class Broadcast implements ReplyCallback {
         this.sink = sink;
     }
 
-    static void start(Router router, String line, Router.RouteContext ctx, ReplySink sink) {
+    /** {@code flushNow}: the line is a flush_all without delay. */
+    static void start(Router router, String line, boolean flushNow, Router.RouteContext ctx, ReplySink sink) {
         Broadcast b = new Broadcast(sink);
         Farm primaries = router.primaries();
         b.remaining = 1; // held until every request is out
@@ -38,12 +42,13 @@ final class Broadcast implements ReplyCallback {
                 continue;
             }
             b.remaining++;
-            send(ctx.primaries(), s, line, ctx, b);
+            send(ctx.primaries(), s, line, ctx, flushNow ? confirmingFlush(primaries.health(s), b) : b);
         }
         if (router.hasBackups()) {
             for (int s = 0; s < router.backups().size(); s++) {
-                if (router.backups().health(s).writable()) {
-                    send(ctx.backups(), s, line, ctx, Router.IGNORE);
+                ServerHealth h = router.backups().health(s);
+                if (h.writable()) {
+                    send(ctx.backups(), s, line, ctx, flushNow ? confirmingFlush(h, Router.IGNORE) : Router.IGNORE);
                 }
             }
         }
@@ -52,6 +57,25 @@ final class Broadcast implements ReplyCallback {
 
     private static void send(BackendPool pool, int server, String line, Router.RouteContext ctx, ReplyCallback cb) {
         pool.connection(server, ctx.sessionId()).send(TextEncoder.line(ctx.alloc(), line), ReplyShape.LINE, cb);
+    }
+
+    /** Tells {@code health} once the server said OK to the flush, then hands the reply on. */
+    private static ReplyCallback confirmingFlush(ServerHealth health, ReplyCallback next) {
+        long token = health.flushStarting();
+        return new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                if (reply instanceof ServerReply.Line l && l.is(TextReplies.OK)) {
+                    health.flushed(token);
+                }
+                next.onReply(reply);
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                next.onFailure(reason);
+            }
+        };
     }
 
     @Override

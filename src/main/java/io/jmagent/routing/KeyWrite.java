@@ -255,7 +255,8 @@ final class KeyWrite {
     private void sendDeleteToBackupQuietly() {
         ServerHealth bh = router.backups().health(backup);
         if (bh.writable()) {
-            router.backup(ctx, backup).send(TextEncoder.delete(ctx.alloc(), key), ReplyShape.LINE, Router.IGNORE);
+            router.backup(ctx, backup).send(TextEncoder.delete(ctx.alloc(), key), ReplyShape.LINE,
+                    router.staleOnFailure(bh, key));
         } else {
             bh.markStale(key);
         }

@@ -18,7 +18,8 @@ import java.util.List;
  * exactly; the client gets what came before the MN.
  *
  * <p>Backup and failover as for the other protocols: mg falls back to the backup on a primary
- * miss, failure or outage, and a backup hit for a primary miss is written back; ms of a plain set
+ * miss, failure or outage, and a backup hit for a primary miss is written back (a hit of a key
+ * stale on the server that answered it is a miss, never served nor written back); ms of a plain set
  * is mirrored as the same ms once the primary stored it; any other successful write (ms with a
  * mode, cas or invalidation, md, ma) deletes the key on the backup. A primary that is down or
  * fails passes the command to the backup, whose answer the client gets, and the key is
@@ -103,7 +104,7 @@ final class MetaRoute {
             sink.reply(answer);
             return;
         }
-        if (request.kind() == MetaRequest.Kind.GET && isMiss(answer)) {
+        if (request.kind() == MetaRequest.Kind.GET && (isMiss(answer) || health.isStale(request.key()))) {
             answer.release();
             toBackup(encode(), false);
             writeBackFromBackup();
@@ -136,8 +137,7 @@ final class MetaRoute {
             }
             request.release();
             // a miss stays a miss; with no source left at all, the failure is the answer
-            sink.reply(onlySource ? Router.serverError("backend " + health.server() + " down")
-                    : Unpooled.copiedBuffer(request.quiet() ? "" : "EN\r\n", StandardCharsets.US_ASCII));
+            sink.reply(onlySource ? Router.serverError("backend " + health.server() + " down") : miss());
             return;
         }
         router.backup(ctx, b).send(encoded, shape(), new ReplyCallback() {
@@ -145,7 +145,12 @@ final class MetaRoute {
             public void onReply(ServerReply reply) {
                 ByteBuf answer = Router.lineOf(reply);
                 if (request.kind() == MetaRequest.Kind.GET && !isMiss(answer)) {
-                    router.stats().backupRead();
+                    if (bh.isStale(request.key())) {
+                        answer.release();
+                        answer = miss(); // its copy may be older than the key's latest write
+                    } else {
+                        router.stats().backupRead();
+                    }
                 }
                 request.release();
                 sink.reply(answer);
@@ -157,8 +162,7 @@ final class MetaRoute {
                     bh.markStale(request.key());
                 }
                 request.release();
-                sink.reply(onlySource ? Router.serverError(reason)
-                        : Unpooled.copiedBuffer(request.quiet() ? "" : "EN\r\n", StandardCharsets.US_ASCII));
+                sink.reply(onlySource ? Router.serverError(reason) : miss());
             }
         });
     }
@@ -166,7 +170,8 @@ final class MetaRoute {
     /** A primary miss that the backup may hold: fetch flags, TTL and value to write it back. */
     private void writeBackFromBackup() {
         int b = router.backupFor(request.key());
-        if (!router.backups().health(b).readable() || !health.writable()) {
+        ServerHealth bh = router.backups().health(b);
+        if (!bh.readable() || !health.writable()) {
             return;
         }
         byte[] key = request.key();
@@ -175,7 +180,8 @@ final class MetaRoute {
                     @Override
                     public void onReply(ServerReply reply) {
                         try {
-                            if (reply instanceof ServerReply.Values values && !values.values().isEmpty()) {
+                            if (reply instanceof ServerReply.Values values && !values.values().isEmpty()
+                                    && !bh.isStale(key)) {
                                 router.writeBack(ctx, primary, key, values.values().get(0));
                             }
                         } finally {
@@ -199,18 +205,7 @@ final class MetaRoute {
             router.stats().mirrorFailure();
             return;
         }
-        router.backup(ctx, b).send(encoded, shape(), new ReplyCallback() {
-            @Override
-            public void onReply(ServerReply reply) {
-                reply.release();
-            }
-
-            @Override
-            public void onFailure(String reason) {
-                bh.markStale(request.key());
-                router.stats().mirrorFailure();
-            }
-        });
+        router.backup(ctx, b).send(encoded, shape(), router.staleOnFailure(bh, request.key()));
     }
 
     private ByteBuf deleteOnBackup() {
@@ -235,6 +230,11 @@ final class MetaRoute {
 
     private ReplyShape shape() {
         return request.quiet() ? ReplyShape.META_UNTIL_MN : ReplyShape.META_ONE;
+    }
+
+    /** What a client gets for a miss: EN, or silence from a quiet mg. */
+    private ByteBuf miss() {
+        return Unpooled.copiedBuffer(request.quiet() ? "" : "EN\r\n", StandardCharsets.US_ASCII);
     }
 
     /** EN, or silence from a quiet mg. */

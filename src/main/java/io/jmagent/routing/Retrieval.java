@@ -19,7 +19,8 @@ import java.util.List;
  * misses, or all of a group's keys when its primary is down or fails, are looked up on the
  * backup with quiet meta gets ({@code mg ... v f t k c q}, closed by {@code mn}; a text get for a
  * server without meta); a backup hit for a primary miss is written back to the primary
- * ({@link Router#writeBack}). The hits are merged in the client's key order, closed by one END.
+ * ({@link Router#writeBack}). A hit of a key stale on the server that answered it (a write to it
+ * failed) is a miss. The hits are merged in the client's key order, closed by one END.
  *
  * <p>A group that neither its primary nor (if any) its backup could answer fails the whole
  * request with that {@code SERVER_ERROR}: a failure is never reported as a miss. Lives on the
@@ -167,6 +168,9 @@ final class Retrieval {
             public void onReply(ServerReply reply) {
                 if (reply instanceof ServerReply.Values values) {
                     List<Integer> missed = assignInOrder(indexes, values.values());
+                    if (router.hasBackups()) {
+                        dropStale(indexes, health, missed);
+                    }
                     if (router.hasBackups() && !missed.isEmpty()) {
                         askBackup(missed, primary, null);
                     }
@@ -235,7 +239,7 @@ final class Retrieval {
                         @Override
                         public void onReply(ServerReply reply) {
                             if (reply instanceof ServerReply.Values values) {
-                                onBackupHits(group, values.values(), writeBackTo);
+                                onBackupHits(group, values.values(), writeBackTo, health);
                             } else {
                                 reply.release();
                                 if (primaryFailure != null) {
@@ -256,9 +260,11 @@ final class Retrieval {
         }
     }
 
-    private void onBackupHits(List<Integer> indexes, List<ServerReply.Value> values, int writeBackTo) {
+    private void onBackupHits(List<Integer> indexes, List<ServerReply.Value> values, int writeBackTo,
+            ServerHealth backup) {
         int before = countHits(indexes);
         assignInOrder(indexes, values);
+        dropStale(indexes, backup, null);
         int found = countHits(indexes) - before;
         for (int j = 0; j < found; j++) {
             router.stats().backupRead();
@@ -267,6 +273,25 @@ final class Retrieval {
             for (int i : indexes) {
                 if (hits[i] != null) {
                     router.writeBack(ctx, writeBackTo, request.keys().get(i), hits[i]);
+                }
+            }
+        }
+    }
+
+    /**
+     * Hits of keys whose latest write may not have reached {@code server} become misses (added to
+     * {@code missed} when given): its copy may be old ({@link ServerHealth#isStale}).
+     */
+    private void dropStale(List<Integer> indexes, ServerHealth server, List<Integer> missed) {
+        if (!server.mayHoldStaleKeys()) {
+            return;
+        }
+        for (int i : indexes) {
+            if (hits[i] != null && server.isStale(request.keys().get(i))) {
+                hits[i].release();
+                hits[i] = null;
+                if (missed != null) {
+                    missed.add(i);
                 }
             }
         }

@@ -113,9 +113,10 @@ public final class Router {
         } else if (request instanceof OversizedStoreRequest r) {
             oversized(r, ctx, sink);
         } else if (request instanceof FlushAllRequest r) {
-            Broadcast.start(this, r.delay() == null ? "flush_all" : "flush_all " + r.delay(), ctx, sink);
+            boolean now = r.delay() == null || r.delay() == 0;
+            Broadcast.start(this, r.delay() == null ? "flush_all" : "flush_all " + r.delay(), now, ctx, sink);
         } else if (request instanceof VerbosityRequest r) {
-            Broadcast.start(this, "verbosity " + Integer.toUnsignedString(r.level()), ctx, sink);
+            Broadcast.start(this, "verbosity " + Integer.toUnsignedString(r.level()), false, ctx, sink);
         } else {
             throw new IllegalArgumentException("not a routed request: " + request);
         }
@@ -232,6 +233,25 @@ public final class Router {
             // nothing waits for this answer
         }
     };
+
+    /**
+     * For a write to a backup whose answer changes nothing unless none comes: then it may or may not
+     * have applied, the key is stale there and the mirror is counted as failed.
+     */
+    ReplyCallback staleOnFailure(ServerHealth backup, byte[] key) {
+        return new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                reply.release();
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                backup.markStale(key);
+                stats.mirrorFailure();
+            }
+        };
+    }
 
     /** A one-line reply's bytes; a retrieval-shaped reply here would be a server bug. */
     static ByteBuf lineOf(ServerReply reply) {

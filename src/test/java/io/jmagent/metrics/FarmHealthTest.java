@@ -52,6 +52,15 @@ class FarmHealthTest {
     }
 
     @Test
+    void aBackupWhoseStaleKeysOverflowedServesNoDownPrimarysKeys() {
+        down(primaries, 0);
+        for (int i = 0; i <= 10; i++) { // the farm remembers 10 stale keys a server
+            backups.health(0).markStale(("key" + i).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        assertThat(new FarmHealth(primaries, backups, false).everyKeyServed()).isFalse();
+    }
+
+    @Test
     void aDownBackupAloneLeavesEveryKeyWithItsPrimary() {
         down(backups, 0);
         assertThat(new FarmHealth(primaries, backups, false).everyKeyServed()).isTrue();

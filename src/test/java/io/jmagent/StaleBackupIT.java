@@ -1,0 +1,277 @@
+package io.jmagent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.jmagent.backend.ServerHealth;
+import io.jmagent.config.ProxyConfig;
+import io.jmagent.testing.BinaryClient;
+import io.jmagent.testing.BinaryPacket;
+import io.jmagent.testing.BinaryResponse;
+import io.jmagent.testing.MemcachedProcess;
+import io.jmagent.testing.RunningProxy;
+import io.jmagent.testing.TextClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A backup that stays UP but misses a mirrored write keeps an old value: it must never be served,
+ * and the background probe deletes it. One primary, one backup, real memcached processes.
+ *
+ * <p>How a mirror is really lost: the backup is frozen (SIGSTOP) with its listen backlog full, and
+ * the proxy's connection to it broken by a first mirror timing out; the next mirrors fail (reconnect
+ * backoff, or a connect the full backlog never answers) without reaching the backup at all. A mirror
+ * that merely times out is not lost: the frozen backup applies it once thawed.
+ */
+class StaleBackupIT {
+
+    private static final Duration TIMEOUT = Duration.ofMillis(300);
+
+    private MemcachedProcess primary;
+    private MemcachedProcess backup;
+    private RunningProxy proxy;
+    private final List<Socket> backlogFillers = new ArrayList<>();
+
+    @BeforeEach
+    void startFarm() {
+        primary = MemcachedProcess.start();
+        backup = MemcachedProcess.start("-b", "1");
+    }
+
+    @AfterEach
+    void stopFarm() {
+        closeFillers();
+        if (proxy != null) {
+            proxy.close();
+        }
+        primary.close();
+        backup.close();
+    }
+
+    /** The failure limit is high: the backup stays UP through the freeze. */
+    private void startProxy(Duration probeInterval, int maxStaleKeys) {
+        proxy = RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(TIMEOUT)
+                .withFailover(new ProxyConfig.Failover(50, probeInterval, false, maxStaleKeys, 3600)));
+    }
+
+    @Test
+    void aKeyWhoseMirroredSetWasLostIsNeverReadFromTheBackup() {
+        startProxy(Duration.ofHours(1), 100_000); // no cleaning probe: the reads alone must be safe
+        try (TextClient client = new TextClient(proxy.port())) {
+            setAndAwaitMirror(client, "k", "v1");
+
+            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            assertThat(backupHealth().state()).isEqualTo(ServerHealth.State.UP);
+            assertThat(direct(backup, "get k\r\n")).as("the backup really holds the old value")
+                    .isEqualTo(value("k", "v1"));
+            assertThat(direct(primary, "delete k\r\n")).isEqualTo("DELETED\r\n"); // a primary miss
+
+            assertThat(client.exchange("get k\r\n")).isEqualTo("END\r\n");
+            assertThat(client.exchange("gets k\r\n")).isEqualTo("END\r\n");
+            assertThat(client.exchange("mg k v\r\n")).isEqualTo("EN\r\n");
+            assertThat(client.exchange("mg k v q\r\nmn\r\n")).isEqualTo("MN\r\n");
+            assertThat(binaryGetStatus("k")).isEqualTo(BinaryPacket.KEY_NOT_FOUND);
+            assertThat(direct(primary, "get k\r\n")).as("nothing written back").isEqualTo("END\r\n");
+            assertThat(proxy.server().stats().backupReads()).isZero();
+
+            primary.kill(); // the primary down: the backup is the only source left, and still not read
+            assertThat(client.exchange("get k\r\n")).isEqualTo("END\r\n");
+            assertThat(client.exchange("mg k v\r\n")).isEqualTo("EN\r\n");
+        }
+    }
+
+    @Test
+    void aKeyWhoseMirroredDeleteWasLostDoesNotComeBack() {
+        startProxy(Duration.ofHours(1), 100_000);
+        try (TextClient client = new TextClient(proxy.port())) {
+            setAndAwaitMirror(client, "d", "gone");
+            setAndAwaitMirror(client, "kept", "here");
+
+            backupMissesWrites(client, () -> assertThat(client.exchange("delete d\r\n")).isEqualTo("DELETED\r\n"));
+            assertThat(direct(backup, "get d\r\n")).isEqualTo(value("d", "gone"));
+
+            assertThat(client.exchange("get d kept\r\n")).isEqualTo("VALUE kept 0 4\r\nhere\r\nEND\r\n");
+            assertThat(client.exchange("get d\r\n")).isEqualTo("END\r\n");
+            assertThat(direct(primary, "get d\r\n")).as("not resurrected on the primary").isEqualTo("END\r\n");
+            assertThat(serversLine(backup)).contains(" stale_keys=2 stale_overflow=0");
+
+            // a key the backup holds correctly is still read from it
+            assertThat(getAfterPrimaryMiss(client, "kept")).isEqualTo(value("kept", "here"));
+        }
+    }
+
+    @Test
+    void theProbeDeletesStaleKeysFromABackupThatStayedUp() {
+        startProxy(Duration.ofMillis(100), 100_000);
+        try (TextClient client = new TextClient(proxy.port())) {
+            setAndAwaitMirror(client, "k", "v1");
+            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                assertThat(direct(backup, "get k\r\n")).isEqualTo("END\r\n");
+                assertThat(backupHealth().staleKeyCount()).isZero();
+            });
+            assertThat(backupHealth().state()).isEqualTo(ServerHealth.State.UP);
+            assertThat(serversLine(backup)).contains(" stale_keys=0 stale_overflow=0");
+
+            // reads of the key resume with its next write
+            setAndAwaitMirror(client, "k", "v3");
+            assertThat(getAfterPrimaryMiss(client, "k")).isEqualTo(value("k", "v3"));
+        }
+    }
+
+    @Test
+    void anOverflowedBackupServesNoKeyUntilAFlushThroughTheProxy() {
+        startProxy(Duration.ofMillis(100), 1);
+        try (TextClient client = new TextClient(proxy.port())) {
+            setAndAwaitMirror(client, "kept", "here");
+            setAndAwaitMirror(client, "k", "v1");
+            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            assertThat(backupHealth().staleOverflow()).isTrue();
+            assertThat(serversLine(backup)).contains(" stale_overflow=1");
+
+            // any key may be stale there: none is read, and the probe does not flush it by itself
+            assertThat(getAfterPrimaryMiss(client, "kept")).isEqualTo("END\r\n");
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                    .until(() -> backupHealth().staleOverflow());
+            assertThat(direct(backup, "get kept\r\n")).isEqualTo(value("kept", "here"));
+
+            assertThat(client.exchange("flush_all\r\n")).isEqualTo("OK\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> !backupHealth().staleOverflow());
+            assertThat(direct(backup, "get k\r\n")).isEqualTo("END\r\n");
+            setAndAwaitMirror(client, "kept", "again");
+            assertThat(getAfterPrimaryMiss(client, "kept")).isEqualTo(value("kept", "again"));
+        }
+    }
+
+    @Test
+    void anOverflowedBackupThatRestartsIsFlushedAndReadAgain() {
+        startProxy(Duration.ofMillis(100), 1);
+        try (TextClient client = new TextClient(proxy.port())) {
+            setAndAwaitMirror(client, "k", "v1");
+            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            assertThat(backupHealth().staleOverflow()).isTrue();
+
+            backup.restart();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !backupHealth().staleOverflow());
+            // the restart broke the proxy's connection: a first mirror may fail (and be cleaned)
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.exchange(set("k", "v3")).equals("STORED\r\n")
+                    && direct(backup, "get k\r\n").equals(value("k", "v3")) && !backupHealth().mayHoldStaleKeys());
+            assertThat(getAfterPrimaryMiss(client, "k")).isEqualTo(value("k", "v3"));
+        }
+    }
+
+    /**
+     * Runs {@code writes} while the backup is frozen and unreachable, so that their mirrors never
+     * reach it (and fail), then thaws it. The backup stays UP throughout.
+     */
+    private void backupMissesWrites(TextClient client, Runnable writes) {
+        long failuresBefore = proxy.server().stats().mirrorFailures();
+        backup.freeze();
+        fillListenBacklog();
+        // a first mirror times out: the proxy drops its connection to the backup (this one the
+        // backup applies once thawed, so it is for a key of its own)
+        assertThat(client.exchange(set("breaker", "x"))).isEqualTo("STORED\r\n");
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> proxy.server().stats().mirrorFailures() == failuresBefore + 1);
+        long afterBreak = proxy.server().stats().mirrorFailures();
+        writes.run();
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> proxy.server().stats().mirrorFailures() > afterBreak
+                        && proxy.server().backups().health(0).stats().inflight() == 0);
+        backup.thaw();
+        closeFillers();
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> direct(backup, "get breaker\r\n").equals(value("breaker", "x")));
+    }
+
+    /** Connections the frozen backup never accepts, until one more is not even answered. */
+    private void fillListenBacklog() {
+        for (int i = 0; i < 16; i++) {
+            Socket s = new Socket();
+            try {
+                s.connect(new InetSocketAddress("127.0.0.1", backup.port()), 200);
+                backlogFillers.add(s);
+            } catch (SocketTimeoutException e) {
+                closeQuietly(s);
+                return;
+            } catch (IOException e) {
+                closeQuietly(s);
+                throw new UncheckedIOException(e);
+            }
+        }
+        throw new AssertionError("the frozen backup's listen backlog never filled up");
+    }
+
+    private void closeFillers() {
+        backlogFillers.forEach(StaleBackupIT::closeQuietly);
+        backlogFillers.clear();
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+
+    private void setAndAwaitMirror(TextClient client, String key, String value) {
+        assertThat(client.exchange(set(key, value))).isEqualTo("STORED\r\n");
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> direct(backup, "get " + key + "\r\n").equals(value(key, value)));
+    }
+
+    /** Deletes {@code key} on the primary, then reads it through the proxy: the backup's copy, if any. */
+    private String getAfterPrimaryMiss(TextClient client, String key) {
+        assertThat(direct(primary, "delete " + key + "\r\n")).isEqualTo("DELETED\r\n");
+        return client.exchange("get " + key + "\r\n");
+    }
+
+    private ServerHealth backupHealth() {
+        return proxy.server().backups().health(0);
+    }
+
+    private String serversLine(MemcachedProcess server) {
+        try (TextClient c = new TextClient(proxy.port())) {
+            for (String line : c.exchange("stats servers\r\n").split("\r\n")) {
+                if (line.startsWith("STAT " + server.address() + " ")) {
+                    return line;
+                }
+            }
+        }
+        throw new AssertionError("no stats servers line for " + server.address());
+    }
+
+    private static String direct(MemcachedProcess server, String request) {
+        try (TextClient c = new TextClient(server.port())) {
+            return c.exchange(request);
+        }
+    }
+
+    /** The status of a binary-protocol Get through the proxy. */
+    private int binaryGetStatus(String key) {
+        try (BinaryClient c = new BinaryClient(proxy.port())) {
+            List<BinaryResponse> replies = c.exchange(BinaryPacket.get(BinaryPacket.GET, key, 7));
+            assertThat(replies).hasSize(1);
+            return replies.get(0).status();
+        }
+    }
+
+    private static String set(String key, String value) {
+        return "set " + key + " 0 0 " + value.length() + "\r\n" + value + "\r\n";
+    }
+
+    private static String value(String key, String value) {
+        return "VALUE " + key + " 0 " + value.length() + "\r\n" + value + "\r\nEND\r\n";
+    }
+}
