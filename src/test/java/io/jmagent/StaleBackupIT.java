@@ -110,6 +110,21 @@ class StaleBackupIT {
     }
 
     @Test
+    void aKeyWhoseMirroredTouchWasLostIsNeverReadFromTheBackup() {
+        startProxy(Duration.ofHours(1), 100_000);
+        try (TextClient client = new TextClient(proxy.port())) {
+            assertThat(client.exchange("set t 0 3600 1\r\nx\r\n")).isEqualTo("STORED\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get t\r\n").equals(value("t", "x")));
+
+            // the primary's copy now expires in 1 s; the backup's would live on for an hour
+            backupMissesWrites(client, () -> assertThat(client.exchange("gat 1 t\r\n")).isEqualTo(value("t", "x")));
+
+            assertThat(backupHealth().isStale("t".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isTrue();
+            assertThat(getAfterPrimaryMiss(client, "t")).isEqualTo("END\r\n");
+        }
+    }
+
+    @Test
     void theProbeDeletesStaleKeysFromABackupThatStayedUp() {
         startProxy(Duration.ofMillis(100), 100_000);
         try (TextClient client = new TextClient(proxy.port())) {

@@ -306,9 +306,13 @@ final class Retrieval {
             if (hits[i] != null && !missed.contains(i)) {
                 byte[] key = request.keys().get(i);
                 int b = router.backupFor(key);
-                if (router.backups().health(b).writable()) {
+                ServerHealth bh = router.backups().health(b);
+                if (bh.writable()) {
                     router.backup(ctx, b).send(TextEncoder.touch(ctx.alloc(), key, request.exptime()),
-                            ReplyShape.LINE, Router.IGNORE);
+                            ReplyShape.LINE, router.staleOnFailure(bh, key));
+                } else {
+                    // its copy keeps the old expiry and could outlive the primary's
+                    bh.markStale(key);
                 }
             }
         }
