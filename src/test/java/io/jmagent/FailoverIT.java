@@ -6,6 +6,9 @@ import static org.awaitility.Awaitility.await;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.routing.KetamaRing;
+import io.jmagent.testing.BinaryClient;
+import io.jmagent.testing.BinaryPacket;
+import io.jmagent.testing.BinaryResponse;
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.RunningProxy;
 import io.jmagent.testing.TextClient;
@@ -284,6 +287,32 @@ class FailoverIT {
             }
             String other = keysOwnedBy(1).get(1);
             assertThat(binaryGet(other)).isEqualTo("m" + other.substring(3));
+        }
+    }
+
+    @Test
+    void aBinaryDeleteWithACasDeletesTheKeyOnTheBackupToo() {
+        proxy = startProxy(List.of(backup), false);
+        try (BinaryClient client = new BinaryClient(proxy.port());
+                TextClient onBackup = new TextClient(backup.port());
+                TextClient text = new TextClient(proxy.port())) {
+            List<BinaryResponse> stored = client.exchange(BinaryPacket.store(BinaryPacket.SET, "casdel", 0, 0, "v")
+                    .bytes());
+            long cas = stored.get(0).cas();
+            assertThat(cas).isNotZero();
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertThat(onBackup.exchange("get casdel\r\n")).isEqualTo(valueReply("casdel", "v")));
+
+            List<BinaryResponse> stale = client.exchange(
+                    BinaryPacket.request(BinaryPacket.DELETE).key("casdel").cas(cas + 1).bytes());
+            assertThat(stale).extracting(BinaryResponse::status).containsExactly(BinaryPacket.KEY_EXISTS);
+            List<BinaryResponse> deleted = client.exchange(
+                    BinaryPacket.request(BinaryPacket.DELETE).key("casdel").cas(cas).bytes());
+            assertThat(deleted).extracting(BinaryResponse::status).containsExactly(BinaryPacket.SUCCESS);
+
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertThat(onBackup.exchange("get casdel\r\n")).isEqualTo("END\r\n"));
+            assertThat(stat(text, "backup_deletes")).isEqualTo(1);
         }
     }
 

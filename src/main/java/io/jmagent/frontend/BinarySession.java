@@ -5,17 +5,18 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.ArithmeticRequest;
+import io.jmagent.protocol.BinaryMetaCommands;
 import io.jmagent.protocol.BinaryOpcode;
 import io.jmagent.protocol.BinaryRequest;
 import io.jmagent.protocol.BinaryRequestDecoder;
 import io.jmagent.protocol.BinaryResponses;
 import io.jmagent.protocol.DeleteRequest;
 import io.jmagent.protocol.FlushAllRequest;
+import io.jmagent.protocol.MetaRequest;
 import io.jmagent.protocol.OversizedStoreRequest;
 import io.jmagent.protocol.Request;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.StoreRequest;
-import io.jmagent.routing.ReplySink;
 import io.jmagent.routing.Router;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -34,7 +35,10 @@ import java.util.function.Supplier;
  * A client speaking memcached's binary protocol. Each request becomes the equivalent text-level
  * request (a get is a gets, so the cas is known; touch is a gat, so the flags are), goes through
  * the same router (same ketama, same backup and failover), and its text reply is translated into
- * the binary response memcached would send ({@link BinaryResponses}). Quiet commands answer only
+ * the binary response memcached would send ({@link BinaryResponses}). Where the text commands
+ * cannot say it all, and the key's servers speak the meta commands, the request goes as ms, ma or
+ * md instead ({@link BinaryMetaCommands}): storage and arithmetic commands, for the new cas their
+ * response carries, and a delete with a cas to compare. Quiet commands answer only
  * on error (gets: only on a hit), and keep their place in the reply order, so a Noop answers after
  * everything before it. Increment/decrement of a missing key creates it with the initial value
  * unless the expiration is 0xffffffff, as memcached does; requests on that key wait until it is
@@ -123,11 +127,12 @@ final class BinarySession extends ClientSession {
             return;
         }
         if (r.cas() != 0 && (op == BinaryOpcode.DELETE || op == BinaryOpcode.DELETEQ || op.isArithmetic()
-                || op.isConcat())) {
-            // memcached compares the cas; the text delete, incr, decr, append and prepend cannot
+                || op.isConcat()) && !speaksMeta(r)) {
+            // memcached compares the cas; only the meta commands can, and a pre-1.6 server has none
             r.release();
             answer(BinaryResponses.error(alloc, r, BinaryResponses.NOT_SUPPORTED,
-                    "Not supported: jmagent cannot compare a cas on delete, incr, decr, append or prepend"));
+                    "Not supported: jmagent cannot compare a cas on delete, incr, decr, append or prepend"
+                            + " on a memcached older than 1.6"));
             return;
         }
         switch (op) {
@@ -140,18 +145,17 @@ final class BinarySession extends ClientSession {
             case GET, GETQ, GETK, GETKQ -> routeTranslated(r,
                     new RetrievalRequest(RetrievalRequest.Kind.GETS, 0, List.of(r.key())));
             case GAT, GATQ, GATK, GATKQ, TOUCH -> routeTranslated(r,
-                    new RetrievalRequest(RetrievalRequest.Kind.GATS, textExptime(r.exptime()), List.of(r.key())));
-            case SET, SETQ -> routeTranslated(r, store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.SET));
+                    new RetrievalRequest(RetrievalRequest.Kind.GATS, r.textExptime(), List.of(r.key())));
             // proto_bin.c: any storage command with a cas is a cas, an add too
-            case ADD, ADDQ -> routeTranslated(r, store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.ADD));
-            case REPLACE, REPLACEQ -> routeTranslated(r,
-                    store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.REPLACE));
-            case APPEND, APPENDQ -> routeTranslated(r, store(r, StoreRequest.Kind.APPEND));
-            case PREPEND, PREPENDQ -> routeTranslated(r, store(r, StoreRequest.Kind.PREPEND));
-            case DELETE, DELETEQ -> routeTranslated(r, new DeleteRequest(r.key(), false));
+            case SET, SETQ -> store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.SET);
+            case ADD, ADDQ -> store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.ADD);
+            case REPLACE, REPLACEQ -> store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.REPLACE);
+            case APPEND, APPENDQ -> store(r, StoreRequest.Kind.APPEND);
+            case PREPEND, PREPENDQ -> store(r, StoreRequest.Kind.PREPEND);
+            case DELETE, DELETEQ -> delete(r);
             case INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ -> arithmetic(r);
             case FLUSH, FLUSHQ -> routeTranslated(r,
-                    new FlushAllRequest(r.exptime() == 0 ? null : textExptime(r.exptime()), false));
+                    new FlushAllRequest(r.exptime() == 0 ? null : r.textExptime(), false));
             default -> answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
         }
     }
@@ -170,28 +174,69 @@ final class BinarySession extends ClientSession {
         return true;
     }
 
-    private static StoreRequest store(BinaryRequest r, StoreRequest.Kind kind) {
-        return new StoreRequest(kind, r.key(), kind == StoreRequest.Kind.APPEND || kind == StoreRequest.Kind.PREPEND
-                ? 0 : r.flags(), textExptime(r.exptime()), r.cas(), false, r.value());
+    /**
+     * True when the key's servers speak the meta commands (memcached 1.6): then a storage or
+     * arithmetic command goes as ms/ma, which return the new cas, and a cas on delete, incr, decr,
+     * append or prepend is compared ({@link BinaryMetaCommands}). Otherwise as its text equivalent.
+     */
+    private boolean speaksMeta(BinaryRequest r) {
+        return currentRouter().speaksMeta(r.key());
     }
 
-    /**
-     * A binary expiration is unsigned 32 bits (protocol_binary.h), a text one a signed int, where a
-     * negative value expires at once: past 2^31 (2038), the text form is the latest it can say.
-     */
-    private static int textExptime(int exptime) {
-        return exptime < 0 ? Integer.MAX_VALUE : exptime;
+    private void store(BinaryRequest r, StoreRequest.Kind kind) {
+        if (speaksMeta(r)) {
+            // counted as the text command it stands for, which never travels (so without its value)
+            StoreRequest counted = new StoreRequest(kind, r.key(), 0, 0, r.cas(), false, null);
+            routeMeta(BinaryMetaCommands.store(ctx.alloc(), r, kind), counted, translating(r, newSlot()));
+        } else {
+            routeTranslated(r, textStore(r, kind));
+        }
+    }
+
+    private void delete(BinaryRequest r) {
+        DeleteRequest delete = new DeleteRequest(r.key(), false);
+        if (r.cas() == 0) {
+            routeTranslated(r, delete); // memcached's delete answers no cas: nothing to learn from md
+        } else {
+            routeMeta(BinaryMetaCommands.delete(ctx.alloc(), r), delete, translating(r, newSlot()));
+        }
+    }
+
+    private static StoreRequest textStore(BinaryRequest r, StoreRequest.Kind kind) {
+        return new StoreRequest(kind, r.key(), kind == StoreRequest.Kind.APPEND || kind == StoreRequest.Kind.PREPEND
+                ? 0 : r.flags(), r.textExptime(), r.cas(), false, r.value());
+    }
+
+    /** A text reply, or the text reply a meta reply stands for, and the cas of the item it left (0: unknown). */
+    @FunctionalInterface
+    private interface TextAnswer {
+        void reply(ByteBuf text, long cas);
     }
 
     /** Routes {@code request} and answers, in order, the binary translation of its text reply. */
     private void routeTranslated(BinaryRequest r, Request request) {
-        Slot slot = newSlot();
-        route(request, translating(r, slot));
+        TextAnswer answer = translating(r, newSlot());
+        route(request, text -> answer.reply(text, 0));
     }
 
-    private ReplySink translating(BinaryRequest r, Slot slot) {
-        return text -> {
-            ByteBuf binary = BinaryResponses.fromText(ctx.alloc(), r, text);
+    /**
+     * Routes a meta command made for a binary request and hands on its reply as text and cas,
+     * counting it as {@code countedAs} (its text equivalent) unless that is null: the stats count
+     * meta commands in no command field, binary clients' commands as their text equivalents.
+     */
+    private void routeMeta(MetaRequest meta, Request countedAs, TextAnswer answer) {
+        route(meta, reply -> {
+            BinaryMetaCommands.Reply text = BinaryMetaCommands.read(meta.kind(), reply);
+            if (countedAs != null) {
+                stats.commands().replied(countedAs, text.text());
+            }
+            answer.reply(text.text(), text.cas());
+        });
+    }
+
+    private TextAnswer translating(BinaryRequest r, Slot slot) {
+        return (text, cas) -> {
+            ByteBuf binary = BinaryResponses.fromText(ctx.alloc(), r, text, cas);
             slot.reply(binary == null ? Unpooled.EMPTY_BUFFER : binary);
         };
     }
@@ -201,50 +246,68 @@ final class BinarySession extends ClientSession {
      * beaten. Until that is settled, later requests on the key (and flushes) wait: memcached runs
      * a connection's commands in order, so they must see the counter created. As in memcached, a
      * miss that creates the counter counts as neither incr_misses nor cmd_set: such a command is
-     * counted by hand, only when it finds a number.
+     * counted by hand, only when it finds a number. A cas is compared only on an existing counter,
+     * as memcached does (a missing one is created whatever the cas).
      */
     private void arithmetic(BinaryRequest r) {
         boolean increment = r.opcode() == BinaryOpcode.INCREMENT || r.opcode() == BinaryOpcode.INCREMENTQ;
         ArithmeticRequest incr = new ArithmeticRequest(increment, r.key(), r.delta(), false);
-        ReplySink answer = translating(r, newSlot());
+        boolean meta = speaksMeta(r);
+        TextAnswer answer = translating(r, newSlot());
         if (r.exptime() == NO_AUTO_CREATE) {
-            route(incr, answer);
+            routeArithmetic(r, incr, meta, true, answer);
             return;
         }
         ByteBuffer key = ByteBuffer.wrap(r.key());
         creating.add(key);
-        ReplySink settled = text -> {
-            answer.reply(text);
+        TextAnswer settled = (text, cas) -> {
+            answer.reply(text, cas);
             counterSettled(key);
         };
-        routeFollowUp(incr, text -> {
+        routeArithmetic(r, incr, meta, false, (text, cas) -> {
             if (isLine(text, "NOT_FOUND\r\n")) {
                 text.release();
-                createWithInitial(r, incr, settled);
+                createWithInitial(r, incr, meta, settled);
             } else {
                 stats.commands().replied(incr, text);
-                settled.reply(text);
+                settled.reply(text, cas);
             }
         });
     }
 
-    private void createWithInitial(BinaryRequest r, ArithmeticRequest incr, ReplySink answer) {
+    /** The incr/decr as ma (cas compared, new cas returned) or as text; counted when {@code counted}. */
+    private void routeArithmetic(BinaryRequest r, ArithmeticRequest incr, boolean meta, boolean counted,
+            TextAnswer answer) {
+        if (meta) {
+            routeMeta(BinaryMetaCommands.arithmetic(ctx.alloc(), r), counted ? incr : null, answer);
+        } else if (counted) {
+            route(incr, text -> answer.reply(text, 0));
+        } else {
+            routeFollowUp(incr, text -> answer.reply(text, 0));
+        }
+    }
+
+    private void createWithInitial(BinaryRequest r, ArithmeticRequest incr, boolean meta, TextAnswer answer) {
         String initial = Long.toUnsignedString(r.initial());
         ByteBuf value = ctx.alloc().buffer(initial.length()).writeBytes(initial.getBytes(US_ASCII));
-        StoreRequest add = new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, textExptime(r.exptime()), 0, false,
-                value);
-        routeFollowUp(add, text -> {
+        TextAnswer created = (text, cas) -> {
             if (isLine(text, "STORED\r\n")) {
                 text.release();
                 // the reply to a created counter is its initial value
-                answer.reply(Unpooled.copiedBuffer(initial + "\r\n", US_ASCII));
+                answer.reply(Unpooled.copiedBuffer(initial + "\r\n", US_ASCII), cas);
             } else if (isLine(text, "NOT_STORED\r\n")) {
                 text.release();
-                route(incr, answer); // someone created it meanwhile: count on it
+                routeArithmetic(r, incr, meta, true, answer); // someone created it meanwhile: count on it
             } else {
-                answer.reply(text);
+                answer.reply(text, cas);
             }
-        });
+        };
+        if (meta) {
+            routeMeta(BinaryMetaCommands.createCounter(ctx.alloc(), r, value), null, created);
+        } else {
+            routeFollowUp(new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, r.textExptime(), 0, false, value),
+                    text -> created.reply(text, 0));
+        }
     }
 
     /** True when {@code r} must wait for a counter being created: it is on that key, or a flush. */

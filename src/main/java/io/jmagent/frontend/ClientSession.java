@@ -72,7 +72,7 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     }
 
     /** The router in force now; when a reload replaced it, this loop's pools of its farms. */
-    private Router currentRouter() {
+    protected Router currentRouter() {
         Router r = routers.get();
         if (r != router) {
             Channel ch = ctx.channel();

@@ -20,6 +20,15 @@ public record BinaryRequest(BinaryOpcode opcode, int rawOpcode, int opaque, long
         }
     }
 
+    /**
+     * The expiration as the text and meta commands say it. A binary expiration is unsigned 32 bits
+     * (protocol_binary.h), a text one a signed int, where a negative value expires at once: past
+     * 2^31 (2038), the text form is the latest it can say.
+     */
+    public int textExptime() {
+        return exptime < 0 ? Integer.MAX_VALUE : exptime;
+    }
+
     /** Not a request header at all: the connection is closed without a reply, as memcached does. */
     public boolean badMagic() {
         return rawOpcode < 0;

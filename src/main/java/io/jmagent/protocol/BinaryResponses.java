@@ -71,7 +71,11 @@ public final class BinaryResponses {
     }
 
     public static ByteBuf success(ByteBufAllocator alloc, BinaryRequest r) {
-        return response(alloc, r.rawOpcode(), SUCCESS, r.opaque(), 0, null, null, null);
+        return success(alloc, r, 0);
+    }
+
+    private static ByteBuf success(ByteBufAllocator alloc, BinaryRequest r, long cas) {
+        return response(alloc, r.rawOpcode(), SUCCESS, r.opaque(), cas, null, null, null);
     }
 
     /** An error response with memcached's text for {@code status}, or {@code message} when given. */
@@ -84,9 +88,11 @@ public final class BinaryResponses {
     /**
      * The binary response to {@code r} given the text reply memcached's text protocol gave for the
      * equivalent command (gets/gats for reads, so the cas is known). Returns null when a quiet
-     * command succeeded and nothing is to be sent. Takes ownership of {@code text}.
+     * command succeeded and nothing is to be sent. Takes ownership of {@code text}. {@code cas} is
+     * the cas of the item a storage or arithmetic command's success left (known when a meta command
+     * carried it; 0 otherwise), for the response's header.
      */
-    public static ByteBuf fromText(ByteBufAllocator alloc, BinaryRequest r, ByteBuf text) {
+    public static ByteBuf fromText(ByteBufAllocator alloc, BinaryRequest r, ByteBuf text, long cas) {
         try {
             BinaryOpcode op = r.opcode();
             if (op.isGet() || op.isGat() || op == BinaryOpcode.TOUCH) {
@@ -106,10 +112,10 @@ public final class BinaryResponses {
                 for (int i = 0; i < 8; i++) {
                     value[i] = (byte) (n >>> (56 - 8 * i));
                 }
-                return response(alloc, r.rawOpcode(), SUCCESS, r.opaque(), 0, null, null,
+                return response(alloc, r.rawOpcode(), SUCCESS, r.opaque(), cas, null, null,
                         alloc.buffer(8).writeBytes(value));
             }
-            return success(alloc, r);
+            return success(alloc, r, cas);
         } finally {
             text.release();
         }

@@ -8,24 +8,40 @@ import io.netty.buffer.ByteBuf;
  * flag is set, for ketama; {@code keyToken} as written), the value of an ms, and whether the
  * {@code q} flag asks for quiet mode. The command line itself ({@code line}, with its CRLF) goes
  * to the server unchanged, so every flag is served by memcached as it would be directly.
- * {@code line} and {@code value} (ms only, without its CRLF; null otherwise) are owned by the
- * request until released or handed on.
+ * {@code mirrorLine}, when not null, is the line of a plain-set ms of the same value that the
+ * backup gets once the primary stored an ms that is not a plain set itself (the proxy's own ms for
+ * a binary add, replace or cas). {@code line}, {@code mirrorLine} and {@code value} (ms only,
+ * without its CRLF; null otherwise) are owned by the request until released or handed on.
  */
 public record MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64, boolean quiet,
-        boolean plainSet, ByteBuf line, ByteBuf value) implements Request {
+        boolean plainSet, ByteBuf line, ByteBuf value, ByteBuf mirrorLine) implements Request {
 
     public enum Kind { GET, SET, DELETE, ARITHMETIC, DEBUG }
+
+    /** A client's meta command: mirrored on the backup as itself when a plain set. */
+    public MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64, boolean quiet, boolean plainSet,
+            ByteBuf line, ByteBuf value) {
+        this(kind, key, keyToken, base64, quiet, plainSet, line, value, null);
+    }
 
     public boolean isWrite() {
         return kind == Kind.SET || kind == Kind.DELETE || kind == Kind.ARITHMETIC;
     }
 
+    /** An ms whose success the backup repeats as a set of the same value (itself, or {@code mirrorLine}). */
+    public boolean mirroredAsSet() {
+        return kind == Kind.SET && (plainSet || mirrorLine != null);
+    }
+
     public void release() {
-        if (line.refCnt() > 0) {
-            line.release();
-        }
-        if (value != null && value.refCnt() > 0) {
-            value.release();
+        release(line);
+        release(value);
+        release(mirrorLine);
+    }
+
+    private static void release(ByteBuf b) {
+        if (b != null && b.refCnt() > 0) {
+            b.release();
         }
     }
 }

@@ -20,10 +20,11 @@ import java.util.List;
  * <p>Backup and failover as for the other protocols: mg falls back to the backup on a primary
  * miss, failure or outage, and a backup hit for a primary miss is written back (a hit of a key
  * stale on the server that answered it is a miss, never served nor written back); ms of a plain set
- * is mirrored as the same ms once the primary stored it; any other successful write (ms with a
- * mode, cas or invalidation, md, ma) deletes the key on the backup. A primary that is down or
- * fails passes the command to the backup, whose answer the client gets, and the key is
- * remembered as stale on the primary. Lives on the client's event loop.
+ * is mirrored as the same ms once the primary stored it (an ms that carries a mirror line, the
+ * proxy's own for a binary add, replace or cas, as that plain set of the same value); any other
+ * successful write (ms with a mode, cas or invalidation, md, ma) deletes the key on the backup. A
+ * primary that is down or fails passes the command to the backup, whose answer the client gets,
+ * and the key is remembered as stale on the primary. Lives on the client's event loop.
  */
 final class MetaRoute {
 
@@ -70,8 +71,7 @@ final class MetaRoute {
             }
             return;
         }
-        ByteBuf mirror = request.isWrite() && request.kind() == MetaRequest.Kind.SET && router.hasBackups()
-                ? encode() : null;
+        ByteBuf mirror = request.mirroredAsSet() && router.hasBackups() ? encodeMirror() : null;
         router.primary(ctx, primary).send(encode(), shape(), new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
@@ -111,7 +111,7 @@ final class MetaRoute {
             return;
         }
         if (request.isWrite() && succeeded(answer)) {
-            if (request.kind() == MetaRequest.Kind.SET && request.plainSet()) {
+            if (mirror != null) {
                 sendToBackupQuietly(mirror);
                 mirror = null;
             } else {
@@ -211,13 +211,23 @@ final class MetaRoute {
     private ByteBuf deleteOnBackup() {
         String line = "md " + request.keyToken() + (request.base64() ? " b" : "") + (request.quiet() ? " q" : "")
                 + "\r\n" + (request.quiet() ? "mn\r\n" : "");
-        return Unpooled.copiedBuffer(line, StandardCharsets.US_ASCII);
+        // the key token is as the decoder read it, byte for byte (ISO-8859-1)
+        return Unpooled.copiedBuffer(line, StandardCharsets.ISO_8859_1);
     }
 
     /** The client's bytes for the server: the line, an ms value and its CRLF, and mn when quiet. */
     private ByteBuf encode() {
+        return encode(request.line());
+    }
+
+    /** What the backup gets after the primary stored a set: the same ms, or the set the request names. */
+    private ByteBuf encodeMirror() {
+        return encode(request.mirrorLine() != null ? request.mirrorLine() : request.line());
+    }
+
+    private ByteBuf encode(ByteBuf line) {
         CompositeByteBuf b = ctx.alloc().compositeBuffer(4);
-        b.addComponent(true, request.line().retainedDuplicate());
+        b.addComponent(true, line.retainedDuplicate());
         if (request.value() != null) {
             b.addComponent(true, request.value().retainedDuplicate());
             b.addComponent(true, Unpooled.wrappedBuffer(new byte[] {'\r', '\n'}));

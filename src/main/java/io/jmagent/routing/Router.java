@@ -145,6 +145,15 @@ public final class Router {
         return currentEjection().serverFor(key, natural);
     }
 
+    /**
+     * True when the servers that take a write of {@code key} now (its primary, and its backup if
+     * there is a backup farm) speak the meta commands, that is memcached 1.6 or later.
+     */
+    public boolean speaksMeta(byte[] key) {
+        return primaries.health(primaryFor(key)).speaksMeta()
+                && (backups == null || backups.health(backupFor(key)).speaksMeta());
+    }
+
     int backupFor(byte[] key) {
         return backupRing.serverForHash(KetamaRing.hash(key));
     }

@@ -224,6 +224,17 @@ class BinaryClientsIT {
     // folsom
 
     @Test
+    void xmemcachedBinaryDeleteWithACasDeletesOnlyTheItemOfThatCas() throws Exception {
+        assertThat(xmemcached.set("xmb:casdel", 0, "v")).isTrue();
+        long cas = xmemcached.gets("xmb:casdel").getCas();
+
+        assertThat(xmemcached.delete("xmb:casdel", cas + 1, 5000)).isFalse();
+        assertThat(xmemcached.<String>get("xmb:casdel")).isEqualTo("v");
+        assertThat(xmemcached.delete("xmb:casdel", cas, 5000)).isTrue();
+        assertThat(xmemcached.<String>get("xmb:casdel")).isNull();
+    }
+
+    @Test
     void folsomBinaryBulkGetsSixHundredKeysAcrossTheFarm() throws Exception {
         folsomBulkGet(folsomBinary, "fob");
     }
@@ -266,10 +277,11 @@ class BinaryClientsIT {
         assertThat(done(c.add("fob:cas", "x", 0))).isEqualTo(MemcacheStatus.ITEM_NOT_STORED);
         assertThat(done(c.replace("fob:none", "x", 0))).isEqualTo(MemcacheStatus.KEY_NOT_FOUND);
         assertThat(done(c.noop())).isNull();
-        // an intended difference: the proxy cannot compare a cas on append, and says so
+        // the cas of an append is compared, as memcached does
         long cas = done(c.casGet("fob:cas")).getCas();
-        assertThat(done(c.append("fob:cas", "!", cas))).isEqualTo(MemcacheStatus.NOT_SUPPORTED);
-        assertThat(done(c.get("fob:cas"))).isEqualTo("v2");
+        assertThat(done(c.append("fob:cas", "?", cas + 1))).isEqualTo(MemcacheStatus.KEY_EXISTS);
+        assertThat(done(c.append("fob:cas", "!", cas))).isEqualTo(MemcacheStatus.OK);
+        assertThat(done(c.get("fob:cas"))).isEqualTo("v2!");
     }
 
     @Test

@@ -116,6 +116,7 @@ final class BinaryScript {
         retrieval(c);
         storage(c);
         casCases(c);
+        casComparedAndReturned(c);
         deletion(c);
         arithmeticCases(c);
         touchAndGat(c);
@@ -209,6 +210,104 @@ final class BinaryScript {
                         store(ADD, "b:addcas", 0, 0, "x").cas(12345).opaque(o()).bytes(),
                         store(ADDQ, "b:addcas", 0, 0, "x").cas(12345).opaque(o()).bytes(),
                         get(GETK, "b:addcas"), get(GETK, "b:addcas-none"))
+                .build());
+    }
+
+    /**
+     * A cas on delete, incr, decr, append and prepend is compared, and storage and arithmetic
+     * responses carry the item's new cas. Each side's cas comes from its own responses, so a wrong
+     * cas is the right one plus one; opaques in computed steps are fixed, the same on both sides.
+     */
+    private void casComparedAndReturned(List<BinaryCase> c) {
+        c.add(BinaryCase.named("delete with the item's cas, a stale one, and on a miss")
+                .send(set("b:dc", "v"), set("b:dcq", "w"))
+                .then(previous -> {
+                    long cas = previous.get(0).cas();
+                    long casQ = previous.get(1).cas();
+                    return BinaryClient.concat(
+                            request(DELETE).key("b:dc").cas(cas + 1).opaque(0x301).bytes(),
+                            request(DELETEQ).key("b:dc").cas(cas + 1).opaque(0x302).bytes(),
+                            request(DELETE).key("b:dc-none").cas(cas).opaque(0x303).bytes(),
+                            request(DELETEQ).key("b:dc-none").cas(cas).opaque(0x304).bytes(),
+                            request(GETK).key("b:dc").opaque(0x305).bytes(),
+                            request(DELETE).key("b:dc").cas(cas).opaque(0x306).bytes(),
+                            request(DELETEQ).key("b:dcq").cas(casQ).opaque(0x307).bytes(),
+                            request(GETK).key("b:dc").opaque(0x308).bytes(),
+                            request(GETK).key("b:dcq").opaque(0x309).bytes());
+                })
+                .build());
+        c.add(BinaryCase.named("incr, decr with the counter's cas, a stale one; a missing counter is created "
+                + "whatever the cas, unless the expiration is 0xffffffff")
+                .send(set("b:nc", "10"))
+                .then(previous -> {
+                    long cas = previous.get(0).cas();
+                    return BinaryClient.concat(
+                            arithmetic(INCREMENT, "b:nc", 1, 0, 0).cas(cas + 1).opaque(0x311).bytes(),
+                            arithmetic(DECREMENTQ, "b:nc", 1, 0, 0).cas(cas + 1).opaque(0x312).bytes(),
+                            arithmetic(INCREMENT, "b:nc", 5, 0, 0).cas(cas).opaque(0x313).bytes(),
+                            request(GETK).key("b:nc").opaque(0x314).bytes());
+                })
+                .then(previous -> {
+                    long cas = previous.get(2).cas();
+                    return BinaryClient.concat(
+                            arithmetic(DECREMENT, "b:nc", 3, 0, 0).cas(cas).opaque(0x321).bytes(),
+                            arithmetic(INCREMENTQ, "b:nc", 3, 0, 0).cas(cas).opaque(0x322).bytes(),
+                            arithmetic(INCREMENT, "b:nc-new", 1, 5, 0).cas(cas).opaque(0x323).bytes(),
+                            arithmetic(INCREMENT, "b:nc-new", 1, 5, 0).cas(cas).opaque(0x324).bytes(),
+                            arithmetic(DECREMENT, "b:nc-none", 1, 5, NO_AUTO_CREATE).cas(cas).opaque(0x325).bytes(),
+                            arithmetic(DECREMENTQ, "b:nc-none", 1, 5, NO_AUTO_CREATE).cas(cas).opaque(0x326)
+                                    .bytes(),
+                            request(GETK).key("b:nc").opaque(0x327).bytes(),
+                            request(GETK).key("b:nc-new").opaque(0x328).bytes(),
+                            request(GETK).key("b:nc-none").opaque(0x329).bytes());
+                })
+                .build());
+        c.add(BinaryCase.named("append, prepend with the item's cas, a stale one, and on a miss")
+                .send(set(SET, "b:ac", 7, 0, "mid"))
+                .then(previous -> {
+                    long cas = previous.get(0).cas();
+                    return BinaryClient.concat(
+                            concat(APPEND, "b:ac", "!").cas(cas + 1).opaque(0x331).bytes(),
+                            concat(PREPENDQ, "b:ac", "!").cas(cas + 1).opaque(0x332).bytes(),
+                            concat(APPEND, "b:ac", ">").cas(cas).opaque(0x333).bytes(),
+                            concat(APPEND, "b:ac-none", "x").cas(cas).opaque(0x334).bytes(),
+                            concat(PREPENDQ, "b:ac-none", "x").cas(cas).opaque(0x335).bytes(),
+                            request(GETK).key("b:ac").opaque(0x336).bytes());
+                })
+                .then(previous -> {
+                    long cas = previous.get(2).cas();
+                    return BinaryClient.concat(
+                            concat(PREPEND, "b:ac", "<").cas(cas).opaque(0x341).bytes(),
+                            concat(APPENDQ, "b:ac", "stale").cas(cas).opaque(0x342).bytes(),
+                            request(GETK).key("b:ac").opaque(0x343).bytes());
+                })
+                .then(previous -> BinaryClient.concat(
+                        concat(APPENDQ, "b:ac", "+").cas(previous.get(2).cas()).opaque(0x351).bytes(),
+                        request(GETK).key("b:ac").opaque(0x352).bytes()))
+                .build());
+        c.add(BinaryCase.named("the cas returned by set, add, replace, append, prepend, incr is the item's")
+                .send(set("b:r1", "a"), set(ADD, "b:r2", 0, 0, "b"), set("b:r3", "c"),
+                        set(REPLACE, "b:r3", 3, 0, "C"), set("b:r4", "d"), concatOp(APPEND, "b:r4", "D"),
+                        set("b:r5", "1"), arith(INCREMENT, "b:r5", 1, 0, 0), arith(DECREMENT, "b:r6", 1, 9, 0),
+                        concatOp(PREPEND, "b:r4", "_"))
+                .then(previous -> BinaryClient.concat(
+                        store(SET, "b:r1", 1, 0, "cas1").cas(previous.get(0).cas()).opaque(0x361).bytes(),
+                        store(SET, "b:r2", 2, 0, "cas2").cas(previous.get(1).cas()).opaque(0x362).bytes(),
+                        store(REPLACE, "b:r3", 3, 0, "cas3").cas(previous.get(3).cas()).opaque(0x363).bytes(),
+                        store(SET, "b:r4", 4, 0, "stale").cas(previous.get(5).cas()).opaque(0x364).bytes(),
+                        store(ADD, "b:r4", 4, 0, "cas4").cas(previous.get(9).cas()).opaque(0x365).bytes(),
+                        store(SETQ, "b:r5", 5, 0, "cas5").cas(previous.get(7).cas()).opaque(0x366).bytes(),
+                        store(SET, "b:r6", 6, 0, "cas6").cas(previous.get(8).cas()).opaque(0x367).bytes(),
+                        request(GETK).key("b:r1").opaque(0x368).bytes(),
+                        request(GETK).key("b:r2").opaque(0x369).bytes(),
+                        request(GETK).key("b:r3").opaque(0x36a).bytes(),
+                        request(GETK).key("b:r4").opaque(0x36b).bytes(),
+                        request(GETK).key("b:r5").opaque(0x36c).bytes(),
+                        request(GETK).key("b:r6").opaque(0x36d).bytes()))
+                .then(previous -> BinaryClient.concat(
+                        store(SETQ, "b:r1", 0, 0, "again").cas(previous.get(0).cas()).opaque(0x371).bytes(),
+                        store(SET, "b:r2", 0, 0, "stale").cas(previous.get(0).cas()).opaque(0x372).bytes(),
+                        request(GETK).key("b:r1").opaque(0x373).bytes()))
                 .build());
     }
 

@@ -23,6 +23,7 @@ final class StatsClient implements AutoCloseable {
     private final OutputStream out;
     private long sent;
     private long received;
+    private long lastCas;
 
     StatsClient(int port) throws IOException {
         socket = new Socket();
@@ -133,6 +134,11 @@ final class StatsClient implements AutoCloseable {
         }
     }
 
+    /** The cas of the last binary response read. */
+    long lastCas() {
+        return lastCas;
+    }
+
     /** Reads one binary response; returns its status. */
     int binaryResponse() throws IOException {
         byte[] header = in.readNBytes(24);
@@ -143,6 +149,7 @@ final class StatsClient implements AutoCloseable {
                 | (header[11] & 0xff);
         byte[] rest = in.readNBytes(body);
         received += 24 + rest.length;
+        lastCas = java.nio.ByteBuffer.wrap(header, 16, 8).getLong();
         return ((header[6] & 0xff) << 8) | (header[7] & 0xff);
     }
 

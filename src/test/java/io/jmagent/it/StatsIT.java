@@ -116,15 +116,15 @@ class StatsIT {
     void binaryCommandsAreCountedAsMemcachedCountsThem() throws Exception {
         Map<String, String> expected = new LinkedHashMap<>();
         expected.put("cmd_get", "3");
-        expected.put("cmd_set", "4");
+        expected.put("cmd_set", "7");
         expected.put("cmd_flush", "1");
         expected.put("cmd_touch", "3");
         expected.put("get_hits", "1");
         expected.put("get_misses", "2");
-        expected.put("delete_misses", "1");
-        expected.put("delete_hits", "1");
+        expected.put("delete_misses", "2");
+        expected.put("delete_hits", "2");
         expected.put("incr_misses", "0");
-        expected.put("incr_hits", "1");
+        expected.put("incr_hits", "2");
         expected.put("decr_misses", "1");
         expected.put("decr_hits", "0");
         expected.put("cas_misses", "0");
@@ -165,6 +165,7 @@ class StatsIT {
     private static final int GETQ = 0x09;
     private static final int NOOP = 0x0a;
     private static final int GETK = 0x0c;
+    private static final int APPEND = 0x0e;
     private static final int TOUCH = 0x1c;
     private static final int GAT = 0x1d;
     private static final int SUCCESS = 0;
@@ -189,6 +190,17 @@ class StatsIT {
         binary(c, TOUCH, "c1", ByteBuffer.allocate(4).putInt(100).array(), "", 0, SUCCESS);
         binary(c, TOUCH, "nokey", ByteBuffer.allocate(4).putInt(100).array(), "", 0, NOT_FOUND);
         binary(c, GAT, "c1", ByteBuffer.allocate(4).putInt(100).array(), "", 0, SUCCESS);
+        // a cas compared on delete, incr and append: a stale one counts nowhere but in cmd_set
+        binary(c, SET, "k2", store, "5", 0, SUCCESS);
+        long cas = c.lastCas();
+        binary(c, DELETE, "k2", NONE, "", cas + 1, EXISTS);
+        binary(c, DELETE, "nokey", NONE, "", cas, NOT_FOUND);
+        binary(c, INCREMENT, "k2", arithmetic(1, 0, 0), "", cas + 1, EXISTS);
+        binary(c, INCREMENT, "k2", arithmetic(1, 0, 0), "", cas, SUCCESS);
+        cas = c.lastCas();
+        binary(c, APPEND, "k2", NONE, "0", cas + 1, EXISTS);
+        binary(c, APPEND, "k2", NONE, "0", cas, SUCCESS);
+        binary(c, DELETE, "k2", NONE, "", c.lastCas(), SUCCESS);
         binary(c, FLUSH, "", NONE, "", 0, SUCCESS);
         binary(c, NOOP, "", NONE, "", 0, SUCCESS);
     }
