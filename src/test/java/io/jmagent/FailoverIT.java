@@ -316,6 +316,30 @@ class FailoverIT {
         }
     }
 
+    @Test
+    void aBinaryCounterSurvivesTheLossOfItsPrimary() {
+        proxy = startProxy(List.of(backup), false);
+        String key = keysOwnedBy(1).get(0);
+        try (BinaryClient client = new BinaryClient(proxy.port());
+                TextClient onBackup = new TextClient(backup.port())) {
+            List<BinaryResponse> created = client.exchange(
+                    BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key, 1, 10, 0).bytes());
+            assertThat(created.get(0).counter()).isEqualTo(10);
+            List<BinaryResponse> added = client.exchange(
+                    BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key, 5, 0, 0).bytes());
+            assertThat(added.get(0).counter()).isEqualTo(15);
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertThat(onBackup.exchange("get " + key + "\r\n")).isEqualTo(valueReply(key, "15")));
+
+            primaries.get(1).kill();
+
+            List<BinaryResponse> after = client.exchange(
+                    BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key, 1, 0, 0).bytes());
+            assertThat(after).extracting(BinaryResponse::status).containsExactly(BinaryPacket.SUCCESS);
+            assertThat(after.get(0).counter()).as("counted on from the backup's copy").isEqualTo(16);
+        }
+    }
+
     /** A binary-protocol Get through the proxy; returns the value, or null on a miss. */
     private String binaryGet(String key) throws java.io.IOException {
         byte[] k = key.getBytes(StandardCharsets.US_ASCII);

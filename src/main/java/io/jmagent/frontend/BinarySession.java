@@ -252,7 +252,9 @@ final class BinarySession extends ClientSession {
     private void arithmetic(BinaryRequest r) {
         boolean increment = r.opcode() == BinaryOpcode.INCREMENT || r.opcode() == BinaryOpcode.INCREMENTQ;
         ArithmeticRequest incr = new ArithmeticRequest(increment, r.key(), r.delta(), false);
-        boolean meta = speaksMeta(r);
+        // with a backup farm and no cas to compare, the text incr/decr, which the backup repeats,
+        // keeps the counter through a failover (ma would delete it there); the response then has cas 0
+        boolean meta = speaksMeta(r) && (r.cas() != 0 || !currentRouter().hasBackups());
         TextAnswer answer = translating(r, newSlot());
         if (r.exptime() == NO_AUTO_CREATE) {
             routeArithmetic(r, incr, meta, true, answer);

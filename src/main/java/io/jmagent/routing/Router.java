@@ -77,7 +77,7 @@ public final class Router {
         return stats;
     }
 
-    boolean hasBackups() {
+    public boolean hasBackups() {
         return backups != null;
     }
 
