@@ -38,6 +38,8 @@ final class Retrieval {
     private int pending;
     private String failure;
     private ByteBuf errorLine;
+    /** A single-key primary hit, the server's reply kept whole ({@link #askPrimaryWhole}). */
+    private ByteBuf whole;
 
     private Retrieval(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
         this.router = router;
@@ -56,7 +58,11 @@ final class Retrieval {
         Retrieval r = new Retrieval(router, request, ctx, sink);
         if (keys.size() == 1) {
             r.pending = 1;
-            r.askPrimary(router.primaryFor(keys.get(0)), ONLY_KEY);
+            if (request.kind().touching()) {
+                r.askPrimary(router.primaryFor(keys.get(0)), ONLY_KEY);
+            } else {
+                r.askPrimaryWhole(router.primaryFor(keys.get(0)));
+            }
             return;
         }
         int[] primaryOf = new int[keys.size()];
@@ -146,6 +152,45 @@ final class Retrieval {
         }
         commands.add(current);
         return commands;
+    }
+
+    /**
+     * A single-key get or gets with a backup farm: a primary hit is passed through whole, as
+     * {@link #askWhole} does; a miss, a failure, a primary that is down or holds the key stale
+     * take the general path to the backup.
+     */
+    private void askPrimaryWhole(int primary) {
+        ServerHealth health = router.primaries().health(primary);
+        byte[] key = request.keys().get(0);
+        if (!health.readable() || health.isStale(key)) {
+            askPrimary(primary, ONLY_KEY);
+            return;
+        }
+        ByteBuf encoded = TextEncoder.retrieval(ctx.alloc(), request, request.keys());
+        router.primary(ctx, primary).send(encoded, ReplyShape.WHOLE_VALUES, new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                ByteBuf line = Router.lineOf(reply);
+                boolean hit = TextReplies.startsWith(line, TextReplies.VALUE_PREFIX);
+                if (hit && !health.isStale(key)) {
+                    whole = line;
+                } else if (hit || TextReplies.startsWith(line, TextReplies.END)) {
+                    // a miss, or a hit for a key that went stale there meanwhile
+                    line.release();
+                    askBackup(ONLY_KEY, primary, null);
+                } else {
+                    errorLine = line;
+                }
+                finishOne();
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                router.stats().primaryFailover();
+                askBackup(ONLY_KEY, -1, reason);
+                finishOne();
+            }
+        });
     }
 
     private void askPrimary(int primary, List<Integer> indexes) {
@@ -365,6 +410,11 @@ final class Retrieval {
 
     private void finishOne() {
         if (--pending > 0) {
+            return;
+        }
+        if (whole != null) {
+            router.stats().commands().retrieved(false, 1, 1);
+            sink.reply(whole);
             return;
         }
         if (errorLine != null || failure != null) {
