@@ -221,8 +221,9 @@ final class BinarySession extends ClientSession {
 
     /**
      * Routes a meta command made for a binary request and hands on its reply as text and cas,
-     * counting it as {@code countedAs} (its text equivalent) unless that is null: the stats count
-     * meta commands in no command field, binary clients' commands as their text equivalents.
+     * counting it as {@code countedAs} (its text equivalent) unless that is null: the meta command
+     * itself carries {@link MetaRequest.Counter#NONE}, so the stats count it once, as the binary
+     * client's command.
      */
     private void routeMeta(MetaRequest meta, Request countedAs, TextAnswer answer) {
         route(meta, reply -> {

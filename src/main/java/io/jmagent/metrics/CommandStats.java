@@ -3,6 +3,7 @@ package io.jmagent.metrics;
 import io.jmagent.protocol.ArithmeticRequest;
 import io.jmagent.protocol.DeleteRequest;
 import io.jmagent.protocol.FlushAllRequest;
+import io.jmagent.protocol.MetaRequest;
 import io.jmagent.protocol.Request;
 import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TouchRequest;
@@ -22,6 +23,10 @@ import java.util.concurrent.atomic.LongAdder;
  *       cas: STORED is a cas_hit, EXISTS a cas_badval, NOT_FOUND a cas_miss.</li>
  *   <li>delete: DELETED / NOT_FOUND; incr, decr: a number / NOT_FOUND (a non-numeric value is
  *       neither); touch: cmd_touch, TOUCHED / NOT_FOUND; flush_all: cmd_flush.</li>
+ *   <li>meta commands by their {@link MetaRequest.Counter} and reply code: mg HD/VA a hit, EN (or a
+ *       quiet mg's silence) a miss; ms any answer; md HD a hit, NF/EX a miss; ma HD/VA a hit, NF a
+ *       miss; a quiet write's silence is its HD; an error line (CLIENT_ERROR, ERROR) counts in
+ *       nothing.</li>
  * </ul>
  *
  * A key or command that no server could answer (a SERVER_ERROR from the proxy) counts in cmd_*
@@ -82,6 +87,75 @@ public final class CommandStats {
             count(line, touchHits, touchMisses, null, Reply.TOUCHED, null);
         } else if (request instanceof FlushAllRequest) {
             cmdFlush.increment();
+        } else if (request instanceof MetaRequest m) {
+            metaReplied(m.counter(), MetaCode.of(line, m.quiet(), m.kind() == MetaRequest.Kind.GET));
+        }
+    }
+
+    private void metaReplied(MetaRequest.Counter counter, MetaCode code) {
+        if (code == MetaCode.CLIENT_ERROR) {
+            return;
+        }
+        boolean answered = code != MetaCode.SERVER_ERROR;
+        switch (counter) {
+            case GET, GET_TOUCHING -> {
+                boolean touched = counter == MetaRequest.Counter.GET_TOUCHING && code == MetaCode.HD;
+                (touched ? cmdTouch : cmdGet).increment(); // a miss that would have touched is a get miss
+                if (answered) {
+                    (code == MetaCode.HD ? touched ? touchHits : getHits : getMisses).increment();
+                }
+            }
+            case SET, SET_CAS -> {
+                cmdSet.increment();
+                if (counter == MetaRequest.Counter.SET_CAS) {
+                    metaCount(code, casHits, casMisses, casBadval);
+                }
+            }
+            case DELETE -> metaCount(code, deleteHits, deleteMisses, deleteMisses);
+            case DELETE_INVALIDATING -> metaCount(code, null, deleteMisses, deleteMisses);
+            case INCR -> metaCount(code, incrHits, incrMisses, null);
+            case DECR -> metaCount(code, decrHits, decrMisses, null);
+            case NONE -> { }
+        }
+    }
+
+    /** HD (or VA) a hit, NF a miss, EX {@code exists}; a null adder counts nothing. */
+    private static void metaCount(MetaCode code, LongAdder hits, LongAdder misses, LongAdder exists) {
+        LongAdder counted = switch (code) {
+            case HD -> hits;
+            case NF -> misses;
+            case EX -> exists;
+            default -> null;
+        };
+        if (counted != null) {
+            counted.increment();
+        }
+    }
+
+    /**
+     * A meta reply by its first two bytes: HD or VA (HD), EN, NS, NF, EX, an error line. A quiet
+     * command's silence is a quiet mg's EN or any other's HD (protocol.txt: q hides EN and HD).
+     */
+    private enum MetaCode {
+        HD, EN, NS, NF, EX, SERVER_ERROR, CLIENT_ERROR;
+
+        static MetaCode of(ByteBuf b, boolean quiet, boolean get) {
+            if (b.readableBytes() == 0) {
+                return quiet && get ? EN : quiet ? HD : CLIENT_ERROR;
+            }
+            if (b.readableBytes() < 3) {
+                return CLIENT_ERROR;
+            }
+            int i = b.readerIndex();
+            return switch ((b.getByte(i) << 8) | b.getByte(i + 1)) {
+                case ('H' << 8) | 'D', ('V' << 8) | 'A' -> HD;
+                case ('E' << 8) | 'N' -> EN;
+                case ('N' << 8) | 'S' -> NS;
+                case ('N' << 8) | 'F' -> NF;
+                case ('E' << 8) | 'X' -> EX;
+                case ('S' << 8) | 'E' -> SERVER_ERROR;
+                default -> CLIENT_ERROR; // CLIENT_ERROR, ERROR
+            };
         }
     }
 

@@ -78,8 +78,10 @@ public final class BinaryMetaCommands {
     private static MetaRequest request(ByteBufAllocator alloc, MetaRequest.Kind kind, BinaryRequest r,
             String command, String flags, ByteBuf value, boolean plainSet, String mirrorFlags) {
         byte[] key = r.key();
+        // counted by the binary session as the request's text equivalent, not as a meta command
         return new MetaRequest(kind, key, new String(key, ISO_8859_1), false, false, plainSet,
-                line(alloc, command, key, flags), value, mirrorFlags == null ? null : line(alloc, "ms", key, mirrorFlags));
+                MetaRequest.Counter.NONE, line(alloc, command, key, flags), value,
+                mirrorFlags == null ? null : line(alloc, "ms", key, mirrorFlags));
     }
 
     private static ByteBuf line(ByteBufAllocator alloc, String command, byte[] key, String flags) {

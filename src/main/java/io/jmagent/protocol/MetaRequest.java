@@ -10,18 +10,27 @@ import io.netty.buffer.ByteBuf;
  * to the server unchanged, so every flag is served by memcached as it would be directly.
  * {@code mirrorLine}, when not null, is the line of a plain-set ms of the same value that the
  * backup gets once the primary stored an ms that is not a plain set itself (the proxy's own ms for
- * a binary add, replace or cas). {@code line}, {@code mirrorLine} and {@code value} (ms only,
+ * a binary add, replace or cas). {@code counter} says which of memcached's command counters its
+ * reply moves, read from its flags once when decoded ({@link Counter#NONE} for the proxy's own
+ * commands, counted as the binary requests they serve). {@code line}, {@code mirrorLine} and {@code value} (ms only,
  * without its CRLF; null otherwise) are owned by the request until released or handed on.
  */
 public record MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64, boolean quiet,
-        boolean plainSet, ByteBuf line, ByteBuf value, ByteBuf mirrorLine) implements Request {
+        boolean plainSet, Counter counter, ByteBuf line, ByteBuf value, ByteBuf mirrorLine) implements Request {
 
     public enum Kind { GET, SET, DELETE, ARITHMETIC, DEBUG }
 
+    /**
+     * The counters a reply moves, as memcached 1.6 counts meta commands: an mg in cmd_get (with a
+     * T flag, a hit in cmd_touch), an ms in cmd_set (with a C flag on a set or replace, in cas_*
+     * too), an md in delete_* (with an I flag, a hit in nothing), an ma in incr_* or decr_*.
+     */
+    public enum Counter { GET, GET_TOUCHING, SET, SET_CAS, DELETE, DELETE_INVALIDATING, INCR, DECR, NONE }
+
     /** A client's meta command: mirrored on the backup as itself when a plain set. */
     public MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64, boolean quiet, boolean plainSet,
-            ByteBuf line, ByteBuf value) {
-        this(kind, key, keyToken, base64, quiet, plainSet, line, value, null);
+            Counter counter, ByteBuf line, ByteBuf value) {
+        this(kind, key, keyToken, base64, quiet, plainSet, counter, line, value, null);
     }
 
     public boolean isWrite() {

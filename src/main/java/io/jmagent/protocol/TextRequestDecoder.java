@@ -367,6 +367,10 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         boolean base64 = false;
         boolean quiet = false;
         boolean plainSet = true;
+        boolean touch = false;
+        boolean cas = false;
+        boolean invalidate = false;
+        byte mode = 0;
         for (int i = kind == MetaRequest.Kind.SET ? 3 : 2; i < tokens.count; i++) {
             byte flag = in.getByte(tokens.starts[i]);
             if (tokens.length(i) == 1 && flag == 'b') {
@@ -377,7 +381,14 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
                     || (flag == 'M' && tokens.length(i) > 1 && (in.getByte(tokens.starts[i] + 1) | 0x20) != 's')) {
                 plainSet = false; // compare-and-swap, invalidation, or a mode other than set
             }
+            touch |= flag == 'T';
+            cas |= flag == 'C';
+            invalidate |= flag == 'I';
+            if (flag == 'M' && tokens.length(i) > 1) {
+                mode = in.getByte(tokens.starts[i] + 1);
+            }
         }
+        MetaRequest.Counter counter = counter(kind, touch, cas, invalidate, mode);
         String keyToken = tokens.string(in, 1);
         byte[] key = tokens.bytes(in, 1);
         if (base64) {
@@ -388,7 +399,7 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             }
         }
         if (kind != MetaRequest.Kind.SET) {
-            return new MetaRequest(kind, key, keyToken, base64, quiet, false, copyLine(in), null);
+            return new MetaRequest(kind, key, keyToken, base64, quiet, false, counter, copyLine(in), null);
         }
         Integer length = tokens.count >= 3 ? tokens.int32(in, 2) : null;
         if (length == null || length < 0 || length > Integer.MAX_VALUE - 2) {
@@ -399,10 +410,27 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             state = State.SWALLOW;
             return new OversizedStoreRequest(plainSet ? StoreRequest.Kind.SET : StoreRequest.Kind.APPEND, key, false);
         }
-        pendingMeta = new MetaRequest(kind, key, keyToken, base64, quiet, plainSet, copyLine(in), null);
+        pendingMeta = new MetaRequest(kind, key, keyToken, base64, quiet, plainSet, counter, copyLine(in), null);
         pendingLength = length;
         state = State.DATA;
         return null;
+    }
+
+    /**
+     * Which counters the reply moves, as memcached 1.6's proto_text.c decides: a cas is counted
+     * only on a set or a replace (modes S, R or none; add, append and prepend ignore it there);
+     * an ma decrements in modes D and -.
+     */
+    private static MetaRequest.Counter counter(MetaRequest.Kind kind, boolean touch, boolean cas, boolean invalidate,
+            byte mode) {
+        return switch (kind) {
+            case GET -> touch ? MetaRequest.Counter.GET_TOUCHING : MetaRequest.Counter.GET;
+            case SET -> cas && (mode == 0 || mode == 'S' || mode == 'R')
+                    ? MetaRequest.Counter.SET_CAS : MetaRequest.Counter.SET;
+            case DELETE -> invalidate ? MetaRequest.Counter.DELETE_INVALIDATING : MetaRequest.Counter.DELETE;
+            case ARITHMETIC -> mode == 'D' || mode == '-' ? MetaRequest.Counter.DECR : MetaRequest.Counter.INCR;
+            case DEBUG -> MetaRequest.Counter.NONE;
+        };
     }
 
     /** The current command line with a CRLF, as the server must see it. */
@@ -430,8 +458,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             }
             ByteBuf value = in.retainedSlice(start, pendingLength);
             in.skipBytes(pendingLength + 2);
-            out.add(new MetaRequest(m.kind(), m.key(), m.keyToken(), m.base64(), m.quiet(), m.plainSet(), m.line(),
-                    value));
+            out.add(new MetaRequest(m.kind(), m.key(), m.keyToken(), m.base64(), m.quiet(), m.plainSet(), m.counter(),
+                    m.line(), value));
             return true;
         }
         if (in.getByte(start + pendingLength) != '\r' || in.getByte(start + pendingLength + 1) != '\n') {

@@ -26,24 +26,9 @@ class StatsIT {
 
     @Test
     void textCommandsAreCountedAsMemcachedCountsThem() throws Exception {
-        Map<String, String> expected = new LinkedHashMap<>();
-        expected.put("cmd_get", "7");
-        expected.put("cmd_set", "10");
-        expected.put("cmd_flush", "2");
-        expected.put("cmd_touch", "4");
-        expected.put("get_hits", "4");
-        expected.put("get_misses", "3");
-        expected.put("delete_misses", "2");
-        expected.put("delete_hits", "1");
-        expected.put("incr_misses", "1");
-        expected.put("incr_hits", "1");
-        expected.put("decr_misses", "1");
-        expected.put("decr_hits", "1");
-        expected.put("cas_misses", "1");
-        expected.put("cas_hits", "1");
-        expected.put("cas_badval", "1");
-        expected.put("touch_hits", "2");
-        expected.put("touch_misses", "2");
+        Map<String, String> expected = counters("cmd_get 7", "cmd_set 10", "cmd_flush 2", "cmd_touch 4", "get_hits 4",
+                "get_misses 3", "delete_misses 2", "delete_hits 1", "incr_misses 1", "incr_hits 1", "decr_misses 1",
+                "decr_hits 1", "cas_misses 1", "cas_hits 1", "cas_badval 1", "touch_hits 2", "touch_misses 2");
 
         try (MemcachedProcess reference = MemcachedProcess.start();
                 StatsClient direct = new StatsClient(reference.port())) {
@@ -114,24 +99,9 @@ class StatsIT {
 
     @Test
     void binaryCommandsAreCountedAsMemcachedCountsThem() throws Exception {
-        Map<String, String> expected = new LinkedHashMap<>();
-        expected.put("cmd_get", "3");
-        expected.put("cmd_set", "7");
-        expected.put("cmd_flush", "1");
-        expected.put("cmd_touch", "3");
-        expected.put("get_hits", "1");
-        expected.put("get_misses", "2");
-        expected.put("delete_misses", "2");
-        expected.put("delete_hits", "2");
-        expected.put("incr_misses", "0");
-        expected.put("incr_hits", "2");
-        expected.put("decr_misses", "1");
-        expected.put("decr_hits", "0");
-        expected.put("cas_misses", "0");
-        expected.put("cas_hits", "0");
-        expected.put("cas_badval", "1");
-        expected.put("touch_hits", "2");
-        expected.put("touch_misses", "1");
+        Map<String, String> expected = counters("cmd_get 3", "cmd_set 7", "cmd_flush 1", "cmd_touch 3", "get_hits 1",
+                "get_misses 2", "delete_misses 2", "delete_hits 2", "incr_hits 2", "decr_misses 1", "cas_badval 1",
+                "touch_hits 2", "touch_misses 1");
 
         try (MemcachedProcess reference = MemcachedProcess.start()) {
             try (StatsClient direct = new StatsClient(reference.port())) {
@@ -152,6 +122,84 @@ class StatsIT {
                 assertThat(commandCounters(text.stats(""))).isEqualTo(expected);
             }
         }
+    }
+
+    @Test
+    void metaCommandsAreCountedAsMemcachedCountsThem() throws Exception {
+        Map<String, String> expected = counters("cmd_get 9", "cmd_set 14", "cmd_touch 1", "get_hits 6",
+                "get_misses 3", "delete_misses 3", "delete_hits 2", "incr_misses 2", "incr_hits 3", "decr_misses 1",
+                "decr_hits 1", "cas_misses 1", "cas_hits 1", "cas_badval 1", "touch_hits 1");
+
+        try (MemcachedProcess reference = MemcachedProcess.start();
+                StatsClient direct = new StatsClient(reference.port())) {
+            playMetaScript(direct);
+            assertThat(commandCounters(direct.stats(""))).isEqualTo(expected);
+        }
+
+        try (ProxiedFarm farm = ProxiedFarm.start(3); StatsClient client = new StatsClient(farm.port())) {
+            playMetaScript(client);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> farm.proxy().server().stats().requestsInFlight() == 0);
+            assertThat(commandCounters(client.stats(""))).isEqualTo(expected);
+        }
+    }
+
+    /** Hits, misses (a quiet mg's is silent), touches, ms modes, cas, invalidation, ma; checked reply by reply. */
+    private static void playMetaScript(StatsClient c) throws IOException {
+        assertThat(c.exchange("ms a 1\r\nx\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("mg a v\r\n", "x\r\n")).isEqualTo("VA 1\r\nx\r\n");
+        assertThat(c.exchange("mg a\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("mg zz v\r\n", "\r\n")).isEqualTo("EN\r\n");
+        assertThat(c.exchange("mg zz v q\r\nmn\r\n", "MN\r\n")).isEqualTo("MN\r\n"); // a silent miss
+        assertThat(c.exchange("mg a k q\r\nmn\r\n", "MN\r\n")).isEqualTo("HD ka\r\nMN\r\n");
+        // a hit that touches counts in cmd_touch, a miss that would have touched in cmd_get
+        assertThat(c.exchange("mg a T30 v\r\n", "x\r\n")).isEqualTo("VA 1\r\nx\r\n");
+        assertThat(c.exchange("mg zz T30 v\r\n", "\r\n")).isEqualTo("EN\r\n");
+        assertThat(c.exchange("mg viv N30\r\n", "\r\n")).isEqualTo("HD W\r\n"); // created: a hit
+        // every ms counts in cmd_set, whatever its mode and answer
+        assertThat(c.exchange("ms a 1 MA\r\n2\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("ms zz 1 MA\r\n2\r\n", "\r\n")).isEqualTo("NS\r\n");
+        assertThat(c.exchange("ms a 1 MP\r\n0\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("ms a 1 ME\r\n0\r\n", "\r\n")).isEqualTo("NS\r\n");
+        assertThat(c.exchange("ms zz 1 MR\r\n0\r\n", "\r\n")).isEqualTo("NS\r\n");
+        assertThat(c.exchange("ms q 1 q\r\nx\r\nmn\r\n", "MN\r\n")).isEqualTo("MN\r\n");
+        assertThat(c.exchange("ms bad 1 MZ\r\nx\r\n", "\r\n"))
+                .isEqualTo("CLIENT_ERROR invalid mode for ms M token\r\n"); // counted nowhere
+        // a cas compared by a set: EX a cas_badval, NF a cas_miss, HD a cas_hit; by an append, none
+        long cas = metaCas(c, "a");
+        assertThat(c.exchange("ms a 1 C" + (cas + 1000) + "\r\n3\r\n", "\r\n")).isEqualTo("EX\r\n");
+        assertThat(c.exchange("ms zz 1 C1\r\n3\r\n", "\r\n")).isEqualTo("NF\r\n");
+        assertThat(c.exchange("ms a 1 C" + cas + "\r\n4\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("ms a 1 MA C" + metaCas(c, "a") + "\r\n5\r\n", "\r\n")).isEqualTo("HD\r\n");
+        // md: HD a hit (a quiet one silent), NF or a stale cas (EX) a miss, an invalidation neither
+        assertThat(c.exchange("md a\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("md a\r\n", "\r\n")).isEqualTo("NF\r\n");
+        assertThat(c.exchange("md zz q\r\nmn\r\n", "MN\r\n")).isEqualTo("NF\r\nMN\r\n");
+        assertThat(c.exchange("ms d 1\r\n1\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("md d q\r\nmn\r\n", "MN\r\n")).isEqualTo("MN\r\n");
+        assertThat(c.exchange("ms i 1\r\n1\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("md i I\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("md i C1\r\n", "\r\n")).isEqualTo("EX\r\n");
+        // ma: HD or VA a hit (a quiet one silent), NF a miss, a stale cas or a non-number neither
+        assertThat(c.exchange("ms n 2\r\n10\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("ma n\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("ma n MD v\r\n", "10\r\n")).isEqualTo("VA 2\r\n10\r\n");
+        assertThat(c.exchange("ma zz\r\n", "\r\n")).isEqualTo("NF\r\n");
+        assertThat(c.exchange("ma zz MD\r\n", "\r\n")).isEqualTo("NF\r\n");
+        assertThat(c.exchange("ma n q\r\nmn\r\n", "MN\r\n")).isEqualTo("MN\r\n");
+        assertThat(c.exchange("ma zz q\r\nmn\r\n", "MN\r\n")).isEqualTo("NF\r\nMN\r\n");
+        assertThat(c.exchange("ma n N0 J5\r\n", "\r\n")).isEqualTo("HD\r\n"); // exists: a hit
+        assertThat(c.exchange("ma n C1\r\n", "\r\n")).isEqualTo("EX\r\n");
+        assertThat(c.exchange("ma q\r\n", "\r\n"))
+                .isEqualTo("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
+        assertThat(c.exchange("mn\r\n", "\r\n")).isEqualTo("MN\r\n");
+        assertThat(c.exchange("me n\r\n", "\r\n")).startsWith("ME n ");
+    }
+
+    private static long metaCas(StatsClient c, String key) throws IOException {
+        String reply = c.exchange("mg " + key + " c\r\n", "\r\n");
+        assertThat(reply).startsWith("HD c");
+        return Long.parseLong(reply.substring("HD c".length(), reply.indexOf("\r\n")));
     }
 
     private static final int GET = 0x00;
@@ -263,6 +311,19 @@ class StatsIT {
             }
         }
         throw new AssertionError("no requests= in " + serverLine);
+    }
+
+    /** The command counters a script should leave: those named ("name value") as given, the others 0. */
+    private static Map<String, String> counters(String... nonZero) {
+        Map<String, String> m = new LinkedHashMap<>();
+        COMMAND_COUNTERS.forEach(name -> m.put(name, "0"));
+        for (String counter : nonZero) {
+            String[] nameAndValue = counter.split(" ");
+            if (m.put(nameAndValue[0], nameAndValue[1]) == null) {
+                throw new IllegalArgumentException("not a command counter: " + counter);
+            }
+        }
+        return m;
     }
 
     private static Map<String, String> commandCounters(Map<String, String> stats) {

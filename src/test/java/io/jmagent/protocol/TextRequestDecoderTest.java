@@ -430,6 +430,18 @@ class TextRequestDecoderTest {
         }
 
         @Test
+        void metaCommandsKnowWhichCountersTheirRepliesMove() {
+            assertThat(metaCounters("mg a v\r\nmg a T30 v\r\nms a 1 C5\r\nx\r\nms a 1 MR C5\r\nx\r\n"
+                    + "ms a 1 MA C5\r\nx\r\nms a 1 I\r\nx\r\nmd a q\r\nmd a I\r\nma a\r\nma a MD\r\nma a M-\r\n"
+                    + "me a\r\n")).containsExactly(
+                            MetaRequest.Counter.GET, MetaRequest.Counter.GET_TOUCHING, MetaRequest.Counter.SET_CAS,
+                            MetaRequest.Counter.SET_CAS, MetaRequest.Counter.SET, MetaRequest.Counter.SET,
+                            MetaRequest.Counter.DELETE, MetaRequest.Counter.DELETE_INVALIDATING,
+                            MetaRequest.Counter.INCR, MetaRequest.Counter.DECR, MetaRequest.Counter.DECR,
+                            MetaRequest.Counter.NONE);
+        }
+
+        @Test
         void metaErrorsAreMemcachedsAndABadChunkLosesNothing() {
             assertThat(feed("mg\r\nmg " + KEY_251 + " v\r\nms k abc\r\nms k 2\r\nabc\r\n")).containsExactly(
                     ERROR, BAD_FORMAT, BAD_FORMAT, "reply CLIENT_ERROR bad data chunk\r\n", ERROR);
@@ -635,6 +647,21 @@ class TextRequestDecoderTest {
             }
         }
         return decoded;
+    }
+
+    /** Writes {@code input} and returns the counter of every meta command decoded, requests released. */
+    private List<MetaRequest.Counter> metaCounters(String input) {
+        ByteBuf buf = Unpooled.wrappedBuffer(input.getBytes(ISO_8859_1));
+        fed.add(buf);
+        channel.writeInbound(buf);
+        List<MetaRequest.Counter> counters = new ArrayList<>();
+        Object msg;
+        while ((msg = channel.readInbound()) != null) {
+            MetaRequest meta = (MetaRequest) msg;
+            counters.add(meta.counter());
+            meta.release();
+        }
+        return counters;
     }
 
     /** A request in its canonical wire form, or a local reply as "reply ..." (see the class comment). */
