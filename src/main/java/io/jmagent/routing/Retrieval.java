@@ -6,10 +6,8 @@ import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.TextReplies;
-import io.jmagent.protocol.TextRequestDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -52,7 +50,7 @@ final class Retrieval {
     static void start(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
         List<byte[]> keys = request.keys();
         if (keys.size() == 1 && !router.hasBackups()) {
-            askWhole(router, request, ctx, sink);
+            WholeGet.start(router, request, ctx, sink);
             return;
         }
         Retrieval r = new Retrieval(router, request, ctx, sink);
@@ -82,7 +80,7 @@ final class Retrieval {
         r.pending = 1; // held until every group is out, so completion cannot run early
         for (int p = 0; p < servers; p++) {
             if (groups.get(p) != null) {
-                for (List<Integer> command : r.commandsFor(groups.get(p))) {
+                for (List<Integer> command : TextEncoder.retrievalCommands(request, groups.get(p))) {
                     r.pending++;
                     r.askPrimary(p, command);
                 }
@@ -92,71 +90,8 @@ final class Retrieval {
     }
 
     /**
-     * One key and no backup to fall back on: the server's reply, VALUE block and END together, is
-     * the client's reply, passed on as the one slice it arrived in.
-     */
-    private static void askWhole(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
-        boolean touching = request.kind().touching();
-        int primary = router.primaryFor(request.keys().get(0));
-        ServerHealth health = router.primaries().health(primary);
-        if (!health.writable()) {
-            router.stats().commands().retrievalFailed(touching, 1);
-            sink.reply(Router.serverError("backend " + health.server() + " down"));
-            return;
-        }
-        ByteBuf encoded = TextEncoder.retrieval(ctx.alloc(), request, request.keys());
-        router.primary(ctx, primary).send(encoded, ReplyShape.WHOLE_VALUES, new ReplyCallback() {
-            @Override
-            public void onReply(ServerReply reply) {
-                ByteBuf whole = Router.lineOf(reply);
-                if (TextReplies.startsWith(whole, TextReplies.VALUE_PREFIX)) {
-                    router.stats().commands().retrieved(touching, 1, 1);
-                } else if (TextReplies.startsWith(whole, TextReplies.END)) {
-                    router.stats().commands().retrieved(touching, 1, 0);
-                } else {
-                    router.stats().commands().retrievalFailed(touching, 1);
-                }
-                sink.reply(whole);
-            }
-
-            @Override
-            public void onFailure(String reason) {
-                router.stats().commands().retrievalFailed(touching, 1);
-                sink.reply(Router.serverError(reason));
-            }
-        });
-    }
-
-    /**
-     * One server's keys as commands: one for get/gets, whose lines memcached lets grow without
-     * bound; gat/gats cut at {@value TextRequestDecoder#MAX_COMMAND_LINE} bytes, past which
-     * memcached drops the connection.
-     */
-    private List<List<Integer>> commandsFor(List<Integer> indexes) {
-        if (!request.kind().touching()) {
-            return List.of(indexes);
-        }
-        List<List<Integer>> commands = new ArrayList<>();
-        int base = TextEncoder.retrievalLineLength(request, List.of());
-        List<Integer> current = new ArrayList<>();
-        int length = base;
-        for (int i : indexes) {
-            int add = 1 + request.keys().get(i).length;
-            if (!current.isEmpty() && length + add > TextRequestDecoder.MAX_COMMAND_LINE) {
-                commands.add(current);
-                current = new ArrayList<>();
-                length = base;
-            }
-            current.add(i);
-            length += add;
-        }
-        commands.add(current);
-        return commands;
-    }
-
-    /**
      * A single-key get or gets with a backup farm: a primary hit is passed through whole, as
-     * {@link #askWhole} does; a miss, a failure, a primary that is down or holds the key stale
+     * {@link WholeGet} does; a miss, a failure, a primary that is down or holds the key stale
      * take the general path to the backup.
      */
     private void askPrimaryWhole(int primary) {

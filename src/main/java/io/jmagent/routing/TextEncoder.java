@@ -5,12 +5,14 @@ import io.jmagent.protocol.DeleteRequest;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TextReplies;
+import io.jmagent.protocol.TextRequestDecoder;
 import io.jmagent.protocol.TouchRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -40,6 +42,33 @@ final class TextEncoder {
             b.writeByte(' ').writeBytes(k);
         }
         return b.writeBytes(TextReplies.CRLF);
+    }
+
+    /**
+     * One server's keys of {@code request} (their indexes) as commands: one for get/gets, whose
+     * lines memcached lets grow without bound; gat/gats cut at
+     * {@value TextRequestDecoder#MAX_COMMAND_LINE} bytes, past which memcached drops the connection.
+     */
+    static List<List<Integer>> retrievalCommands(RetrievalRequest request, List<Integer> indexes) {
+        if (!request.kind().touching()) {
+            return List.of(indexes);
+        }
+        List<List<Integer>> commands = new ArrayList<>();
+        int base = retrievalLineLength(request, List.of());
+        List<Integer> current = new ArrayList<>();
+        int length = base;
+        for (int i : indexes) {
+            int add = 1 + request.keys().get(i).length;
+            if (!current.isEmpty() && length + add > TextRequestDecoder.MAX_COMMAND_LINE) {
+                commands.add(current);
+                current = new ArrayList<>();
+                length = base;
+            }
+            current.add(i);
+            length += add;
+        }
+        commands.add(current);
+        return commands;
     }
 
     /** The exact length of {@link #retrieval}'s line, CRLF included. */

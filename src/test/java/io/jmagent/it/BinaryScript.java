@@ -306,7 +306,9 @@ final class BinaryScript {
                         request(GETK).key("b:r6").opaque(0x36d).bytes()))
                 .then(previous -> BinaryClient.concat(
                         store(SETQ, "b:r1", 0, 0, "again").cas(previous.get(0).cas()).opaque(0x371).bytes(),
-                        store(SET, "b:r2", 0, 0, "stale").cas(previous.get(0).cas()).opaque(0x372).bytes(),
+                        // one less than b:r2's own cas: stale on any server (another key's cas
+                        // could be b:r2's too, each server of the farm counting on its own)
+                        store(SET, "b:r2", 0, 0, "stale").cas(previous.get(1).cas() - 1).opaque(0x372).bytes(),
                         request(GETK).key("b:r1").opaque(0x373).bytes()))
                 .build());
     }
