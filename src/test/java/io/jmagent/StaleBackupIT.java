@@ -143,6 +143,37 @@ class StaleBackupIT {
     }
 
     @Test
+    void aSetTheBackupAloneTookIsReadFromIt() {
+        startProxy(Duration.ofHours(1), 100_000);
+        try (TextClient client = new TextClient(proxy.port())) {
+            setAndAwaitMirror(client, "k", "v1");
+            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            assertThat(backupHealth().isStale("k".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isTrue();
+
+            primary.kill(); // the write goes to the backup alone, which then holds the key's latest value
+            assertThat(client.exchange(set("k", "v3"))).isEqualTo("STORED\r\n");
+
+            assertThat(backupHealth().isStale("k".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isFalse();
+            assertThat(client.exchange("get k\r\n")).isEqualTo(value("k", "v3"));
+            assertThat(client.exchange("mg k v\r\n")).isEqualTo("VA 2\r\nv3\r\n");
+        }
+    }
+
+    @Test
+    void aMirrorTheBackupRefusesWithServerErrorMarksTheKeyStale() {
+        backup.close();
+        backup = MemcachedProcess.start("-I", "1024", "-o", "slab_chunk_max=1024"); // a smaller item limit
+        startProxy(Duration.ofHours(1), 100_000);
+        try (TextClient client = new TextClient(proxy.port())) {
+            String big = "x".repeat(2000);
+            assertThat(client.exchange("ms big 2000\r\n" + big + "\r\n")).isEqualTo("HD\r\n");
+
+            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.server().stats().mirrorFailures() == 1);
+            assertThat(backupHealth().isStale("big".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isTrue();
+        }
+    }
+
+    @Test
     void theProbeDeletesStaleKeysFromABackupThatStayedUp() {
         startProxy(Duration.ofMillis(100), 100_000);
         try (TextClient client = new TextClient(proxy.port())) {

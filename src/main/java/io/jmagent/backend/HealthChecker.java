@@ -38,11 +38,18 @@ public final class HealthChecker implements AutoCloseable {
     private static final long RECOVERY_GRACE_MILLIS = 100;
 
     private final List<ServerHealth> servers;
+    private final boolean cleanLiveServers;
     private final Duration interval;
     private final int timeoutMillis;
     private final ScheduledExecutorService executor;
 
-    public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout) {
+    /**
+     * {@code cleanLiveServers}: delete the stale keys of servers that stayed UP (with a backup farm,
+     * where reads skip them and they must not linger); without one nothing reads the marks, and a
+     * delete could only remove a client's successful retry, so they wait for a DOWN and return.
+     */
+    public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, boolean cleanLiveServers) {
+        this.cleanLiveServers = cleanLiveServers;
         this.servers = List.copyOf(servers);
         this.interval = interval;
         this.timeoutMillis = (int) Math.max(50, timeout.toMillis());
@@ -74,7 +81,9 @@ public final class HealthChecker implements AutoCloseable {
             ProbeResult r = stats(s, in);
             ServerHealth.Identity identity = h.observe(r.pid, r.uptime, r.time, r.speaksMeta);
             if (state == ServerHealth.State.UP) {
-                cleanWhileUp(h, s, in, identity);
+                if (cleanLiveServers) {
+                    cleanWhileUp(h, s, in, identity);
+                }
                 return;
             }
             if (state == ServerHealth.State.DOWN && !h.beginRecovery()) {

@@ -49,6 +49,8 @@ public final class ServerHealth {
     private final AtomicLong marks = new AtomicLong();
     /** 0, or the mark at which the stale set last overflowed (a key could not be remembered). */
     private final AtomicLong overflowMark = new AtomicLong();
+    /** {@code marks} when the current recovery began: later marks are writes that missed the returned server. */
+    private volatile long recoveryCutoff;
     private final AtomicLong downTransitions = new AtomicLong();
     private final AtomicLong connectionsOpened = new AtomicLong();
     private volatile String lastFailure = "";
@@ -144,7 +146,10 @@ public final class ServerHealth {
     }
 
     boolean beginRecovery() {
+        // marks up to here were made while it was down, before any write could reach it again
+        long cutoff = marks.get();
         if (state.compareAndSet(State.DOWN, State.RECOVERING)) {
+            recoveryCutoff = cutoff;
             log.info("{} server {} answers again; cleaning stale keys before it serves reads", role, server);
             return true;
         }
@@ -215,6 +220,26 @@ public final class ServerHealth {
         staleKeys.remove(k.key(), k.mark());
     }
 
+    /** The mark of {@code key}'s latest failed write here, 0 if it is not stale. */
+    public long staleMark(byte[] key) {
+        if (staleKeys.isEmpty()) {
+            return 0;
+        }
+        Long mark = staleKeys.get(new String(key, StandardCharsets.ISO_8859_1));
+        return mark == null ? 0 : mark;
+    }
+
+    /**
+     * A write of {@code key} that only this server took (its primary was down or failed) has
+     * succeeded here: this copy is the latest, unless a write of it failed since {@code mark}
+     * ({@link #staleMark} when the write was sent), which keeps the key stale.
+     */
+    public void writtenHere(byte[] key, long mark) {
+        if (mark != 0) {
+            staleKeys.remove(new String(key, StandardCharsets.ISO_8859_1), mark);
+        }
+    }
+
     boolean hasStaleKeys() {
         return !staleKeys.isEmpty();
     }
@@ -236,9 +261,14 @@ public final class ServerHealth {
     public long flushStarting() {
         long token = overflowMark.get();
         if (token != 0) {
-            staleKeys.clear();
+            forgetMarksUpTo(marks.get());
         }
         return token;
+    }
+
+    /** Forgets the stale keys marked up to {@code cutoff}; a write failing meanwhile keeps its mark. */
+    private void forgetMarksUpTo(long cutoff) {
+        staleKeys.values().removeIf(m -> m <= cutoff);
     }
 
     /** The server answered OK to the flush_all begun with {@code token}: no unknown stale key is left. */
@@ -248,10 +278,14 @@ public final class ServerHealth {
         }
     }
 
-    /** A new process, empty: nothing remembered about the old one's values matters. */
+    /**
+     * A new process, empty: nothing remembered about the old one's values matters. Keys marked
+     * since its recovery began (writes that missed the new process) stay stale.
+     */
     void forgetStaleKeys() {
-        overflowMark.set(0);
-        staleKeys.clear();
+        long cutoff = recoveryCutoff;
+        overflowMark.updateAndGet(m -> m <= cutoff ? 0 : m);
+        forgetMarksUpTo(cutoff);
     }
 
     /**

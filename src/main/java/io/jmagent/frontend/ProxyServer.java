@@ -270,7 +270,7 @@ public final class ProxyServer implements AutoCloseable {
         if (backups != null) {
             all.addAll(backups.health());
         }
-        return new HealthChecker(all, c.failover().probeInterval(), c.timeout());
+        return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), backups != null);
     }
 
     /**

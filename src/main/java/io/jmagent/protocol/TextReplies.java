@@ -15,6 +15,8 @@ public final class TextReplies {
     public static final byte[] END = bytes("END\r\n");
     /** How a hit starts in a text retrieval reply. */
     public static final byte[] VALUE_PREFIX = bytes("VALUE ");
+    /** How a server's error line starts. */
+    public static final byte[] SERVER_ERROR_PREFIX = bytes("SERVER_ERROR");
     public static final byte[] OK = bytes("OK\r\n");
     public static final byte[] ERROR = bytes("ERROR\r\n");
     public static final byte[] BAD_FORMAT = bytes("CLIENT_ERROR bad command line format\r\n");

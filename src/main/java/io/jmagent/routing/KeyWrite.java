@@ -39,7 +39,8 @@ final class KeyWrite {
     private enum Mirror { SAME, COMPARE, SET_AFTER_STORED, DELETE_AFTER_STORED }
 
     private static final byte[] STORED = TextReplies.bytes("STORED\r\n");
-    private static final byte[] SERVER_ERROR = TextReplies.bytes("SERVER_ERROR");
+    private static final byte[] DELETED = TextReplies.bytes("DELETED\r\n");
+    private static final byte[] NOT_FOUND = TextReplies.bytes("NOT_FOUND\r\n");
 
     private final Router router;
     private final Router.RouteContext ctx;
@@ -191,13 +192,17 @@ final class KeyWrite {
             onBackupDone(null, "backup " + bh.server() + " down");
             return;
         }
+        long staleMark = bh.staleMark(key);
         router.backup(ctx, backup).send(encoded, ReplyShape.LINE, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf line = Router.lineOf(reply);
-                if (startsWith(line, SERVER_ERROR)) {
+                if (TextReplies.startsWith(line, TextReplies.SERVER_ERROR_PREFIX)) {
                     bh.markStale(key);
                     router.stats().mirrorFailure();
+                } else if (primaryFailed && replacesWhole(line)) {
+                    // the backup alone took the key's latest write: its copy is the one to read
+                    bh.writtenHere(key, staleMark);
                 }
                 onBackupDone(line, null);
             }
@@ -211,6 +216,19 @@ final class KeyWrite {
                 onBackupDone(null, reason);
             }
         });
+    }
+
+    /**
+     * Whether this write's answer leaves the key exactly as written, whatever the server held
+     * before: a set that was stored, a delete (the key is gone either way). Not an append,
+     * incr or cas, whose result depends on what was there.
+     */
+    private boolean replacesWhole(ByteBuf line) {
+        if (request instanceof StoreRequest s && s.kind() == StoreRequest.Kind.SET) {
+            return isStored(line);
+        }
+        return request instanceof DeleteRequest && (TextReplies.startsWith(line, DELETED)
+                || TextReplies.startsWith(line, NOT_FOUND));
     }
 
     private void onBackupDone(ByteBuf line, String failure) {
@@ -298,19 +316,7 @@ final class KeyWrite {
     }
 
     private static boolean isStored(ByteBuf line) {
-        return line.readableBytes() == STORED.length && startsWith(line, STORED);
-    }
-
-    private static boolean startsWith(ByteBuf line, byte[] prefix) {
-        if (line.readableBytes() < prefix.length) {
-            return false;
-        }
-        for (int i = 0; i < prefix.length; i++) {
-            if (line.getByte(line.readerIndex() + i) != prefix[i]) {
-                return false;
-            }
-        }
-        return true;
+        return line.readableBytes() == STORED.length && TextReplies.startsWith(line, STORED);
     }
 
     private static Mirror mirrorOf(Request r) {

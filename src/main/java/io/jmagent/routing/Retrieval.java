@@ -154,7 +154,7 @@ final class Retrieval {
                     if (router.hasBackups() && !missed.isEmpty()) {
                         askBackup(missed, primary, null);
                     }
-                    mirrorTouches(indexes, missed);
+                    mirrorTouches(indexes);
                 } else {
                     if (errorLine == null) {
                         errorLine = ((ServerReply.Line) reply).line();
@@ -278,12 +278,12 @@ final class Retrieval {
     }
 
     /** gat/gats served by a primary: the backup's copy gets the same new TTL. */
-    private void mirrorTouches(List<Integer> indexes, List<Integer> missed) {
+    private void mirrorTouches(List<Integer> indexes) {
         if (!router.hasBackups() || !request.kind().touching()) {
             return;
         }
         for (int i : indexes) {
-            if (hits[i] != null && !missed.contains(i)) {
+            if (hits[i] != null) { // the primary's hits: the backup has not answered yet
                 byte[] key = request.keys().get(i);
                 int b = router.backupFor(key);
                 ServerHealth bh = router.backups().health(b);

@@ -251,6 +251,10 @@ public final class Router {
         return new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
+                // SERVER_ERROR (out of memory, an item over its -I): the backup kept what it had
+                if (reply instanceof ServerReply.Line line && TextReplies.startsWith(line.line(), TextReplies.SERVER_ERROR_PREFIX)) {
+                    onFailure(line.text());
+                }
                 reply.release();
             }
 
