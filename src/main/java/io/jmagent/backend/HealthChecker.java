@@ -9,6 +9,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +40,7 @@ public final class HealthChecker implements AutoCloseable {
 
     private final List<ServerHealth> servers;
     private final boolean cleanLiveServers;
+    private final CountDownLatch firstRound = new CountDownLatch(1);
     private final Duration interval;
     private final int timeoutMillis;
     private final ScheduledExecutorService executor;
@@ -72,6 +74,15 @@ public final class HealthChecker implements AutoCloseable {
                 log.warn("probe of {} failed unexpectedly", h.server(), e);
             }
         }
+        firstRound.countDown();
+    }
+
+    /**
+     * Waits, at most {@code max}, for the first probe of every server: what each speaks (meta
+     * commands or not) is known before clients are served. False if that took longer.
+     */
+    public boolean awaitFirstRound(Duration max) throws InterruptedException {
+        return firstRound.await(max.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void probe(ServerHealth h) {
@@ -222,16 +233,22 @@ public final class HealthChecker implements AutoCloseable {
                 }
             }
         }
-        return new ProbeResult(pid, uptime, time, atLeast16(version));
+        return new ProbeResult(pid, uptime, time, speaksStableMeta(version));
     }
 
     /** Meta commands (mg) arrived in memcached 1.6. */
-    static boolean atLeast16(String version) {
+    /**
+     * Whether a memcached of {@code version} speaks the meta commands as the proxy sends them: from
+     * 1.6.10, where the meta protocol stopped being experimental (its replies became HD, not OK,
+     * and ms took its data length as a positional token).
+     */
+    static boolean speaksStableMeta(String version) {
         String[] parts = version.split("[.-]");
         try {
             int major = Integer.parseInt(parts[0]);
             int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
-            return major > 1 || (major == 1 && minor >= 6);
+            int patch = parts.length > 2 ? Integer.parseInt(parts[2]) : 0;
+            return major > 1 || (major == 1 && (minor > 6 || (minor == 6 && patch >= 10)));
         } catch (NumberFormatException e) {
             return true; // not memcached's numbering: assume a modern server
         }

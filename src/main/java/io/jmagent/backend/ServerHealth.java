@@ -119,7 +119,7 @@ public final class ServerHealth {
         return lastFailure;
     }
 
-    /** memcached older than 1.6 has no meta commands; the probe finds out from {@code version}. */
+    /** memcached older than 1.6.10 has no stable meta commands; the probe finds out from {@code version}. */
     public boolean speaksMeta() {
         return speaksMeta;
     }

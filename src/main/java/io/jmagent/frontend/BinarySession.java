@@ -128,11 +128,11 @@ final class BinarySession extends ClientSession {
         }
         if (r.cas() != 0 && (op == BinaryOpcode.DELETE || op == BinaryOpcode.DELETEQ || op.isArithmetic()
                 || op.isConcat()) && !speaksMeta(r)) {
-            // memcached compares the cas; only the meta commands can, and a pre-1.6 server has none
+            // memcached compares the cas; only the meta commands can, and a server before 1.6.10 has none as the proxy sends them
             r.release();
             answer(BinaryResponses.error(alloc, r, BinaryResponses.NOT_SUPPORTED,
                     "Not supported: jmagent cannot compare a cas on delete, incr, decr, append or prepend"
-                            + " on a memcached older than 1.6"));
+                            + " on a memcached older than 1.6.10"));
             return;
         }
         switch (op) {

@@ -95,6 +95,10 @@ public final class ProxyServer implements AutoCloseable {
         router.set(newRouter(c, primaries, backups));
         healthChecker = newHealthChecker(c, primaries, backups);
         healthChecker.start();
+        // the proxy sends meta commands only to servers that speak them: learn that first
+        if (!healthChecker.awaitFirstRound(c.timeout().multipliedBy(2))) {
+            log.info("pool {}: first probe of its servers still running; serving meanwhile", name);
+        }
         if (ownsLoops) {
             bossGroup = transport.newGroup(1);
             workerGroup = transport.newGroup(c.threads());

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A real memcached made to look older than 1.6 (no meta commands) to the proxy's probe: a relay
+ * A real memcached made to look older than 1.6.10 (no stable meta commands) to the proxy's probe: a relay
  * to it that passes every byte through, but for its version, "version 1.6" in a reply becoming
  * "version 1.5". The server itself still answers everything, so a test can see which commands
  * the proxy chose to send it.
