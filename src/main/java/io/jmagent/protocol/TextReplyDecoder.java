@@ -54,7 +54,7 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
                 return;
             }
             if (shape == ReplyShape.WHOLE_VALUES) {
-                readWhole(in, start, out);
+                readWhole(in, start, lf, out);
                 return;
             }
             if (shape == ReplyShape.LINE) {
@@ -134,15 +134,18 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
      * all of it is in; nothing is consumed before. An error line ends the reply and is framed
      * alone (hits before it are dropped, as {@link ReplyShape#VALUES} drops them).
      */
-    private void readWhole(ByteBuf in, int start, List<Object> out) {
+    private void readWhole(ByteBuf in, int start, int firstLf, List<Object> out) {
         int pos = start;
+        int lf = firstLf;
         while (true) {
-            int lf = in.forEachByte(pos, in.writerIndex() - pos, ByteProcessor.FIND_LF);
-            if (lf < 0) {
-                if (in.writerIndex() - pos > MAX_LINE) {
-                    throw new CorruptedFrameException("server reply line too long");
+            if (pos != start) {
+                lf = in.forEachByte(pos, in.writerIndex() - pos, ByteProcessor.FIND_LF);
+                if (lf < 0) {
+                    if (in.writerIndex() - pos > MAX_LINE) {
+                        throw new CorruptedFrameException("server reply line too long");
+                    }
+                    return;
                 }
-                return;
             }
             if (startsWith(in, pos, "VALUE ")) {
                 int end = valueBlockEnd(in, pos, lf, ReplyShape.VALUES);
