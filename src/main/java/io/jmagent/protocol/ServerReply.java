@@ -5,9 +5,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -67,8 +66,13 @@ public sealed interface ServerReply permits ServerReply.Line, ServerReply.Values
      * ({@code mg key v f t k c}), {@code buf} is the data alone and flags, TTL and cas are parsed.
      */
     final class Value {
-        /** A byte[] read as big-endian longs, as {@link ByteBuf#getLong} reads. */
-        private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+        /** Room for the longest key asked for (equal lengths are compared only), per event loop. */
+        private static final FastThreadLocal<byte[]> KEY_SCRATCH = new FastThreadLocal<>() {
+            @Override
+            protected byte[] initialValue() {
+                return new byte[TextRequestDecoder.MAX_KEY_LENGTH];
+            }
+        };
         private ByteBuf buf;
         private final boolean textBlock;
         private final int keyOffset;
@@ -103,22 +107,12 @@ public sealed interface ServerReply permits ServerReply.Line, ServerReply.Values
                 return false;
             }
             if (key != null) {
-                return java.util.Arrays.equals(key, other);
+                return Arrays.equals(key, other);
             }
-            int base = buf.readerIndex() + keyOffset;
-            int i = 0;
-            // eight bytes a step: keys run to 250 bytes and a multi-get compares one per hit
-            for (; i + Long.BYTES <= keyLength; i += Long.BYTES) {
-                if (buf.getLong(base + i) != (long) LONGS.get(other, i)) {
-                    return false;
-                }
-            }
-            for (; i < keyLength; i++) {
-                if (buf.getByte(base + i) != other[i]) {
-                    return false;
-                }
-            }
-            return true;
+            // one bulk copy and a vectorised compare, not a bounds-checked read per byte or long
+            byte[] scratch = keyLength <= TextRequestDecoder.MAX_KEY_LENGTH ? KEY_SCRATCH.get() : new byte[keyLength];
+            buf.getBytes(buf.readerIndex() + keyOffset, scratch, 0, keyLength);
+            return Arrays.equals(scratch, 0, keyLength, other, 0, keyLength);
         }
 
         /** The key this hit is for. */
