@@ -1,10 +1,13 @@
 package io.jmagent.protocol;
 
+import static io.jmagent.protocol.TextLineCommands.BAD_FORMAT;
+import static io.jmagent.protocol.TextLineCommands.ERROR;
+import static io.jmagent.protocol.TextLineCommands.reply;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ByteProcessor;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -19,6 +22,11 @@ import java.util.List;
  * as memcached closes it. A multiget line may reach {@code maxRetrievalLine} (memcached has no
  * bound); past it the connection is answered {@code CLIENT_ERROR line too long} and closed. A
  * value is buffered only when it fits {@code maxItemSize}.
+ *
+ * <p>This class frames requests (lines, data blocks, the storage and ms commands that announce
+ * them) and dispatches on the command name; {@link TextLineCommands} reads the commands a line says
+ * all of, {@link MetaLineParser} the meta commands' keys and flags. State belongs to one channel's
+ * event loop.
  */
 public final class TextRequestDecoder extends ByteToMessageDecoder {
 
@@ -33,16 +41,9 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     /** memcached tokenizes at most this many tokens minus one; the rest of the line is one remainder. */
     private static final int MAX_TOKENS = 24;
 
-    private static final LocalReply ERROR = new LocalReply(TextReplies.ERROR, false);
-    private static final LocalReply BAD_FORMAT = new LocalReply(TextReplies.BAD_FORMAT, false);
-    private static final LocalReply END = new LocalReply(TextReplies.END, false);
     /** protocol.txt: "mn" answers MN once everything before it has been answered. */
     private static final LocalReply MN = LocalReply.of("MN");
     private static final LocalReply BAD_DATA_CHUNK = LocalReply.of("CLIENT_ERROR bad data chunk");
-    private static final LocalReply INVALID_EXPTIME = LocalReply.of("CLIENT_ERROR invalid exptime argument");
-    private static final LocalReply INVALID_DELTA = LocalReply.of("CLIENT_ERROR invalid numeric delta argument");
-    private static final LocalReply DELETE_USAGE =
-            LocalReply.of("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
     private static final LocalReply LINE_TOO_LONG = LocalReply.closing("CLIENT_ERROR line too long");
     /** Closes the connection without a word, as memcached's conn_closing does. */
     private static final LocalReply CLOSE = new LocalReply(new byte[0], true);
@@ -51,7 +52,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
 
     private final int maxItemSize;
     private final int maxRetrievalLine;
-    private final Tokens tokens = new Tokens();
+    private final CommandTokens tokens = new CommandTokens();
+    private final MetaLineParser metaLine = new MetaLineParser(tokens);
 
     private State state = State.LINE;
     /** The storage command whose data block is being read (state DATA). */
@@ -170,19 +172,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         while (i < end && in.getByte(i) == ' ') {
             i++;
         }
-        return i - start <= MAX_MULTIGET_INDENT && (startsWith(in, i, end, "get ") || startsWith(in, i, end, "gets "));
-    }
-
-    private static boolean startsWith(ByteBuf in, int i, int end, String prefix) {
-        if (end - i < prefix.length()) {
-            return false;
-        }
-        for (int k = 0; k < prefix.length(); k++) {
-            if (in.getByte(i + k) != prefix.charAt(k)) {
-                return false;
-            }
-        }
-        return true;
+        return i - start <= MAX_MULTIGET_INDENT && (CommandTokens.startsWith(in, i, end, "get ")
+                || CommandTokens.startsWith(in, i, end, "gets "));
     }
 
     /** Returns the request for the line in {@link #tokens}, or null when nothing is to be answered. */
@@ -193,13 +184,13 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         }
         if (tokens.is(in, 0, "get") || tokens.is(in, 0, "bget")) {
             // bget: memcached still takes the long-gone "binary get" as a get
-            return n >= 2 ? retrieval(in, RetrievalRequest.Kind.GET) : ERROR;
+            return n >= 2 ? TextLineCommands.retrieval(in, tokens, RetrievalRequest.Kind.GET) : ERROR;
         } else if (tokens.is(in, 0, "gets")) {
-            return n >= 2 ? retrieval(in, RetrievalRequest.Kind.GETS) : ERROR;
+            return n >= 2 ? TextLineCommands.retrieval(in, tokens, RetrievalRequest.Kind.GETS) : ERROR;
         } else if (tokens.is(in, 0, "gat")) {
-            return n >= 2 ? retrieval(in, RetrievalRequest.Kind.GAT) : ERROR;
+            return n >= 2 ? TextLineCommands.retrieval(in, tokens, RetrievalRequest.Kind.GAT) : ERROR;
         } else if (tokens.is(in, 0, "gats")) {
-            return n >= 2 ? retrieval(in, RetrievalRequest.Kind.GATS) : ERROR;
+            return n >= 2 ? TextLineCommands.retrieval(in, tokens, RetrievalRequest.Kind.GATS) : ERROR;
         } else if (tokens.is(in, 0, "set")) {
             return n == 5 || n == 6 ? storage(in, StoreRequest.Kind.SET) : ERROR;
         } else if (tokens.is(in, 0, "add")) {
@@ -213,17 +204,17 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         } else if (tokens.is(in, 0, "cas")) {
             return n == 6 || n == 7 ? storage(in, StoreRequest.Kind.CAS) : ERROR;
         } else if (tokens.is(in, 0, "delete")) {
-            return n >= 2 && n <= 4 ? delete(in) : ERROR;
+            return n >= 2 && n <= 4 ? TextLineCommands.delete(in, tokens) : ERROR;
         } else if (tokens.is(in, 0, "incr")) {
-            return n == 3 || n == 4 ? arithmetic(in, true) : ERROR;
+            return n == 3 || n == 4 ? TextLineCommands.arithmetic(in, tokens, true) : ERROR;
         } else if (tokens.is(in, 0, "decr")) {
-            return n == 3 || n == 4 ? arithmetic(in, false) : ERROR;
+            return n == 3 || n == 4 ? TextLineCommands.arithmetic(in, tokens, false) : ERROR;
         } else if (tokens.is(in, 0, "touch")) {
-            return n == 3 || n == 4 ? touch(in) : ERROR;
+            return n == 3 || n == 4 ? TextLineCommands.touch(in, tokens) : ERROR;
         } else if (tokens.is(in, 0, "flush_all")) {
-            return n <= 3 ? flushAll(in) : ERROR;
+            return n <= 3 ? TextLineCommands.flushAll(in, tokens) : ERROR;
         } else if (tokens.is(in, 0, "verbosity")) {
-            return n == 2 || n == 3 ? verbosity(in) : ERROR;
+            return n == 2 || n == 3 ? TextLineCommands.verbosity(in, tokens) : ERROR;
         } else if (tokens.is(in, 0, "version")) {
             return new VersionRequest();
         } else if (tokens.is(in, 0, "quit")) {
@@ -233,8 +224,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             return new StatsRequest(n == 1 ? "" : tokens.string(in, 1));
         } else if (tokens.is(in, 0, "mn")) {
             return MN;
-        } else if (metaKind(in) != null) {
-            return meta(in, metaKind(in));
+        } else if (MetaLineParser.kind(in, tokens) != null) {
+            return meta(in, MetaLineParser.kind(in, tokens));
         } else if (isUnservedCommand(in)) {
             return LocalReply.of("SERVER_ERROR " + tokens.string(in, 0) + " not supported by jmagent");
         }
@@ -275,32 +266,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         return false;
     }
 
-    private Request retrieval(ByteBuf in, RetrievalRequest.Kind kind) {
-        int first = 1;
-        int exptime = 0;
-        if (kind.touching()) {
-            Integer e = tokens.int32(in, 1);
-            if (e == null) {
-                return INVALID_EXPTIME;
-            }
-            exptime = e;
-            first = 2;
-        }
-        if (first >= tokens.count) {
-            return END; // "gat 10" with no key: memcached answers an empty result
-        }
-        List<byte[]> keys = new ArrayList<>(tokens.count - first);
-        for (int i = first; i < tokens.count; i++) {
-            if (tokens.length(i) > MAX_KEY_LENGTH) {
-                return BAD_FORMAT;
-            }
-            keys.add(tokens.bytes(in, i));
-        }
-        return new RetrievalRequest(kind, exptime, keys);
-    }
-
     private Request storage(ByteBuf in, StoreRequest.Kind kind) {
-        boolean noreply = noreplyMaybe(in);
+        boolean noreply = tokens.noreplyMaybe(in);
         if (tokens.length(1) > MAX_KEY_LENGTH) {
             return reply(BAD_FORMAT, noreply);
         }
@@ -338,99 +305,28 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         return null;
     }
 
-    private MetaRequest.Kind metaKind(ByteBuf in) {
-        if (tokens.length(0) != 2 || in.getByte(tokens.starts[0]) != 'm') {
-            return null;
-        }
-        return switch (in.getByte(tokens.starts[0] + 1)) {
-            case 'g' -> MetaRequest.Kind.GET;
-            case 's' -> MetaRequest.Kind.SET;
-            case 'd' -> MetaRequest.Kind.DELETE;
-            case 'a' -> MetaRequest.Kind.ARITHMETIC;
-            case 'e' -> MetaRequest.Kind.DEBUG;
-            default -> null;
-        };
-    }
-
-    /**
-     * A meta command: checked only as far as routing and framing need (a key of at most 250
-     * bytes; for ms a data length); its flags are the server's to judge, so the line goes to the
-     * server as it came. protocol.txt: "b" means the key is base64, "q" asks for quiet mode.
-     */
+    /** A meta command: its key and flags read by {@link MetaLineParser}, its line passed on; an ms frames a value. */
     private Request meta(ByteBuf in, MetaRequest.Kind kind) {
-        if (tokens.count < 2) {
-            return ERROR;
-        }
-        if (tokens.length(1) > MAX_KEY_LENGTH) {
-            return BAD_FORMAT;
-        }
-        boolean base64 = false;
-        boolean quiet = false;
-        boolean plainSet = true;
-        boolean touch = false;
-        boolean cas = false;
-        boolean invalidate = false;
-        byte mode = 0;
-        for (int i = kind == MetaRequest.Kind.SET ? 3 : 2; i < tokens.count; i++) {
-            byte flag = in.getByte(tokens.starts[i]);
-            if (tokens.length(i) == 1 && flag == 'b') {
-                base64 = true;
-            } else if (tokens.length(i) == 1 && flag == 'q') {
-                quiet = true;
-            } else if (flag == 'C' || flag == 'I'
-                    || (flag == 'M' && tokens.length(i) > 1 && (in.getByte(tokens.starts[i] + 1) | 0x20) != 's')) {
-                plainSet = false; // compare-and-swap, invalidation, or a mode other than set
-            }
-            touch |= flag == 'T';
-            cas |= flag == 'C';
-            invalidate |= flag == 'I';
-            if (flag == 'M' && tokens.length(i) > 1) {
-                mode = in.getByte(tokens.starts[i] + 1);
-            }
-        }
-        MetaRequest.Counter counter = counter(kind, touch, cas, invalidate, mode);
-        String keyToken = tokens.string(in, 1);
-        byte[] key = tokens.bytes(in, 1);
-        if (base64) {
-            try {
-                key = java.util.Base64.getDecoder().decode(key);
-            } catch (IllegalArgumentException e) {
-                // not base64: the server will say so; route on the token as written
-            }
+        LocalReply malformed = metaLine.read(in, kind);
+        if (malformed != null) {
+            return malformed;
         }
         if (kind != MetaRequest.Kind.SET) {
-            return new MetaRequest(kind, key, keyToken, base64, quiet, false, counter, copyLine(in), null);
+            return metaLine.request(copyLine(in));
         }
-        Integer length = tokens.count >= 3 ? tokens.int32(in, 2) : null;
-        if (length == null || length < 0 || length > Integer.MAX_VALUE - 2) {
+        int length = metaLine.dataLength(in);
+        if (length < 0) {
             return BAD_FORMAT;
         }
         if (length > maxItemSize) {
             swallowRemaining = (long) length + 2;
             state = State.SWALLOW;
-            return new OversizedStoreRequest(plainSet ? StoreRequest.Kind.SET : StoreRequest.Kind.APPEND, key, false);
+            return metaLine.oversized();
         }
-        pendingMeta = new MetaRequest(kind, key, keyToken, base64, quiet, plainSet, counter, copyLine(in), null);
+        pendingMeta = metaLine.request(copyLine(in));
         pendingLength = length;
         state = State.DATA;
         return null;
-    }
-
-    /**
-     * Which counters the reply moves, as memcached 1.6's proto_text.c decides: a cas is counted
-     * only on a set or a replace (modes S, R or none; add, append and prepend ignore it there);
-     * an ma decrements in modes D and -.
-     */
-    private static MetaRequest.Counter counter(MetaRequest.Kind kind, boolean touch, boolean cas, boolean invalidate,
-            byte mode) {
-        return switch (kind) {
-            case GET -> touch ? MetaRequest.Counter.GET_TOUCHING : MetaRequest.Counter.GET;
-            case SET -> cas && (mode == 0 || mode == 'S' || mode == 'R')
-                    ? MetaRequest.Counter.SET_CAS : MetaRequest.Counter.SET;
-            case DELETE -> invalidate ? MetaRequest.Counter.DELETE_INVALIDATING : MetaRequest.Counter.DELETE;
-            case ARITHMETIC -> mode == 'D' || mode == '-' ? MetaRequest.Counter.DECR : MetaRequest.Counter.INCR;
-            case DEBUG -> MetaRequest.Counter.NONE;
-        };
     }
 
     /** The current command line with a CRLF, as the server must see it. */
@@ -477,147 +373,12 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         return true;
     }
 
-    private Request delete(ByteBuf in) {
-        int n = tokens.count;
-        boolean noreply = false;
-        if (n > 2) {
-            boolean holdIsZero = tokens.is(in, 2, "0");
-            noreply = noreplyMaybe(in);
-            boolean valid = (n == 3 && (holdIsZero || noreply)) || (n == 4 && holdIsZero && noreply);
-            if (!valid) {
-                return reply(DELETE_USAGE, noreply);
-            }
-        }
-        if (tokens.length(1) > MAX_KEY_LENGTH) {
-            return reply(BAD_FORMAT, noreply);
-        }
-        return new DeleteRequest(tokens.bytes(in, 1), noreply);
-    }
-
-    private Request arithmetic(ByteBuf in, boolean increment) {
-        boolean noreply = noreplyMaybe(in);
-        if (tokens.length(1) > MAX_KEY_LENGTH) {
-            return reply(BAD_FORMAT, noreply);
-        }
-        Long delta = tokens.uint64(in, 2);
-        if (delta == null) {
-            return reply(INVALID_DELTA, noreply);
-        }
-        return new ArithmeticRequest(increment, tokens.bytes(in, 1), delta, noreply);
-    }
-
-    private Request touch(ByteBuf in) {
-        boolean noreply = noreplyMaybe(in);
-        if (tokens.length(1) > MAX_KEY_LENGTH) {
-            return reply(BAD_FORMAT, noreply);
-        }
-        Integer exptime = tokens.int32(in, 2);
-        if (exptime == null) {
-            return reply(INVALID_EXPTIME, noreply);
-        }
-        return new TouchRequest(tokens.bytes(in, 1), exptime, noreply);
-    }
-
-    private Request flushAll(ByteBuf in) {
-        boolean noreply = noreplyMaybe(in);
-        Integer delay = null;
-        if (tokens.count != (noreply ? 2 : 1)) {
-            delay = tokens.int32(in, 1);
-            if (delay == null) {
-                return reply(INVALID_EXPTIME, noreply);
-            }
-        }
-        return new FlushAllRequest(delay, noreply);
-    }
-
-    private Request verbosity(ByteBuf in) {
-        boolean noreply = noreplyMaybe(in);
-        Integer level = tokens.uint32(in, 1);
-        if (level == null) {
-            return reply(BAD_FORMAT, noreply);
-        }
-        return new VerbosityRequest(level, noreply);
-    }
-
-    /** memcached's set_noreply_maybe: the last token alone decides. */
-    private boolean noreplyMaybe(ByteBuf in) {
-        return tokens.is(in, tokens.count - 1, "noreply");
-    }
-
-    private static Request reply(LocalReply reply, boolean noreply) {
-        return noreply ? null : reply;
-    }
-
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
         pendingKey = null;
         if (pendingMeta != null) {
             pendingMeta.release();
             pendingMeta = null;
-        }
-    }
-
-    /** Token boundaries of the current line, split on spaces only, as memcached's tokenize_command. */
-    private static final class Tokens {
-        private int[] starts = new int[16];
-        private int[] ends = new int[16];
-        private int count;
-
-        void split(ByteBuf in, int from, int to) {
-            count = 0;
-            int s = from;
-            while (s < to) {
-                int space = in.forEachByte(s, to - s, ByteProcessor.FIND_ASCII_SPACE);
-                int e = space < 0 ? to : space;
-                if (e > s) {
-                    add(s, e);
-                }
-                s = e + 1;
-            }
-        }
-
-        private void add(int s, int e) {
-            if (count == starts.length) {
-                starts = java.util.Arrays.copyOf(starts, count * 2);
-                ends = java.util.Arrays.copyOf(ends, count * 2);
-            }
-            starts[count] = s;
-            ends[count] = e;
-            count++;
-        }
-
-        int length(int i) {
-            return ends[i] - starts[i];
-        }
-
-        boolean is(ByteBuf in, int i, String word) {
-            return length(i) == word.length() && startsWith(in, i, word);
-        }
-
-        boolean startsWith(ByteBuf in, int i, String prefix) {
-            return TextRequestDecoder.startsWith(in, starts[i], ends[i], prefix);
-        }
-
-        byte[] bytes(ByteBuf in, int i) {
-            byte[] b = new byte[length(i)];
-            in.getBytes(starts[i], b);
-            return b;
-        }
-
-        String string(ByteBuf in, int i) {
-            return in.toString(starts[i], length(i), java.nio.charset.StandardCharsets.ISO_8859_1);
-        }
-
-        Integer int32(ByteBuf in, int i) {
-            return TextNumbers.parseInt32Truncating(in, starts[i], ends[i]);
-        }
-
-        Integer uint32(ByteBuf in, int i) {
-            return TextNumbers.parseUnsigned32Truncating(in, starts[i], ends[i]);
-        }
-
-        Long uint64(ByteBuf in, int i) {
-            return TextNumbers.parseUnsigned64(in, starts[i], ends[i]);
         }
     }
 }

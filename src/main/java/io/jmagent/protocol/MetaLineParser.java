@@ -1,0 +1,131 @@
+package io.jmagent.protocol;
+
+import static io.jmagent.protocol.TextRequestDecoder.MAX_KEY_LENGTH;
+
+import io.netty.buffer.ByteBuf;
+import java.util.Base64;
+
+/**
+ * Reads a meta command line (protocol.txt: mg, ms, md, ma, me) from {@link CommandTokens}, checked
+ * only as far as routing and framing need (a key of at most 250 bytes; for ms a data length); its
+ * flags are the server's to judge, so the line goes to the server as it came. protocol.txt: "b"
+ * means the key is base64, "q" asks for quiet mode. The framing (an ms's data block) stays with
+ * {@link TextRequestDecoder}. One per decoder, touched only from its event loop: {@link #read}
+ * fills the fields that {@link #request} and {@link #oversized} build from.
+ */
+final class MetaLineParser {
+
+    private final CommandTokens tokens;
+
+    private MetaRequest.Kind kind;
+    private byte[] key;
+    private String keyToken;
+    private boolean base64;
+    private boolean quiet;
+    private boolean plainSet;
+    private MetaRequest.Counter counter;
+
+    MetaLineParser(CommandTokens tokens) {
+        this.tokens = tokens;
+    }
+
+    /** The meta command the line names, or null when it names none (mn is answered by the decoder). */
+    static MetaRequest.Kind kind(ByteBuf in, CommandTokens tokens) {
+        if (tokens.length(0) != 2 || in.getByte(tokens.starts[0]) != 'm') {
+            return null;
+        }
+        return switch (in.getByte(tokens.starts[0] + 1)) {
+            case 'g' -> MetaRequest.Kind.GET;
+            case 's' -> MetaRequest.Kind.SET;
+            case 'd' -> MetaRequest.Kind.DELETE;
+            case 'a' -> MetaRequest.Kind.ARITHMETIC;
+            case 'e' -> MetaRequest.Kind.DEBUG;
+            default -> null;
+        };
+    }
+
+    /** Reads the key and flags of a {@code kind} line: the reply to a malformed one, or null when they are read. */
+    LocalReply read(ByteBuf in, MetaRequest.Kind kind) {
+        if (tokens.count < 2) {
+            return TextLineCommands.ERROR;
+        }
+        if (tokens.length(1) > MAX_KEY_LENGTH) {
+            return TextLineCommands.BAD_FORMAT;
+        }
+        boolean base64 = false;
+        boolean quiet = false;
+        boolean plainSet = true;
+        boolean touch = false;
+        boolean cas = false;
+        boolean invalidate = false;
+        byte mode = 0;
+        for (int i = kind == MetaRequest.Kind.SET ? 3 : 2; i < tokens.count; i++) {
+            byte flag = in.getByte(tokens.starts[i]);
+            if (tokens.length(i) == 1 && flag == 'b') {
+                base64 = true;
+            } else if (tokens.length(i) == 1 && flag == 'q') {
+                quiet = true;
+            } else if (flag == 'C' || flag == 'I'
+                    || (flag == 'M' && tokens.length(i) > 1 && (in.getByte(tokens.starts[i] + 1) | 0x20) != 's')) {
+                plainSet = false; // compare-and-swap, invalidation, or a mode other than set
+            }
+            touch |= flag == 'T';
+            cas |= flag == 'C';
+            invalidate |= flag == 'I';
+            if (flag == 'M' && tokens.length(i) > 1) {
+                mode = in.getByte(tokens.starts[i] + 1);
+            }
+        }
+        this.kind = kind;
+        this.counter = counter(kind, touch, cas, invalidate, mode);
+        this.keyToken = tokens.string(in, 1);
+        this.key = tokens.bytes(in, 1);
+        if (base64) {
+            try {
+                this.key = Base64.getDecoder().decode(key);
+            } catch (IllegalArgumentException e) {
+                // not base64: the server will say so; route on the token as written
+            }
+        }
+        this.base64 = base64;
+        this.quiet = quiet;
+        this.plainSet = kind == MetaRequest.Kind.SET && plainSet;
+        return null;
+    }
+
+    /** The data length an ms line announces, or -1 when it announces none memcached would take. */
+    int dataLength(ByteBuf in) {
+        Integer length = tokens.count >= 3 ? tokens.int32(in, 2) : null;
+        if (length == null || length < 0 || length > Integer.MAX_VALUE - 2) {
+            return -1;
+        }
+        return length;
+    }
+
+    /** The request for the line read, owning {@code line}; an ms gets its value once its data block is read. */
+    MetaRequest request(ByteBuf line) {
+        return new MetaRequest(kind, key, keyToken, base64, quiet, plainSet, counter, line, null);
+    }
+
+    /** The answer to an ms whose value is larger than the proxy buffers. */
+    OversizedStoreRequest oversized() {
+        return new OversizedStoreRequest(plainSet ? StoreRequest.Kind.SET : StoreRequest.Kind.APPEND, key, false);
+    }
+
+    /**
+     * Which counters the reply moves, as memcached 1.6's proto_text.c decides: a cas is counted
+     * only on a set or a replace (modes S, R or none; add, append and prepend ignore it there);
+     * an ma decrements in modes D and -.
+     */
+    private static MetaRequest.Counter counter(MetaRequest.Kind kind, boolean touch, boolean cas, boolean invalidate,
+            byte mode) {
+        return switch (kind) {
+            case GET -> touch ? MetaRequest.Counter.GET_TOUCHING : MetaRequest.Counter.GET;
+            case SET -> cas && (mode == 0 || mode == 'S' || mode == 'R')
+                    ? MetaRequest.Counter.SET_CAS : MetaRequest.Counter.SET;
+            case DELETE -> invalidate ? MetaRequest.Counter.DELETE_INVALIDATING : MetaRequest.Counter.DELETE;
+            case ARITHMETIC -> mode == 'D' || mode == '-' ? MetaRequest.Counter.DECR : MetaRequest.Counter.INCR;
+            case DEBUG -> MetaRequest.Counter.NONE;
+        };
+    }
+}
