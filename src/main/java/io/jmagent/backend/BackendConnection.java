@@ -1,5 +1,6 @@
 package io.jmagent.backend;
 
+import io.jmagent.backend.PendingCalls.Call;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.TextReplyDecoder;
@@ -14,9 +15,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One persistent, pipelined text-protocol connection to one memcached server, owned by one event
  * loop: every method runs on that loop and touches no shared state. Requests are written as they
- * come and flushed once per loop iteration; replies are matched to requests in FIFO order.
+ * come and flushed once per loop iteration; replies are matched to requests in FIFO order
+ * ({@link PendingCalls} keeps the requests not yet answered).
  *
  * <p>Every request has a deadline: the timeout, counted from when it was sent or, if it waited
  * behind earlier requests, from the server's reply to the one before it (a server steadily
@@ -50,10 +49,8 @@ public final class BackendConnection {
     private long timeoutNanos;
     private final ServerStats stats;
 
-    /** Written to the server, awaiting its reply, oldest first. */
-    private final ArrayDeque<Call> inflight = new ArrayDeque<>();
-    /** Accepted while connecting, to be written once connected. */
-    private final ArrayDeque<Call> waiting = new ArrayDeque<>();
+    /** Accepted and not yet answered: written to the server, or held while connecting. */
+    private final PendingCalls calls = new PendingCalls();
 
     private State state = State.DISCONNECTED;
     private Channel channel;
@@ -104,11 +101,10 @@ public final class BackendConnection {
         Call call = new Call(request, shape, callback, now, now + timeoutNanos);
         switch (state) {
             case CONNECTED -> {
-                inflight.add(call);
-                channel.write(call.takeRequest(), channel.voidPromise());
+                calls.write(call, channel);
                 scheduleFlush();
             }
-            case CONNECTING -> waiting.add(call);
+            case CONNECTING -> calls.hold(call);
             case DISCONNECTED -> {
                 if (System.nanoTime() - nextConnectNanos < 0 && backoffGeneration == health.generation()) {
                     // it failed moments ago: fail fast, and count it toward marking the server down
@@ -118,7 +114,7 @@ public final class BackendConnection {
                     callback.onFailure("backend " + server + " unavailable");
                     return;
                 }
-                waiting.add(call);
+                calls.hold(call);
                 connect();
             }
         }
@@ -128,7 +124,7 @@ public final class BackendConnection {
 
     /** Number of requests sent or queued and not yet answered. */
     public int pending() {
-        return inflight.size() + waiting.size();
+        return calls.size();
     }
 
     /** Closes the connection, failing whatever is pending. */
@@ -183,7 +179,7 @@ public final class BackendConnection {
 
     /** When nothing is pending: a retired connection closes, a recycled one drops its channel. */
     private void closeIfIdleAndDue() {
-        if (closed || !inflight.isEmpty() || !waiting.isEmpty()) {
+        if (closed || !calls.isEmpty()) {
             return;
         }
         if (retiring) {
@@ -220,7 +216,7 @@ public final class BackendConnection {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new TextReplyDecoder(BackendConnection.this::headShape,
+                        ch.pipeline().addLast(new TextReplyDecoder(calls::headShape,
                                 settings.maxItemSize()));
                         ch.pipeline().addLast(new ReplyHandler());
                     }
@@ -245,11 +241,7 @@ public final class BackendConnection {
         health.connectionOpened();
         state = State.CONNECTED;
         backoffNanos = settings.minBackoff().toNanos();
-        Call call;
-        while ((call = waiting.poll()) != null) {
-            inflight.add(call);
-            channel.write(call.takeRequest(), channel.voidPromise());
-        }
+        calls.writeHeld(channel);
         flushNow();
     }
 
@@ -265,11 +257,6 @@ public final class BackendConnection {
         backoffGeneration = health.generation();
         nextConnectNanos = System.nanoTime() + backoffNanos;
         backoffNanos = Math.min(backoffNanos * 2, settings.maxBackoff().toNanos());
-    }
-
-    private ReplyShape headShape() {
-        Call head = inflight.peek();
-        return head == null ? ReplyShape.LINE : head.shape;
     }
 
     private void scheduleFlush() {
@@ -290,7 +277,7 @@ public final class BackendConnection {
         if (timer != null) {
             return;
         }
-        Call oldest = oldest();
+        Call oldest = calls.oldest();
         if (oldest == null) {
             return;
         }
@@ -298,14 +285,9 @@ public final class BackendConnection {
         timer = loop.schedule(this::onTimer, delay, TimeUnit.NANOSECONDS);
     }
 
-    private Call oldest() {
-        Call head = inflight.peek();
-        return head != null ? head : waiting.peek();
-    }
-
     private void onTimer() {
         timer = null;
-        Call oldest = oldest();
+        Call oldest = calls.oldest();
         if (oldest == null) {
             return;
         }
@@ -327,7 +309,7 @@ public final class BackendConnection {
 
     /** A failure of the server (not of the proxy): counts toward marking it down. */
     private void fail(String reason) {
-        boolean hadWork = !inflight.isEmpty() || !waiting.isEmpty();
+        boolean hadWork = !calls.isEmpty();
         failAll(reason);
         if (hadWork) {
             health.recordFailure(reason);
@@ -340,32 +322,16 @@ public final class BackendConnection {
             timer.cancel(false);
             timer = null;
         }
-        if (inflight.isEmpty() && waiting.isEmpty()) {
-            return;
-        }
-        List<Call> failed = new ArrayList<>(inflight.size() + waiting.size());
-        failed.addAll(inflight);
-        failed.addAll(waiting);
-        inflight.clear();
-        waiting.clear();
-        for (Call c : failed) {
-            stats.failed();
-            c.releaseRequest();
-            c.callback.onFailure(reason);
-        }
+        calls.failAll(reason, stats);
     }
 
     private void onReply(ServerReply reply) {
-        Call call = inflight.poll();
+        Call call = calls.answered(timeoutNanos);
         if (call == null) {
             reply.release();
             log.warn("unexpected reply from {}; closing the connection", server);
             channel.close();
             return;
-        }
-        Call next = inflight.peek();
-        if (next != null) {
-            next.deadlineNotBefore(System.nanoTime() + timeoutNanos);
         }
         health.recordSuccess();
         long now = System.nanoTime();
@@ -408,42 +374,6 @@ public final class BackendConnection {
                 log.debug("abandoned connection to {}: {}", server, cause.toString());
             }
             ctx.close();
-        }
-    }
-
-    /** One request on its way: the encoded bytes until written, then only the callback. */
-    private static final class Call {
-        private ByteBuf request;
-        final ReplyShape shape;
-        final ReplyCallback callback;
-        final long sentNanos;
-        long deadlineNanos;
-
-        Call(ByteBuf request, ReplyShape shape, ReplyCallback callback, long sentNanos, long deadlineNanos) {
-            this.request = request;
-            this.shape = shape;
-            this.callback = callback;
-            this.sentNanos = sentNanos;
-            this.deadlineNanos = deadlineNanos;
-        }
-
-        void deadlineNotBefore(long nanos) {
-            if (nanos - deadlineNanos > 0) {
-                deadlineNanos = nanos;
-            }
-        }
-
-        ByteBuf takeRequest() {
-            ByteBuf r = request;
-            request = null;
-            return r;
-        }
-
-        void releaseRequest() {
-            if (request != null) {
-                request.release();
-                request = null;
-            }
         }
     }
 }
