@@ -107,10 +107,16 @@ bench_jmagent() {
   for p in "${BENCH_SERVER_PORTS[@]}"; do servers+=(-s "127.0.0.1:$p"); done
   bench_free_port BENCH_JMAGENT_PORT
   # shellcheck disable=SC2086 # BENCH_JMAGENT_ARGS: extra jmagent flags, split on spaces
-  bench_spawn "$BENCH_WORK/jmagent.log" java "$@" -jar target/jmagent.jar -l 127.0.0.1 -p "$BENCH_JMAGENT_PORT" \
+  BENCH_JMAGENT_LOG="$BENCH_WORK/jmagent-$BENCH_JMAGENT_PORT.log"
+  bench_spawn "$BENCH_JMAGENT_LOG" java "$@" -jar target/jmagent.jar -l 127.0.0.1 -p "$BENCH_JMAGENT_PORT" \
     "${servers[@]}" ${BENCH_JMAGENT_ARGS:-}
   BENCH_JMAGENT_PID=$BENCH_PID
   bench_wait_port "$BENCH_JMAGENT_PORT"
+}
+
+# bench_jmagent_transport: the transport the last bench_jmagent picked, from its log (io_uring, epoll, nio)
+bench_jmagent_transport() {
+  sed -n 's/.*listening on .* (\([a-z_]*\) transport.*/\1/p' "$BENCH_JMAGENT_LOG" | head -1
 }
 
 # bench_slap PORT SECONDS OUTFILE FLAGS...: one memcaslap run with latency statistics (-S)

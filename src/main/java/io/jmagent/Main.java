@@ -1,6 +1,7 @@
 package io.jmagent;
 
 import ch.qos.logback.classic.Level;
+import io.jmagent.backend.NettyTransport;
 import io.jmagent.cli.FlagOverrides;
 import io.jmagent.cli.Flags;
 import io.jmagent.config.ConfigException;
@@ -55,8 +56,10 @@ public final class Main {
         Path file = flags.configFile();
         FlagOverrides overrides = new FlagOverrides(flags, given);
         ProxySetup setup;
+        NettyTransport transport;
         try {
             setup = file == null ? ProxySetup.single(flags.toConfig()) : overrides.load(file);
+            transport = flags.transport();
         } catch (ConfigException e) {
             err.println("jmagent: " + e.getMessage());
             return USAGE;
@@ -70,7 +73,7 @@ public final class Main {
             log.warn("-u/-g ignored: the JVM cannot drop privileges; start jmagent as the unprivileged user "
                     + "(see packaging/jmagent.service)");
         }
-        ProxyPools pools = new ProxyPools(setup);
+        ProxyPools pools = new ProxyPools(setup, transport);
         try {
             pools.start();
         } catch (Exception e) {

@@ -58,6 +58,8 @@ class MainTest {
         "-s 10.0.0.1 -p 0|jmagent: nothing to listen on: -p 0 needs -f <unix socket> (try --help)",
         "-s 10.0.0.1 -t 0|jmagent: threads (-t) must be positive, got 0 (try --help)",
         "-p 11311|jmagent: at least one server (-s host:port) is required (try --help)",
+        "-s 10.0.0.1 --transport kqueue|jmagent: --transport: 'kqueue' is not one of auto, io_uring, epoll, nio "
+                + "(try --help)",
     })
     void aBadCommandLineExits2WithOneLineOnStderr(String args, String message) {
         Run run = run(args.split(" "));

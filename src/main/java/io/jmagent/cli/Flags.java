@@ -1,5 +1,6 @@
 package io.jmagent.cli;
 
+import io.jmagent.backend.NettyTransport;
 import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ByteSize;
 import io.jmagent.config.ProxyConfig;
@@ -79,6 +80,11 @@ public final class Flags {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Event loops (default: the number of cores).")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    @Option(names = "--transport", paramLabel = "NAME",
+            description = "Socket transport of the event loops: auto (io_uring where the kernel allows it, else "
+                    + "epoll, else nio), io_uring, epoll or nio (default: auto). Command line only.")
+    String transport = "auto";
+
     @Option(names = {"-I", "--max-item-size"}, paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Largest value accepted, as memcached's -I: bytes, or with k/m (default: 1m).")
     int maxItemSize = ProxyConfig.DEFAULT_MAX_ITEM_SIZE;
@@ -142,6 +148,11 @@ public final class Flags {
                         autoEject, maxStaleKeys, writeBackTtl),
                 new ProxyConfig.Operations(httpPort, Duration.ofSeconds(shutdownTimeoutSeconds),
                         Duration.ofSeconds(idleTimeoutSeconds)));
+    }
+
+    /** The transport {@code --transport} names; IllegalArgumentException when unknown or missing here. */
+    public NettyTransport transport() {
+        return NettyTransport.named(transport);
     }
 
     /** The config file ({@code -c}), or null. */

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -54,19 +53,19 @@ final class Listeners {
                 .childHandler(clientInit);
         Channel ch = b.bind(new InetSocketAddress(c.listenAddress(), c.port())).sync().channel();
         log.info("{}listening on {} ({} transport, {} event loops) for {}", logPrefix, ch.localAddress(),
-                transport.name().toLowerCase(), c.threads(), c.servers());
+                transport.label(), c.threads(), c.servers());
         return ch;
     }
 
     /** Listens on the unix domain socket {@code path}, replacing a file left there. */
     Channel bindUnix(Path path) throws Exception {
-        if (transport != NettyTransport.EPOLL) {
-            throw new IllegalStateException("-f needs the native epoll transport, not available here");
+        if (transport.domainServerChannel() == null) {
+            throw new IllegalStateException("-f needs a native transport (epoll or io_uring), not available here");
         }
         Files.deleteIfExists(path);
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
-                .channel(EpollServerDomainSocketChannel.class)
+                .channel(transport.domainServerChannel())
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
                 .childHandler(clientInit);

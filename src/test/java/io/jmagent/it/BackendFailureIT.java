@@ -8,6 +8,7 @@ import io.jmagent.config.ProxyConfig;
 import io.jmagent.frontend.ProxyServer;
 import io.jmagent.routing.KetamaRing;
 import io.jmagent.testing.MemcachedProcess;
+import io.jmagent.testing.TestTransport;
 import io.jmagent.testing.TextClient;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -112,7 +113,7 @@ class BackendFailureIT {
                     ProxyConfig.DEFAULT_MAX_CONNECTIONS, ProxyConfig.DEFAULT_MAX_KEEP_ALIVE, 1, 1,
                     Duration.ofSeconds(1), ProxyConfig.DEFAULT_MAX_ITEM_SIZE, ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
                     ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0);
-            try (ProxyServer proxy = new ProxyServer(config).start(); Socket client = new Socket()) {
+            try (ProxyServer proxy = new ProxyServer(config, TestTransport.chosen()).start(); Socket client = new Socket()) {
                 client.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 2000);
                 client.setSoTimeout(10_000);
                 client.getOutputStream().write(ascii("get steady\r\n".repeat(8)));

@@ -31,6 +31,7 @@ import io.jmagent.testing.BinaryClient;
 import io.jmagent.testing.BinaryPacket;
 import io.jmagent.testing.BinaryResponse;
 import io.jmagent.testing.MemcachedProcess;
+import io.jmagent.testing.TestTransport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,7 +105,8 @@ class BinaryProtocolIT {
                         List.of(new ServerAddress("127.0.0.1", relay.port(), 1)), List.of(),
                         ProxyConfig.DEFAULT_MAX_CONNECTIONS, ProxyConfig.DEFAULT_MAX_KEEP_ALIVE, 1, 1,
                         ProxyConfig.DEFAULT_TIMEOUT, ProxyConfig.DEFAULT_MAX_ITEM_SIZE,
-                        ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE, ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0)).start()) {
+                        ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE, ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0),
+                        TestTransport.chosen()).start()) {
             await().atMost(Duration.ofSeconds(10)).until(() -> !proxy.primaries().health(0).speaksMeta());
             try (BinaryClient client = new BinaryClient(proxy.port())) {
                 List<BinaryResponse> stored = client.exchange(BinaryClient.concat(

@@ -14,6 +14,7 @@ import io.jmagent.frontend.ProxyPools;
 import io.jmagent.routing.KetamaRing;
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.RunningProxy;
+import io.jmagent.testing.TestTransport;
 import io.jmagent.testing.TextClient;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -101,7 +102,7 @@ class ConfigReloadIT {
     private void startProxy(MemcachedProcess... servers) throws Exception {
         write(config(port, servers));
         ProxySetup setup = ConfigFile.load(file);
-        pools = new ProxyPools(setup).start();
+        pools = new ProxyPools(setup, TestTransport.chosen()).start();
         reloader = new ConfigReloader(file, setup, () -> ConfigFile.load(file), pools::apply);
     }
 
@@ -234,7 +235,7 @@ class ConfigReloadIT {
         write(config(port, a, b));
         Path log = dir.resolve("jmagent.log");
         Process jmagent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", "target/jmagent.jar", "-c", file.toString())
+                "-jar", "target/jmagent.jar", "-c", file.toString(), "--transport", TestTransport.name())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             await().atMost(Duration.ofSeconds(20)).until(() -> logOf(log).contains("watching " + file));

@@ -6,6 +6,7 @@ import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.frontend.ProxyServer;
 import io.jmagent.testing.MemcachedProcess;
+import io.jmagent.testing.TestTransport;
 import io.jmagent.testing.TextClient;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -49,7 +50,7 @@ class IdleTimeoutIT {
                     Duration.ofSeconds(5), ProxyConfig.DEFAULT_MAX_ITEM_SIZE, ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
                     ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0);
             try (ProxyServer proxy = new ProxyServer(config.withOperations(
-                    config.operations().withIdleTimeout(IDLE))).start();
+                    config.operations().withIdleTimeout(IDLE)), TestTransport.chosen()).start();
                     TextClient client = new TextClient(proxy.port())) {
                 assertThat(client.exchange("get slow\r\n")).isEqualTo("END\r\n");
                 assertThat(proxy.stats().idleKicks()).isZero();

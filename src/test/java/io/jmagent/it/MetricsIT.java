@@ -8,6 +8,7 @@ import io.jmagent.config.ProxySetup;
 import io.jmagent.frontend.ProxyPools;
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.RunningProxy;
+import io.jmagent.testing.TestTransport;
 import io.jmagent.testing.TextClient;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -113,7 +114,7 @@ class MetricsIT {
             int webPort = MemcachedProcess.freePort();
             int sessionsPort = MemcachedProcess.freePort();
             ProxySetup before = twoPools(httpPort, webPort, a, sessionsPort, b);
-            try (ProxyPools pools = new ProxyPools(before).start()) {
+            try (ProxyPools pools = new ProxyPools(before, TestTransport.chosen()).start()) {
                 try (StatsClient web = new StatsClient(webPort); TextClient sessions = new TextClient(sessionsPort)) {
                     assertThat(web.exchange("set k 0 0 1\r\nv\r\n", "STORED\r\n")).isEqualTo("STORED\r\n");
                     assertThat(sessions.exchange("get k\r\n")).isEqualTo("END\r\n");

@@ -7,6 +7,7 @@ import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.frontend.ProxyServer;
 import io.jmagent.testing.MemcachedProcess;
+import io.jmagent.testing.TestTransport;
 import io.jmagent.testing.TextClient;
 import java.io.IOException;
 import java.io.InputStream;
@@ -122,7 +123,7 @@ class ShutdownIT {
     @Test
     void aRequestWaitingOnASlowServerIsAnsweredBeforeItsClientIsClosed() throws Exception {
         try (PacedServer paced = new PacedServer(Duration.ofMillis(300))) {
-            ProxyServer proxy = new ProxyServer(overOne(paced.port(), Duration.ofSeconds(5))).start();
+            ProxyServer proxy = new ProxyServer(overOne(paced.port(), Duration.ofSeconds(5)), TestTransport.chosen()).start();
             try (Socket client = new Socket()) {
                 client.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 2000);
                 client.setSoTimeout(10_000);
@@ -148,7 +149,7 @@ class ShutdownIT {
         try (MemcachedProcess frozen = MemcachedProcess.start()) {
             ProxyConfig config = overOne(frozen.port(), Duration.ofSeconds(30));
             ProxyServer proxy = new ProxyServer(config.withOperations(
-                    config.operations().withShutdownTimeout(Duration.ofSeconds(1)))).start();
+                    config.operations().withShutdownTimeout(Duration.ofSeconds(1))), TestTransport.chosen()).start();
             try (Socket client = new Socket()) {
                 client.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 2000);
                 client.setSoTimeout(10_000);
@@ -177,7 +178,7 @@ class ShutdownIT {
         int port = MemcachedProcess.freePort();
         try (MemcachedProcess server = MemcachedProcess.start()) {
             Process proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-jar", jar.toString(), "-l", "127.0.0.1", "-p", Integer.toString(port), "-s", server.address())
+                    "-jar", jar.toString(), "-l", "127.0.0.1", "-p", Integer.toString(port), "-s", server.address(), "--transport", TestTransport.name())
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
                 await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {

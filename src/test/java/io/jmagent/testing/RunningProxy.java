@@ -1,5 +1,6 @@
 package io.jmagent.testing;
 
+import io.jmagent.backend.NettyTransport;
 import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxySetup;
@@ -20,9 +21,9 @@ public final class RunningProxy implements AutoCloseable {
     private final ProxyServer server;
     private final ProxyConfig config;
 
-    private RunningProxy(ProxyConfig config) {
+    private RunningProxy(ProxyConfig config, NettyTransport transport) {
         this.config = config;
-        this.pools = new ProxyPools(ProxySetup.single(config));
+        this.pools = new ProxyPools(ProxySetup.single(config), transport);
         try {
             pools.start();
         } catch (InterruptedException e) {
@@ -39,12 +40,18 @@ public final class RunningProxy implements AutoCloseable {
     /** {@code tweak} may replace the default config (for limits, timeouts, backups...). */
     public static RunningProxy over(List<MemcachedProcess> servers, List<MemcachedProcess> backups,
             UnaryOperator<ProxyConfig> tweak) {
+        return over(servers, backups, tweak, TestTransport.chosen());
+    }
+
+    /** As {@link #over(List, List, UnaryOperator)}, on {@code transport}. */
+    public static RunningProxy over(List<MemcachedProcess> servers, List<MemcachedProcess> backups,
+            UnaryOperator<ProxyConfig> tweak, NettyTransport transport) {
         ProxyConfig config = new ProxyConfig("127.0.0.1", MemcachedProcess.freePort(), null,
                 addresses(servers), addresses(backups), ProxyConfig.DEFAULT_MAX_CONNECTIONS,
                 ProxyConfig.DEFAULT_MAX_KEEP_ALIVE, 2, ProxyConfig.DEFAULT_CONNECTIONS_PER_LOOP,
                 Duration.ofSeconds(1), ProxyConfig.DEFAULT_MAX_ITEM_SIZE, ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
                 ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0);
-        return new RunningProxy(tweak.apply(config));
+        return new RunningProxy(tweak.apply(config), transport);
     }
 
     public static List<ServerAddress> addresses(List<MemcachedProcess> servers) {
