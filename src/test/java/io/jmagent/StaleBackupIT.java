@@ -110,6 +110,39 @@ class StaleBackupIT {
     }
 
     @Test
+    void aKeyWhoseMirrorIsStillOnItsWayIsNotReadFromTheBackup() {
+        // a long timeout: the mirror waits on the frozen backup instead of failing
+        proxy = RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(Duration.ofSeconds(30))
+                .withFailover(new ProxyConfig.Failover(50, Duration.ofHours(1), false, 100_000, 3600)));
+        try (TextClient writer = new TextClient(proxy.port()); TextClient reader = new TextClient(proxy.port())) {
+            setAndAwaitMirror(writer, "f", "old");
+            setAndAwaitMirror(writer, "g", "good");
+            backup.freeze();
+            try {
+                assertThat(writer.exchange("delete f\r\n")).isEqualTo("DELETED\r\n");
+                await().atMost(Duration.ofSeconds(5)).until(() -> backupHealth().mirrorsInFlight() == 1);
+
+                // the primary misses; the backup still holds the value the client just deleted. Another
+                // client's read must neither wait for the frozen backup nor get (or write back) that value
+                assertThat(reader.exchange("get f\r\n")).isEqualTo("END\r\n");
+                assertThat(reader.exchange("mg f v\r\n")).isEqualTo("EN\r\n");
+                assertThat(binaryGetStatus("f")).isEqualTo(BinaryPacket.KEY_NOT_FOUND);
+                assertThat(direct(primary, "get f\r\n")).as("not written back").isEqualTo("END\r\n");
+                assertThat(serversLine(backup)).as("in flight, not stale").contains(" stale_keys=0 ");
+            } finally {
+                backup.thaw();
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> backupHealth().mirrorsInFlight() == 0);
+            assertThat(direct(backup, "get f\r\n")).isEqualTo("END\r\n");
+            assertThat(direct(primary, "get f\r\n")).as("not resurrected on the primary").isEqualTo("END\r\n");
+
+            // the mirror landed: the backup is read again
+            assertThat(getAfterPrimaryMiss(reader, "g")).isEqualTo(value("g", "good"));
+            assertThat(serversLine(backup)).contains(" stale_keys=0 stale_overflow=0");
+        }
+    }
+
+    @Test
     void aKeyWhoseMirroredTouchWasLostIsNeverReadFromTheBackup() {
         startProxy(Duration.ofHours(1), 100_000);
         try (TextClient client = new TextClient(proxy.port())) {

@@ -47,6 +47,11 @@ public final class ServerHealth {
     /** Stale key to the mark of its latest failed write (a number from {@code marks}). */
     private final ConcurrentHashMap<String, Long> staleKeys = new ConcurrentHashMap<>();
     private final AtomicLong marks = new AtomicLong();
+    /**
+     * Keys with a mirror on its way here (the primary took the write, this server has not answered
+     * yet), to how many: a read on another connection could overtake the mirror and find the old copy.
+     */
+    private final ConcurrentHashMap<String, Integer> mirrorsInFlight = new ConcurrentHashMap<>();
     /** 0, or the mark at which the stale set last overflowed (a key could not be remembered). */
     private final AtomicLong overflowMark = new AtomicLong();
     /** {@code marks} when the current recovery began: later marks are writes that missed the returned server. */
@@ -188,12 +193,34 @@ public final class ServerHealth {
         if (overflowMark.get() != 0) {
             return true;
         }
-        return !staleKeys.isEmpty() && staleKeys.containsKey(new String(key, StandardCharsets.ISO_8859_1));
+        if (staleKeys.isEmpty() && mirrorsInFlight.isEmpty()) {
+            return false;
+        }
+        String k = new String(key, StandardCharsets.ISO_8859_1);
+        return staleKeys.containsKey(k) || mirrorsInFlight.containsKey(k);
     }
 
     /** False when no key at all is stale here: reads need not ask {@link #isStale} key by key. */
     public boolean mayHoldStaleKeys() {
-        return overflowMark.get() != 0 || !staleKeys.isEmpty();
+        return overflowMark.get() != 0 || !staleKeys.isEmpty() || !mirrorsInFlight.isEmpty();
+    }
+
+    /**
+     * A mirror of {@code key} is being sent here: until {@link #mirrorLanded} the key reads as
+     * stale ({@link #isStale}), though it is not counted among the stale keys.
+     */
+    public void mirrorSent(byte[] key) {
+        mirrorsInFlight.merge(new String(key, StandardCharsets.ISO_8859_1), 1, Integer::sum);
+    }
+
+    /** A mirror sent by {@link #mirrorSent} was answered, or failed (and marked the key stale first). */
+    public void mirrorLanded(byte[] key) {
+        mirrorsInFlight.computeIfPresent(new String(key, StandardCharsets.ISO_8859_1), (k, n) -> n == 1 ? null : n - 1);
+    }
+
+    /** Keys with a mirror on its way here. */
+    public int mirrorsInFlight() {
+        return mirrorsInFlight.size();
     }
 
     /** A stale key as remembered at one moment: {@code mark} tells a later failed write apart. */

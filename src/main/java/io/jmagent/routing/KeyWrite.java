@@ -193,7 +193,7 @@ final class KeyWrite {
             return;
         }
         long staleMark = bh.staleMark(key);
-        router.backup(ctx, backup).send(encoded, ReplyShape.LINE, new ReplyCallback() {
+        ReplyCallback then = new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf line = Router.lineOf(reply);
@@ -215,7 +215,13 @@ final class KeyWrite {
                 }
                 onBackupDone(null, reason);
             }
-        });
+        };
+        if (primaryFailed) {
+            // the backup alone takes this write, on this connection, in order: nothing can overtake it
+            router.backup(ctx, backup).send(encoded, ReplyShape.LINE, then);
+        } else {
+            router.mirror(ctx, backup, key, encoded, ReplyShape.LINE, then);
+        }
     }
 
     /**
@@ -273,7 +279,7 @@ final class KeyWrite {
     private void sendDeleteToBackupQuietly() {
         ServerHealth bh = router.backups().health(backup);
         if (bh.writable()) {
-            router.backup(ctx, backup).send(TextEncoder.delete(ctx.alloc(), key), ReplyShape.LINE,
+            router.mirror(ctx, backup, key, TextEncoder.delete(ctx.alloc(), key), ReplyShape.LINE,
                     router.staleOnFailure(bh, key));
         } else {
             bh.markStale(key);

@@ -130,6 +130,13 @@ final class MetaRoute {
     private void toBackup(ByteBuf encoded, boolean onlySource) {
         int b = router.backupFor(request.key());
         ServerHealth bh = router.backups().health(b);
+        if (request.kind() == MetaRequest.Kind.GET && bh.isStale(request.key())) {
+            // its copy may be older than the key's latest write: not even asked
+            encoded.release();
+            request.release();
+            sink.reply(miss());
+            return;
+        }
         if (!bh.readable() && !(request.isWrite() && bh.writable())) {
             encoded.release();
             if (request.isWrite()) {
@@ -171,10 +178,10 @@ final class MetaRoute {
     private void writeBackFromBackup() {
         int b = router.backupFor(request.key());
         ServerHealth bh = router.backups().health(b);
-        if (!bh.readable() || !health.writable()) {
+        byte[] key = request.key();
+        if (!bh.readable() || !health.writable() || bh.isStale(key)) {
             return;
         }
-        byte[] key = request.key();
         router.backup(ctx, b).send(TextEncoder.metaGets(ctx.alloc(), List.of(key), null), ReplyShape.META_VALUES,
                 new ReplyCallback() {
                     @Override
@@ -205,7 +212,7 @@ final class MetaRoute {
             router.stats().mirrorFailure();
             return;
         }
-        router.backup(ctx, b).send(encoded, shape(), router.staleOnFailure(bh, request.key()));
+        router.mirror(ctx, b, request.key(), encoded, shape(), router.staleOnFailure(bh, request.key()));
     }
 
     private ByteBuf deleteOnBackup() {

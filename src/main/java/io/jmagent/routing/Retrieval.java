@@ -190,7 +190,11 @@ final class Retrieval {
             groups.add(null);
         }
         for (int i : indexes) {
-            int b = router.backupFor(request.keys().get(i));
+            byte[] key = request.keys().get(i);
+            int b = router.backupFor(key);
+            if (router.backups().health(b).isStale(key)) {
+                continue; // its copy may be older than the key's latest write: a miss, not even asked
+            }
             if (groups.get(b) == null) {
                 groups.set(b, new ArrayList<>());
             }
@@ -288,7 +292,7 @@ final class Retrieval {
                 int b = router.backupFor(key);
                 ServerHealth bh = router.backups().health(b);
                 if (bh.writable()) {
-                    router.backup(ctx, b).send(TextEncoder.touch(ctx.alloc(), key, request.exptime()),
+                    router.mirror(ctx, b, key, TextEncoder.touch(ctx.alloc(), key, request.exptime()),
                             ReplyShape.LINE, router.staleOnFailure(bh, key));
                 } else {
                     // its copy keeps the old expiry and could outlive the primary's

@@ -244,6 +244,36 @@ public final class Router {
     };
 
     /**
+     * Sends a mirror, a write its primary took (or is taking), to backup {@code b}. Until its answer
+     * or failure the key reads as stale there ({@link ServerHealth#mirrorSent}): a read on another
+     * connection could overtake it, find the old copy, and write it back over the primary's newer
+     * state. {@code then} sees the answer first, so a failure marks the key stale before it lands.
+     */
+    void mirror(RouteContext ctx, int b, byte[] key, ByteBuf encoded, ReplyShape shape, ReplyCallback then) {
+        ServerHealth bh = backups.health(b);
+        bh.mirrorSent(key);
+        backup(ctx, b).send(encoded, shape, new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                try {
+                    then.onReply(reply);
+                } finally {
+                    bh.mirrorLanded(key);
+                }
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                try {
+                    then.onFailure(reason);
+                } finally {
+                    bh.mirrorLanded(key);
+                }
+            }
+        });
+    }
+
+    /**
      * For a write to a backup whose answer changes nothing unless none comes: then it may or may not
      * have applied, the key is stale there and the mirror is counted as failed.
      */

@@ -249,11 +249,14 @@ final class BinaryScript {
                 })
                 .then(previous -> {
                     long cas = previous.get(2).cas();
+                    // b:nc-new may live on another server of the farm, whose cas counter could reach b:nc's
+                    // cas by chance: a cas no server of a fresh test farm has handed out is surely stale
+                    long stale = cas + 1_000_000;
                     return BinaryClient.concat(
                             arithmetic(DECREMENT, "b:nc", 3, 0, 0).cas(cas).opaque(0x321).bytes(),
                             arithmetic(INCREMENTQ, "b:nc", 3, 0, 0).cas(cas).opaque(0x322).bytes(),
-                            arithmetic(INCREMENT, "b:nc-new", 1, 5, 0).cas(cas).opaque(0x323).bytes(),
-                            arithmetic(INCREMENT, "b:nc-new", 1, 5, 0).cas(cas).opaque(0x324).bytes(),
+                            arithmetic(INCREMENT, "b:nc-new", 1, 5, 0).cas(stale).opaque(0x323).bytes(),
+                            arithmetic(INCREMENT, "b:nc-new", 1, 5, 0).cas(stale).opaque(0x324).bytes(),
                             arithmetic(DECREMENT, "b:nc-none", 1, 5, NO_AUTO_CREATE).cas(cas).opaque(0x325).bytes(),
                             arithmetic(DECREMENTQ, "b:nc-none", 1, 5, NO_AUTO_CREATE).cas(cas).opaque(0x326)
                                     .bytes(),
