@@ -19,6 +19,8 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -114,6 +116,7 @@ class StaleBackupIT {
         // a long timeout: the mirror waits on the frozen backup instead of failing
         proxy = RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(Duration.ofSeconds(30))
                 .withFailover(new ProxyConfig.Failover(50, Duration.ofHours(1), false, 100_000, 3600)));
+        // two event loops, clients assigned in turn: writer and reader use different backup connections
         try (TextClient writer = new TextClient(proxy.port()); TextClient reader = new TextClient(proxy.port())) {
             setAndAwaitMirror(writer, "f", "old");
             setAndAwaitMirror(writer, "g", "good");
@@ -126,7 +129,6 @@ class StaleBackupIT {
                 // client's read must neither wait for the frozen backup nor get (or write back) that value
                 assertThat(reader.exchange("get f\r\n")).isEqualTo("END\r\n");
                 assertThat(reader.exchange("mg f v\r\n")).isEqualTo("EN\r\n");
-                assertThat(binaryGetStatus("f")).isEqualTo(BinaryPacket.KEY_NOT_FOUND);
                 assertThat(direct(primary, "get f\r\n")).as("not written back").isEqualTo("END\r\n");
                 assertThat(serversLine(backup)).as("in flight, not stale").contains(" stale_keys=0 ");
             } finally {
@@ -139,6 +141,50 @@ class StaleBackupIT {
             // the mirror landed: the backup is read again
             assertThat(getAfterPrimaryMiss(reader, "g")).isEqualTo(value("g", "good"));
             assertThat(serversLine(backup)).contains(" stale_keys=0 stale_overflow=0");
+        }
+    }
+
+    @Test
+    void aClientReadsItsOwnWriteFromTheBackupRightBehindItsMirror() throws Exception {
+        // a long timeout: the mirror waits on the frozen backup instead of failing
+        proxy = RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(Duration.ofSeconds(30))
+                .withFailover(new ProxyConfig.Failover(50, Duration.ofHours(1), false, 100_000, 3600)));
+        try (TextClient client = new TextClient(proxy.port())) {
+            setAndAwaitMirror(client, "p", "one");
+            // reads of p go to the backup, writes to both (white box, as in the test above)
+            proxy.server().primaries().health(0).markStale("p".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            backup.freeze();
+            CompletableFuture<String> replies;
+            try {
+                // pipelined: the read goes out behind the client's own mirror, on the same backup
+                // connection, so the backup answers it after applying the mirror
+                replies = CompletableFuture.supplyAsync(() -> client.exchange(set("p", "two") + "get p\r\n"));
+                await().atMost(Duration.ofSeconds(5)).until(() -> replies.isDone()
+                        || proxy.server().backups().health(0).stats().inflight() == 2);
+            } finally {
+                backup.thaw();
+            }
+            assertThat(replies.get(10, TimeUnit.SECONDS)).isEqualTo("STORED\r\n" + value("p", "two"));
+            assertThat(client.exchange("delete p\r\nget p\r\nmg p v\r\n")).isEqualTo("DELETED\r\nEND\r\nEN\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> backupHealth().mirrorsInFlight() == 0);
+        }
+    }
+
+    @Test
+    void withBothServersDownAKeyStaleOnTheBackupIsAFailureNotAMiss() {
+        startProxy(Duration.ofMillis(100), 1);
+        try (TextClient client = new TextClient(proxy.port())) {
+            setAndAwaitMirror(client, "k", "v1");
+            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            assertThat(backupHealth().staleOverflow()).isTrue();
+
+            primary.kill();
+            backup.kill();
+            // the failure limit is 50 here: the probes (every 100 ms) take about 5 s to call them DOWN
+            await().atMost(Duration.ofSeconds(20)).until(() -> backupHealth().state() == ServerHealth.State.DOWN
+                    && proxy.server().primaries().health(0).state() == ServerHealth.State.DOWN);
+            assertThat(client.exchange("get k\r\n")).startsWith("SERVER_ERROR ");
+            assertThat(client.exchange("mg k v\r\n")).startsWith("SERVER_ERROR ");
         }
     }
 

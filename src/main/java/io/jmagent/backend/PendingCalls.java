@@ -6,6 +6,8 @@ import io.netty.channel.Channel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The requests one {@link BackendConnection} has accepted and not yet answered, oldest first:
@@ -14,6 +16,8 @@ import java.util.List;
  * Owned by the connection's event loop: every method runs on that loop.
  */
 final class PendingCalls {
+
+    private static final Logger log = LoggerFactory.getLogger(PendingCalls.class);
 
     /** Written to the server, awaiting its reply, oldest first. */
     private final ArrayDeque<Call> inflight = new ArrayDeque<>();
@@ -89,7 +93,12 @@ final class PendingCalls {
         for (Call c : failed) {
             stats.failed();
             c.releaseRequest();
-            c.callback.onFailure(reason);
+            try {
+                c.callback.onFailure(reason);
+            } catch (RuntimeException e) {
+                // one broken callback must not leave the calls after it unanswered
+                log.error("a failed call's callback threw", e);
+            }
         }
     }
 

@@ -206,16 +206,36 @@ public final class ServerHealth {
     }
 
     /**
-     * A mirror of {@code key} is being sent here: until {@link #mirrorLanded} the key reads as
-     * stale ({@link #isStale}), though it is not counted among the stale keys.
+     * {@link #isStale} for a read sent on {@code via}: a mirror already queued on that same
+     * connection is answered before the read, so only mirrors elsewhere (or not sent yet) count.
      */
-    public void mirrorSent(byte[] key) {
-        mirrorsInFlight.merge(new String(key, StandardCharsets.ISO_8859_1), 1, Integer::sum);
+    public boolean isStaleVia(byte[] key, BackendConnection via) {
+        if (overflowMark.get() != 0) {
+            return true;
+        }
+        if (staleKeys.isEmpty() && mirrorsInFlight.isEmpty()) {
+            return false;
+        }
+        String k = new String(key, StandardCharsets.ISO_8859_1);
+        if (staleKeys.containsKey(k)) {
+            return true;
+        }
+        Integer n = mirrorsInFlight.get(k);
+        return n != null && n > via.mirrorsQueued(k);
     }
 
-    /** A mirror sent by {@link #mirrorSent} was answered, or failed (and marked the key stale first). */
-    public void mirrorLanded(byte[] key) {
-        mirrorsInFlight.computeIfPresent(new String(key, StandardCharsets.ISO_8859_1), (k, n) -> n == 1 ? null : n - 1);
+    /**
+     * A mirror of {@code key} is on its way here, or will be once its primary answered: until
+     * {@link #mirrorLanded} the key reads as stale ({@link #isStale}), though it is not counted
+     * among the stale keys.
+     */
+    public void mirrorReserved(String key) {
+        mirrorsInFlight.merge(key, 1, Integer::sum);
+    }
+
+    /** A mirror reserved by {@link #mirrorReserved} was answered, failed (and marked the key stale first), or was not sent. */
+    public void mirrorLanded(String key) {
+        mirrorsInFlight.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
     }
 
     /** Keys with a mirror on its way here. */

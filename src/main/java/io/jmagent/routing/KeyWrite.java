@@ -57,6 +57,8 @@ final class KeyWrite {
     private boolean backupDone;
     private ByteBuf backupLine;
     private String backupFailure;
+    /** {@link Router#reserveMirror} was called for a mirror sent after the primary answers. */
+    private boolean mirrorReserved;
     /** A second reference to the value, kept for a mirror that is sent after the primary answers. */
     private ByteBuf heldValue;
 
@@ -116,6 +118,11 @@ final class KeyWrite {
                 && request instanceof StoreRequest s) {
             heldValue = s.value().retain();
         }
+        if (mirror == Mirror.SET_AFTER_STORED || mirror == Mirror.DELETE_AFTER_STORED) {
+            // once the primary answers, the backup's copy is older until the mirror lands
+            router.reserveMirror(key);
+            mirrorReserved = true;
+        }
         if (mirror == Mirror.SAME || mirror == Mirror.COMPARE) {
             ByteBuf second = request instanceof StoreRequest s ? encodeStoreCopy(s) : encode(ctx, request);
             router.primary(ctx, primary).send(encode(ctx, request), ReplyShape.LINE, primaryCallback(health));
@@ -149,6 +156,7 @@ final class KeyWrite {
                             sendToBackup(TextEncoder.store(ctx.alloc(), StoreRequest.Kind.SET, key, s.flags(),
                                     s.exptime(), 0, v));
                         }
+                        releaseReservation();
                         releaseHeld();
                         answer(line);
                     }
@@ -158,6 +166,7 @@ final class KeyWrite {
                             router.stats().backupDelete();
                             sendToBackup(TextEncoder.delete(ctx.alloc(), key));
                         }
+                        releaseReservation();
                         answer(line);
                     }
                 }
@@ -168,6 +177,7 @@ final class KeyWrite {
                 health.markStale(key);
                 router.stats().primaryFailover();
                 primaryFailed = true;
+                releaseReservation();
                 if (mirror == Mirror.SAME || mirror == Mirror.COMPARE) {
                     if (backupDone) {
                         answerFromBackup();
@@ -186,6 +196,7 @@ final class KeyWrite {
         if (!bh.writable()) {
             encoded.release();
             bh.markStale(key);
+            releaseReservation();
             if (!primaryFailed) {
                 router.stats().mirrorFailure();
             }
@@ -220,7 +231,9 @@ final class KeyWrite {
             // the backup alone takes this write, on this connection, in order: nothing can overtake it
             router.backup(ctx, backup).send(encoded, ReplyShape.LINE, then);
         } else {
-            router.mirror(ctx, backup, key, encoded, ReplyShape.LINE, then);
+            boolean reserved = mirrorReserved;
+            mirrorReserved = false;
+            router.mirror(ctx, backup, key, reserved, encoded, ReplyShape.LINE, then);
         }
     }
 
@@ -279,10 +292,18 @@ final class KeyWrite {
     private void sendDeleteToBackupQuietly() {
         ServerHealth bh = router.backups().health(backup);
         if (bh.writable()) {
-            router.mirror(ctx, backup, key, TextEncoder.delete(ctx.alloc(), key), ReplyShape.LINE,
+            router.mirror(ctx, backup, key, false, TextEncoder.delete(ctx.alloc(), key), ReplyShape.LINE,
                     router.staleOnFailure(bh, key));
         } else {
             bh.markStale(key);
+        }
+    }
+
+    /** The reserved mirror was not sent (not stored, primary failed, backup down): the key is read again. */
+    private void releaseReservation() {
+        if (mirrorReserved) {
+            mirrorReserved = false;
+            router.releaseMirror(key);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.jmagent.routing;
 
+import io.jmagent.backend.BackendConnection;
 import io.jmagent.backend.ReplyCallback;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.protocol.MetaRequest;
@@ -37,6 +38,8 @@ final class MetaRoute {
     private final ReplySink sink;
     private final int primary;
     private final ServerHealth health;
+    /** {@link Router#reserveMirror} was called: the backup's copy is older once the primary applied the write. */
+    private boolean mirrorReserved;
 
     private MetaRoute(Router router, Router.RouteContext ctx, MetaRequest request, ReplySink sink) {
         this.router = router;
@@ -72,6 +75,10 @@ final class MetaRoute {
             return;
         }
         ByteBuf mirror = request.mirroredAsSet() && router.hasBackups() ? encodeMirror() : null;
+        if (request.isWrite() && router.hasBackups()) {
+            router.reserveMirror(request.key());
+            mirrorReserved = true;
+        }
         router.primary(ctx, primary).send(encode(), shape(), new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
@@ -84,6 +91,7 @@ final class MetaRoute {
                 if (request.isWrite()) {
                     health.markStale(request.key());
                 }
+                releaseReservation();
                 if (mirror != null) {
                     mirror.release();
                 }
@@ -119,6 +127,7 @@ final class MetaRoute {
                 sendToBackupQuietly(deleteOnBackup());
             }
         }
+        releaseReservation();
         if (mirror != null) {
             mirror.release();
         }
@@ -126,17 +135,18 @@ final class MetaRoute {
         sink.reply(answer);
     }
 
+    /** The reserved mirror was not sent (the write failed or did nothing, or the backup is down). */
+    private void releaseReservation() {
+        if (mirrorReserved) {
+            mirrorReserved = false;
+            router.releaseMirror(request.key());
+        }
+    }
+
     /** The command (or what a primary miss leaves) goes to the key's backup; its answer is the client's. */
     private void toBackup(ByteBuf encoded, boolean onlySource) {
         int b = router.backupFor(request.key());
         ServerHealth bh = router.backups().health(b);
-        if (request.kind() == MetaRequest.Kind.GET && bh.isStale(request.key())) {
-            // its copy may be older than the key's latest write: not even asked
-            encoded.release();
-            request.release();
-            sink.reply(miss());
-            return;
-        }
         if (!bh.readable() && !(request.isWrite() && bh.writable())) {
             encoded.release();
             if (request.isWrite()) {
@@ -147,12 +157,20 @@ final class MetaRoute {
             sink.reply(onlySource ? Router.serverError("backend " + health.server() + " down") : miss());
             return;
         }
-        router.backup(ctx, b).send(encoded, shape(), new ReplyCallback() {
+        BackendConnection via = router.backup(ctx, b);
+        if (request.kind() == MetaRequest.Kind.GET && bh.isStaleVia(request.key(), via)) {
+            // its copy may be older than the key's latest write: not even asked
+            encoded.release();
+            request.release();
+            sink.reply(miss());
+            return;
+        }
+        via.send(encoded, shape(), new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf answer = Router.lineOf(reply);
                 if (request.kind() == MetaRequest.Kind.GET && !isMiss(answer)) {
-                    if (bh.isStale(request.key())) {
+                    if (bh.isStaleVia(request.key(), via)) {
                         answer.release();
                         answer = miss(); // its copy may be older than the key's latest write
                     } else {
@@ -179,16 +197,17 @@ final class MetaRoute {
         int b = router.backupFor(request.key());
         ServerHealth bh = router.backups().health(b);
         byte[] key = request.key();
-        if (!bh.readable() || !health.writable() || bh.isStale(key)) {
+        BackendConnection via = router.backup(ctx, b);
+        if (!bh.readable() || !health.writable() || bh.isStaleVia(key, via)) {
             return;
         }
-        router.backup(ctx, b).send(TextEncoder.metaGets(ctx.alloc(), List.of(key), null), ReplyShape.META_VALUES,
+        via.send(TextEncoder.metaGets(ctx.alloc(), List.of(key), null), ReplyShape.META_VALUES,
                 new ReplyCallback() {
                     @Override
                     public void onReply(ServerReply reply) {
                         try {
                             if (reply instanceof ServerReply.Values values && !values.values().isEmpty()
-                                    && !bh.isStale(key)) {
+                                    && !bh.isStaleVia(key, via)) {
                                 router.writeBack(ctx, primary, key, values.values().get(0));
                             }
                         } finally {
@@ -209,10 +228,13 @@ final class MetaRoute {
         if (!bh.writable()) {
             encoded.release();
             bh.markStale(request.key());
+            releaseReservation();
             router.stats().mirrorFailure();
             return;
         }
-        router.mirror(ctx, b, request.key(), encoded, shape(), router.staleOnFailure(bh, request.key()));
+        boolean reserved = mirrorReserved;
+        mirrorReserved = false;
+        router.mirror(ctx, b, request.key(), reserved, encoded, shape(), router.staleOnFailure(bh, request.key()));
     }
 
     private ByteBuf deleteOnBackup() {

@@ -1,5 +1,6 @@
 package io.jmagent.routing;
 
+import io.jmagent.backend.BackendConnection;
 import io.jmagent.backend.ReplyCallback;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.protocol.ReplyShape;
@@ -149,7 +150,7 @@ final class Retrieval {
                 if (reply instanceof ServerReply.Values values) {
                     List<Integer> missed = assignInOrder(indexes, values.values());
                     if (router.hasBackups()) {
-                        dropStale(indexes, health, missed);
+                        dropStale(indexes, health, null, missed);
                     }
                     if (router.hasBackups() && !missed.isEmpty()) {
                         askBackup(missed, primary, null);
@@ -192,7 +193,8 @@ final class Retrieval {
         for (int i : indexes) {
             byte[] key = request.keys().get(i);
             int b = router.backupFor(key);
-            if (router.backups().health(b).isStale(key)) {
+            if (router.backups().health(b).readable()
+                    && router.backups().health(b).isStaleVia(key, router.backup(ctx, b))) {
                 continue; // its copy may be older than the key's latest write: a miss, not even asked
             }
             if (groups.get(b) == null) {
@@ -218,12 +220,13 @@ final class Retrieval {
             ByteBuf encoded = meta
                     ? TextEncoder.metaGets(ctx.alloc(), keys, request.kind().touching() ? request.exptime() : null)
                     : TextEncoder.retrieval(ctx.alloc(), request, keys);
-            router.backup(ctx, b).send(encoded, meta ? ReplyShape.META_VALUES : ReplyShape.VALUES,
+            BackendConnection via = router.backup(ctx, b);
+            via.send(encoded, meta ? ReplyShape.META_VALUES : ReplyShape.VALUES,
                     new ReplyCallback() {
                         @Override
                         public void onReply(ServerReply reply) {
                             if (reply instanceof ServerReply.Values values) {
-                                onBackupHits(group, values.values(), writeBackTo, health);
+                                onBackupHits(group, values.values(), writeBackTo, health, via);
                             } else {
                                 reply.release();
                                 if (primaryFailure != null) {
@@ -245,10 +248,10 @@ final class Retrieval {
     }
 
     private void onBackupHits(List<Integer> indexes, List<ServerReply.Value> values, int writeBackTo,
-            ServerHealth backup) {
+            ServerHealth backup, BackendConnection via) {
         int before = countHits(indexes);
         assignInOrder(indexes, values);
-        dropStale(indexes, backup, null);
+        dropStale(indexes, backup, via, null);
         int found = countHits(indexes) - before;
         for (int j = 0; j < found; j++) {
             router.stats().backupRead();
@@ -266,12 +269,13 @@ final class Retrieval {
      * Hits of keys whose latest write may not have reached {@code server} become misses (added to
      * {@code missed} when given): its copy may be old ({@link ServerHealth#isStale}).
      */
-    private void dropStale(List<Integer> indexes, ServerHealth server, List<Integer> missed) {
+    private void dropStale(List<Integer> indexes, ServerHealth server, BackendConnection via, List<Integer> missed) {
         if (!server.mayHoldStaleKeys()) {
             return;
         }
         for (int i : indexes) {
-            if (hits[i] != null && server.isStale(request.keys().get(i))) {
+            byte[] key = request.keys().get(i);
+            if (hits[i] != null && (via == null ? server.isStale(key) : server.isStaleVia(key, via))) {
                 hits[i].release();
                 hits[i] = null;
                 if (missed != null) {
@@ -292,7 +296,7 @@ final class Retrieval {
                 int b = router.backupFor(key);
                 ServerHealth bh = router.backups().health(b);
                 if (bh.writable()) {
-                    router.mirror(ctx, b, key, TextEncoder.touch(ctx.alloc(), key, request.exptime()),
+                    router.mirror(ctx, b, key, false, TextEncoder.touch(ctx.alloc(), key, request.exptime()),
                             ReplyShape.LINE, router.staleOnFailure(bh, key));
                 } else {
                     // its copy keeps the old expiry and could outlive the primary's

@@ -22,6 +22,7 @@ import io.jmagent.protocol.VerbosityRequest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -245,20 +246,29 @@ public final class Router {
 
     /**
      * Sends a mirror, a write its primary took (or is taking), to backup {@code b}. Until its answer
-     * or failure the key reads as stale there ({@link ServerHealth#mirrorSent}): a read on another
-     * connection could overtake it, find the old copy, and write it back over the primary's newer
-     * state. {@code then} sees the answer first, so a failure marks the key stale before it lands.
+     * or failure the key reads as stale there for reads on other connections
+     * ({@link ServerHealth#isStaleVia}): such a read could overtake it, find the old copy, and
+     * write it back over the primary's newer state. {@code reserved}: {@link #reserveMirror} was
+     * called for it already. {@code then} sees the answer first, so a failure marks the key stale
+     * before the mirror lands.
      */
-    void mirror(RouteContext ctx, int b, byte[] key, ByteBuf encoded, ReplyShape shape, ReplyCallback then) {
+    void mirror(RouteContext ctx, int b, byte[] key, boolean reserved, ByteBuf encoded, ReplyShape shape,
+            ReplyCallback then) {
         ServerHealth bh = backups.health(b);
-        bh.mirrorSent(key);
-        backup(ctx, b).send(encoded, shape, new ReplyCallback() {
+        String k = new String(key, StandardCharsets.ISO_8859_1);
+        if (!reserved) {
+            bh.mirrorReserved(k);
+        }
+        BackendConnection via = backup(ctx, b);
+        via.mirrorQueued(k);
+        via.send(encoded, shape, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 try {
                     then.onReply(reply);
                 } finally {
-                    bh.mirrorLanded(key);
+                    via.mirrorAnswered(k);
+                    bh.mirrorLanded(k);
                 }
             }
 
@@ -267,10 +277,25 @@ public final class Router {
                 try {
                     then.onFailure(reason);
                 } finally {
-                    bh.mirrorLanded(key);
+                    via.mirrorAnswered(k);
+                    bh.mirrorLanded(k);
                 }
             }
         });
+    }
+
+    /**
+     * For a write whose mirror is sent only once its primary answered: from now on {@code key}
+     * reads as stale on its backup. The mirror then goes out with {@link #mirror}({@code reserved}
+     * true), or {@link #releaseMirror} says none will.
+     */
+    void reserveMirror(byte[] key) {
+        backups.health(backupFor(key)).mirrorReserved(new String(key, StandardCharsets.ISO_8859_1));
+    }
+
+    /** A mirror {@link #reserveMirror} announced will not be sent. */
+    void releaseMirror(byte[] key) {
+        backups.health(backupFor(key)).mirrorLanded(new String(key, StandardCharsets.ISO_8859_1));
     }
 
     /**
