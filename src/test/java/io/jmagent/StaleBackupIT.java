@@ -171,6 +171,30 @@ class StaleBackupIT {
     }
 
     @Test
+    void whileTheBackupHasNotAnsweredAFlushNoKeyIsReadFromIt() throws Exception {
+        // a long timeout: the flush waits on the frozen backup instead of failing
+        proxy = RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(Duration.ofSeconds(30))
+                .withFailover(new ProxyConfig.Failover(50, Duration.ofHours(1), false, 100_000, 3600)));
+        try (TextClient client = new TextClient(proxy.port()); TextClient other = new TextClient(proxy.port())) {
+            setAndAwaitMirror(client, "f", "before");
+            backup.freeze();
+            try {
+                assertThat(client.exchange("flush_all\r\n")).isEqualTo("OK\r\n"); // the primary's OK
+                // the primary misses; the backup still holds what the client just flushed
+                assertThat(other.exchange("get f\r\n")).isEqualTo("END\r\n");
+                assertThat(other.exchange("mg f v\r\n")).isEqualTo("EN\r\n");
+                assertThat(direct(primary, "get f\r\n")).as("not written back").isEqualTo("END\r\n");
+            } finally {
+                backup.thaw();
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get f\r\n").equals("END\r\n"));
+            assertThat(backupHealth().staleOverflow()).as("the backup confirmed the flush").isFalse();
+            setAndAwaitMirror(client, "f", "after");
+            assertThat(getAfterPrimaryMiss(other, "f")).isEqualTo(value("f", "after"));
+        }
+    }
+
+    @Test
     void withBothServersDownAKeyStaleOnTheBackupIsAFailureNotAMiss() {
         startProxy(Duration.ofMillis(100), 1);
         try (TextClient client = new TextClient(proxy.port())) {

@@ -52,6 +52,8 @@ public final class ServerHealth {
      * yet), to how many: a read on another connection could overtake the mirror and find the old copy.
      */
     private final ConcurrentHashMap<String, Integer> mirrorsInFlight = new ConcurrentHashMap<>();
+    /** Immediate flush_alls sent here and not answered yet: until then any key may be older than the flush. */
+    private final AtomicInteger flushesInFlight = new AtomicInteger();
     /** 0, or the mark at which the stale set last overflowed (a key could not be remembered). */
     private final AtomicLong overflowMark = new AtomicLong();
     /** {@code marks} when the current recovery began: later marks are writes that missed the returned server. */
@@ -190,7 +192,7 @@ public final class ServerHealth {
      * non-empty.
      */
     public boolean isStale(byte[] key) {
-        if (overflowMark.get() != 0) {
+        if (overflowMark.get() != 0 || flushesInFlight.get() != 0) {
             return true;
         }
         if (staleKeys.isEmpty() && mirrorsInFlight.isEmpty()) {
@@ -202,7 +204,8 @@ public final class ServerHealth {
 
     /** False when no key at all is stale here: reads need not ask {@link #isStale} key by key. */
     public boolean mayHoldStaleKeys() {
-        return overflowMark.get() != 0 || !staleKeys.isEmpty() || !mirrorsInFlight.isEmpty();
+        return overflowMark.get() != 0 || flushesInFlight.get() != 0 || !staleKeys.isEmpty()
+                || !mirrorsInFlight.isEmpty();
     }
 
     /**
@@ -210,7 +213,7 @@ public final class ServerHealth {
      * connection is answered before the read, so only mirrors elsewhere (or not sent yet) count.
      */
     public boolean isStaleVia(byte[] key, BackendConnection via) {
-        if (overflowMark.get() != 0) {
+        if (overflowMark.get() != 0 || flushesInFlight.get() != 0) {
             return true;
         }
         if (staleKeys.isEmpty() && mirrorsInFlight.isEmpty()) {
@@ -236,6 +239,39 @@ public final class ServerHealth {
     /** A mirror reserved by {@link #mirrorReserved} was answered, failed (and marked the key stale first), or was not sent. */
     public void mirrorLanded(String key) {
         mirrorsInFlight.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
+    }
+
+    /**
+     * A flush_all without delay is sent here: until {@link #flushAnswered} every key reads as stale
+     * (a read could overtake the flush and find, or write back, what the client just flushed).
+     */
+    public void flushSent() {
+        flushesInFlight.incrementAndGet();
+    }
+
+    /**
+     * The flush {@link #flushSent} announced was answered or failed. {@code readable}: the server
+     * said OK (or there is nothing to read around it); if not, it may still hold everything, and
+     * {@link #missedFlush} keeps reads away from it.
+     */
+    public void flushAnswered(boolean readable) {
+        if (!readable) {
+            missedFlush();
+        }
+        flushesInFlight.decrementAndGet();
+    }
+
+    /**
+     * A flush_all did not reach this server (down, refused, failed): any key it holds may be older
+     * than the flush, so no key is read from it until it is flushed or restarted, as after an
+     * overflow of its stale set (a returning server is flushed, not cleaned).
+     */
+    public void missedFlush() {
+        long mark = marks.incrementAndGet();
+        if (overflowMark.getAndSet(mark) == 0) {
+            log.warn("{} server {} missed a flush_all; no key is read from it until it is flushed or restarted",
+                    role, server);
+        }
     }
 
     /** Keys with a mirror on its way here. */

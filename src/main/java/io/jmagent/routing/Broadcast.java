@@ -38,17 +38,22 @@ final class Broadcast implements ReplyCallback {
                 if (!router.hasBackups()) {
                     b.remaining++;
                     b.onFailure("backend " + primaries.health(s).server() + " down");
+                } else if (flushNow) {
+                    primaries.health(s).missedFlush(); // its keys are read from the backup meanwhile
                 }
                 continue;
             }
             b.remaining++;
-            send(ctx.primaries(), s, line, ctx, flushNow ? confirmingFlush(primaries.health(s), b) : b);
+            send(ctx.primaries(), s, line, ctx,
+                    flushNow ? confirmingFlush(primaries.health(s), router.hasBackups(), b) : b);
         }
         if (router.hasBackups()) {
             for (int s = 0; s < router.backups().size(); s++) {
                 ServerHealth h = router.backups().health(s);
                 if (h.writable()) {
-                    send(ctx.backups(), s, line, ctx, flushNow ? confirmingFlush(h, Router.IGNORE) : Router.IGNORE);
+                    send(ctx.backups(), s, line, ctx, flushNow ? confirmingFlush(h, true, Router.IGNORE) : Router.IGNORE);
+                } else if (flushNow) {
+                    h.missedFlush();
                 }
             }
         }
@@ -59,20 +64,29 @@ final class Broadcast implements ReplyCallback {
         pool.connection(server, ctx.sessionId()).send(TextEncoder.line(ctx.alloc(), line), ReplyShape.LINE, cb);
     }
 
-    /** Tells {@code health} once the server said OK to the flush, then hands the reply on. */
-    private static ReplyCallback confirmingFlush(ServerHealth health, ReplyCallback next) {
+    /**
+     * Keeps every key of {@code health}'s server from being read until it answers the flush
+     * ({@link ServerHealth#flushSent}), tells it how it went, then hands the reply on.
+     * {@code readAround}: a backup farm can serve the keys of a server that missed the flush
+     * (without one, the client's error is the whole answer, and the server keeps serving).
+     */
+    private static ReplyCallback confirmingFlush(ServerHealth health, boolean readAround, ReplyCallback next) {
         long token = health.flushStarting();
+        health.flushSent();
         return new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
-                if (reply instanceof ServerReply.Line l && l.is(TextReplies.OK)) {
+                boolean ok = reply instanceof ServerReply.Line l && l.is(TextReplies.OK);
+                if (ok) {
                     health.flushed(token);
                 }
+                health.flushAnswered(ok || !readAround);
                 next.onReply(reply);
             }
 
             @Override
             public void onFailure(String reason) {
+                health.flushAnswered(!readAround);
                 next.onFailure(reason);
             }
         };

@@ -86,4 +86,32 @@ class ServerHealthTest {
     private static byte[] key(String k) {
         return k.getBytes(StandardCharsets.US_ASCII);
     }
+
+    @Test
+    void whileAFlushIsUnansweredEveryKeyIsStale() {
+        byte[] key = "k".getBytes(StandardCharsets.US_ASCII);
+        health.flushSent();
+        assertThat(health.isStale(key)).isTrue();
+        assertThat(health.mayHoldStaleKeys()).isTrue();
+
+        health.flushAnswered(true);
+        assertThat(health.isStale(key)).isFalse();
+        assertThat(health.staleOverflow()).isFalse();
+    }
+
+    @Test
+    void aFlushNotConfirmedKeepsEveryKeyStaleUntilAFlushIsConfirmed() {
+        byte[] key = "k".getBytes(StandardCharsets.US_ASCII);
+        health.flushSent();
+        health.flushAnswered(false);
+        assertThat(health.staleOverflow()).isTrue();
+        assertThat(health.isStale(key)).isTrue();
+
+        long token = health.flushStarting();
+        health.flushSent();
+        health.flushed(token);
+        health.flushAnswered(true);
+        assertThat(health.staleOverflow()).isFalse();
+        assertThat(health.isStale(key)).isFalse();
+    }
 }
