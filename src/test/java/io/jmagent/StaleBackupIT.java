@@ -130,7 +130,8 @@ class StaleBackupIT {
                 assertThat(reader.exchange("get f\r\n")).isEqualTo("END\r\n");
                 assertThat(reader.exchange("mg f v\r\n")).isEqualTo("EN\r\n");
                 assertThat(direct(primary, "get f\r\n")).as("not written back").isEqualTo("END\r\n");
-                assertThat(serversLine(backup)).as("in flight, not stale").contains(" stale_keys=0 ");
+                assertThat(serversLine(backup)).as("in flight, not stale")
+                        .contains(" stale_keys=0 stale_overflow=0 mirrors_in_flight=1");
             } finally {
                 backup.thaw();
             }

@@ -146,6 +146,10 @@ public final class PrometheusMetrics implements AutoCloseable {
         m.add(Gauge.builder("jmagent.server.stale.overflow", h, x -> x.staleOverflow() ? 1 : 0).tags(tags)
                 .description("1 while more keys were stale than --max-stale-keys: no key is read from the server")
                 .register(registry));
+        m.add(Gauge.builder("jmagent.server.mirrors.in.flight", h, ServerHealth::mirrorsInFlight).tags(tags)
+                .description("Keys with a write on its way to this backup (or awaiting its primary's answer): "
+                        + "not read from it by other connections meanwhile")
+                .register(registry));
         m.add(FunctionTimer.builder("jmagent.server.latency", s, ServerStats::requests, ServerStats::latencyNanos,
                 TimeUnit.NANOSECONDS).tags(tags).description("Time from request sent to reply").register(registry));
         for (double q : new double[] {0.5, 0.99}) {

@@ -91,7 +91,7 @@ public final class StatsReport {
     /**
      * {@code stats servers}: one entry per server, primaries first, named by its address, its value
      * {@code role=R state=S inflight=N requests=N errors=N timeouts=N p50_us=N p99_us=N stale_keys=N
-     * stale_overflow=0|1}.
+     * stale_overflow=0|1 mirrors_in_flight=N}.
      */
     public static Map<String, String> servers(List<Farm> farms) {
         Map<String, String> m = new LinkedHashMap<>();
@@ -103,7 +103,8 @@ public final class StatsReport {
                         + " inflight=" + Math.max(0, s.inflight()) + " requests=" + s.requests()
                         + " errors=" + s.errors() + " timeouts=" + s.timeouts()
                         + " p50_us=" + s.latency().percentile(0.5, now) + " p99_us=" + s.latency().percentile(0.99, now)
-                        + " stale_keys=" + h.staleKeyCount() + " stale_overflow=" + (h.staleOverflow() ? 1 : 0));
+                        + " stale_keys=" + h.staleKeyCount() + " stale_overflow=" + (h.staleOverflow() ? 1 : 0)
+                        + " mirrors_in_flight=" + h.mirrorsInFlight());
             }
         }
         return m;

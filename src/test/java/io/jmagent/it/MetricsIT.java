@@ -68,6 +68,7 @@ class MetricsIT {
                 assertThat(value(body, "jmagent_server_errors_total" + labels)).isEqualTo(0.0);
                 assertThat(value(body, "jmagent_server_up" + labels)).isEqualTo(1.0);
                 assertThat(value(body, "jmagent_server_inflight" + labels)).isEqualTo(0.0);
+                assertThat(value(body, "jmagent_server_mirrors_in_flight" + labels)).isEqualTo(0.0);
                 assertThat(body).contains("jmagent_server_latency_seconds_count" + labels,
                         "jmagent_server_latency_seconds_sum" + labels,
                         "jmagent_server_latency_percentile_seconds{pool=\"default\",quantile=\"0.99\",role=\"primary\",server=\""
