@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * <p>A reload that keeps the server keeps the connection ({@link #reconfigure}); one that removes
  * the server {@link #retire retires} it: it answers what it was sent, then closes.
  */
-public final class BackendConnection {
+public final class BackendConnection implements ServerConnection {
 
     private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
 
@@ -90,10 +90,7 @@ public final class BackendConnection {
         return server;
     }
 
-    /**
-     * Sends one encoded request; {@code callback} gets exactly one answer. Takes ownership of
-     * {@code request}. {@code shape} says how the reply is framed.
-     */
+    @Override
     public void send(ByteBuf request, ReplyShape shape, ReplyCallback callback) {
         assert loop.inEventLoop();
         if (closed) {

@@ -10,7 +10,7 @@ import java.util.List;
  * to that server stay in order. Owned by its event loop; a reload builds a new pool for the loop
  * that takes over the connections to the servers it kept ({@link Farm}).
  */
-public final class BackendPool {
+public final class BackendPool implements ServerConnections {
 
     private final BackendConnection[][] connections;
 
@@ -33,7 +33,7 @@ public final class BackendPool {
         return connections.length;
     }
 
-    /** The connection to server {@code server} that the session {@code sessionId} uses. */
+    @Override
     public BackendConnection connection(int server, long sessionId) {
         BackendConnection[] perServer = connections[server];
         return perServer[(int) Math.floorMod(sessionId, perServer.length)];

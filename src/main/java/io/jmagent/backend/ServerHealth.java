@@ -212,7 +212,7 @@ public final class ServerHealth {
      * {@link #isStale} for a read sent on {@code via}: a mirror already queued on that same
      * connection is answered before the read, so only mirrors elsewhere (or not sent yet) count.
      */
-    public boolean isStaleVia(byte[] key, BackendConnection via) {
+    public boolean isStaleVia(byte[] key, ServerConnection via) {
         if (overflowMark.get() != 0 || flushesInFlight.get() != 0) {
             return true;
         }
@@ -224,7 +224,7 @@ public final class ServerHealth {
             return true;
         }
         Integer n = mirrorsInFlight.get(k);
-        return n != null && n > via.mirrorsQueued(k);
+        return n != null && n > (via instanceof BackendConnection c ? c.mirrorsQueued(k) : 0);
     }
 
     /**

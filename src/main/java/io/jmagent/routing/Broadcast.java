@@ -1,6 +1,6 @@
 package io.jmagent.routing;
 
-import io.jmagent.backend.BackendPool;
+import io.jmagent.backend.ServerConnections;
 import io.jmagent.backend.Farm;
 import io.jmagent.backend.ReplyCallback;
 import io.jmagent.backend.ServerHealth;
@@ -60,7 +60,7 @@ final class Broadcast implements ReplyCallback {
         b.done();
     }
 
-    private static void send(BackendPool pool, int server, String line, Router.RouteContext ctx, ReplyCallback cb) {
+    private static void send(ServerConnections pool, int server, String line, Router.RouteContext ctx, ReplyCallback cb) {
         pool.connection(server, ctx.sessionId()).send(TextEncoder.line(ctx.alloc(), line), ReplyShape.LINE, cb);
     }
 

@@ -1,6 +1,6 @@
 package io.jmagent.routing;
 
-import io.jmagent.backend.BackendConnection;
+import io.jmagent.backend.ServerConnection;
 import io.jmagent.backend.ReplyCallback;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.protocol.MetaRequest;
@@ -157,7 +157,7 @@ final class MetaRoute {
             sink.reply(onlySource ? Router.serverError("backend " + health.server() + " down") : miss());
             return;
         }
-        BackendConnection via = router.backup(ctx, b);
+        ServerConnection via = router.backup(ctx, b);
         if (request.kind() == MetaRequest.Kind.GET && bh.isStaleVia(request.key(), via)) {
             // its copy may be older than the key's latest write: not even asked
             encoded.release();
@@ -197,7 +197,7 @@ final class MetaRoute {
         int b = router.backupFor(request.key());
         ServerHealth bh = router.backups().health(b);
         byte[] key = request.key();
-        BackendConnection via = router.backup(ctx, b);
+        ServerConnection via = router.backup(ctx, b);
         if (!bh.readable() || !health.writable() || bh.isStaleVia(key, via)) {
             return;
         }

@@ -1,6 +1,6 @@
 package io.jmagent.routing;
 
-import io.jmagent.backend.BackendConnection;
+import io.jmagent.backend.ServerConnection;
 import io.jmagent.backend.ReplyCallback;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.protocol.ReplyShape;
@@ -220,7 +220,7 @@ final class Retrieval {
             ByteBuf encoded = meta
                     ? TextEncoder.metaGets(ctx.alloc(), keys, request.kind().touching() ? request.exptime() : null)
                     : TextEncoder.retrieval(ctx.alloc(), request, keys);
-            BackendConnection via = router.backup(ctx, b);
+            ServerConnection via = router.backup(ctx, b);
             via.send(encoded, meta ? ReplyShape.META_VALUES : ReplyShape.VALUES,
                     new ReplyCallback() {
                         @Override
@@ -248,7 +248,7 @@ final class Retrieval {
     }
 
     private void onBackupHits(List<Integer> indexes, List<ServerReply.Value> values, int writeBackTo,
-            ServerHealth backup, BackendConnection via) {
+            ServerHealth backup, ServerConnection via) {
         int before = countHits(indexes);
         assignInOrder(indexes, values);
         dropStale(indexes, backup, via, null);
@@ -269,7 +269,7 @@ final class Retrieval {
      * Hits of keys whose latest write may not have reached {@code server} become misses (added to
      * {@code missed} when given): its copy may be old ({@link ServerHealth#isStale}).
      */
-    private void dropStale(List<Integer> indexes, ServerHealth server, BackendConnection via, List<Integer> missed) {
+    private void dropStale(List<Integer> indexes, ServerHealth server, ServerConnection via, List<Integer> missed) {
         if (!server.mayHoldStaleKeys()) {
             return;
         }

@@ -1,7 +1,8 @@
 package io.jmagent.routing;
 
 import io.jmagent.backend.BackendConnection;
-import io.jmagent.backend.BackendPool;
+import io.jmagent.backend.ServerConnection;
+import io.jmagent.backend.ServerConnections;
 import io.jmagent.backend.Farm;
 import io.jmagent.backend.ReplyCallback;
 import io.jmagent.backend.ServerHealth;
@@ -197,11 +198,11 @@ public final class Router {
         }
     }
 
-    BackendConnection primary(RouteContext ctx, int server) {
+    ServerConnection primary(RouteContext ctx, int server) {
         return ctx.primaries().connection(server, ctx.sessionId());
     }
 
-    BackendConnection backup(RouteContext ctx, int server) {
+    ServerConnection backup(RouteContext ctx, int server) {
         return ctx.backups().connection(server, ctx.sessionId());
     }
 
@@ -259,15 +260,20 @@ public final class Router {
         if (!reserved) {
             bh.mirrorReserved(k);
         }
-        BackendConnection via = backup(ctx, b);
-        via.mirrorQueued(k);
+        ServerConnection via = backup(ctx, b);
+        BackendConnection real = via instanceof BackendConnection c ? c : null;
+        if (real != null) {
+            real.mirrorQueued(k);
+        }
         via.send(encoded, shape, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 try {
                     then.onReply(reply);
                 } finally {
-                    via.mirrorAnswered(k);
+                    if (real != null) {
+                        real.mirrorAnswered(k);
+                    }
                     bh.mirrorLanded(k);
                 }
             }
@@ -277,7 +283,9 @@ public final class Router {
                 try {
                     then.onFailure(reason);
                 } finally {
-                    via.mirrorAnswered(k);
+                    if (real != null) {
+                        real.mirrorAnswered(k);
+                    }
                     bh.mirrorLanded(k);
                 }
             }
@@ -335,6 +343,6 @@ public final class Router {
     }
 
     /** What a route needs from the session that sent the request: its loop's pools. */
-    public record RouteContext(BackendPool primaries, BackendPool backups, long sessionId, ByteBufAllocator alloc) {
+    public record RouteContext(ServerConnections primaries, ServerConnections backups, long sessionId, ByteBufAllocator alloc) {
     }
 }
