@@ -21,8 +21,10 @@ import org.slf4j.LoggerFactory;
  * A probe is {@code stats} on a fresh connection; it records the server's pid and start time. A
  * failed probe counts as a failure of the server, so an idle dead server is found as well.
  *
- * <p>A DOWN server whose probe succeeds is brought back in three steps: RECOVERING (writes reach
- * it again, reads do not); clean it; UP. Cleaning deletes, key by key, the stale keys recorded
+ * <p>With a backup farm, a DOWN server whose probe succeeds and that did not restart (it was
+ * frozen or cut off) is flushed before anything reaches it again, then UP ({@link #flushReturning}):
+ * what it holds may be older than writes another proxy sent elsewhere. Otherwise it is brought
+ * back in three steps: RECOVERING (writes reach it again, reads do not); clean it; UP. Cleaning deletes, key by key, the stale keys recorded
  * while it was away (their value there may be older than the backup's). When that set overflowed
  * its bound, the server is flushed instead, unless the probe shows a new process (restarted, hence
  * empty). A restarted server needs no cleaning: reads of keys it lost miss, are answered from the
@@ -97,6 +99,11 @@ public final class HealthChecker implements AutoCloseable {
                 }
                 return;
             }
+            if (state == ServerHealth.State.DOWN && cleanLiveServers && identity != ServerHealth.Identity.RESTARTED) {
+                // it may hold values older than writes any proxy of the fleet sent elsewhere
+                flushReturning(h, s, in);
+                return;
+            }
             if (state == ServerHealth.State.DOWN && !h.beginRecovery()) {
                 return;
             }
@@ -109,6 +116,26 @@ public final class HealthChecker implements AutoCloseable {
             } else {
                 h.markDown("probe: " + e.getMessage());
             }
+        }
+    }
+
+    /**
+     * A server that comes back without having restarted (frozen, partitioned, or unknown before),
+     * with a backup farm: flushed while still DOWN, before any read or write reaches it again. Its
+     * stale marks are this proxy's alone; another proxy over the same farm may have written keys it
+     * missed, so only an empty server is sure to hold nothing older than a write acknowledged
+     * anywhere. Every proxy that saw it DOWN flushes it the same way, sharing nothing. Its keys are
+     * then read from the backup and written back, as after a restart.
+     */
+    private void flushReturning(ServerHealth h, Socket s, InputStream in) throws IOException {
+        log.info("{} server {} answers again and did not restart; flushing it before it serves", h.role(),
+                h.server());
+        // requests a frozen server still had buffered from closed connections land before the flush
+        sleep(RECOVERY_GRACE_MILLIS);
+        flush(h, s, in);
+        if (h.beginRecovery()) {
+            h.forgetStaleKeys(); // marks made before the flush: it holds none of those values now
+            h.markUp("flushed on return");
         }
     }
 
