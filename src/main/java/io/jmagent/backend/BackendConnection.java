@@ -15,8 +15,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,8 +51,6 @@ public final class BackendConnection implements ServerConnection {
 
     /** Accepted and not yet answered: written to the server, or held while connecting. */
     private final PendingCalls calls = new PendingCalls();
-    /** Keys of mirrors queued on this connection and not answered yet (event loop only). */
-    private final Map<String, Integer> mirrorsQueued = new HashMap<>();
 
     private State state = State.DISCONNECTED;
     private Channel channel;
@@ -124,21 +120,6 @@ public final class BackendConnection implements ServerConnection {
     }
 
     /** Number of requests sent or queued and not yet answered. */
-    /** A mirror of {@code key} is sent on this connection: a read sent after it here is served after it. */
-    public void mirrorQueued(String key) {
-        mirrorsQueued.merge(key, 1, Integer::sum);
-    }
-
-    /** The mirror {@link #mirrorQueued} announced was answered or failed. */
-    public void mirrorAnswered(String key) {
-        mirrorsQueued.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
-    }
-
-    /** How many mirrors of {@code key} are queued on this connection. */
-    int mirrorsQueued(String key) {
-        return mirrorsQueued.isEmpty() ? 0 : mirrorsQueued.getOrDefault(key, 0);
-    }
-
     public int pending() {
         return calls.size();
     }

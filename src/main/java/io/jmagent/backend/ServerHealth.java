@@ -47,11 +47,8 @@ public final class ServerHealth {
     /** Stale key to the mark of its latest failed write (a number from {@code marks}). */
     private final ConcurrentHashMap<String, Long> staleKeys = new ConcurrentHashMap<>();
     private final AtomicLong marks = new AtomicLong();
-    /**
-     * Keys with a mirror on its way here (the primary took the write, this server has not answered
-     * yet), to how many: a read on another connection could overtake the mirror and find the old copy.
-     */
-    private final ConcurrentHashMap<String, Integer> mirrorsInFlight = new ConcurrentHashMap<>();
+    /** Mirrors sent here and not answered yet (a figure for stats: which keys they hold is the replica's business). */
+    private final AtomicInteger mirrorsInFlight = new AtomicInteger();
     /** Immediate flush_alls sent here and not answered yet: until then any key may be older than the flush. */
     private final AtomicInteger flushesInFlight = new AtomicInteger();
     /** 0, or the mark at which the stale set last overflowed (a key could not be remembered). */
@@ -195,50 +192,25 @@ public final class ServerHealth {
         if (overflowMark.get() != 0 || flushesInFlight.get() != 0) {
             return true;
         }
-        if (staleKeys.isEmpty() && mirrorsInFlight.isEmpty()) {
+        if (staleKeys.isEmpty()) {
             return false;
         }
-        String k = new String(key, StandardCharsets.ISO_8859_1);
-        return staleKeys.containsKey(k) || mirrorsInFlight.containsKey(k);
+        return staleKeys.containsKey(new String(key, StandardCharsets.ISO_8859_1));
     }
 
     /** False when no key at all is stale here: reads need not ask {@link #isStale} key by key. */
     public boolean mayHoldStaleKeys() {
-        return overflowMark.get() != 0 || flushesInFlight.get() != 0 || !staleKeys.isEmpty()
-                || !mirrorsInFlight.isEmpty();
+        return overflowMark.get() != 0 || flushesInFlight.get() != 0 || !staleKeys.isEmpty();
     }
 
-    /**
-     * {@link #isStale} for a read sent on {@code via}: a mirror already queued on that same
-     * connection is answered before the read, so only mirrors elsewhere (or not sent yet) count.
-     */
-    public boolean isStaleVia(byte[] key, ServerConnection via) {
-        if (overflowMark.get() != 0 || flushesInFlight.get() != 0) {
-            return true;
-        }
-        if (staleKeys.isEmpty() && mirrorsInFlight.isEmpty()) {
-            return false;
-        }
-        String k = new String(key, StandardCharsets.ISO_8859_1);
-        if (staleKeys.containsKey(k)) {
-            return true;
-        }
-        Integer n = mirrorsInFlight.get(k);
-        return n != null && n > (via instanceof BackendConnection c ? c.mirrorsQueued(k) : 0);
+    /** A mirror is sent here: counted until {@link #mirrorLanded}. */
+    public void mirrorSent() {
+        mirrorsInFlight.incrementAndGet();
     }
 
-    /**
-     * A mirror of {@code key} is on its way here, or will be once its primary answered: until
-     * {@link #mirrorLanded} the key reads as stale ({@link #isStale}), though it is not counted
-     * among the stale keys.
-     */
-    public void mirrorReserved(String key) {
-        mirrorsInFlight.merge(key, 1, Integer::sum);
-    }
-
-    /** A mirror reserved by {@link #mirrorReserved} was answered, failed (and marked the key stale first), or was not sent. */
-    public void mirrorLanded(String key) {
-        mirrorsInFlight.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
+    /** A mirror {@link #mirrorSent} announced was answered or failed. */
+    public void mirrorLanded() {
+        mirrorsInFlight.decrementAndGet();
     }
 
     /**
@@ -274,9 +246,9 @@ public final class ServerHealth {
         }
     }
 
-    /** Keys with a mirror on its way here. */
+    /** Mirrors on their way here. */
     public int mirrorsInFlight() {
-        return mirrorsInFlight.size();
+        return mirrorsInFlight.get();
     }
 
     /** A stale key as remembered at one moment: {@code mark} tells a later failed write apart. */
@@ -301,6 +273,15 @@ public final class ServerHealth {
      */
     void cleaned(StaleKey k) {
         staleKeys.remove(k.key(), k.mark());
+    }
+
+    /**
+     * How many stale marks were ever made here: a read that saw the same number when it was sent
+     * and when answered knows no write to this server failed meanwhile (a mark cleaned in between
+     * could otherwise go unseen).
+     */
+    public long staleMarks() {
+        return marks.get();
     }
 
     /** The mark of {@code key}'s latest failed write here, 0 if it is not stale. */

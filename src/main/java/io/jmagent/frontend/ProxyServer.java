@@ -10,6 +10,7 @@ import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
 import io.jmagent.metrics.ProxyStats;
+import io.jmagent.replica.KeyVersions;
 import io.jmagent.routing.Router;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -44,6 +45,9 @@ import org.slf4j.LoggerFactory;
  * run on the caller's thread, never an event loop (they may resolve names and bind sockets).
  */
 public final class ProxyServer implements AutoCloseable {
+
+    /** The keys' write epochs, kept across reloads: writes in flight under the old router still count. */
+    private final KeyVersions keyVersions = new KeyVersions();
 
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
@@ -266,7 +270,8 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private Router newRouter(ProxyConfig c, Farm primaries, Farm backups) {
-        return new Router(primaries, backups, c.failover().autoEject(), c.failover().writeBackTtl(), stats);
+        return new Router(primaries, backups, c.failover().autoEject(), c.failover().writeBackTtl(), stats,
+                keyVersions);
     }
 
     private static HealthChecker newHealthChecker(ProxyConfig c, Farm primaries, Farm backups) {

@@ -18,6 +18,10 @@ public final class TextReplies {
     /** How a server's error line starts. */
     public static final byte[] SERVER_ERROR_PREFIX = bytes("SERVER_ERROR");
     public static final byte[] OK = bytes("OK\r\n");
+    public static final byte[] STORED = bytes("STORED\r\n");
+    public static final byte[] NOT_STORED = bytes("NOT_STORED\r\n");
+    public static final byte[] NOT_FOUND = bytes("NOT_FOUND\r\n");
+    public static final byte[] DELETED = bytes("DELETED\r\n");
     public static final byte[] ERROR = bytes("ERROR\r\n");
     public static final byte[] BAD_FORMAT = bytes("CLIENT_ERROR bad command line format\r\n");
     public static final byte[] TOO_LARGE = bytes("SERVER_ERROR object too large for cache\r\n");

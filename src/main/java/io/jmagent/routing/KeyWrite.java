@@ -10,67 +10,79 @@ import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TextReplies;
 import io.jmagent.protocol.TouchRequest;
+import io.jmagent.replica.KeyVersions;
+import io.jmagent.replica.SessionWrites;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 
 /**
  * One write (set, add, replace, append, prepend, cas, delete, incr, decr, touch) to its key's
- * primary, mirrored to the key's backup. The client gets the primary's answer as soon as it
- * arrives; the mirror is off that path. How each command is mirrored, so that the backup never
- * holds a value the primary did not acknowledge:
+ * primary, mirrored to the key's backup (the mirror policy of each command is in
+ * {@link MirrorPolicy}). The client gets the primary's answer as soon as it arrives; the mirror
+ * is off that path. From its start until every copy it changes has answered (or been marked
+ * stale), the write holds its key's ticket in {@link KeyVersions}: no read trusts the key's backup
+ * copy meanwhile.
  *
- * <ul>
- *   <li>set, delete, touch: the same command, sent to both at once.</li>
- *   <li>incr, decr: the same command to both; if the two results differ, the key is deleted
- *       on the backup.</li>
- *   <li>add, replace, cas: after the primary says STORED, a {@code set} of the same value (the
- *       value the primary now holds); nothing otherwise. cas tokens differ per server.</li>
- *   <li>append, prepend: after the primary says STORED, a delete on the backup (its copy may
- *       have differed, so the result cannot be repeated exactly).</li>
- * </ul>
- *
- * When the primary is down or fails, the backup takes the write and its answer goes to the
+ * <p>When the primary is down or fails, the backup takes the write and its answer goes to the
  * client, and the key is remembered as stale on the primary (cleaned before it serves reads
- * again). A mirror that fails is counted and its key remembered as stale on the backup.
+ * again). A write whose result depends on what the copy holds (anything but set, delete and
+ * touch) does not go to a primary that holds the key stale either: the backup's copy is the
+ * truth. A mirror that fails is counted and its key remembered as stale on the backup.
  * Lives on the client's event loop.
  */
 final class KeyWrite {
-
-    private enum Mirror { SAME, COMPARE, SET_AFTER_STORED, DELETE_AFTER_STORED }
-
-    private static final byte[] STORED = TextReplies.bytes("STORED\r\n");
-    private static final byte[] DELETED = TextReplies.bytes("DELETED\r\n");
-    private static final byte[] NOT_FOUND = TextReplies.bytes("NOT_FOUND\r\n");
 
     private final Router router;
     private final Router.RouteContext ctx;
     private final Request request;
     private final byte[] key;
     private final ReplySink sink;
+    private final int primary;
     private final int backup;
-    private final Mirror mirror;
+    private final MirrorPolicy policy;
+    private final KeyVersions versions;
+    private final int slot;
+    /** The key's version right after this write started: {@link KeyVersions#onlyWriteSince}. */
+    private final long startStamp;
+    /** The session's own count right after this write started: {@link SessionWrites#onlyOwnWritesSince}. */
+    private final long ownStamp;
+    /** The backup's stale mark for the key when the write began (0: not stale). */
+    private final long backupStaleMark;
+    /** The backup's copy could be trusted when the write began: it may answer for a primary that lost the key. */
+    private final boolean backupTrusted;
 
+    /** Requests of this write not answered yet, plus one while it is being started; the ticket is held until 0. */
+    private int parts = 1;
     private boolean answered;
     private boolean primaryAnswered;
     private boolean primaryFailed;
+    /** A counter's primary answer, kept until the backup's is known. */
     private ByteBuf primaryLine;
     private boolean backupDone;
     private ByteBuf backupLine;
     private String backupFailure;
-    /** {@link Router#reserveMirror} was called for a mirror sent after the primary answers. */
-    private boolean mirrorReserved;
     /** A second reference to the value, kept for a mirror that is sent after the primary answers. */
     private ByteBuf heldValue;
+    /** Every change this write makes to the backup is queued on the session's connection ({@link SessionWrites}). */
+    private boolean queuedOnBackup;
 
     private KeyWrite(Router router, Router.RouteContext ctx, Request request, byte[] key, ReplySink sink,
-            int backup) {
+            int primary) {
         this.router = router;
         this.ctx = ctx;
         this.request = request;
         this.key = key;
         this.sink = sink;
-        this.backup = backup;
-        this.mirror = mirrorOf(request);
+        this.primary = primary;
+        this.backup = router.backupFor(key);
+        this.policy = MirrorPolicy.of(request);
+        this.versions = router.versions();
+        this.slot = versions.slotOf(key);
+        this.ownStamp = ctx.writes().writeStarted(versions, slot);
+        this.startStamp = versions.stamp(slot);
+        ServerHealth bh = router.backups().health(backup);
+        this.backupStaleMark = bh.staleMark(key);
+        this.backupTrusted = bh.readable() && !bh.isStale(key);
     }
 
     static void start(Router router, Router.RouteContext ctx, Request request, byte[] key, ReplySink sink) {
@@ -82,52 +94,59 @@ final class KeyWrite {
         }
         ServerHealth health = router.primaries().health(primary);
         if (!router.hasBackups()) {
-            if (!health.writable()) {
-                health.markStale(key);
-                release(request);
-                sink.reply(Router.serverError("backend " + health.server() + " down"));
-                return;
-            }
-            router.primary(ctx, primary).send(encode(ctx, request), ReplyShape.LINE, new ReplyCallback() {
-                @Override
-                public void onReply(ServerReply reply) {
-                    sink.reply(Router.lineOf(reply));
-                }
-
-                @Override
-                public void onFailure(String reason) {
-                    health.markStale(key);
-                    sink.reply(Router.serverError(reason));
-                }
-            });
+            withoutBackup(router, ctx, request, key, sink, health, primary);
             return;
         }
-        KeyWrite w = new KeyWrite(router, ctx, request, key, sink, router.backupFor(key));
-        if (!health.writable()) {
+        KeyWrite w = new KeyWrite(router, ctx, request, key, sink, primary);
+        if (!health.writable() || (!w.policy.blind() && health.isStale(key))) {
+            // down, or its copy is older than the backup's: the backup alone takes the write
             health.markStale(key);
             router.stats().primaryFailover();
             w.primaryFailed = true;
             w.sendToBackup(encode(ctx, request));
-            return;
+            w.backupQueued();
+        } else {
+            w.sendToPrimary(health);
         }
-        w.sendToPrimary(primary, health);
+        w.partDone();
     }
 
-    private void sendToPrimary(int primary, ServerHealth health) {
-        if ((mirror == Mirror.SET_AFTER_STORED || mirror == Mirror.DELETE_AFTER_STORED)
-                && request instanceof StoreRequest s) {
-            heldValue = s.value().retain();
+    private static void withoutBackup(Router router, Router.RouteContext ctx, Request request, byte[] key,
+            ReplySink sink, ServerHealth health, int primary) {
+        if (!health.writable()) {
+            health.markStale(key);
+            release(request);
+            sink.reply(Router.serverError("backend " + health.server() + " down"));
+            return;
         }
-        if (mirror == Mirror.SET_AFTER_STORED || mirror == Mirror.DELETE_AFTER_STORED) {
-            // once the primary answers, the backup's copy is older until the mirror lands
-            router.reserveMirror(key);
-            mirrorReserved = true;
-        }
-        if (mirror == Mirror.SAME || mirror == Mirror.COMPARE) {
+        router.primary(ctx, primary).send(encode(ctx, request), ReplyShape.LINE, new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                sink.reply(Router.lineOf(reply));
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                health.markStale(key);
+                sink.reply(Router.serverError(reason));
+            }
+        });
+    }
+
+    private void sendToPrimary(ServerHealth health) {
+        if (policy.mirrorsAtOnce()) {
             ByteBuf second = request instanceof StoreRequest s ? encodeStoreCopy(s) : encode(ctx, request);
+            parts++;
             router.primary(ctx, primary).send(encode(ctx, request), ReplyShape.LINE, primaryCallback(health));
             sendToBackup(second);
+            if (policy == MirrorPolicy.SAME) {
+                backupQueued(); // whatever the primary answers, nothing more goes to the backup
+            }
         } else {
+            if (request instanceof StoreRequest s) {
+                heldValue = s.value().retain();
+            }
+            parts++;
             router.primary(ctx, primary).send(encode(ctx, request), ReplyShape.LINE, primaryCallback(health));
         }
     }
@@ -138,38 +157,28 @@ final class KeyWrite {
             public void onReply(ServerReply reply) {
                 ByteBuf line = Router.lineOf(reply);
                 primaryAnswered = true;
-                if (mirror != Mirror.COMPARE) {
-                    releaseBackupLine();
-                }
-                switch (mirror) {
-                    case SAME -> answer(line);
-                    case COMPARE -> {
-                        primaryLine = line.retainedDuplicate();
+                switch (policy) {
+                    case SAME -> {
+                        releaseBackupLine();
                         answer(line);
-                        compareIfDone();
                     }
+                    case COUNTER -> onCounterFromPrimary(line);
                     case SET_AFTER_STORED -> {
+                        releaseBackupLine();
                         if (isStored(line)) {
                             StoreRequest s = (StoreRequest) request;
                             ByteBuf v = heldValue;
                             heldValue = null;
                             sendToBackup(TextEncoder.store(ctx.alloc(), StoreRequest.Kind.SET, key, s.flags(),
                                     s.exptime(), 0, v));
+                            backupQueued();
                         }
-                        releaseReservation();
                         releaseHeld();
                         answer(line);
                     }
-                    case DELETE_AFTER_STORED -> {
-                        releaseHeld();
-                        if (isStored(line)) {
-                            router.stats().backupDelete();
-                            sendToBackup(TextEncoder.delete(ctx.alloc(), key));
-                        }
-                        releaseReservation();
-                        answer(line);
-                    }
+                    case COPY_AFTER_STORED -> onCopyFromPrimary(line);
                 }
+                partDone();
             }
 
             @Override
@@ -177,18 +186,100 @@ final class KeyWrite {
                 health.markStale(key);
                 router.stats().primaryFailover();
                 primaryFailed = true;
-                releaseReservation();
-                if (mirror == Mirror.SAME || mirror == Mirror.COMPARE) {
+                if (policy.mirrorsAtOnce()) {
                     if (backupDone) {
                         answerFromBackup();
                     }
                 } else {
                     // the backup has not seen this write yet: it takes it now, and answers
-                    ByteBuf retry = heldValue != null ? encodeHeld() : encode(ctx, request);
-                    sendToBackup(retry);
+                    sendToBackup(heldValue != null ? encodeHeld() : encode(ctx, request));
                 }
+                backupQueued(); // the backup's answer is the client's: nothing is rebuilt
+                partDone();
             }
         };
+    }
+
+    /**
+     * append, prepend: once the primary stored, the backup gets the primary's resulting item. A
+     * primary that did not store while the backup holds a trusted copy may have lost the key
+     * (restarted, evicted): the backup takes the write and answers.
+     */
+    private void onCopyFromPrimary(ByteBuf line) {
+        ServerHealth bh = router.backups().health(backup);
+        if (isLine(line, TextReplies.NOT_STORED) && backupTrusted && bh.writable()) {
+            line.release();
+            primaryFailed = true; // the backup's answer is the client's
+            sendToBackup(encodeHeld());
+            backupQueued();
+            return;
+        }
+        releaseHeld();
+        boolean stored = isStored(line);
+        answer(line);
+        if (stored) {
+            rebuildBackup();
+        }
+    }
+
+    /**
+     * incr, decr, sent to both copies at once. A number from the primary is the answer, and a
+     * backup that answered otherwise is rebuilt from the primary. NOT_FOUND from the primary while
+     * the backup, trusted, holds the counter: the primary lost it (restarted, evicted), so the
+     * backup's number is the answer and the primary is rebuilt from the backup.
+     */
+    private void onCounterFromPrimary(ByteBuf line) {
+        if (isNumber(line)) {
+            primaryLine = line.retainedDuplicate();
+            answer(line);
+        } else if (isLine(line, TextReplies.NOT_FOUND)) {
+            primaryLine = line; // answered once the backup's result is known
+        } else {
+            answer(line); // an error: the backup's copy is left as it is
+            releaseBackupLine();
+            return;
+        }
+        counterIfBothDone();
+    }
+
+    private void counterIfBothDone() {
+        if (primaryLine == null || !backupDone) {
+            return;
+        }
+        ByteBuf p = primaryLine;
+        primaryLine = null;
+        if (isNumber(p)) {
+            boolean same = backupLine != null && ByteBufUtil.equals(p, backupLine);
+            p.release();
+            if (!same && backupFailure == null) {
+                rebuildBackup();
+            }
+            releaseBackupLine();
+        } else if (backupLine != null && isNumber(backupLine) && backupTrusted) {
+            p.release();
+            ByteBuf b = backupLine;
+            backupLine = null;
+            // answered once the primary holds the counter again, so that the client's next write finds it there
+            rebuildPrimary(() -> answer(b));
+        } else {
+            answer(p);
+            releaseBackupLine();
+        }
+    }
+
+    /** The backup gets the primary's item, as it is after this write ({@link Rebuild#backupFromPrimary}). */
+    private void rebuildBackup() {
+        parts++;
+        Rebuild.backupFromPrimary(router, ctx, key, primary, backup, slot, startStamp, backupStaleMark, this::partDone);
+    }
+
+    /** The primary, which lost the key, gets the backup's item back ({@link Rebuild#primaryFromBackup}), then {@code then} runs. */
+    private void rebuildPrimary(Runnable then) {
+        parts++;
+        Rebuild.primaryFromBackup(router, ctx, key, primary, backup, slot, startStamp, () -> {
+            then.run();
+            partDone();
+        });
     }
 
     private void sendToBackup(ByteBuf encoded) {
@@ -196,14 +287,13 @@ final class KeyWrite {
         if (!bh.writable()) {
             encoded.release();
             bh.markStale(key);
-            releaseReservation();
             if (!primaryFailed) {
                 router.stats().mirrorFailure();
             }
             onBackupDone(null, "backup " + bh.server() + " down");
             return;
         }
-        long staleMark = bh.staleMark(key);
+        parts++;
         ReplyCallback then = new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
@@ -211,11 +301,20 @@ final class KeyWrite {
                 if (TextReplies.startsWith(line, TextReplies.SERVER_ERROR_PREFIX)) {
                     bh.markStale(key);
                     router.stats().mirrorFailure();
-                } else if (primaryFailed && replacesWhole(line)) {
-                    // the backup alone took the key's latest write: its copy is the one to read
-                    bh.writtenHere(key, staleMark);
+                } else if (primaryFailed) {
+                    if (replacesWhole(line)) {
+                        // the backup alone took the key's latest write: its copy is the one to read
+                        bh.writtenHere(key, backupStaleMark);
+                    }
+                } else if (policy != MirrorPolicy.COUNTER && !(policy.mirrorsAtOnce()
+                        ? ctx.writes().onlyOwnWritesSince(versions, slot, startStamp, ownStamp)
+                        : versions.onlyWriteSince(slot, startStamp))) {
+                    // another write of the key overlapped this one and could have overtaken its mirror:
+                    // the backup may have applied the two in the other order than the primary
+                    bh.markStale(key);
                 }
                 onBackupDone(line, null);
+                partDone();
             }
 
             @Override
@@ -225,15 +324,13 @@ final class KeyWrite {
                     router.stats().mirrorFailure();
                 }
                 onBackupDone(null, reason);
+                partDone();
             }
         };
         if (primaryFailed) {
-            // the backup alone takes this write, on this connection, in order: nothing can overtake it
             router.backup(ctx, backup).send(encoded, ReplyShape.LINE, then);
         } else {
-            boolean reserved = mirrorReserved;
-            mirrorReserved = false;
-            router.mirror(ctx, backup, key, reserved, encoded, ReplyShape.LINE, then);
+            router.mirror(ctx, backup, encoded, ReplyShape.LINE, then);
         }
     }
 
@@ -246,8 +343,8 @@ final class KeyWrite {
         if (request instanceof StoreRequest s && s.kind() == StoreRequest.Kind.SET) {
             return isStored(line);
         }
-        return request instanceof DeleteRequest && (TextReplies.startsWith(line, DELETED)
-                || TextReplies.startsWith(line, NOT_FOUND));
+        return request instanceof DeleteRequest && (isLine(line, TextReplies.DELETED)
+                || isLine(line, TextReplies.NOT_FOUND));
     }
 
     private void onBackupDone(ByteBuf line, String failure) {
@@ -256,8 +353,8 @@ final class KeyWrite {
         backupFailure = failure;
         if (primaryFailed) {
             answerFromBackup();
-        } else if (mirror == Mirror.COMPARE) {
-            compareIfDone();
+        } else if (policy == MirrorPolicy.COUNTER) {
+            counterIfBothDone();
         } else if (primaryAnswered) {
             releaseBackupLine();
         }
@@ -274,36 +371,23 @@ final class KeyWrite {
         answer(line != null ? line : Router.serverError(backupFailure));
     }
 
-    /** incr/decr: a backup whose result differs from the primary's loses the key. */
-    private void compareIfDone() {
-        if (primaryLine == null || !backupDone) {
-            return;
-        }
-        boolean same = backupLine != null && ByteBufUtil.equals(primaryLine, backupLine);
-        if (!same && backupFailure == null) {
-            router.stats().backupDelete();
-            sendDeleteToBackupQuietly();
-        }
-        primaryLine.release();
-        primaryLine = null;
-        releaseBackupLine();
-    }
-
-    private void sendDeleteToBackupQuietly() {
-        ServerHealth bh = router.backups().health(backup);
-        if (bh.writable()) {
-            router.mirror(ctx, backup, key, false, TextEncoder.delete(ctx.alloc(), key), ReplyShape.LINE,
-                    router.staleOnFailure(bh, key));
-        } else {
-            bh.markStale(key);
+    /** From now on this write sends nothing more to the backup: a read the session sends there comes after it. */
+    private void backupQueued() {
+        if (!queuedOnBackup) {
+            queuedOnBackup = true;
+            ctx.writes().queued(slot);
         }
     }
 
-    /** The reserved mirror was not sent (not stored, primary failed, backup down): the key is read again. */
-    private void releaseReservation() {
-        if (mirrorReserved) {
-            mirrorReserved = false;
-            router.releaseMirror(key);
+    /** One part of the write is done; the last one gives the key's ticket back. */
+    private void partDone() {
+        if (--parts == 0) {
+            releaseBackupLine();
+            if (primaryLine != null) {
+                primaryLine.release();
+                primaryLine = null;
+            }
+            ctx.writes().writeSettled(versions, slot, queuedOnBackup);
         }
     }
 
@@ -343,21 +427,20 @@ final class KeyWrite {
     }
 
     private static boolean isStored(ByteBuf line) {
-        return line.readableBytes() == STORED.length && TextReplies.startsWith(line, STORED);
+        return isLine(line, TextReplies.STORED);
     }
 
-    private static Mirror mirrorOf(Request r) {
-        if (r instanceof StoreRequest s) {
-            return switch (s.kind()) {
-                case SET -> Mirror.SAME;
-                case ADD, REPLACE, CAS -> Mirror.SET_AFTER_STORED;
-                case APPEND, PREPEND -> Mirror.DELETE_AFTER_STORED;
-            };
+    private static boolean isLine(ByteBuf line, byte[] expected) {
+        return line.readableBytes() == expected.length && TextReplies.startsWith(line, expected);
+    }
+
+    /** An incr/decr result: digits. */
+    private static boolean isNumber(ByteBuf line) {
+        if (!line.isReadable()) {
+            return false;
         }
-        if (r instanceof ArithmeticRequest) {
-            return Mirror.COMPARE;
-        }
-        return Mirror.SAME; // delete, touch
+        byte first = line.getByte(line.readerIndex());
+        return first >= '0' && first <= '9';
     }
 
     static ByteBuf encode(Router.RouteContext ctx, Request r) {

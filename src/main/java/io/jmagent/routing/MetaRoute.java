@@ -6,6 +6,8 @@ import io.jmagent.backend.ServerHealth;
 import io.jmagent.protocol.MetaRequest;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
+import io.jmagent.replica.KeyVersions;
+import io.jmagent.replica.SessionWrites;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -38,8 +40,21 @@ final class MetaRoute {
     private final ReplySink sink;
     private final int primary;
     private final ServerHealth health;
-    /** {@link Router#reserveMirror} was called: the backup's copy is older once the primary applied the write. */
-    private boolean mirrorReserved;
+    /** With a backup farm: the key's slot in {@link KeyVersions}. */
+    private final int slot;
+    /**
+     * The key's version when the request started (a write: right after it took the key's ticket,
+     * held until {@link #parts} is 0).
+     */
+    private final long stamp;
+    /** A write's requests not answered yet, plus one while it is being started. */
+    private int parts = 1;
+    /** A write: the backup's stale mark for the key when it began (0: not stale). */
+    private long backupStaleMark;
+    /** A write: the backup's copy could be trusted when it began (it may answer for a primary that lost the key). */
+    private boolean backupTrusted;
+    /** A write: every change it makes to the backup is queued on the session's connection ({@link SessionWrites}). */
+    private boolean queuedOnBackup;
 
     private MetaRoute(Router router, Router.RouteContext ctx, MetaRequest request, ReplySink sink) {
         this.router = router;
@@ -48,10 +63,41 @@ final class MetaRoute {
         this.sink = sink;
         this.primary = router.primaryFor(request.key());
         this.health = router.primaries().health(primary);
+        KeyVersions versions = router.versions();
+        this.slot = router.hasBackups() ? versions.slotOf(request.key()) : 0;
+        if (router.hasBackups() && request.isWrite()) {
+            ctx.writes().writeStarted(versions, slot);
+            ServerHealth bh = router.backups().health(router.backupFor(request.key()));
+            this.backupStaleMark = bh.staleMark(request.key());
+            this.backupTrusted = bh.readable() && !bh.isStale(request.key());
+        }
+        this.stamp = versions.stamp(slot);
     }
 
     static void start(Router router, Router.RouteContext ctx, MetaRequest request, ReplySink sink) {
-        new MetaRoute(router, ctx, request, sink).run();
+        MetaRoute route = new MetaRoute(router, ctx, request, sink);
+        route.run();
+        route.partDone();
+    }
+
+    /** One request of a write is done; the last one gives the key's ticket back. */
+    private void partDone() {
+        if (--parts == 0 && router.hasBackups() && request.isWrite()) {
+            ctx.writes().writeSettled(router.versions(), slot, queuedOnBackup);
+        }
+    }
+
+    /** From now on this write sends nothing more to the backup: a read the session sends there comes after it. */
+    private void backupQueued() {
+        if (!queuedOnBackup) {
+            queuedOnBackup = true;
+            ctx.writes().queued(slot);
+        }
+    }
+
+    /** Whether backup {@code bh}'s copy may be asked for now ({@link SessionWrites#mayReadBackup}). */
+    private boolean backupMayBeAsked(ServerHealth bh) {
+        return !bh.isStale(request.key()) && ctx.writes().mayReadBackup(router.versions(), slot);
     }
 
     private void run() {
@@ -67,7 +113,7 @@ final class MetaRoute {
             }
             if (router.hasBackups()) {
                 router.stats().primaryFailover();
-                toBackup(encode(), true);
+                toBackup(encode(), true, false);
             } else {
                 request.release();
                 sink.reply(Router.serverError("backend " + health.server() + " down"));
@@ -75,15 +121,13 @@ final class MetaRoute {
             return;
         }
         ByteBuf mirror = request.mirroredAsSet() && router.hasBackups() ? encodeMirror() : null;
-        if (request.isWrite() && router.hasBackups()) {
-            router.reserveMirror(request.key());
-            mirrorReserved = true;
-        }
+        parts++;
         router.primary(ctx, primary).send(encode(), shape(), new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf answer = Router.lineOf(reply);
                 onPrimaryAnswer(answer, mirror);
+                partDone();
             }
 
             @Override
@@ -91,17 +135,17 @@ final class MetaRoute {
                 if (request.isWrite()) {
                     health.markStale(request.key());
                 }
-                releaseReservation();
                 if (mirror != null) {
                     mirror.release();
                 }
                 if (router.hasBackups()) {
                     router.stats().primaryFailover();
-                    toBackup(encode(), true);
+                    toBackup(encode(), true, false);
                 } else {
                     request.release();
                     sink.reply(Router.serverError(reason));
                 }
+                partDone();
             }
         });
     }
@@ -114,20 +158,34 @@ final class MetaRoute {
         }
         if (request.kind() == MetaRequest.Kind.GET && (isMiss(answer) || health.isStale(request.key()))) {
             answer.release();
-            toBackup(encode(), false);
+            toBackup(encode(), false, false);
             writeBackFromBackup();
+            return;
+        }
+        if (request.kind() == MetaRequest.Kind.ARITHMETIC && startsWith(answer, "NF") && backupTrusted
+                && router.backups().health(router.backupFor(request.key())).writable()) {
+            // the primary lost the counter (restarted, evicted): the backup's copy takes the write and
+            // answers, and the primary gets it back
+            answer.release();
+            if (mirror != null) {
+                mirror.release();
+            }
+            toBackup(encode(), true, true);
             return;
         }
         if (request.isWrite() && succeeded(answer)) {
             if (mirror != null) {
                 sendToBackupQuietly(mirror);
                 mirror = null;
-            } else {
-                router.stats().backupDelete();
+            } else if (request.kind() == MetaRequest.Kind.DELETE) {
                 sendToBackupQuietly(deleteOnBackup());
+            } else {
+                // ma, an ms with a mode: the result depends on what the copy held; the backup gets the primary's
+                parts++;
+                Rebuild.backupFromPrimary(router, ctx, request.key(), primary, router.backupFor(request.key()), slot,
+                        stamp, backupStaleMark, this::partDone);
             }
         }
-        releaseReservation();
         if (mirror != null) {
             mirror.release();
         }
@@ -135,16 +193,12 @@ final class MetaRoute {
         sink.reply(answer);
     }
 
-    /** The reserved mirror was not sent (the write failed or did nothing, or the backup is down). */
-    private void releaseReservation() {
-        if (mirrorReserved) {
-            mirrorReserved = false;
-            router.releaseMirror(request.key());
-        }
-    }
-
-    /** The command (or what a primary miss leaves) goes to the key's backup; its answer is the client's. */
-    private void toBackup(ByteBuf encoded, boolean onlySource) {
+    /**
+     * The command (or what a primary miss leaves) goes to the key's backup; its answer is the
+     * client's. {@code rebuildPrimary}: the primary lost the key, and gets the backup's item back
+     * before the client is answered.
+     */
+    private void toBackup(ByteBuf encoded, boolean onlySource, boolean rebuildPrimary) {
         int b = router.backupFor(request.key());
         ServerHealth bh = router.backups().health(b);
         if (!bh.readable() && !(request.isWrite() && bh.writable())) {
@@ -158,27 +212,43 @@ final class MetaRoute {
             return;
         }
         ServerConnection via = router.backup(ctx, b);
-        if (request.kind() == MetaRequest.Kind.GET && bh.isStaleVia(request.key(), via)) {
+        if (request.kind() == MetaRequest.Kind.GET && !backupMayBeAsked(bh)) {
             // its copy may be older than the key's latest write: not even asked
             encoded.release();
             request.release();
             sink.reply(miss());
             return;
         }
+        long marksAtSend = bh.staleMarks();
+        parts++;
         via.send(encoded, shape(), new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf answer = Router.lineOf(reply);
                 if (request.kind() == MetaRequest.Kind.GET && !isMiss(answer)) {
-                    if (bh.isStaleVia(request.key(), via)) {
+                    if (bh.isStale(request.key()) || bh.staleMarks() != marksAtSend) {
                         answer.release();
-                        answer = miss(); // its copy may be older than the key's latest write
+                        answer = miss(); // a write to it failed meanwhile: its copy may be old
                     } else {
                         router.stats().backupRead();
                     }
                 }
-                request.release();
-                sink.reply(answer);
+                if (request.isWrite() && onlySource && replacesWhole(answer)) {
+                    bh.writtenHere(request.key(), backupStaleMark); // the key's latest write is here
+                }
+                if (rebuildPrimary && succeeded(answer)) {
+                    ByteBuf held = answer;
+                    parts++;
+                    Rebuild.primaryFromBackup(router, ctx, request.key(), primary, b, slot, stamp, () -> {
+                        request.release();
+                        sink.reply(held);
+                        partDone();
+                    });
+                } else {
+                    request.release();
+                    sink.reply(answer);
+                }
+                partDone();
             }
 
             @Override
@@ -188,8 +258,18 @@ final class MetaRoute {
                 }
                 request.release();
                 sink.reply(onlySource ? Router.serverError(reason) : miss());
+                partDone();
             }
         });
+        if (request.isWrite()) {
+            backupQueued();
+        }
+    }
+
+    /** A write's answer that leaves the key as written whatever it held: a plain ms stored, an md. */
+    private boolean replacesWhole(ByteBuf answer) {
+        return request.kind() == MetaRequest.Kind.SET && request.mirroredAsSet() && succeeded(answer)
+                || request.kind() == MetaRequest.Kind.DELETE && (succeeded(answer) || startsWith(answer, "NF"));
     }
 
     /** A primary miss that the backup may hold: fetch flags, TTL and value to write it back. */
@@ -198,7 +278,7 @@ final class MetaRoute {
         ServerHealth bh = router.backups().health(b);
         byte[] key = request.key();
         ServerConnection via = router.backup(ctx, b);
-        if (!bh.readable() || !health.writable() || bh.isStaleVia(key, via)) {
+        if (!bh.readable() || !health.writable() || bh.isStale(key) || !router.versions().unchangedSince(slot, stamp)) {
             return;
         }
         via.send(TextEncoder.metaGets(ctx.alloc(), List.of(key), null), ReplyShape.META_VALUES,
@@ -207,8 +287,8 @@ final class MetaRoute {
                     public void onReply(ServerReply reply) {
                         try {
                             if (reply instanceof ServerReply.Values values && !values.values().isEmpty()
-                                    && !bh.isStaleVia(key, via)) {
-                                router.writeBack(ctx, primary, key, values.values().get(0));
+                                    && !bh.isStale(key)) {
+                                router.writeBack(ctx, primary, key, slot, stamp, values.values().get(0));
                             }
                         } finally {
                             reply.release();
@@ -228,13 +308,14 @@ final class MetaRoute {
         if (!bh.writable()) {
             encoded.release();
             bh.markStale(request.key());
-            releaseReservation();
             router.stats().mirrorFailure();
             return;
         }
-        boolean reserved = mirrorReserved;
-        mirrorReserved = false;
-        router.mirror(ctx, b, request.key(), reserved, encoded, shape(), router.staleOnFailure(bh, request.key()));
+        parts++;
+        router.mirror(ctx, b, encoded, shape(), Retrieval.settling(router.mirrorLanding(bh, request.key(),
+                () -> router.versions().onlyWriteSince(slot, stamp)),
+                this::partDone));
+        backupQueued();
     }
 
     private ByteBuf deleteOnBackup() {

@@ -1,12 +1,13 @@
 package io.jmagent.routing;
 
-import io.jmagent.backend.ServerConnection;
 import io.jmagent.backend.ReplyCallback;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.TextReplies;
+import io.jmagent.replica.KeyVersions;
+import io.jmagent.replica.SessionWrites;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import java.util.ArrayList;
@@ -39,6 +40,9 @@ final class Retrieval {
     private ByteBuf errorLine;
     /** A single-key primary hit, the server's reply kept whole ({@link #askPrimaryWhole}). */
     private ByteBuf whole;
+    /** With a backup farm: each key's slot and version when the read started ({@link KeyVersions}). */
+    private final int[] slots;
+    private final long[] stamps;
 
     private Retrieval(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
         this.router = router;
@@ -46,6 +50,24 @@ final class Retrieval {
         this.ctx = ctx;
         this.sink = sink;
         this.hits = new ServerReply.Value[request.keys().size()];
+        int n = router.hasBackups() ? request.keys().size() : 0;
+        this.slots = new int[n];
+        this.stamps = new long[n];
+        KeyVersions versions = router.versions();
+        for (int i = 0; i < n; i++) {
+            slots[i] = versions.slotOf(request.keys().get(i));
+            stamps[i] = versions.stamp(slots[i]);
+        }
+    }
+
+    /**
+     * Whether backup {@code server}'s copy of key {@code i} may be asked for now: not stale there,
+     * and every write of the key in flight is this session's, with its backup change queued ahead
+     * on the same connection ({@link SessionWrites#mayReadBackup}). A write that starts later is
+     * concurrent with this read, which may then return the value before it.
+     */
+    private boolean backupMayBeAsked(int i, ServerHealth server) {
+        return !server.isStale(request.keys().get(i)) && ctx.writes().mayReadBackup(router.versions(), slots[i]);
     }
 
     static void start(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
@@ -150,7 +172,7 @@ final class Retrieval {
                 if (reply instanceof ServerReply.Values values) {
                     List<Integer> missed = assignInOrder(indexes, values.values());
                     if (router.hasBackups()) {
-                        dropStale(indexes, health, null, missed);
+                        dropStale(indexes, health, missed);
                     }
                     if (router.hasBackups() && !missed.isEmpty()) {
                         askBackup(missed, primary, null);
@@ -193,8 +215,7 @@ final class Retrieval {
         for (int i : indexes) {
             byte[] key = request.keys().get(i);
             int b = router.backupFor(key);
-            if (router.backups().health(b).readable()
-                    && router.backups().health(b).isStaleVia(key, router.backup(ctx, b))) {
+            if (router.backups().health(b).readable() && !backupMayBeAsked(i, router.backups().health(b))) {
                 continue; // its copy may be older than the key's latest write: a miss, not even asked
             }
             if (groups.get(b) == null) {
@@ -215,18 +236,18 @@ final class Retrieval {
                 continue;
             }
             pending++;
+            long marksAtSend = health.staleMarks();
             List<byte[]> keys = keysAt(group);
             boolean meta = health.speaksMeta();
             ByteBuf encoded = meta
                     ? TextEncoder.metaGets(ctx.alloc(), keys, request.kind().touching() ? request.exptime() : null)
                     : TextEncoder.retrieval(ctx.alloc(), request, keys);
-            ServerConnection via = router.backup(ctx, b);
-            via.send(encoded, meta ? ReplyShape.META_VALUES : ReplyShape.VALUES,
+            router.backup(ctx, b).send(encoded, meta ? ReplyShape.META_VALUES : ReplyShape.VALUES,
                     new ReplyCallback() {
                         @Override
                         public void onReply(ServerReply reply) {
                             if (reply instanceof ServerReply.Values values) {
-                                onBackupHits(group, values.values(), writeBackTo, health, via);
+                                onBackupHits(group, values.values(), writeBackTo, health, marksAtSend);
                             } else {
                                 reply.release();
                                 if (primaryFailure != null) {
@@ -247,11 +268,22 @@ final class Retrieval {
         }
     }
 
+    /**
+     * The backup's hits: one of a key that went stale there since the read was sent (a write to it
+     * failed: {@code marksAtSend} changed) is a miss. A hit is written back to the primary that
+     * missed it only if no write of its key started since the read began ({@link Router#writeBack}).
+     */
     private void onBackupHits(List<Integer> indexes, List<ServerReply.Value> values, int writeBackTo,
-            ServerHealth backup, ServerConnection via) {
+            ServerHealth backup, long marksAtSend) {
         int before = countHits(indexes);
         assignInOrder(indexes, values);
-        dropStale(indexes, backup, via, null);
+        boolean marked = backup.staleMarks() != marksAtSend;
+        for (int i : indexes) {
+            if (hits[i] != null && (marked || backup.isStale(request.keys().get(i)))) {
+                hits[i].release();
+                hits[i] = null;
+            }
+        }
         int found = countHits(indexes) - before;
         for (int j = 0; j < found; j++) {
             router.stats().backupRead();
@@ -259,28 +291,25 @@ final class Retrieval {
         if (writeBackTo >= 0) {
             for (int i : indexes) {
                 if (hits[i] != null) {
-                    router.writeBack(ctx, writeBackTo, request.keys().get(i), hits[i]);
+                    router.writeBack(ctx, writeBackTo, request.keys().get(i), slots[i], stamps[i], hits[i]);
                 }
             }
         }
     }
 
     /**
-     * Hits of keys whose latest write may not have reached {@code server} become misses (added to
-     * {@code missed} when given): its copy may be old ({@link ServerHealth#isStale}).
+     * Hits of keys whose latest write may not have reached primary {@code server} become misses,
+     * added to {@code missed}: its copy may be old ({@link ServerHealth#isStale}).
      */
-    private void dropStale(List<Integer> indexes, ServerHealth server, ServerConnection via, List<Integer> missed) {
+    private void dropStale(List<Integer> indexes, ServerHealth server, List<Integer> missed) {
         if (!server.mayHoldStaleKeys()) {
             return;
         }
         for (int i : indexes) {
-            byte[] key = request.keys().get(i);
-            if (hits[i] != null && (via == null ? server.isStale(key) : server.isStaleVia(key, via))) {
+            if (hits[i] != null && server.isStale(request.keys().get(i))) {
                 hits[i].release();
                 hits[i] = null;
-                if (missed != null) {
-                    missed.add(i);
-                }
+                missed.add(i);
             }
         }
     }
@@ -296,14 +325,45 @@ final class Retrieval {
                 int b = router.backupFor(key);
                 ServerHealth bh = router.backups().health(b);
                 if (bh.writable()) {
-                    router.mirror(ctx, b, key, false, TextEncoder.touch(ctx.alloc(), key, request.exptime()),
-                            ReplyShape.LINE, router.staleOnFailure(bh, key));
+                    KeyVersions versions = router.versions();
+                    int slot = slots[i];
+                    SessionWrites writes = ctx.writes();
+                    long ownStamp = writes.writeStarted(versions, slot);
+                    long startStamp = versions.stamp(slot);
+                    writes.queued(slot);
+                    router.mirror(ctx, b, TextEncoder.touch(ctx.alloc(), key, request.exptime()), ReplyShape.LINE,
+                            settling(router.mirrorLanding(bh, key,
+                                    () -> writes.onlyOwnWritesSince(versions, slot, startStamp, ownStamp)),
+                                    () -> writes.writeSettled(versions, slot, true)));
                 } else {
                     // its copy keeps the old expiry and could outlive the primary's
                     bh.markStale(key);
                 }
             }
         }
+    }
+
+    /** {@code then}, followed by {@code settled} whatever the outcome. */
+    static ReplyCallback settling(ReplyCallback then, Runnable settled) {
+        return new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                try {
+                    then.onReply(reply);
+                } finally {
+                    settled.run();
+                }
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                try {
+                    then.onFailure(reason);
+                } finally {
+                    settled.run();
+                }
+            }
+        };
     }
 
     private int countHits(List<Integer> indexes) {

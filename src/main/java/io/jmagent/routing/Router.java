@@ -1,6 +1,5 @@
 package io.jmagent.routing;
 
-import io.jmagent.backend.BackendConnection;
 import io.jmagent.backend.ServerConnection;
 import io.jmagent.backend.ServerConnections;
 import io.jmagent.backend.Farm;
@@ -20,13 +19,15 @@ import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TextReplies;
 import io.jmagent.protocol.TouchRequest;
 import io.jmagent.protocol.VerbosityRequest;
+import io.jmagent.replica.KeyVersions;
+import io.jmagent.replica.SessionWrites;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * Decides where each request goes and how the answer is made: a key's reads and writes go to its
@@ -50,9 +51,17 @@ public final class Router {
     private final boolean autoEject;
     private final int writeBackDefaultTtl;
     private final ProxyStats stats;
+    private final KeyVersions versions;
     private volatile Ejection ejection;
 
     public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats) {
+        this(primaries, backups, autoEject, writeBackDefaultTtl, stats, new KeyVersions());
+    }
+
+    /** {@code versions}: the write epochs of the keys, kept from the router this one replaces. */
+    public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats,
+            KeyVersions versions) {
+        this.versions = versions;
         this.primaries = primaries;
         this.backups = backups != null && backups.size() > 0 ? backups : null;
         this.ring = new KetamaRing(primaries.servers());
@@ -81,6 +90,11 @@ public final class Router {
 
     public boolean hasBackups() {
         return backups != null;
+    }
+
+    /** The write epochs of the keys: which backup copies a read may trust. */
+    public KeyVersions versions() {
+        return versions;
     }
 
     /**
@@ -208,28 +222,54 @@ public final class Router {
 
     /**
      * Writes a backup hit back to the primary that missed it, with {@code add} so that a newer
-     * value written meanwhile is never clobbered, keeping the flags and the remaining TTL.
+     * value written meanwhile is never clobbered, keeping the flags and the remaining TTL. Only a
+     * copy no write has touched since {@code stamp} ({@link KeyVersions#unchangedSince}), and only
+     * to a primary that does not hold the key stale (its cleaning would race the add). Should a
+     * write start before the add is answered, it may have landed after that write (a delete, on
+     * another connection): the key is then marked stale there, so that no read takes it.
      */
-    void writeBack(RouteContext ctx, int primary, byte[] key, ServerReply.Value hit) {
+    void writeBack(RouteContext ctx, int primary, byte[] key, int slot, long stamp, ServerReply.Value hit) {
         ServerHealth h = primaries.health(primary);
-        if (!h.writable()) {
+        if (!h.writable() || h.isStale(key) || !versions.unchangedSince(slot, stamp)) {
             return;
         }
-        int exptime;
-        if (hit.isMeta()) {
-            int ttl = hit.ttl();
-            if (ttl == 0) {
-                return; // expiring this very second
-            }
-            exptime = ttl < 0 ? 0 : ttl <= MAX_RELATIVE_EXPTIME ? ttl
-                    : (int) (System.currentTimeMillis() / 1000 + ttl);
-        } else {
-            exptime = writeBackDefaultTtl;
+        int exptime = exptimeOf(hit);
+        if (exptime < 0) {
+            return; // expiring this very second
         }
         ByteBuf encoded = TextEncoder.store(ctx.alloc(), StoreRequest.Kind.ADD, key, hit.flags(), exptime, 0,
                 hit.data().retainedSlice());
         stats.writeBack();
-        primary(ctx, primary).send(encoded, ReplyShape.LINE, IGNORE);
+        primary(ctx, primary).send(encoded, ReplyShape.LINE, new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                boolean stored = reply instanceof ServerReply.Line l && l.is(TextReplies.STORED);
+                reply.release();
+                if (stored && !versions.unchangedSince(slot, stamp)) {
+                    h.markStale(key);
+                }
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                h.markStale(key); // it may or may not have landed
+            }
+        });
+    }
+
+    /**
+     * The exptime that gives a copy of {@code hit} the TTL it has left: -1 when it expires this very
+     * second; the write-back TTL when the server could not tell (a text hit, memcached < 1.6.10).
+     */
+    int exptimeOf(ServerReply.Value hit) {
+        if (!hit.isMeta()) {
+            return writeBackDefaultTtl;
+        }
+        int ttl = hit.ttl();
+        if (ttl == 0) {
+            return -1;
+        }
+        return ttl < 0 ? 0 : ttl <= MAX_RELATIVE_EXPTIME ? ttl : (int) (System.currentTimeMillis() / 1000 + ttl);
     }
 
     /** For fire-and-forget requests whose answer changes nothing. */
@@ -246,35 +286,20 @@ public final class Router {
     };
 
     /**
-     * Sends a mirror, a write its primary took (or is taking), to backup {@code b}. Until its answer
-     * or failure the key reads as stale there for reads on other connections
-     * ({@link ServerHealth#isStaleVia}): such a read could overtake it, find the old copy, and
-     * write it back over the primary's newer state. {@code reserved}: {@link #reserveMirror} was
-     * called for it already. {@code then} sees the answer first, so a failure marks the key stale
-     * before the mirror lands.
+     * Sends a mirror, a write its primary took (or is taking), to backup {@code b}, counted in the
+     * backup's mirrors in flight until it is answered. The write's ticket ({@link KeyVersions})
+     * keeps the key's backup copy from being read meanwhile. {@code then} sees the answer.
      */
-    void mirror(RouteContext ctx, int b, byte[] key, boolean reserved, ByteBuf encoded, ReplyShape shape,
-            ReplyCallback then) {
+    void mirror(RouteContext ctx, int b, ByteBuf encoded, ReplyShape shape, ReplyCallback then) {
         ServerHealth bh = backups.health(b);
-        String k = new String(key, StandardCharsets.ISO_8859_1);
-        if (!reserved) {
-            bh.mirrorReserved(k);
-        }
-        ServerConnection via = backup(ctx, b);
-        BackendConnection real = via instanceof BackendConnection c ? c : null;
-        if (real != null) {
-            real.mirrorQueued(k);
-        }
-        via.send(encoded, shape, new ReplyCallback() {
+        bh.mirrorSent();
+        backup(ctx, b).send(encoded, shape, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 try {
                     then.onReply(reply);
                 } finally {
-                    if (real != null) {
-                        real.mirrorAnswered(k);
-                    }
-                    bh.mirrorLanded(k);
+                    bh.mirrorLanded();
                 }
             }
 
@@ -283,27 +308,10 @@ public final class Router {
                 try {
                     then.onFailure(reason);
                 } finally {
-                    if (real != null) {
-                        real.mirrorAnswered(k);
-                    }
-                    bh.mirrorLanded(k);
+                    bh.mirrorLanded();
                 }
             }
         });
-    }
-
-    /**
-     * For a write whose mirror is sent only once its primary answered: from now on {@code key}
-     * reads as stale on its backup. The mirror then goes out with {@link #mirror}({@code reserved}
-     * true), or {@link #releaseMirror} says none will.
-     */
-    void reserveMirror(byte[] key) {
-        backups.health(backupFor(key)).mirrorReserved(new String(key, StandardCharsets.ISO_8859_1));
-    }
-
-    /** A mirror {@link #reserveMirror} announced will not be sent. */
-    void releaseMirror(byte[] key) {
-        backups.health(backupFor(key)).mirrorLanded(new String(key, StandardCharsets.ISO_8859_1));
     }
 
     /**
@@ -329,6 +337,31 @@ public final class Router {
         };
     }
 
+    /**
+     * {@link #staleOnFailure} for the mirror of a write that holds its key's ticket: unless
+     * {@code alone} says that no write of the key that could have overtaken it on the way to the
+     * backup overlapped it ({@link KeyVersions#onlyWriteSince}, {@link SessionWrites#onlyOwnWritesSince}),
+     * the two may have reached the backup in another order than the primary, and the key is
+     * stale there.
+     */
+    ReplyCallback mirrorLanding(ServerHealth backup, byte[] key, BooleanSupplier alone) {
+        ReplyCallback onFailure = staleOnFailure(backup, key);
+        return new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                if (!alone.getAsBoolean()) {
+                    backup.markStale(key);
+                }
+                onFailure.onReply(reply);
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                onFailure.onFailure(reason);
+            }
+        };
+    }
+
     /** A one-line reply's bytes; a retrieval-shaped reply here would be a server bug. */
     static ByteBuf lineOf(ServerReply reply) {
         if (reply instanceof ServerReply.Line line) {
@@ -342,7 +375,17 @@ public final class Router {
         return Unpooled.wrappedBuffer(TextReplies.serverError(reason));
     }
 
-    /** What a route needs from the session that sent the request: its loop's pools. */
-    public record RouteContext(ServerConnections primaries, ServerConnections backups, long sessionId, ByteBufAllocator alloc) {
+    /**
+     * What a route needs from the session that sent the request: its loop's pools, and its writes
+     * queued on its backup connections ({@link SessionWrites}, new with each context: a reload's
+     * new pools hold none of the old context's writes).
+     */
+    public record RouteContext(ServerConnections primaries, ServerConnections backups, long sessionId,
+            ByteBufAllocator alloc, SessionWrites writes) {
+
+        public RouteContext(ServerConnections primaries, ServerConnections backups, long sessionId,
+                ByteBufAllocator alloc) {
+            this(primaries, backups, sessionId, alloc, new SessionWrites());
+        }
     }
 }

@@ -1,0 +1,106 @@
+package io.jmagent.replica;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The write epoch of every key, kept so that a copy read from a backup is served, and written back,
+ * only if no write to its key started or finished since the read started, and none is in flight.
+ *
+ * <p>Keys are hashed into a fixed number of slots (bounded memory, whatever the number of keys):
+ * each slot has a version, bumped when a write of one of its keys starts and again when it has
+ * settled (its primary answered, its mirror landed or failed and marked the key stale, its
+ * follow-ups finished), and the number of its writes in flight. A reader takes the version when
+ * its read starts ({@link #stamp}) and asks {@link #unchangedSince} when the copy arrives. Two keys
+ * sharing a slot make each other's backup reads miss now and then: a miss, never an old value.
+ *
+ * <p>Shared by every event loop (atomics, no locks), and kept across configuration reloads: it
+ * knows keys, not servers.
+ */
+public final class KeyVersions {
+
+    /** 2^16 slots: 768 KiB, and one write in 65,536 keys collides with an unrelated read. */
+    public static final int DEFAULT_SLOTS = 1 << 16;
+
+    private final int mask;
+    private final AtomicLongArray versions;
+    private final AtomicIntegerArray inFlight;
+
+    public KeyVersions() {
+        this(DEFAULT_SLOTS);
+    }
+
+    /** {@code slots}: a power of two. */
+    public KeyVersions(int slots) {
+        if (slots <= 0 || Integer.bitCount(slots) != 1) {
+            throw new IllegalArgumentException("slots must be a power of two: " + slots);
+        }
+        this.mask = slots - 1;
+        this.versions = new AtomicLongArray(slots);
+        this.inFlight = new AtomicIntegerArray(slots);
+    }
+
+    /** The slot of {@code key} (FNV-1a over its bytes, then mixed). */
+    public int slotOf(byte[] key) {
+        int h = 0x811c9dc5;
+        for (byte b : key) {
+            h = (h ^ (b & 0xff)) * 0x01000193;
+        }
+        h ^= h >>> 16;
+        return h & mask;
+    }
+
+    /** A write of a key in {@code slot} is about to be sent: until {@link #writeSettled}, its backup copy is not trusted. */
+    public void writeStarted(int slot) {
+        inFlight.incrementAndGet(slot);
+        versions.incrementAndGet(slot);
+    }
+
+    /** A write {@link #writeStarted} announced has settled: every copy it was going to change answered or was marked stale. */
+    public void writeSettled(int slot) {
+        versions.incrementAndGet(slot);
+        int left = inFlight.decrementAndGet(slot);
+        assert left >= 0 : "more writes settled than started in slot " + slot;
+    }
+
+    /** The version of {@code slot} now: taken when a read starts, for {@link #unchangedSince}. */
+    public long stamp(int slot) {
+        return versions.get(slot);
+    }
+
+    /** Whether no write of a key in {@code slot} is in flight now (a backup read may be sent). */
+    public boolean quiet(int slot) {
+        return inFlight.get(slot) == 0;
+    }
+
+    /** Writes of keys in {@code slot} in flight now. */
+    public int inFlight(int slot) {
+        return inFlight.get(slot);
+    }
+
+    /**
+     * Whether no write of a key in {@code slot} started or settled since {@code stamp} was taken,
+     * and none is in flight: a copy read meanwhile is as new as any acknowledged write.
+     */
+    public boolean unchangedSince(int slot, long stamp) {
+        return inFlight.get(slot) == 0 && versions.get(slot) == stamp;
+    }
+
+    /**
+     * Whether the one write in flight in {@code slot} is the caller's, and no other started or
+     * settled since {@code stamp} (taken right after the caller's {@link #writeStarted}): a copy it
+     * rebuilt holds no write but its own and older ones.
+     */
+    public boolean onlyWriteSince(int slot, long stamp) {
+        return inFlight.get(slot) == 1 && versions.get(slot) == stamp;
+    }
+
+    /** Writes in flight over every slot (a figure for tests and stats; it walks every slot). */
+    public int writesInFlight() {
+        int n = 0;
+        for (int i = 0; i < inFlight.length(); i++) {
+            n += inFlight.get(i);
+        }
+        return n;
+    }
+}

@@ -1,0 +1,93 @@
+package io.jmagent.replica;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One client session's writes in flight, per slot of {@link KeyVersions}, which the session
+ * starts and settles through here. A session sends everything for a server on one connection,
+ * in order; two facts follow, and the backup rules rest on them:
+ *
+ * <ul>
+ * <li>A write whose every change to the backup is already queued on that connection
+ * ({@link #queued}) cannot make the copy a later read of the session finds there old. A backup
+ * read is sent only if every write of its key in flight is such a write ({@link #mayReadBackup}):
+ * a client that pipelines a write and a read of one key reads its own write while its primary is
+ * down, and a write of another session, or one whose backup change is still to come (a mirror
+ * sent once its primary answered, a copy rebuilt), turns the read into a miss.</li>
+ * <li>A mirror sent together with its write reaches the backup in the same order, relative to
+ * the session's other writes, as the write reached the primary. Only writes of other sessions can
+ * overtake it there ({@link #onlyOwnWritesSince}).</li>
+ * </ul>
+ *
+ * <p>Confined to the session's event loop. Holds an entry per slot with writes in flight only.
+ */
+public final class SessionWrites {
+
+    /** A slot's writes of this session in flight. */
+    private static final class Entry {
+        int inFlight;
+        int queued;
+        /** Writes of the slot started plus settled, as {@link KeyVersions} counts them, while the entry lives. */
+        long events;
+    }
+
+    private final Map<Integer, Entry> slots = new HashMap<>();
+
+    /**
+     * Starts a write of a key in {@code slot}, in {@code versions} and here. Returns the session's
+     * own count for {@link #onlyOwnWritesSince} (read {@code versions.stamp(slot)} right after).
+     */
+    public long writeStarted(KeyVersions versions, int slot) {
+        Entry e = slots.computeIfAbsent(slot, s -> new Entry());
+        e.inFlight++;
+        e.events++;
+        versions.writeStarted(slot);
+        return e.events;
+    }
+
+    /** A write of {@code slot} has queued its last change to the backup on this session's connection. */
+    public void queued(int slot) {
+        slots.get(slot).queued++;
+    }
+
+    /** A write {@link #writeStarted} started has settled; {@code wasQueued}: it had called {@link #queued}. */
+    public void writeSettled(KeyVersions versions, int slot, boolean wasQueued) {
+        Entry e = slots.get(slot);
+        versions.writeSettled(slot);
+        e.events++;
+        e.inFlight--;
+        if (wasQueued) {
+            e.queued--;
+        }
+        if (e.inFlight == 0) {
+            slots.remove(slot);
+        }
+    }
+
+    /**
+     * Whether a read of a key in {@code slot}, sent now on this session's backup connection, is
+     * answered after every write of the key in flight: all of them are this session's, queued.
+     */
+    public boolean mayReadBackup(KeyVersions versions, int slot) {
+        int inFlight = versions.inFlight(slot);
+        if (inFlight == 0) {
+            return true;
+        }
+        Entry e = slots.get(slot);
+        return e != null && e.queued == inFlight;
+    }
+
+    /**
+     * Whether every write of {@code slot} that started, settled or is in flight since one of this
+     * session's writes started ({@code stamp} and {@code ownStamp} taken then) is this session's:
+     * none of another session could have overtaken its mirror on the way to the backup.
+     */
+    public boolean onlyOwnWritesSince(KeyVersions versions, int slot, long stamp, long ownStamp) {
+        Entry e = slots.get(slot);
+        if (e == null) {
+            return false;
+        }
+        return versions.inFlight(slot) == e.inFlight && versions.stamp(slot) - stamp == e.events - ownStamp;
+    }
+}

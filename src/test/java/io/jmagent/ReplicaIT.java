@@ -1,0 +1,227 @@
+package io.jmagent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.jmagent.backend.ServerHealth;
+import io.jmagent.config.ProxyConfig;
+import io.jmagent.testing.MemcachedProcess;
+import io.jmagent.testing.RunningProxy;
+import io.jmagent.testing.TextClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The backup farm's promise under the faults that used to break it: a read waiting on the backup
+ * does not undo a later delete, a counter continues from its last acknowledged value through the
+ * loss of either copy, and a second proxy never reads what a frozen primary held. One primary,
+ * one backup, real memcached processes.
+ */
+class ReplicaIT {
+
+    private MemcachedProcess primary;
+    private MemcachedProcess backup;
+    private RunningProxy proxy;
+    private RunningProxy secondProxy;
+
+    @BeforeEach
+    void startFarm() {
+        primary = MemcachedProcess.start();
+        backup = MemcachedProcess.start();
+    }
+
+    @AfterEach
+    void stopFarm() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (secondProxy != null) {
+            secondProxy.close();
+        }
+        primary.close();
+        backup.close();
+    }
+
+    /** Faults noticed fast: two failures mark a server down, probes every 100 ms. */
+    private RunningProxy startProxy(Duration timeout) {
+        return RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(timeout)
+                .withFailover(new ProxyConfig.Failover(2, Duration.ofMillis(100), false, 100_000, 3600)));
+    }
+
+    @Test
+    void aDeleteIsNotUndoneByAReadThatWaitedOnTheBackup() throws Exception {
+        // a long timeout and a high failure limit: the frozen backup stays UP and its reads wait
+        proxy = RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(Duration.ofSeconds(30))
+                .withFailover(new ProxyConfig.Failover(50, Duration.ofHours(1), false, 100_000, 3600)));
+        // two event loops, clients assigned in turn: a and b share the loop, hence the backup connection
+        try (TextClient a = new TextClient(proxy.port()); TextClient other = new TextClient(proxy.port());
+                TextClient b = new TextClient(proxy.port())) {
+            assertThat(a.exchange(set("k", "v1"))).isEqualTo("STORED\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get k\r\n").equals(value("k", "v1")));
+            assertThat(direct(primary, "delete k\r\n")).as("the primary lost it").isEqualTo("DELETED\r\n");
+            assertThat(other.exchange("get nothing\r\n")).isEqualTo("END\r\n");
+
+            backup.freeze();
+            CompletableFuture<String> read;
+            try {
+                read = CompletableFuture.supplyAsync(() -> a.exchange("get k\r\n"));
+                await().atMost(Duration.ofSeconds(5)).until(() -> backupHealth().stats().inflight() == 1);
+                // the delete's mirror queues behind a's read on the same backup connection
+                assertThat(b.exchange("delete k\r\n")).isEqualTo("NOT_FOUND\r\n");
+            } finally {
+                backup.thaw();
+            }
+            // a's read began before the delete was acknowledged: either answer is a true one
+            assertThat(read.get(10, TimeUnit.SECONDS)).isIn(value("k", "v1"), "END\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> backupHealth().stats().inflight() == 0);
+
+            assertThat(b.exchange("get k\r\n")).isEqualTo("END\r\n");
+            assertThat(direct(primary, "get k\r\n")).as("not written back").isEqualTo("END\r\n");
+            assertThat(direct(backup, "get k\r\n")).isEqualTo("END\r\n");
+        }
+    }
+
+    @Test
+    void aCounterContinuesThroughAKilledAndRestartedPrimary() {
+        proxy = startProxy(Duration.ofMillis(500));
+        try (TextClient client = new TextClient(proxy.port())) {
+            assertThat(client.exchange(set("ctr", "0"))).isEqualTo("STORED\r\n");
+            assertThat(incrs(client, 3)).isEqualTo("1\r\n2\r\n3\r\n");
+            primary.kill();
+            assertThat(incrs(client, 3)).isEqualTo("4\r\n5\r\n6\r\n");
+            primary.restart();
+            awaitUp(primaryHealth());
+
+            assertThat(incrs(client, 2)).isEqualTo("7\r\n8\r\n");
+            // two rebuilds of the primary overlapped: its copy is stale until cleaned, then the next
+            // write finds it missing and rebuilds it from the backup; the counter never goes back
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                assertThat(client.exchange("incr ctr 0\r\n")).isEqualTo("8\r\n");
+                assertThat(direct(primary, "get ctr\r\n")).isEqualTo(value("ctr", "8"));
+            });
+            assertThat(direct(backup, "get ctr\r\n")).isEqualTo(value("ctr", "8"));
+            assertThat(client.exchange("decr ctr 5\r\nget ctr\r\n")).isEqualTo("3\r\n" + value("ctr", "3"));
+        }
+    }
+
+    @Test
+    void aCounterNeverGoesBackAfterItsPrimaryThaws() {
+        proxy = startProxy(Duration.ofMillis(300));
+        try (TextClient client = new TextClient(proxy.port())) {
+            assertThat(client.exchange(set("ctr", "0"))).isEqualTo("STORED\r\n");
+            assertThat(incrs(client, 3)).isEqualTo("1\r\n2\r\n3\r\n");
+            primary.freeze();
+            try {
+                assertThat(incrs(client, 3)).isEqualTo("4\r\n5\r\n6\r\n");
+                awaitDown(primaryHealth());
+            } finally {
+                primary.thaw();
+            }
+            for (int expected = 7; expected <= 20; expected++) {
+                assertThat(client.exchange("incr ctr 1\r\n")).isEqualTo(expected + "\r\n");
+            }
+            awaitUp(primaryHealth());
+            assertThat(incrs(client, 1)).isEqualTo("21\r\n");
+            assertThat(client.exchange("get ctr\r\n")).isEqualTo(value("ctr", "21"));
+        }
+    }
+
+    @Test
+    void aCounterKeepsBothCopiesThroughARestartedBackup() {
+        proxy = startProxy(Duration.ofMillis(500));
+        try (TextClient client = new TextClient(proxy.port())) {
+            assertThat(client.exchange(set("ctr", "10"))).isEqualTo("STORED\r\n");
+            assertThat(incrs(client, 1)).isEqualTo("11\r\n");
+            backup.kill();
+            backup.restart();
+            awaitUp(backupHealth());
+
+            assertThat(incrs(client, 1)).isEqualTo("12\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get ctr\r\n").equals(value("ctr", "12")));
+            // the rebuilt copy is what survives the primary's loss
+            primary.kill();
+            assertThat(incrs(client, 2)).isEqualTo("13\r\n14\r\n");
+        }
+    }
+
+    @Test
+    void anAppendToAPrimaryThatLostTheKeyLandsOnTheBackupCopy() {
+        proxy = startProxy(Duration.ofMillis(500));
+        try (TextClient client = new TextClient(proxy.port())) {
+            assertThat(client.exchange(set("log", "a"))).isEqualTo("STORED\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get log\r\n").equals(value("log", "a")));
+            assertThat(direct(primary, "delete log\r\n")).as("the primary lost it").isEqualTo("DELETED\r\n");
+
+            assertThat(client.exchange("append log 0 0 1\r\nb\r\n")).isEqualTo("STORED\r\n");
+            assertThat(client.exchange("get log\r\n")).isEqualTo(value("log", "ab"));
+            assertThat(client.exchange("prepend log 0 0 1\r\nz\r\n")).isEqualTo("STORED\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get log\r\n").equals(value("log", "zab")));
+            assertThat(direct(primary, "get log\r\n")).isEqualTo(value("log", "zab"));
+        }
+    }
+
+    @Test
+    void aSecondProxyNeverReadsWhatAFrozenPrimaryHeld() {
+        proxy = startProxy(Duration.ofMillis(300));
+        secondProxy = startProxy(Duration.ofMillis(300));
+        try (TextClient writer = new TextClient(proxy.port()); TextClient reader = new TextClient(secondProxy.port())) {
+            assertThat(writer.exchange(set("k", "old"))).isEqualTo("STORED\r\n");
+            assertThat(reader.exchange("get k\r\n")).isEqualTo(value("k", "old"));
+            primary.freeze();
+            try {
+                awaitDown(primaryHealth());
+                awaitDown(secondProxy.server().primaries().health(0));
+                // only the first proxy knows that this write missed the primary
+                assertThat(writer.exchange(set("k", "new"))).isEqualTo("STORED\r\n");
+            } finally {
+                primary.thaw();
+            }
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            while (System.nanoTime() < until) {
+                assertThat(reader.exchange("get k\r\n")).isIn(value("k", "new"), "END\r\n");
+            }
+            awaitUp(secondProxy.server().primaries().health(0));
+            assertThat(reader.exchange("get k\r\n")).isEqualTo(value("k", "new"));
+            assertThat(direct(primary, "get k\r\n")).isIn(value("k", "new"), "END\r\n");
+        }
+    }
+
+    private static String incrs(TextClient client, int n) {
+        return client.exchange("incr ctr 1\r\n".repeat(n));
+    }
+
+    private ServerHealth primaryHealth() {
+        return proxy.server().primaries().health(0);
+    }
+
+    private ServerHealth backupHealth() {
+        return proxy.server().backups().health(0);
+    }
+
+    private static void awaitUp(ServerHealth h) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> h.state() == ServerHealth.State.UP);
+    }
+
+    private static void awaitDown(ServerHealth h) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> h.state() == ServerHealth.State.DOWN);
+    }
+
+    private static String direct(MemcachedProcess server, String request) {
+        try (TextClient c = new TextClient(server.port())) {
+            return c.exchange(request);
+        }
+    }
+
+    private static String set(String key, String value) {
+        return "set " + key + " 0 0 " + value.length() + "\r\n" + value + "\r\n";
+    }
+
+    private static String value(String key, String value) {
+        return "VALUE " + key + " 0 " + value.length() + "\r\n" + value + "\r\nEND\r\n";
+    }
+}
