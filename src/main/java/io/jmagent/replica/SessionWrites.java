@@ -28,6 +28,10 @@ public final class SessionWrites {
     private static final class Entry {
         int inFlight;
         int queued;
+        /** Writes of the slot started while the entry lives. */
+        long started;
+        /** Changes sent to the backup while the entry lives, but for late mirrors and copies ({@link #sentToBackup}). */
+        long backupSends;
         /** Writes of the slot started plus settled, as {@link KeyVersions} counts them, while the entry lives. */
         long events;
     }
@@ -42,8 +46,40 @@ public final class SessionWrites {
         Entry e = slots.computeIfAbsent(slot, s -> new Entry());
         e.inFlight++;
         e.events++;
+        e.started++;
         versions.writeStarted(slot);
         return e.events;
+    }
+
+    /**
+     * Writes of {@code slot} this session started while one of them is in flight (the caller's):
+     * each sends its request to the primary as it starts, so one started after a copy was decided
+     * may reach the primary before that copy does.
+     */
+    public long started(int slot) {
+        Entry e = slots.get(slot);
+        return e == null ? 0 : e.started;
+    }
+
+    /**
+     * A write of {@code slot} sends a change to the backup that is not a late one: a mirror sent
+     * with its write, or the write itself, to the backup alone. A late change (a mirror sent once
+     * the primary answered, a copy read from one server and stored on the other) does not call this.
+     */
+    public void sentToBackup(int slot) {
+        slots.get(slot).backupSends++;
+    }
+
+    /**
+     * {@link #sentToBackup} calls for {@code slot} while one of the session's writes is in flight
+     * (the caller's). Between the moment a late change is decided (the primary answered, the source
+     * was read) and the moment it lands, a change of the session sent to the backup in between may
+     * have overtaken it there while it reached the primary after. A late change of the session
+     * cannot: it is decided after this one, and sent after it.
+     */
+    public long backupSends(int slot) {
+        Entry e = slots.get(slot);
+        return e == null ? 0 : e.backupSends;
     }
 
     /** A write of {@code slot} has queued its last change to the backup on this session's connection. */
@@ -81,13 +117,20 @@ public final class SessionWrites {
     /**
      * Whether every write of {@code slot} that started, settled or is in flight since one of this
      * session's writes started ({@code stamp} and {@code ownStamp} taken then) is this session's:
-     * none of another session could have overtaken its mirror on the way to the backup.
+     * none of another session could have overtaken its mirror on the way to the backup. The
+     * session's own writes reach each server in the order they were sent there.
      */
     public boolean onlyOwnWritesSince(KeyVersions versions, int slot, long stamp, long ownStamp) {
         Entry e = slots.get(slot);
-        if (e == null) {
-            return false;
-        }
-        return versions.inFlight(slot) == e.inFlight && versions.stamp(slot) - stamp == e.events - ownStamp;
+        long inFlight = e == null ? 0 : e.inFlight;
+        long events = e == null ? 0 : e.events;
+        // an entry dropped and made again meanwhile counts fewer events than the slot: never equal
+        return versions.inFlight(slot) == inFlight && versions.stamp(slot) - stamp == events - ownStamp;
+    }
+
+    /** The session's own count for {@code slot} now, for {@link #onlyOwnWritesSince} (0 with none in flight). */
+    public long events(int slot) {
+        Entry e = slots.get(slot);
+        return e == null ? 0 : e.events;
     }
 }

@@ -46,6 +46,10 @@ final class KeyWrite {
     private final long startStamp;
     /** The session's own count right after this write started: {@link SessionWrites#onlyOwnWritesSince}. */
     private final long ownStamp;
+    /** The session's changes to the key's backup when this write started ({@link SessionWrites#backupSends}). */
+    private final long sendsAtStart;
+    /** A mirror sent once the primary answered: no change of the session reached the backup in between. */
+    private boolean mirrorInOrder;
     /** The backup's stale mark for the key when the write began (0: not stale). */
     private final long backupStaleMark;
     /** The backup's copy could be trusted when the write began: it may answer for a primary that lost the key. */
@@ -80,6 +84,7 @@ final class KeyWrite {
         this.slot = versions.slotOf(key);
         this.ownStamp = ctx.writes().writeStarted(versions, slot);
         this.startStamp = versions.stamp(slot);
+        this.sendsAtStart = ctx.writes().backupSends(slot);
         ServerHealth bh = router.backups().health(backup);
         this.backupStaleMark = bh.staleMark(key);
         this.backupTrusted = bh.readable() && !bh.isStale(key);
@@ -169,8 +174,9 @@ final class KeyWrite {
                             StoreRequest s = (StoreRequest) request;
                             ByteBuf v = heldValue;
                             heldValue = null;
+                            mirrorInOrder = ctx.writes().backupSends(slot) == sendsAtStart;
                             sendToBackup(TextEncoder.store(ctx.alloc(), StoreRequest.Kind.SET, key, s.flags(),
-                                    s.exptime(), 0, v));
+                                    s.exptime(), 0, v), true);
                             backupQueued();
                         }
                         releaseHeld();
@@ -270,20 +276,29 @@ final class KeyWrite {
     /** The backup gets the primary's item, as it is after this write ({@link Rebuild#backupFromPrimary}). */
     private void rebuildBackup() {
         parts++;
-        Rebuild.backupFromPrimary(router, ctx, key, primary, backup, slot, startStamp, backupStaleMark, this::partDone);
+        Rebuild.backupFromPrimary(router, ctx, key, primary, backup, slot, startStamp, ownStamp, backupStaleMark,
+                this::partDone);
     }
 
     /** The primary, which lost the key, gets the backup's item back ({@link Rebuild#primaryFromBackup}), then {@code then} runs. */
     private void rebuildPrimary(Runnable then) {
         parts++;
-        Rebuild.primaryFromBackup(router, ctx, key, primary, backup, slot, startStamp, () -> {
+        Rebuild.primaryFromBackup(router, ctx, key, primary, backup, slot, startStamp, ownStamp, () -> {
             then.run();
             partDone();
         });
     }
 
     private void sendToBackup(ByteBuf encoded) {
+        sendToBackup(encoded, false);
+    }
+
+    /** {@code late}: a mirror sent once the primary answered ({@link SessionWrites#sentToBackup}). */
+    private void sendToBackup(ByteBuf encoded, boolean late) {
         ServerHealth bh = router.backups().health(backup);
+        if (!late) {
+            ctx.writes().sentToBackup(slot);
+        }
         if (!bh.writable()) {
             encoded.release();
             bh.markStale(key);
@@ -306,9 +321,8 @@ final class KeyWrite {
                         // the backup alone took the key's latest write: its copy is the one to read
                         bh.writtenHere(key, backupStaleMark);
                     }
-                } else if (policy != MirrorPolicy.COUNTER && !(policy.mirrorsAtOnce()
-                        ? ctx.writes().onlyOwnWritesSince(versions, slot, startStamp, ownStamp)
-                        : versions.onlyWriteSince(slot, startStamp))) {
+                } else if (policy != MirrorPolicy.COUNTER && !((policy.mirrorsAtOnce() || mirrorInOrder)
+                        && ctx.writes().onlyOwnWritesSince(versions, slot, startStamp, ownStamp))) {
                     // another write of the key overlapped this one and could have overtaken its mirror:
                     // the backup may have applied the two in the other order than the primary
                     bh.markStale(key);

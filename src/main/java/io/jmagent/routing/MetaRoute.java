@@ -49,6 +49,10 @@ final class MetaRoute {
     private final long stamp;
     /** A write's requests not answered yet, plus one while it is being started. */
     private int parts = 1;
+    /** A write: the session's own count when it started ({@link SessionWrites#onlyOwnWritesSince}). */
+    private long ownStamp;
+    /** A write: the session's changes to the key's backup when it started ({@link SessionWrites#backupSends}). */
+    private long sendsAtStart;
     /** A write: the backup's stale mark for the key when it began (0: not stale). */
     private long backupStaleMark;
     /** A write: the backup's copy could be trusted when it began (it may answer for a primary that lost the key). */
@@ -66,7 +70,8 @@ final class MetaRoute {
         KeyVersions versions = router.versions();
         this.slot = router.hasBackups() ? versions.slotOf(request.key()) : 0;
         if (router.hasBackups() && request.isWrite()) {
-            ctx.writes().writeStarted(versions, slot);
+            this.ownStamp = ctx.writes().writeStarted(versions, slot);
+            this.sendsAtStart = ctx.writes().backupSends(slot);
             ServerHealth bh = router.backups().health(router.backupFor(request.key()));
             this.backupStaleMark = bh.staleMark(request.key());
             this.backupTrusted = bh.readable() && !bh.isStale(request.key());
@@ -178,12 +183,13 @@ final class MetaRoute {
                 sendToBackupQuietly(mirror);
                 mirror = null;
             } else if (request.kind() == MetaRequest.Kind.DELETE) {
+                router.stats().backupDelete();
                 sendToBackupQuietly(deleteOnBackup());
             } else {
                 // ma, an ms with a mode: the result depends on what the copy held; the backup gets the primary's
                 parts++;
                 Rebuild.backupFromPrimary(router, ctx, request.key(), primary, router.backupFor(request.key()), slot,
-                        stamp, backupStaleMark, this::partDone);
+                        stamp, ownStamp, backupStaleMark, this::partDone);
             }
         }
         if (mirror != null) {
@@ -220,6 +226,9 @@ final class MetaRoute {
             return;
         }
         long marksAtSend = bh.staleMarks();
+        if (request.isWrite()) {
+            ctx.writes().sentToBackup(slot);
+        }
         parts++;
         via.send(encoded, shape(), new ReplyCallback() {
             @Override
@@ -239,7 +248,7 @@ final class MetaRoute {
                 if (rebuildPrimary && succeeded(answer)) {
                     ByteBuf held = answer;
                     parts++;
-                    Rebuild.primaryFromBackup(router, ctx, request.key(), primary, b, slot, stamp, () -> {
+                    Rebuild.primaryFromBackup(router, ctx, request.key(), primary, b, slot, stamp, ownStamp, () -> {
                         request.release();
                         sink.reply(held);
                         partDone();
@@ -312,8 +321,10 @@ final class MetaRoute {
             return;
         }
         parts++;
+        // sent once the primary answered: a change of the session sent in between went to the backup first
+        boolean inOrder = ctx.writes().backupSends(slot) == sendsAtStart;
         router.mirror(ctx, b, encoded, shape(), Retrieval.settling(router.mirrorLanding(bh, request.key(),
-                () -> router.versions().onlyWriteSince(slot, stamp)),
+                () -> inOrder && ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp)),
                 this::partDone));
         backupQueued();
     }

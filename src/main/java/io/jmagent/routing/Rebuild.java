@@ -3,7 +3,7 @@ package io.jmagent.routing;
 import io.jmagent.backend.ReplyCallback;
 import io.jmagent.backend.ServerConnection;
 import io.jmagent.backend.ServerHealth;
-import io.jmagent.replica.KeyVersions;
+import io.jmagent.replica.SessionWrites;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.StoreRequest;
@@ -41,15 +41,14 @@ final class Rebuild {
     /**
      * After a write whose effect depends on what the copy held (incr, decr, append, prepend, an ms
      * with a mode, ma), the backup gets the primary's item as it is after that write. The copy is
-     * trusted only if no other write of the key overlapped this one ({@link KeyVersions#onlyWriteSince}
-     * with the write's {@code slot} and {@code startStamp}); otherwise, or when it failed, the key
-     * is stale on the backup. A primary without meta commands cannot tell the item's TTL: the
-     * backup's copy is deleted instead. {@code done} runs exactly once, when it is settled.
+     * trusted only if it holds the key's writes in the backup's order ({@link #onlyOwnWrites}, and
+     * no change of the session was sent to the backup meanwhile); otherwise, or when it failed,
+     * the key is stale on the backup. A primary without meta commands cannot tell the item's TTL:
+     * the backup's copy is deleted instead. {@code done} runs exactly once, when it is settled.
      */
     static void backupFromPrimary(Router router, Router.RouteContext ctx, byte[] key, int primary, int backup,
-            int slot, long startStamp, long backupStaleMark, Runnable done) {
+            int slot, long startStamp, long ownStamp, long backupStaleMark, Runnable done) {
         ServerHealth bh = router.backups().health(backup);
-        KeyVersions versions = router.versions();
         if (!bh.writable()) {
             bh.markStale(key);
             router.stats().mirrorFailure();
@@ -83,10 +82,13 @@ final class Rebuild {
             });
             return;
         }
+        SessionWrites writes = ctx.writes();
+        long sendsBefore = writes.backupSends(slot);
         copy(router, ctx, key, router.primary(ctx, primary), router.backup(ctx, backup), StoreRequest.Kind.SET,
                 outcome -> {
                     bh.mirrorLanded();
-                    if (outcome == Outcome.COPIED && versions.onlyWriteSince(slot, startStamp)) {
+                    if (outcome == Outcome.COPIED && onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
+                            && writes.backupSends(slot) == sendsBefore) {
                         bh.writtenHere(key, backupStaleMark);
                     } else {
                         bh.markStale(key); // older than this write, or than one that overlapped it
@@ -100,26 +102,42 @@ final class Rebuild {
 
     /**
      * The primary, which lost the key (restarted, evicted), gets the backup's item back with
-     * {@code add}: a copy written there meanwhile stays. Should another write of the key have
-     * overlapped, or the copy fail, the key is stale on the primary: it may hold an older value
-     * than that write. {@code done} runs exactly once.
+     * {@code add}: a copy written there meanwhile stays. Unless the copy holds the writes in the
+     * primary's order ({@link #onlyOwnWrites}, and no write of the session started meanwhile), or
+     * should it fail, the key is stale on the primary: it may hold an older value than a write
+     * that came between. {@code done} runs exactly once.
      */
     static void primaryFromBackup(Router router, Router.RouteContext ctx, byte[] key, int primary, int backup,
-            int slot, long startStamp, Runnable done) {
+            int slot, long startStamp, long ownStamp, Runnable done) {
         ServerHealth health = router.primaries().health(primary);
         if (!health.writable() || !router.backups().health(backup).speaksMeta()) {
             done.run();
             return;
         }
         router.stats().writeBack();
+        SessionWrites writes = ctx.writes();
+        long startedBefore = writes.started(slot);
         copy(router, ctx, key, router.backup(ctx, backup), router.primary(ctx, primary), StoreRequest.Kind.ADD,
                 outcome -> {
-                    if (outcome == Outcome.FAILED
-                            || outcome == Outcome.COPIED && !router.versions().onlyWriteSince(slot, startStamp)) {
+                    if (outcome == Outcome.FAILED || outcome == Outcome.COPIED
+                            && !(onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
+                                    && writes.started(slot) == startedBefore)) {
                         health.markStale(key);
                     }
                     done.run();
                 });
+    }
+
+    /**
+     * Whether no write of another session overlapped a write of this one ({@code startStamp},
+     * {@code ownStamp} taken when it started). A copy made for it then holds the key's writes in
+     * the order the target gets them, provided no change of the session reached the target while
+     * the copy was on its way (the callers count those: {@link SessionWrites#backupSends} for a
+     * backup, {@link SessionWrites#started} for a primary).
+     */
+    private static boolean onlyOwnWrites(Router router, Router.RouteContext ctx, int slot, long startStamp,
+            long ownStamp) {
+        return ctx.writes().onlyOwnWritesSince(router.versions(), slot, startStamp, ownStamp);
     }
 
     /** Source {@code from} must speak the meta commands. {@code done} runs exactly once. */

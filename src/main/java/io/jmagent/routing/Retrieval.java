@@ -330,6 +330,7 @@ final class Retrieval {
                     SessionWrites writes = ctx.writes();
                     long ownStamp = writes.writeStarted(versions, slot);
                     long startStamp = versions.stamp(slot);
+                    writes.sentToBackup(slot);
                     writes.queued(slot);
                     router.mirror(ctx, b, TextEncoder.touch(ctx.alloc(), key, request.exptime()), ReplyShape.LINE,
                             settling(router.mirrorLanding(bh, key,

@@ -225,8 +225,9 @@ public final class Router {
      * value written meanwhile is never clobbered, keeping the flags and the remaining TTL. Only a
      * copy no write has touched since {@code stamp} ({@link KeyVersions#unchangedSince}), and only
      * to a primary that does not hold the key stale (its cleaning would race the add). Should a
-     * write start before the add is answered, it may have landed after that write (a delete, on
-     * another connection): the key is then marked stale there, so that no read takes it.
+     * write of another session start before the add is answered, it may have landed after that
+     * write (a delete, on another connection): the key is then marked stale there, so that no read
+     * takes it. A write of this session comes after the add on the same connection.
      */
     void writeBack(RouteContext ctx, int primary, byte[] key, int slot, long stamp, ServerReply.Value hit) {
         ServerHealth h = primaries.health(primary);
@@ -240,12 +241,14 @@ public final class Router {
         ByteBuf encoded = TextEncoder.store(ctx.alloc(), StoreRequest.Kind.ADD, key, hit.flags(), exptime, 0,
                 hit.data().retainedSlice());
         stats.writeBack();
+        SessionWrites writes = ctx.writes();
         primary(ctx, primary).send(encoded, ReplyShape.LINE, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 boolean stored = reply instanceof ServerReply.Line l && l.is(TextReplies.STORED);
                 reply.release();
-                if (stored && !versions.unchangedSince(slot, stamp)) {
+                // a write of the session started after the add was sent reaches the primary after it
+                if (stored && !writes.onlyOwnWritesSince(versions, slot, stamp, 0)) {
                     h.markStale(key);
                 }
             }
