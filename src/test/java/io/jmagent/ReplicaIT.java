@@ -49,8 +49,13 @@ class ReplicaIT {
 
     /** Faults noticed fast: two failures mark a server down, probes every 100 ms. */
     private RunningProxy startProxy(Duration timeout) {
+        return startProxy(timeout, false);
+    }
+
+    /** {@code sharedFarm}: {@code --shared-farm}, for several proxies over the farms. */
+    private RunningProxy startProxy(Duration timeout, boolean sharedFarm) {
         return RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(timeout)
-                .withFailover(new ProxyConfig.Failover(2, Duration.ofMillis(100), false, 100_000, 3600)));
+                .withFailover(new ProxyConfig.Failover(2, Duration.ofMillis(100), false, 100_000, 3600, sharedFarm)));
     }
 
     @Test
@@ -167,8 +172,8 @@ class ReplicaIT {
 
     @Test
     void aSecondProxyNeverReadsWhatAFrozenPrimaryHeld() {
-        proxy = startProxy(Duration.ofMillis(300));
-        secondProxy = startProxy(Duration.ofMillis(300));
+        proxy = startProxy(Duration.ofMillis(300), true);
+        secondProxy = startProxy(Duration.ofMillis(300), true);
         try (TextClient writer = new TextClient(proxy.port()); TextClient reader = new TextClient(secondProxy.port())) {
             assertThat(writer.exchange(set("k", "old"))).isEqualTo("STORED\r\n");
             assertThat(reader.exchange("get k\r\n")).isEqualTo(value("k", "old"));

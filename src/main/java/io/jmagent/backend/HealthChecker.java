@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
  * A probe is {@code stats} on a fresh connection; it records the server's pid and start time. A
  * failed probe counts as a failure of the server, so an idle dead server is found as well.
  *
- * <p>With a backup farm, a DOWN server whose probe succeeds and that did not restart (it was
- * frozen or cut off) is flushed before anything reaches it again, then UP ({@link #flushReturning}):
- * what it holds may be older than writes another proxy sent elsewhere. Otherwise it is brought
+ * <p>With a backup farm shared by other proxies ({@code --shared-farm}), a DOWN server whose probe
+ * succeeds and that did not restart (it was frozen or cut off) is flushed before anything reaches
+ * it again, then UP ({@link #flushReturning}): what it holds may be older than writes another
+ * proxy sent elsewhere. Otherwise it is brought
  * back in three steps: RECOVERING (writes reach it again, reads do not); clean it; UP. Cleaning deletes, key by key, the stale keys recorded
  * while it was away (their value there may be older than the backup's). When that set overflowed
  * its bound, the server is flushed instead, unless the probe shows a new process (restarted, hence
@@ -42,6 +43,7 @@ public final class HealthChecker implements AutoCloseable {
 
     private final List<ServerHealth> servers;
     private final boolean cleanLiveServers;
+    private final boolean flushReturning;
     private final CountDownLatch firstRound = new CountDownLatch(1);
     private final Duration interval;
     private final int timeoutMillis;
@@ -53,7 +55,17 @@ public final class HealthChecker implements AutoCloseable {
      * delete could only remove a client's successful retry, so they wait for a DOWN and return.
      */
     public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, boolean cleanLiveServers) {
+        this(servers, interval, timeout, cleanLiveServers, false);
+    }
+
+    /**
+     * {@code flushReturning}: other proxies share the farms ({@code --shared-farm}); a server that
+     * returns without having restarted is flushed ({@link #flushReturning}) rather than cleaned.
+     */
+    public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, boolean cleanLiveServers,
+            boolean flushReturning) {
         this.cleanLiveServers = cleanLiveServers;
+        this.flushReturning = flushReturning;
         this.servers = List.copyOf(servers);
         this.interval = interval;
         this.timeoutMillis = (int) Math.max(50, timeout.toMillis());
@@ -99,7 +111,7 @@ public final class HealthChecker implements AutoCloseable {
                 }
                 return;
             }
-            if (state == ServerHealth.State.DOWN && cleanLiveServers && identity != ServerHealth.Identity.RESTARTED) {
+            if (state == ServerHealth.State.DOWN && flushReturning && identity != ServerHealth.Identity.RESTARTED) {
                 // it may hold values older than writes any proxy of the fleet sent elsewhere
                 flushReturning(h, s, in);
                 return;

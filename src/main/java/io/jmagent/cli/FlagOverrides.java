@@ -114,6 +114,9 @@ public final class FlagOverrides {
         if (given("--write-back-ttl")) {
             b.writeBackTtl(flags.writeBackTtl);
         }
+        if (given("--shared-farm")) {
+            b.sharedFarm(true);
+        }
         if (given("--idle-timeout")) {
             b.idleTimeout(Duration.ofSeconds(flags.idleTimeoutSeconds));
         }

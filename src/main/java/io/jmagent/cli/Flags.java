@@ -127,6 +127,12 @@ public final class Flags {
                     + "TTL (memcached before 1.6, no meta commands) (default: 3600).")
     int writeBackTtl = ProxyConfig.Failover.DEFAULTS.writeBackTtl();
 
+    @Option(names = "--shared-farm", description = "Other proxies write to the same servers: a server that "
+            + "returns without having restarted (frozen, cut off) is flushed before it is used again, as this proxy "
+            + "cannot know what the others wrote elsewhere meanwhile; its keys are read back from the other farm. "
+            + "Alone (the default), it is cleaned of this proxy's stale keys and keeps the rest.")
+    boolean sharedFarm;
+
     @Option(names = "--http-port", paramLabel = "PORT",
             description = "Serve /metrics (Prometheus) and /health over HTTP on this port of the -l address "
                     + "(with -c: of the first pool's listen address) (default: off).")
@@ -145,7 +151,7 @@ public final class Flags {
         return new ProxyConfig(listen, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
                 connectionsPerLoop, Duration.ofMillis(timeoutMillis), maxItemSize, maxRetrievalLine, maxPending,
                 verbose.length, new ProxyConfig.Failover(failureLimit, Duration.ofMillis(probeIntervalMillis),
-                        autoEject, maxStaleKeys, writeBackTtl),
+                        autoEject, maxStaleKeys, writeBackTtl, sharedFarm),
                 new ProxyConfig.Operations(httpPort, Duration.ofSeconds(shutdownTimeoutSeconds),
                         Duration.ofSeconds(idleTimeoutSeconds)));
     }

@@ -48,7 +48,7 @@ public final class ConfigFile {
     private static final Set<String> TOP_KEYS = Set.of("threads", "verbose", "http-port", "shutdown-timeout", "pools");
     private static final List<String> POOL_KEYS = List.of("listen", "unix-socket", "servers", "backups", "hash",
             "distribution", "timeout", "failure-limit", "probe-interval", "auto-eject", "max-stale-keys",
-            "write-back-ttl", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
+            "write-back-ttl", "shared-farm", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
             "max-item-size", "max-line-length", "idle-timeout");
     /** twemproxy's names for jmagent's keys, to point a migrating user at ours. */
     private static final Map<String, String> TWEMPROXY_NAMES = Map.of(
@@ -207,6 +207,9 @@ public final class ConfigFile {
                 throw error(at + "write-back-ttl", "must not be negative, got " + ttl);
             }
             b.writeBackTtl(ttl);
+        }
+        if (m.containsKey("shared-farm")) {
+            b.sharedFarm(values.bool(m.get("shared-farm"), at + "shared-farm"));
         }
         if (m.containsKey("max-connections")) {
             b.maxConnections(values.positiveInt(m.get("max-connections"), at + "max-connections"));

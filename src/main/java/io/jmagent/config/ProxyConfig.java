@@ -89,11 +89,27 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
      *                       it is flushed instead of cleaned)
      * @param writeBackTtl   TTL for a backup hit written back to its primary when the backup
      *                       cannot tell the remaining TTL (no meta commands: memcached before 1.6)
+     * @param sharedFarm     other proxies write to the same farms: a server that returns without
+     *                       having restarted (frozen, cut off) is flushed before it is used again,
+     *                       since this proxy cannot know which of its keys the others wrote elsewhere;
+     *                       alone (the default), it is cleaned of this proxy's stale keys and keeps
+     *                       the rest
      */
     public record Failover(int failureLimit, Duration probeInterval, boolean autoEject, int maxStaleKeys,
-            int writeBackTtl) {
+            int writeBackTtl, boolean sharedFarm) {
 
-        public static final Failover DEFAULTS = new Failover(2, Duration.ofSeconds(1), false, 100_000, 3600);
+        public static final Failover DEFAULTS = new Failover(2, Duration.ofSeconds(1), false, 100_000, 3600, false);
+
+        /** Settings for a proxy alone over its farms. */
+        public Failover(int failureLimit, Duration probeInterval, boolean autoEject, int maxStaleKeys,
+                int writeBackTtl) {
+            this(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl, false);
+        }
+
+        /** The same settings, with {@code sharedFarm}. */
+        public Failover withSharedFarm(boolean shared) {
+            return new Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl, shared);
+        }
 
         public Failover {
             positive("failure limit", failureLimit);

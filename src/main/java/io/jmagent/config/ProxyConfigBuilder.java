@@ -31,6 +31,7 @@ public final class ProxyConfigBuilder {
     boolean autoEject = ProxyConfig.Failover.DEFAULTS.autoEject();
     int maxStaleKeys = ProxyConfig.Failover.DEFAULTS.maxStaleKeys();
     int writeBackTtl = ProxyConfig.Failover.DEFAULTS.writeBackTtl();
+    boolean sharedFarm = ProxyConfig.Failover.DEFAULTS.sharedFarm();
     int httpPort = ProxyConfig.Operations.DEFAULTS.httpPort();
     Duration shutdownTimeout = ProxyConfig.Operations.DEFAULTS.shutdownTimeout();
     Duration idleTimeout = ProxyConfig.Operations.DEFAULTS.idleTimeout();
@@ -60,6 +61,7 @@ public final class ProxyConfigBuilder {
         autoEject = c.failover().autoEject();
         maxStaleKeys = c.failover().maxStaleKeys();
         writeBackTtl = c.failover().writeBackTtl();
+        sharedFarm = c.failover().sharedFarm();
         httpPort = c.operations().httpPort();
         shutdownTimeout = c.operations().shutdownTimeout();
         idleTimeout = c.operations().idleTimeout();
@@ -160,6 +162,11 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder sharedFarm(boolean v) {
+        sharedFarm = v;
+        return this;
+    }
+
     public ProxyConfigBuilder httpPort(int v) {
         httpPort = v;
         return this;
@@ -179,7 +186,8 @@ public final class ProxyConfigBuilder {
     public ProxyConfig build() {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl),
+                new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl,
+                        sharedFarm),
                 new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout));
     }
 }

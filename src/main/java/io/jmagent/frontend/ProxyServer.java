@@ -279,7 +279,8 @@ public final class ProxyServer implements AutoCloseable {
         if (backups != null) {
             all.addAll(backups.health());
         }
-        return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), backups != null);
+        return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), backups != null,
+                backups != null && c.failover().sharedFarm());
     }
 
     /**
