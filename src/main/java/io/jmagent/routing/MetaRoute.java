@@ -178,7 +178,9 @@ final class MetaRoute {
             toBackup(encode(), true, true);
             return;
         }
-        if (request.isWrite() && succeeded(answer)) {
+        boolean deleteMissed = request.kind() == MetaRequest.Kind.DELETE && startsWith(answer, "NF");
+        if (request.isWrite() && (succeeded(answer) || deleteMissed)) {
+            // an md the primary found nothing for still goes to the backup: the primary may have lost the key
             if (mirror != null) {
                 sendToBackupQuietly(mirror);
                 mirror = null;
