@@ -1,12 +1,7 @@
 package io.jmagent.backend;
 
-import java.io.BufferedInputStream;
+import io.jmagent.backend.ProbeTransport.ProbeLink;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -46,7 +41,7 @@ public final class HealthChecker implements AutoCloseable {
     private final boolean flushReturning;
     private final CountDownLatch firstRound = new CountDownLatch(1);
     private final Duration interval;
-    private final int timeoutMillis;
+    private final ProbeTransport transport;
     private final ScheduledExecutorService executor;
 
     /**
@@ -64,11 +59,18 @@ public final class HealthChecker implements AutoCloseable {
      */
     public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, boolean cleanLiveServers,
             boolean flushReturning) {
+        this(servers, interval, new SocketProbeTransport((int) Math.max(50, timeout.toMillis())), cleanLiveServers,
+                flushReturning);
+    }
+
+    /** A checker whose probes talk to the servers through {@code transport} (a test puts a model server behind it). */
+    HealthChecker(List<ServerHealth> servers, Duration interval, ProbeTransport transport, boolean cleanLiveServers,
+            boolean flushReturning) {
         this.cleanLiveServers = cleanLiveServers;
         this.flushReturning = flushReturning;
         this.servers = List.copyOf(servers);
         this.interval = interval;
-        this.timeoutMillis = (int) Math.max(50, timeout.toMillis());
+        this.transport = transport;
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "jmagent-health");
             t.setDaemon(true);
@@ -99,27 +101,27 @@ public final class HealthChecker implements AutoCloseable {
         return firstRound.await(max.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void probe(ServerHealth h) {
+    /** One probe of {@code h}: what {@link #start()} runs for every server, each round. */
+    void probe(ServerHealth h) {
         ServerHealth.State state = h.state();
-        try (Socket s = connect(h.server())) {
-            InputStream in = new BufferedInputStream(s.getInputStream());
-            ProbeResult r = stats(s, in);
+        try (ProbeLink s = transport.open(h.server())) {
+            ProbeResult r = stats(s);
             ServerHealth.Identity identity = h.observe(r.pid, r.uptime, r.time, r.speaksMeta);
             if (state == ServerHealth.State.UP) {
                 if (cleanLiveServers) {
-                    cleanWhileUp(h, s, in, identity);
+                    cleanWhileUp(h, s, identity);
                 }
                 return;
             }
             if (state == ServerHealth.State.DOWN && flushReturning && identity != ServerHealth.Identity.RESTARTED) {
                 // it may hold values older than writes any proxy of the fleet sent elsewhere
-                flushReturning(h, s, in);
+                flushReturning(h, s);
                 return;
             }
             if (state == ServerHealth.State.DOWN && !h.beginRecovery()) {
                 return;
             }
-            clean(h, s, in, identity);
+            clean(h, s, identity);
             h.markUp(identity == ServerHealth.Identity.RESTARTED ? "restarted empty" : "cleaned");
         } catch (IOException e) {
             log.debug("probe of {} failed: {}", h.server(), e.toString());
@@ -139,30 +141,30 @@ public final class HealthChecker implements AutoCloseable {
      * anywhere. Every proxy that saw it DOWN flushes it the same way, sharing nothing. Its keys are
      * then read from the backup and written back, as after a restart.
      */
-    private void flushReturning(ServerHealth h, Socket s, InputStream in) throws IOException {
+    private void flushReturning(ServerHealth h, ProbeLink s) throws IOException {
         log.info("{} server {} answers again and did not restart; flushing it before it serves", h.role(),
                 h.server());
         // requests a frozen server still had buffered from closed connections land before the flush
-        sleep(RECOVERY_GRACE_MILLIS);
-        flush(h, s, in);
+        transport.pause(RECOVERY_GRACE_MILLIS);
+        flush(h, s);
         if (h.beginRecovery()) {
             h.forgetStaleKeys(); // marks made before the flush: it holds none of those values now
             h.markUp("flushed on return");
         }
     }
 
-    private void clean(ServerHealth h, Socket s, InputStream in, ServerHealth.Identity identity) throws IOException {
-        sleep(RECOVERY_GRACE_MILLIS);
+    private void clean(ServerHealth h, ProbeLink s, ServerHealth.Identity identity) throws IOException {
+        transport.pause(RECOVERY_GRACE_MILLIS);
         if (identity == ServerHealth.Identity.RESTARTED) {
             h.forgetStaleKeys(); // a new process holds none of the old values
             return;
         }
         if (h.staleOverflow()) {
             log.info("{} server {}: too many stale keys to delete one by one; flushing it", h.role(), h.server());
-            flush(h, s, in);
+            flush(h, s);
             return;
         }
-        int deleted = deleteStaleKeys(h, s, in, Integer.MAX_VALUE);
+        int deleted = deleteStaleKeys(h, s, Integer.MAX_VALUE);
         if (deleted > 0) {
             log.info("{} server {}: deleted {} keys written elsewhere while it was away", h.role(), h.server(),
                     deleted);
@@ -177,26 +179,26 @@ public final class HealthChecker implements AutoCloseable {
      * flush_all (through the proxy) or a restart: flushing a live copy, perhaps the only one of a
      * down primary's keys, is not the proxy's decision.
      */
-    private void cleanWhileUp(ServerHealth h, Socket s, InputStream in, ServerHealth.Identity identity)
+    private void cleanWhileUp(ServerHealth h, ProbeLink s, ServerHealth.Identity identity)
             throws IOException {
         if (h.staleOverflow()) {
             if (identity == ServerHealth.Identity.RESTARTED) {
                 log.info("{} server {} restarted while it had too many stale keys; flushing it", h.role(),
                         h.server());
-                flush(h, s, in);
+                flush(h, s);
             }
             return;
         }
         if (h.hasStaleKeys()) {
-            int deleted = deleteStaleKeys(h, s, in, h.staleKeyCount());
+            int deleted = deleteStaleKeys(h, s, h.staleKeyCount());
             log.debug("{} server {}: deleted {} stale keys", h.role(), h.server(), deleted);
         }
     }
 
-    private static void flush(ServerHealth h, Socket s, InputStream in) throws IOException {
+    private static void flush(ServerHealth h, ProbeLink s) throws IOException {
         long token = h.flushStarting();
-        send(s, "flush_all\r\n");
-        String reply = readLine(in);
+        s.send("flush_all\r\n");
+        String reply = s.readLine();
         if (!reply.equals("OK")) {
             throw new IOException("server refused flush_all: " + reply);
         }
@@ -210,7 +212,7 @@ public final class HealthChecker implements AutoCloseable {
      * later write stored successfully: that costs a miss, never a stale value. Returns the keys
      * deleted.
      */
-    private static int deleteStaleKeys(ServerHealth h, Socket s, InputStream in, int budget) throws IOException {
+    private static int deleteStaleKeys(ServerHealth h, ProbeLink s, int budget) throws IOException {
         int sent = 0;
         List<ServerHealth.StaleKey> batch;
         while (sent < budget && !(batch = h.staleKeys(Math.min(DELETE_BATCH, budget - sent))).isEmpty()) {
@@ -218,9 +220,9 @@ public final class HealthChecker implements AutoCloseable {
             for (ServerHealth.StaleKey k : batch) {
                 sb.append("delete ").append(k.key()).append("\r\n");
             }
-            send(s, sb.toString());
+            s.send(sb.toString());
             for (ServerHealth.StaleKey k : batch) {
-                String line = readLine(in);
+                String line = s.readLine();
                 if (!line.equals("DELETED") && !line.equals("NOT_FOUND")) {
                     throw new IOException("server refused cleaning: " + line);
                 }
@@ -231,30 +233,17 @@ public final class HealthChecker implements AutoCloseable {
         return sent;
     }
 
-    private Socket connect(ServerAddress server) throws IOException {
-        Socket s = new Socket();
-        try {
-            s.connect(new InetSocketAddress(server.host(), server.port()), timeoutMillis);
-            s.setSoTimeout(timeoutMillis);
-            s.setTcpNoDelay(true);
-            return s;
-        } catch (IOException e) {
-            s.close();
-            throw e;
-        }
-    }
-
     private record ProbeResult(long pid, long uptime, long time, boolean speaksMeta) {
     }
 
-    private static ProbeResult stats(Socket s, InputStream in) throws IOException {
-        send(s, "stats\r\n");
+    private static ProbeResult stats(ProbeLink s) throws IOException {
+        s.send("stats\r\n");
         long pid = -1;
         long uptime = 0;
         long time = 0;
         String version = "";
         while (true) {
-            String line = readLine(in);
+            String line = s.readLine();
             if (line.equals("END")) {
                 break;
             }
@@ -290,38 +279,6 @@ public final class HealthChecker implements AutoCloseable {
             return major > 1 || (major == 1 && (minor > 6 || (minor == 6 && patch >= 10)));
         } catch (NumberFormatException e) {
             return true; // not memcached's numbering: assume a modern server
-        }
-    }
-
-    private static void send(Socket s, String text) throws IOException {
-        OutputStream out = s.getOutputStream();
-        out.write(text.getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder(64);
-        while (true) {
-            int c = in.read();
-            if (c < 0) {
-                throw new IOException("connection closed");
-            }
-            if (c == '\n') {
-                int n = sb.length();
-                return n > 0 && sb.charAt(n - 1) == '\r' ? sb.substring(0, n - 1) : sb.toString();
-            }
-            if (sb.length() > 4096) {
-                throw new IOException("line too long");
-            }
-            sb.append((char) c);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
