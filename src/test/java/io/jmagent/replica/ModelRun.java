@@ -77,7 +77,7 @@ final class ModelRun implements AutoCloseable {
             case KILL, FREEZE -> mayFault(t);
             case RESTART -> !farm.servers.get(t).alive();
             case THAW -> farm.servers.get(t).frozen();
-            case PROBE -> true;
+            case PROBE, SETTLE -> true;
         };
     }
 
@@ -108,6 +108,7 @@ final class ModelRun implements AutoCloseable {
                 }
                 case THAW -> farm.thaw(t);
                 case PROBE -> farm.probe(t);
+                case SETTLE -> settle();
             }
         } catch (RuntimeException | AssertionError e) {
             crashes.add(step.describe(farm) + " threw " + e);

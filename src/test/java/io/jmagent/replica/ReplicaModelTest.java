@@ -57,6 +57,15 @@ class ReplicaModelTest {
         for (Explorer.Result f : failures) {
             firstPerRule.putIfAbsent(Explorer.rule(f.violations().get(0)), f);
         }
+        int shrinkAll = Integer.getInteger("model.shrinkAll", 0);
+        for (Explorer.Result f : failures.subList(0, Math.min(shrinkAll, failures.size()))) {
+            Explorer.Result small = Explorer.shrink(f, 300);
+            System.out.println("seed " + f.seed() + " " + f.config() + " shrunk to " + small.schedule().size()
+                    + " steps: " + small.violations().get(0));
+            try (ModelRun names = new ModelRun(f.config())) {
+                small.schedule().forEach(st -> System.out.println("    " + st.describe(names.farm)));
+            }
+        }
         for (Map.Entry<String, Explorer.Result> e : firstPerRule.entrySet()) {
             System.out.println("=== " + e.getKey() + ", first at seed " + e.getValue().seed() + ", shrunk:");
             System.out.println(Explorer.shrink(e.getValue(), 300).report());

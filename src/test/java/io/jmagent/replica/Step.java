@@ -23,7 +23,9 @@ record Step(Kind kind, int target, String text) {
         FREEZE,
         THAW,
         /** The health checker probes one server (recovery, flush on return, cleaning). */
-        PROBE
+        PROBE,
+        /** Every request runs and every reply lands (for scripted scenarios; the explorer does not pick it). */
+        SETTLE
     }
 
     static Step op(int client, String text) {
@@ -38,6 +40,7 @@ record Step(Kind kind, int target, String text) {
         return switch (kind) {
             case OP -> "c" + target + ": " + text.replace("\r\n", "\\r\\n");
             case EXEC, DELIVER, TIMEOUT -> kind.name().toLowerCase() + " " + farm.connections.get(target).name;
+            case SETTLE -> "settle";
             default -> kind.name().toLowerCase() + " " + farm.serverName(target);
         };
     }
