@@ -11,8 +11,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * One pipelined connection from the proxy to a {@link FakeServer}, driven by the explorer: the
@@ -34,7 +32,6 @@ final class FakeConnection implements ServerConnection {
     private final ArrayDeque<Call> calls = new ArrayDeque<>();
     private final ArrayDeque<String> inbox = new ArrayDeque<>();
     private final ArrayDeque<String> outbox = new ArrayDeque<>();
-    private final Map<String, Integer> mirrorsQueued = new HashMap<>();
     private final EmbeddedChannel decoder;
 
     FakeConnection(String name, FakeServer server, ServerHealth health) {
@@ -126,21 +123,6 @@ final class FakeConnection implements ServerConnection {
         inbox.clear();
         failAll("model closed");
         decoder.finishAndReleaseAll();
-    }
-
-    @Override
-    public void mirrorQueued(String key) {
-        mirrorsQueued.merge(key, 1, Integer::sum);
-    }
-
-    @Override
-    public void mirrorAnswered(String key) {
-        mirrorsQueued.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
-    }
-
-    @Override
-    public int mirrorsQueued(String key) {
-        return mirrorsQueued.getOrDefault(key, 0);
     }
 
     @Override
