@@ -41,7 +41,7 @@ public final class ModelProbes implements AutoCloseable {
             public void pause(long millis) {
                 grace.run();
             }
-        }, true);
+        }, true, false); // one proxy alone over its farms
     }
 
     /** One probe of {@code h}, as a round of the health thread runs it. */
