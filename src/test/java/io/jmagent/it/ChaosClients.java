@@ -25,10 +25,17 @@ import java.util.concurrent.locks.LockSupport;
 final class ChaosClients {
 
     private static final int REGISTER_WRITERS = 2;
-    private static final int KEYS_PER_WRITER = 6;
+    /**
+     * Each register writer's keys: a few hot ones, written all the time, and many cold ones, one
+     * written after every few hot writes, so that a pass over them takes longer than a restarted
+     * server takes to be read again: its cold keys miss there and are read from the backup.
+     */
+    private static final int HOT_KEYS = 4;
+    private static final int COLD_KEYS = 50;
+    private static final int HOT_WRITES_PER_COLD = 4;
     private static final int COUNTER_WRITERS = 2;
     private static final int COUNTERS_PER_WRITER = 2;
-    private static final int READERS = 2;
+    private static final int READERS = 3;
     private static final double DELETES = 0.2;
     private static final int MAX_OPS_PER_CLIENT = 200_000;
     /** Client numbers of the first writes and of the final reads; the threads are 0, 1, ... */
@@ -56,7 +63,7 @@ final class ChaosClients {
         this.seed = seed;
         for (int w = 0; w < REGISTER_WRITERS; w++) {
             List<String> keys = new ArrayList<>();
-            for (int k = 0; k < KEYS_PER_WRITER; k++) {
+            for (int k = 0; k < HOT_KEYS + COLD_KEYS; k++) {
                 keys.add("reg-" + w + "-" + k);
             }
             registersByWriter.add(keys);
@@ -130,15 +137,18 @@ final class ChaosClients {
         List<String> keys = registersByWriter.get(client);
         long[] next = new long[keys.size()];
         int proxy = client % ports.size();
+        long hot = 0;
+        long cold = 0;
         for (long ops = 0; going(ops, deadline); ops++) {
-            int k = (int) (ops % keys.size());
+            boolean hotTurn = ops % (HOT_WRITES_PER_COLD + 1) != HOT_WRITES_PER_COLD;
+            int k = hotTurn ? (int) (hot++ % HOT_KEYS) : HOT_KEYS + (int) (cold++ % COLD_KEYS);
             next[k]++;
             if (random.nextDouble() < DELETES) {
                 s.delete(proxy, keys.get(k), next[k]);
             } else {
                 s.set(proxy, keys.get(k), next[k], Kind.SET);
             }
-            if (k == keys.size() - 1) {
+            if (!hotTurn && cold % COLD_KEYS == 0) {
                 passes.incrementAndGet(client);
             }
         }
@@ -157,20 +167,28 @@ final class ChaosClients {
     }
 
     private void read(Session s, Random random, int client, long deadline) {
-        List<String> all = new ArrayList<>(registers);
-        all.addAll(counters);
         for (long ops = 0; going(ops, deadline); ops++) {
             int proxy = random.nextInt(ports.size());
             int how = random.nextInt(5);
             if (how < 3) {
-                s.get(proxy, List.of(all.get(random.nextInt(all.size()))));
+                s.get(proxy, List.of(anyKey(random)));
             } else if (how == 3) {
-                s.get(proxy, List.of(all.get(random.nextInt(all.size())), all.get(random.nextInt(all.size())),
-                        all.get(random.nextInt(all.size()))));
+                s.get(proxy, List.of(anyKey(random), anyKey(random), anyKey(random), anyKey(random)));
             } else {
-                s.metaGet(proxy, all.get(random.nextInt(all.size())));
+                s.metaGet(proxy, anyKey(random));
             }
         }
+    }
+
+    /** A counter a quarter of the time, a hot register a quarter, a cold one half. */
+    private String anyKey(Random random) {
+        int r = random.nextInt(4);
+        List<String> keys = registersByWriter.get(random.nextInt(REGISTER_WRITERS));
+        return switch (r) {
+            case 0 -> counters.get(random.nextInt(counters.size()));
+            case 1 -> keys.get(random.nextInt(HOT_KEYS));
+            default -> keys.get(HOT_KEYS + random.nextInt(COLD_KEYS));
+        };
     }
 
     /** Each writer's completed passes over its keys. */

@@ -8,6 +8,9 @@ import io.jmagent.testing.HistoryChecker;
 import io.jmagent.testing.HistoryChecker.Verdict;
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.RunningProxy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,6 +93,9 @@ class ReplicaChaosIT {
         String replay = "seed " + SEED + " (replay with -Djmagent.chaos.seed=" + SEED + "), " + proxyCount
                 + " proxies, " + faults.faults() + " faults";
         String events = history.events().stream().map(e -> "  " + e).collect(Collectors.joining("\n"));
+        Path full = Path.of("target", "replica-chaos-" + proxyCount + "-proxies.txt");
+        writeQuietly(full, replay + "\n" + verdict.report(Integer.MAX_VALUE) + "\nfaults:\n" + events + "\n");
+        replay += ", every anomaly in " + full;
         assertThat(clients.unexpected()).as("unexpected replies, %s", replay).isEmpty();
         assertThat(healed).as("the farm healed between faults, %s\n%s", replay, events).isTrue();
         assertThat(verdict.clean()).as("%s\n%s\nfaults:\n%s", replay, verdict.report(10), events).isTrue();
@@ -124,6 +130,15 @@ class ReplicaChaosIT {
         if (!faults.awaitState(server, state)) {
             history.event("not every proxy saw " + name + " " + state + " within "
                     + ChaosFaults.HEAL_LIMIT.toSeconds() + " s");
+        }
+    }
+
+    private static void writeQuietly(Path file, String text) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            System.out.println("ReplicaChaosIT: cannot write " + file + ": " + e);
         }
     }
 }

@@ -60,10 +60,12 @@ final class CounterCheck {
             checker.countOp(read);
             check(read);
         }
+        List<HistoryChecker.Loss> losses = new ArrayList<>();
         for (FinalRead f : finals) {
             checker.countOp(f.read());
-            checkFinal(f);
+            checkFinal(f, losses);
         }
+        checker.lostWrite(losses);
     }
 
     private void apply(Op w) {
@@ -127,11 +129,11 @@ final class CounterCheck {
         }
     }
 
-    private void checkFinal(FinalRead f) {
+    private void checkFinal(FinalRead f, List<HistoryChecker.Loss> losses) {
         Op read = f.read();
         String expected = value + (unknownIncrs > 0 ? ".." + (value + unknownIncrs) : "");
         if (read.outcome() != Outcome.OK || read.number() < value) {
-            checker.anomaly(Type.LOST_WRITE, f.phase() + ": expected " + expected, read, context(read));
+            losses.add(new HistoryChecker.Loss(f, expected, context(read)));
         } else if (read.number() > value + unknownIncrs) {
             checker.anomaly(Type.WRONG_ANSWER, f.phase() + ": expected " + expected, read, context(read));
         }

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Judges a {@link History} against the backup farm's promise (DESIGN.md, "The invariant"): once a
@@ -21,8 +22,9 @@ import java.util.Set;
  * <li>A <b>stale read</b> returns an older write than the newest one acknowledged before the read
  *     started (a register's smaller n, a deleted value, a smaller counter). A read concurrent with
  *     a write may return either.
- * <li>A <b>lost write</b> is a final read (the farm healed, or one copy of each key down) that
- *     does not find the key's last acknowledged write, or a write after it whose outcome is unknown.
+ * <li>A <b>lost write</b> is a key whose final reads (the farm healed, or one copy of each key
+ *     down) do not all find its last acknowledged write, or a write after it whose outcome is
+ *     unknown: counted once per key, with the phases where it was missing.
  * <li>A <b>wrong answer</b>: a value never written (or written only after the read ended), an
  *     incr whose result is not the previous acknowledged result plus one (plus one per earlier incr
  *     whose outcome is unknown, each counted at most once), an incr answered NOT_FOUND.
@@ -148,11 +150,30 @@ public final class HistoryChecker {
         }
     }
 
+    /** A final read that did not find what it should have, and why. */
+    record Loss(FinalRead read, String expected, List<Op> context) {
+    }
+
+    /** A key's losses, as one lost write: the first final read that missed it, and every phase that did. */
+    void lostWrite(List<Loss> losses) {
+        if (losses.isEmpty()) {
+            return;
+        }
+        Loss first = losses.get(0);
+        String phases = losses.stream().map(l -> l.read().phase()).distinct().collect(Collectors.joining(", "));
+        anomaly(Type.LOST_WRITE, "expected " + first.expected() + ", lost at: " + phases
+                + (losses.size() > 1 ? " (" + losses.size() + " final reads)" : ""), first.read().read(),
+                first.context());
+    }
+
     void miss() {
         misses++;
     }
 
-    /** The writes of {@code writes} (sorted by start) sent before {@code read} ended and not ended before {@code from}. */
+    /**
+     * The writes of {@code writes} (sorted by start) sent before {@code read} ended and not ended
+     * before {@code from}: the first and the last few.
+     */
     static List<Op> around(List<Op> writes, long from, Op read) {
         List<Op> context = new ArrayList<>();
         for (Op w : writes) {
@@ -160,7 +181,10 @@ public final class HistoryChecker {
                 context.add(w);
             }
         }
-        return context.size() <= CONTEXT ? context : context.subList(context.size() - CONTEXT, context.size());
+        if (context.size() > CONTEXT) {
+            context.subList(1, context.size() - CONTEXT + 1).clear();
+        }
+        return context;
     }
 
     /** The index of the last of {@code acked} (sorted by end) that ended before {@code time}, or -1. */

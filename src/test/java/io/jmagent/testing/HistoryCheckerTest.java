@@ -113,17 +113,24 @@ class HistoryCheckerTest {
         op(2, 3, "b", Kind.SET, 2, Outcome.ERROR, "SERVER_ERROR timeout");
         write(0, 1, "c", 1);
         delete(2, 3, "c", 2);
+        write(0, 1, "d", 1);
         finalRead("a", 1); // lost
         finalRead("b", 1);
         finalRead("b", 2);
         finalRead("c", 0); // a miss: the delete
-        finalRead("a", 0); // lost
-        history.recordFinal("healed", new Op(0, 0, "a", Kind.GET, 0, ms(20), ms(21), Outcome.ERROR, "SERVER_ERROR"));
+        finalRead("d", 1);
+        finalRead("a", 0); // lost again
+        history.recordFinal("primary 0 down",
+                new Op(0, 0, "a", Kind.GET, 0, ms(30), ms(31), Outcome.ERROR, "SERVER_ERROR"));
+        history.recordFinal("primary 0 down", new Op(0, 0, "d", Kind.GET, 0, ms(30), ms(31), Outcome.ABSENT, ""));
 
         Verdict v = HistoryChecker.check(history);
 
-        assertThat(v.lostWrites()).isEqualTo(3);
-        assertThat(v.anomalies()).extracting(Anomaly::why).containsOnly("healed: expected v2");
+        assertThat(v.lostWrites()).as("one per key").isEqualTo(2);
+        assertThat(v.anomalies()).extracting(Anomaly::why).containsExactly(
+                "expected v2, lost at: healed, primary 0 down (3 final reads)",
+                "expected v1, lost at: primary 0 down");
+        assertThat(v.anomalies().get(0).op().number()).as("the first final read that missed it").isEqualTo(1);
         assertThat(v.staleReads() + v.wrongAnswers()).isZero();
     }
 
@@ -197,6 +204,26 @@ class HistoryCheckerTest {
 
         assertThat(v.lostWrites()).isEqualTo(2);
         assertThat(v.anomalies()).extracting(a -> a.op().key()).containsExactly("d", "e");
+        assertThat(v.anomalies()).extracting(Anomaly::why).containsExactly("expected 5, lost at: healed",
+                "expected 5, lost at: healed");
+    }
+
+    @Test
+    void theReportShowsTheFirstAnomalyOfEachKeyBeforeMoreOfTheSameKey() {
+        write(0, 1, "a", 1);
+        write(2, 3, "a", 2);
+        read(4, 5, "a", 1);
+        read(6, 7, "a", 1);
+        read(8, 9, "a", 1);
+        write(0, 1, "b", 1);
+        read(20, 21, "b", 7);
+
+        String report = HistoryChecker.check(history).report(2);
+
+        assertThat(report).startsWith("stale reads 3, lost writes 0, wrong answers 1; allowed: misses 0, errors 0;")
+                .contains("get a -> v1", "WRONG_ANSWER: a value never written", "get b -> v7")
+                .endsWith("... and 2 more");
+        assertThat(report.indexOf("get a")).isLessThan(report.indexOf("get b"));
     }
 
     private static long ms(long millis) {

@@ -47,10 +47,12 @@ final class RegisterCheck {
             checker.countOp(read);
             check(read);
         }
+        List<HistoryChecker.Loss> losses = new ArrayList<>();
         for (FinalRead f : finals) {
             checker.countOp(f.read());
-            checkFinal(f);
+            checkFinal(f, losses);
         }
+        checker.lostWrite(losses);
     }
 
     private void check(Op read) {
@@ -88,7 +90,7 @@ final class RegisterCheck {
     }
 
     /** The final value must be the last acknowledged write, or one sent after it whose outcome is unknown. */
-    private void checkFinal(FinalRead f) {
+    private void checkFinal(FinalRead f, List<HistoryChecker.Loss> losses) {
         Op read = f.read();
         Op last = acked.isEmpty() ? null : acked.get(acked.size() - 1);
         List<Op> allowed = new ArrayList<>();
@@ -104,9 +106,9 @@ final class RegisterCheck {
         };
         if (!ok) {
             String expected = last == null ? "nothing" : last.kind() == Kind.SET ? "v" + last.number() : "a miss";
-            checker.anomaly(Type.LOST_WRITE, f.phase() + ": expected " + expected
-                    + (allowed.size() > 1 ? " (or a later write whose outcome is unknown)" : ""), read,
-                    HistoryChecker.around(writes, last == null ? 0 : last.start(), read));
+            losses.add(new HistoryChecker.Loss(f, expected
+                    + (allowed.size() > 1 ? " (or a later write whose outcome is unknown)" : ""),
+                    HistoryChecker.around(writes, last == null ? 0 : last.start(), read)));
         }
     }
 }
