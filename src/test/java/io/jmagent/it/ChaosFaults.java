@@ -18,11 +18,12 @@ import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The faults of {@link ReplicaChaosIT}, drawn from one seed: kill -9 and restart empty, freeze
- * (SIGSTOP) for 0.5 to 2 s, or a few short hiccups (a freeze shorter than the proxy's timeout),
- * of one server at a time, primary or backup. A restarted primary, once read again, is followed
- * by hiccups of a backup while reads refill it (a read waiting on the backup races the writes). Before each fault the farm is healed: every proxy
- * reports every server UP with no stale key, and every writer rewrote all its keys with no
- * request failing meanwhile, so both copies of every key are good again ("at most one copy down").
+ * (SIGSTOP) for 0.4 to 2 s, or a few short hiccups (a freeze shorter than the proxy's timeout),
+ * of one server at a time, a primary more often than a backup. A restarted primary, once read
+ * again, is followed by hiccups of a backup while reads refill it: a read waiting there races
+ * the writes of its key. Before each fault the farm is healed: every proxy reports every server
+ * UP with no stale key, and every writer rewrote all its keys with no request failing meanwhile,
+ * so both copies of every key are good again ("at most one copy down").
  */
 final class ChaosFaults {
 
@@ -60,13 +61,12 @@ final class ChaosFaults {
                 break;
             }
             faults++;
-            int which = random.nextInt(primaries.size() + backups.size());
-            boolean primary = which < primaries.size();
-            MemcachedProcess server = primary ? primaries.get(which) : backups.get(which - primaries.size());
-            String name = (primary ? "primary " + which : "backup " + (which - primaries.size())) + " ("
-                    + server.address() + ")";
-            int kind = random.nextInt(10);
-            if (kind < 4) {
+            boolean primary = random.nextInt(5) < 3; // where most of the ways to lose a write begin
+            int which = random.nextInt(primary ? primaries.size() : backups.size());
+            MemcachedProcess server = primary ? primaries.get(which) : backups.get(which);
+            String name = (primary ? "primary " : "backup ") + which + " (" + server.address() + ")";
+            int kind = random.nextInt(20);
+            if (kind < 7) {
                 killAndRestart(server, name);
                 if (primary) {
                     // once the primary is read again, its cold keys miss there and are read from the backup
@@ -74,8 +74,9 @@ final class ChaosFaults {
                     awaitState(server, "UP");
                     hiccups(backups.get(b), "backup " + b + " (" + backups.get(b).address() + ")");
                 }
-            } else if (kind < 7) {
-                long millis = 500 + random.nextInt(1500);
+            } else if (kind < 15) {
+                // short: some proxies may call it down and others not; long: all do
+                long millis = random.nextBoolean() ? 400 + random.nextInt(400) : 800 + random.nextInt(1200);
                 history.event("freeze " + name + " for " + millis + " ms");
                 server.freeze();
                 try {
@@ -105,7 +106,7 @@ final class ChaosFaults {
     }
 
     private void hiccups(MemcachedProcess server, String name) {
-        int count = 2 + random.nextInt(3);
+        int count = 2 + random.nextInt(2);
         for (int i = 0; i < count; i++) {
             long millis = hiccupLimit.toMillis() / 4 + random.nextInt((int) (hiccupLimit.toMillis() / 2));
             history.event("hiccup " + name + " for " + millis + " ms");
@@ -132,9 +133,9 @@ final class ChaosFaults {
             if (!clientsRunning) {
                 return true;
             }
-            long[] passes = clients.passes();
+            long[] written = clients.written();
             List<Long> errors = backendErrors();
-            if (poll(deadline, () -> clients.everyKeyWrittenSince(passes)) && allUpAndClean()
+            if (poll(deadline, () -> clients.everyKeyWrittenSince(written)) && allUpAndClean()
                     && errors.equals(backendErrors())) {
                 return true;
             }
