@@ -8,6 +8,7 @@ import io.jmagent.testing.HistoryChecker;
 import io.jmagent.testing.HistoryChecker.Verdict;
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.RunningProxy;
+import io.jmagent.testing.TestTransport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,7 +103,7 @@ class ReplicaChaosIT {
         String replay = "seed " + SEED + " (replay with -Djmagent.chaos.seed=" + SEED + "), " + proxyCount
                 + " proxies, " + faults.faults() + " faults";
         String events = history.events().stream().map(e -> "  " + e).collect(Collectors.joining("\n"));
-        Path full = Path.of("target", "replica-chaos-" + proxyCount + "-proxies.txt");
+        Path full = Path.of("target", "replica-chaos-" + proxyCount + "-proxies-" + TestTransport.name() + ".txt");
         writeQuietly(full, replay + "\n" + verdict.report(Integer.MAX_VALUE) + "\nfaults:\n" + events + "\n");
         replay += ", every anomaly in " + full;
         assertThat(clients.unexpected()).as("unexpected replies, %s", replay).isEmpty();
