@@ -16,9 +16,15 @@ import java.util.List;
 
 /**
  * A meta command (mg, ms, md, ma, me) routed by its key and sent to the server as the client
- * wrote it, so memcached itself serves every flag; its reply comes back unchanged. A quiet command
- * is followed by {@code mn} on the way to the server, so that its answer (or silence) is framed
- * exactly; the client gets what came before the MN.
+ * wrote it, so memcached itself serves every flag; its reply comes back unchanged.
+ *
+ * <p>Every meta command goes to the server followed by {@code mn}, quiet or not, and its reply is
+ * read up to the MN ({@link ReplyShape#META_UNTIL_MN}): the client gets what came before it. So a
+ * reply's end never rests on the proxy's reading of the flags (memcached reads {@code q1} as quiet;
+ * a proxy that waited for its reply would hand the next client's reply to this one). More than one
+ * reply before the MN fails the command and closes that connection rather than shift replies
+ * ({@link io.jmagent.protocol.ReplyFramingException}). The cost: 4 bytes ({@code mn\r\n}) more per
+ * command on the way out and 4 ({@code MN\r\n}) on the way back, and memcached's answer to a no-op.
  *
  * <p>Backup and failover as for the other protocols: mg falls back to the backup on a primary
  * miss, failure or outage, and a backup hit for a primary miss is written back (a hit of a key
@@ -127,7 +133,7 @@ final class MetaRoute {
         }
         ByteBuf mirror = request.mirroredAsSet() && router.hasBackups() ? encodeMirror() : null;
         parts++;
-        router.primary(ctx, primary).send(encode(), shape(), new ReplyCallback() {
+        router.primary(ctx, primary).send(encode(), ReplyShape.META_UNTIL_MN, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf answer = Router.lineOf(reply);
@@ -232,7 +238,7 @@ final class MetaRoute {
             ctx.writes().sentToBackup(slot);
         }
         parts++;
-        via.send(encoded, shape(), new ReplyCallback() {
+        via.send(encoded, ReplyShape.META_UNTIL_MN, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf answer = Router.lineOf(reply);
@@ -325,7 +331,7 @@ final class MetaRoute {
         parts++;
         // sent once the primary answered: a change of the session sent in between went to the backup first
         boolean inOrder = ctx.writes().backupSends(slot) == sendsAtStart;
-        router.mirror(ctx, b, encoded, shape(), Retrieval.settling(router.mirrorLanding(bh, request.key(),
+        router.mirror(ctx, b, encoded, ReplyShape.META_UNTIL_MN, Retrieval.settling(router.mirrorLanding(bh, request.key(),
                 () -> inOrder && ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp)),
                 this::partDone));
         backupQueued();
@@ -333,12 +339,12 @@ final class MetaRoute {
 
     private ByteBuf deleteOnBackup() {
         String line = "md " + request.keyToken() + (request.base64() ? " b" : "") + (request.quiet() ? " q" : "")
-                + "\r\n" + (request.quiet() ? "mn\r\n" : "");
+                + "\r\nmn\r\n";
         // the key token is as the decoder read it, byte for byte (ISO-8859-1)
         return Unpooled.copiedBuffer(line, StandardCharsets.ISO_8859_1);
     }
 
-    /** The client's bytes for the server: the line, an ms value and its CRLF, and mn when quiet. */
+    /** The client's bytes for the server: the line, an ms value and its CRLF, then mn. */
     private ByteBuf encode() {
         return encode(request.line());
     }
@@ -355,14 +361,8 @@ final class MetaRoute {
             b.addComponent(true, request.value().retainedDuplicate());
             b.addComponent(true, Unpooled.wrappedBuffer(new byte[] {'\r', '\n'}));
         }
-        if (request.quiet()) {
-            b.addComponent(true, MN.duplicate());
-        }
+        b.addComponent(true, MN.duplicate());
         return b;
-    }
-
-    private ReplyShape shape() {
-        return request.quiet() ? ReplyShape.META_UNTIL_MN : ReplyShape.META_ONE;
     }
 
     /** What a client gets for a miss: EN, or silence from a quiet mg. */
