@@ -51,6 +51,7 @@ public final class ServerHealth {
     private final AtomicInteger mirrorsInFlight = new AtomicInteger();
     /** Immediate flush_alls sent here and not answered yet: until then any key may be older than the flush. */
     private final AtomicInteger flushesInFlight = new AtomicInteger();
+    private final AtomicLong flushesSent = new AtomicLong();
     /** 0, or the mark at which the stale set last overflowed (a key could not be remembered). */
     private final AtomicLong overflowMark = new AtomicLong();
     /** {@code marks} when the current recovery began: later marks are writes that missed the returned server. */
@@ -218,7 +219,16 @@ public final class ServerHealth {
      * (a read could overtake the flush and find, or write back, what the client just flushed).
      */
     public void flushSent() {
+        flushesSent.incrementAndGet();
         flushesInFlight.incrementAndGet();
+    }
+
+    /**
+     * How many flush_all were ever sent here, or -1 while one is on its way: a copy made around a
+     * flush may hold what the flush removed.
+     */
+    public long flushesSent() {
+        return flushesInFlight.get() != 0 ? -1 : flushesSent.get();
     }
 
     /**

@@ -230,14 +230,19 @@ final class KeyWrite {
 
     /**
      * incr, decr, sent to both copies at once. A number from the primary is the answer, and a
-     * backup that answered otherwise is rebuilt from the primary. NOT_FOUND from the primary while
+     * backup that answered otherwise is rebuilt from the primary; when the backup's copy was not
+     * trusted at the start, the client is answered once it is rebuilt. NOT_FOUND from the primary while
      * the backup, trusted, holds the counter: the primary lost it (restarted, evicted), so the
      * backup's number is the answer and the primary is rebuilt from the backup.
      */
     private void onCounterFromPrimary(ByteBuf line) {
         if (isNumber(line)) {
-            primaryLine = line.retainedDuplicate();
-            answer(line);
+            if (backupTrusted) {
+                primaryLine = line.retainedDuplicate();
+                answer(line);
+            } else {
+                primaryLine = line; // answered once the backup holds the same number
+            }
         } else if (isLine(line, TextReplies.NOT_FOUND)) {
             primaryLine = line; // answered once the backup's result is known
         } else {
@@ -256,11 +261,13 @@ final class KeyWrite {
         primaryLine = null;
         if (isNumber(p)) {
             boolean same = backupLine != null && ByteBufUtil.equals(p, backupLine);
-            p.release();
-            if (!same && backupFailure == null) {
-                rebuildBackup();
-            }
             releaseBackupLine();
+            if (!same && backupFailure == null) {
+                // the backup's copy differed: one more fault must not lose the number the client gets
+                rebuildBackup(() -> answer(p));
+            } else {
+                answer(p); // released if the client has its answer already
+            }
         } else if (backupLine != null && isNumber(backupLine) && backupTrusted) {
             p.release();
             ByteBuf b = backupLine;
@@ -275,9 +282,17 @@ final class KeyWrite {
 
     /** The backup gets the primary's item, as it is after this write ({@link Rebuild#backupFromPrimary}). */
     private void rebuildBackup() {
+        rebuildBackup(() -> { });
+    }
+
+    /** {@link #rebuildBackup()}, then {@code then} runs. */
+    private void rebuildBackup(Runnable then) {
         parts++;
         Rebuild.backupFromPrimary(router, ctx, key, primary, backup, slot, startStamp, ownStamp, backupStaleMark,
-                this::partDone);
+                false, () -> {
+                    then.run();
+                    partDone();
+                });
     }
 
     /** The primary, which lost the key, gets the backup's item back ({@link Rebuild#primaryFromBackup}), then {@code then} runs. */

@@ -118,6 +118,9 @@ final class MetaRoute {
         }
         boolean usable = request.isWrite() || request.kind() == MetaRequest.Kind.DEBUG
                 ? health.writable() : router.hasBackups() ? health.readable() : health.writable();
+        if (usable && router.hasBackups() && request.isWrite() && !blind() && health.isStale(request.key())) {
+            usable = false; // its copy is older than the backup's: the backup alone takes a write that reads it
+        }
         if (!usable) {
             if (request.isWrite()) {
                 health.markStale(request.key());
@@ -129,6 +132,11 @@ final class MetaRoute {
                 request.release();
                 sink.reply(Router.serverError("backend " + health.server() + " down"));
             }
+            return;
+        }
+        if (request.kind() == MetaRequest.Kind.ARITHMETIC && router.hasBackups()
+                && router.backups().health(router.backupFor(request.key())).writable()) {
+            arithmeticOnBoth();
             return;
         }
         ByteBuf mirror = request.mirroredAsSet() && router.hasBackups() ? encodeMirror() : null;
@@ -197,7 +205,7 @@ final class MetaRoute {
                 // ma, an ms with a mode: the result depends on what the copy held; the backup gets the primary's
                 parts++;
                 Rebuild.backupFromPrimary(router, ctx, request.key(), primary, router.backupFor(request.key()), slot,
-                        stamp, ownStamp, backupStaleMark, this::partDone);
+                        stamp, ownStamp, backupStaleMark, false, this::partDone);
             }
         }
         if (mirror != null) {
@@ -205,6 +213,127 @@ final class MetaRoute {
         }
         request.release();
         sink.reply(answer);
+    }
+
+    /**
+     * ma with a backup farm, as incr and decr ({@link MirrorPolicy#COUNTER}): the same command to
+     * both copies at once, so that the backup's copy counts each increment even if the primary
+     * dies right after answering. Once both answered ({@link #arithmeticAnswered}).
+     */
+    private void arithmeticOnBoth() {
+        int b = router.backupFor(request.key());
+        ServerHealth bh = router.backups().health(b);
+        ByteBuf[] answers = new ByteBuf[2];
+        String[] failures = new String[2];
+        int[] waiting = {2};
+        parts += 2;
+        ctx.writes().sentToBackup(slot);
+        router.primary(ctx, primary).send(encode(), ReplyShape.META_UNTIL_MN, joining(0, answers, failures, waiting, b));
+        router.mirror(ctx, b, encode(), ReplyShape.META_UNTIL_MN, joining(1, answers, failures, waiting, b));
+        backupQueued();
+    }
+
+    private ReplyCallback joining(int copy, ByteBuf[] answers, String[] failures, int[] waiting, int b) {
+        return new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                answers[copy] = Router.lineOf(reply);
+                done();
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                failures[copy] = reason;
+                done();
+            }
+
+            private void done() {
+                if (--waiting[0] == 0) {
+                    arithmeticAnswered(answers[0], answers[1], failures[0], b);
+                }
+                partDone();
+            }
+        };
+    }
+
+    /**
+     * Both copies answered an ma ({@code null}: that copy failed). A primary that applied it is
+     * the answer; the backup is rebuilt from it unless both surely hold the same number (the same
+     * value returned, or, without one, no other write of the key overlapped and the backup was
+     * trusted). A primary that does not hold the counter while the trusted backup applied it lost
+     * it: the backup's answer is the client's once the primary has the counter back. A primary
+     * that failed leaves the answer to a trusted backup; anything else is an error, the backup's
+     * copy stale.
+     */
+    private void arithmeticAnswered(ByteBuf p, ByteBuf bAnswer, String primaryFailure, int b) {
+        ServerHealth bh = router.backups().health(b);
+        byte[] key = request.key();
+        boolean backupApplied = bAnswer != null && succeeded(bAnswer);
+        if (bAnswer != null && startsWith(bAnswer, "SERVER_ERROR") || bAnswer == null) {
+            bh.markStale(key);
+            router.stats().mirrorFailure();
+        }
+        ByteBuf reply;
+        if (p != null && succeeded(p)) {
+            boolean same = backupApplied && backupTrusted && (startsWith(p, "VA") && startsWith(bAnswer, "VA")
+                    ? p.equals(bAnswer)
+                    : ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp));
+            release(bAnswer);
+            if (!same && bAnswer != null) {
+                // answered once the backup holds the primary's number: one more fault must not lose it
+                ByteBuf held = p;
+                parts++;
+                Rebuild.backupFromPrimary(router, ctx, key, primary, b, slot, stamp, ownStamp, backupStaleMark,
+                        backupApplied && backupTrusted, () -> {
+                            request.release();
+                            sink.reply(held);
+                            partDone();
+                        });
+                return;
+            }
+            reply = p;
+        } else if (p != null && startsWith(p, "NF") && backupTrusted && (backupApplied || bAnswer == null)) {
+            p.release();
+            if (bAnswer == null) {
+                reply = Router.serverError("backend " + bh.server() + " failed: the counter's other copy is unknown");
+            } else {
+                ByteBuf held = bAnswer;
+                parts++;
+                Rebuild.primaryFromBackup(router, ctx, key, primary, b, slot, stamp, ownStamp, () -> {
+                    request.release();
+                    sink.reply(held);
+                    partDone();
+                });
+                return;
+            }
+        } else if (p == null) {
+            health.markStale(key);
+            router.stats().primaryFailover();
+            if (backupApplied && backupTrusted) {
+                reply = bAnswer; // the backup holds the key's latest value now
+            } else {
+                if (backupApplied) {
+                    bh.markStale(key); // applied to a copy older than the primary's
+                }
+                release(bAnswer);
+                reply = Router.serverError(primaryFailure);
+            }
+        } else {
+            // NF with an untrusted backup, or an error: the backup applied what the primary did not
+            if (backupApplied) {
+                bh.markStale(key);
+            }
+            release(bAnswer);
+            reply = p;
+        }
+        request.release();
+        sink.reply(reply);
+    }
+
+    private static void release(ByteBuf b) {
+        if (b != null) {
+            b.release();
+        }
     }
 
     /**
@@ -281,6 +410,11 @@ final class MetaRoute {
         if (request.isWrite()) {
             backupQueued();
         }
+    }
+
+    /** A write whose result does not depend on what the copy held: a plain-set ms, an md. */
+    private boolean blind() {
+        return request.mirroredAsSet() || request.kind() == MetaRequest.Kind.DELETE;
     }
 
     /** A write's answer that leaves the key as written whatever it held: a plain ms stored, an md. */
