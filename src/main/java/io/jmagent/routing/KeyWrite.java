@@ -86,6 +86,9 @@ final class KeyWrite {
         this.startStamp = versions.stamp(slot);
         this.sendsAtStart = ctx.writes().backupSends(slot);
         ServerHealth bh = router.backups().health(backup);
+        if (!bh.writable()) {
+            bh.markStale(key); // it misses this write: a write that starts meanwhile must not trust it
+        }
         this.backupStaleMark = bh.staleMark(key);
         this.backupTrusted = bh.readable() && !bh.isStale(key);
     }
@@ -230,7 +233,8 @@ final class KeyWrite {
 
     /**
      * incr, decr, sent to both copies at once. A number from the primary is the answer, and a
-     * backup that answered otherwise is rebuilt from the primary; when the backup's copy was not
+     * backup that answered otherwise is rebuilt from the primary (unless a write the primary missed
+     * made its copy stale meanwhile: the backup's is the newer one); when the backup's copy was not
      * trusted at the start, the client is answered once it is rebuilt. NOT_FOUND from the primary while
      * the backup, trusted, holds the counter: the primary lost it (restarted, evicted), so the
      * backup's number is the answer and the primary is rebuilt from the backup.
@@ -262,7 +266,8 @@ final class KeyWrite {
         if (isNumber(p)) {
             boolean same = backupLine != null && ByteBufUtil.equals(p, backupLine);
             releaseBackupLine();
-            if (!same && backupFailure == null) {
+            boolean primaryBehind = router.primaries().health(primary).isStale(key);
+            if (!same && backupFailure == null && !primaryBehind) {
                 // the backup's copy differed: one more fault must not lose the number the client gets
                 rebuildBackup(() -> answer(p));
             } else {

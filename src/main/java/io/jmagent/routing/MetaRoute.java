@@ -79,6 +79,9 @@ final class MetaRoute {
             this.ownStamp = ctx.writes().writeStarted(versions, slot);
             this.sendsAtStart = ctx.writes().backupSends(slot);
             ServerHealth bh = router.backups().health(router.backupFor(request.key()));
+            if (!bh.writable()) {
+                bh.markStale(request.key()); // it misses this write: a write that starts meanwhile must not trust it
+            }
             this.backupStaleMark = bh.staleMark(request.key());
             this.backupTrusted = bh.readable() && !bh.isStale(request.key());
         }
@@ -279,7 +282,8 @@ final class MetaRoute {
                     ? p.equals(bAnswer)
                     : ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp));
             release(bAnswer);
-            if (!same && bAnswer != null) {
+            // a primary that missed a write meanwhile holds the older copy: the backup keeps its own
+            if (!same && bAnswer != null && !health.isStale(key)) {
                 // answered once the backup holds the primary's number: one more fault must not lose it
                 ByteBuf held = p;
                 parts++;

@@ -28,9 +28,10 @@ import java.util.function.Supplier;
  * health checker's cleaning: the primary from the backup, the backup from the primary. Deleting
  * the stale copy instead would leave the key one copy, lost at the next fault.
  *
- * <p>A refill is a write of the key ({@link KeyVersions}): it starts only when no other write of
- * the key is in flight, and its copy is trusted only if none started or settled before it ended,
- * and no flush_all reached either server meanwhile. It reads the target's cas first, then the
+ * <p>A refill starts only when no write of the key is in flight ({@link KeyVersions}), and its
+ * copy is trusted only if none started or settled before it ended, and no flush_all reached
+ * either server meanwhile. It takes no ticket itself: the key stays stale on the target until it
+ * is trusted, so no read takes the target's copy meanwhile, and reads of the other copy go on. It reads the target's cas first, then the
  * source's item (value, flags, remaining TTL), and stores it with {@code cas} (or {@code add}
  * where the target holds nothing), so that a write landing on the target meanwhile is never
  * overwritten; a source without the key makes it a delete of the target's copy, by its cas. An
@@ -95,12 +96,10 @@ public final class StaleCopyRefill implements CopyRefill {
         }
         KeyVersions versions = router.versions();
         int slot = versions.slotOf(key);
-        versions.writeStarted(slot);
         long stamp = versions.stamp(slot);
         long flushes = c.sourceHealth.flushesSent();
         long targetFlushes = stale.flushesSent();
-        if (!versions.onlyWriteSince(slot, stamp) || flushes < 0 || targetFlushes < 0) {
-            versions.writeSettled(slot);
+        if (versions.inFlight(slot) != 0 || flushes < 0 || targetFlushes < 0) {
             underWay.remove(id);
             return Start.LATER;
         }
@@ -232,12 +231,11 @@ public final class StaleCopyRefill implements CopyRefill {
 
         private void finish(boolean ok) {
             KeyVersions versions = router.versions();
-            boolean trusted = ok && versions.onlyWriteSince(slot, stamp)
+            boolean trusted = ok && versions.unchangedSince(slot, stamp)
                     && copies.sourceHealth.flushesSent() == sourceFlushes && target.flushesSent() == targetFlushes;
             if (!trusted && changed) {
                 target.markStale(key); // it may now hold an older value than a write that came between
             }
-            versions.writeSettled(slot);
             if (trusted) {
                 router.stats().writeBack();
             }
