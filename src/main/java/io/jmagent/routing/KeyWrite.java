@@ -54,6 +54,12 @@ final class KeyWrite {
     private final long backupStaleMark;
     /** The backup's copy could be trusted when the write began: it may answer for a primary that lost the key. */
     private final boolean backupTrusted;
+    /**
+     * The backup's copy held every write of the key when this one began: trusted, and no write of
+     * another session (or a change still to come) on its way to it. Only then may it take a write
+     * whose result depends on what it holds (incr, append...) in place of the primary.
+     */
+    private final boolean backupCurrent;
 
     /** Requests of this write not answered yet, plus one while it is being started; the ticket is held until 0. */
     private int parts = 1;
@@ -82,6 +88,7 @@ final class KeyWrite {
         this.policy = MirrorPolicy.of(request);
         this.versions = router.versions();
         this.slot = versions.slotOf(key);
+        boolean othersDone = ctx.writes().mayReadBackup(versions, slot);
         this.ownStamp = ctx.writes().writeStarted(versions, slot);
         this.startStamp = versions.stamp(slot);
         this.sendsAtStart = ctx.writes().backupSends(slot);
@@ -91,6 +98,7 @@ final class KeyWrite {
         }
         this.backupStaleMark = bh.staleMark(key);
         this.backupTrusted = bh.readable() && !bh.isStale(key);
+        this.backupCurrent = backupTrusted && othersDone;
     }
 
     static void start(Router router, Router.RouteContext ctx, Request request, byte[] key, ReplySink sink) {
@@ -110,6 +118,11 @@ final class KeyWrite {
             // down, or its copy is older than the backup's: the backup alone takes the write
             health.markStale(key);
             router.stats().primaryFailover();
+            if (!w.policy.blind() && !w.backupCurrent) {
+                // its result would rest on a copy that may lack an acknowledged write: not applied
+                w.refuse("backend " + health.server() + " down and the key's other copy is not known current");
+                return;
+            }
             w.primaryFailed = true;
             w.sendToBackup(encode(ctx, request));
             w.backupQueued();
@@ -199,6 +212,9 @@ final class KeyWrite {
                     if (backupDone) {
                         answerFromBackup();
                     }
+                } else if (!policy.blind() && !backupCurrent) {
+                    releaseHeld();
+                    answer(Router.serverError(reason)); // the backup's copy may lack a write: not applied there
                 } else {
                     // the backup has not seen this write yet: it takes it now, and answers
                     sendToBackup(heldValue != null ? encodeHeld() : encode(ctx, request));
@@ -402,7 +418,25 @@ final class KeyWrite {
         }
         ByteBuf line = backupLine;
         backupLine = null;
+        if (line != null && !policy.blind() && !backupCurrent) {
+            // applied to a copy that may not hold yet a write on its way there: its result is no
+            // answer (the copy is not stale for it: that write lands there too)
+            line.release();
+            if (!backupTrusted) {
+                router.backups().health(backup).markStale(key); // applied to an older copy
+            }
+            answer(Router.serverError("backend " + router.primaries().health(primary).server()
+                    + " failed and the key's other copy is not known current"));
+            return;
+        }
         answer(line != null ? line : Router.serverError(backupFailure));
+    }
+
+    /** The write is answered with an error and sent nowhere. */
+    private void refuse(String reason) {
+        release(request);
+        answer(Router.serverError(reason));
+        partDone();
     }
 
     /** From now on this write sends nothing more to the backup: a read the session sends there comes after it. */

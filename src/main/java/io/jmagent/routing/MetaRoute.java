@@ -63,6 +63,8 @@ final class MetaRoute {
     private long backupStaleMark;
     /** A write: the backup's copy could be trusted when it began (it may answer for a primary that lost the key). */
     private boolean backupTrusted;
+    /** A write: trusted, and no write of another session on its way to it ({@link KeyWrite}'s rule for non-blind writes). */
+    private boolean backupCurrent;
     /** A write: every change it makes to the backup is queued on the session's connection ({@link SessionWrites}). */
     private boolean queuedOnBackup;
 
@@ -76,6 +78,7 @@ final class MetaRoute {
         KeyVersions versions = router.versions();
         this.slot = router.hasBackups() ? versions.slotOf(request.key()) : 0;
         if (router.hasBackups() && request.isWrite()) {
+            boolean othersDone = ctx.writes().mayReadBackup(versions, slot);
             this.ownStamp = ctx.writes().writeStarted(versions, slot);
             this.sendsAtStart = ctx.writes().backupSends(slot);
             ServerHealth bh = router.backups().health(router.backupFor(request.key()));
@@ -84,6 +87,7 @@ final class MetaRoute {
             }
             this.backupStaleMark = bh.staleMark(request.key());
             this.backupTrusted = bh.readable() && !bh.isStale(request.key());
+            this.backupCurrent = backupTrusted && othersDone;
         }
         this.stamp = versions.stamp(slot);
     }
@@ -128,7 +132,11 @@ final class MetaRoute {
             if (request.isWrite()) {
                 health.markStale(request.key());
             }
-            if (router.hasBackups()) {
+            if (router.hasBackups() && request.isWrite() && !blind() && !backupCurrent) {
+                request.release();
+                sink.reply(Router.serverError("backend " + health.server()
+                        + " down and the key's other copy is not known current"));
+            } else if (router.hasBackups()) {
                 router.stats().primaryFailover();
                 toBackup(encode(), true, false);
             } else {
@@ -160,7 +168,10 @@ final class MetaRoute {
                 if (mirror != null) {
                     mirror.release();
                 }
-                if (router.hasBackups()) {
+                if (router.hasBackups() && request.isWrite() && !blind() && !backupCurrent) {
+                    request.release();
+                    sink.reply(Router.serverError(reason)); // the backup's copy may lack a write: not applied there
+                } else if (router.hasBackups()) {
                     router.stats().primaryFailover();
                     toBackup(encode(), true, false);
                 } else {
@@ -313,10 +324,10 @@ final class MetaRoute {
         } else if (p == null) {
             health.markStale(key);
             router.stats().primaryFailover();
-            if (backupApplied && backupTrusted) {
+            if (backupApplied && backupCurrent) {
                 reply = bAnswer; // the backup holds the key's latest value now
             } else {
-                if (backupApplied) {
+                if (backupApplied && !backupTrusted) {
                     bh.markStale(key); // applied to a copy older than the primary's
                 }
                 release(bAnswer);
