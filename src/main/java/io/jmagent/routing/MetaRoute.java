@@ -65,6 +65,10 @@ final class MetaRoute {
     private boolean backupTrusted;
     /** A write: trusted, and no write of another session on its way to it ({@link KeyWrite}'s rule for non-blind writes). */
     private boolean backupCurrent;
+    /** The primary's stale marks when the command was sent to it (see {@code Retrieval.StaleView}). */
+    private boolean staleAtSend;
+    private long marksAtSend;
+    private long unmarksAtSend;
     /** A write: every change it makes to the backup is queued on the session's connection ({@link SessionWrites}). */
     private boolean queuedOnBackup;
 
@@ -151,6 +155,9 @@ final class MetaRoute {
             return;
         }
         ByteBuf mirror = request.mirroredAsSet() && router.hasBackups() ? encodeMirror() : null;
+        staleAtSend = health.isStale(request.key());
+        marksAtSend = health.staleMarks();
+        unmarksAtSend = health.unmarks();
         parts++;
         router.primary(ctx, primary).send(encode(), ReplyShape.META_UNTIL_MN, new ReplyCallback() {
             @Override
@@ -189,7 +196,9 @@ final class MetaRoute {
             sink.reply(answer);
             return;
         }
-        if (request.kind() == MetaRequest.Kind.GET && (isMiss(answer) || health.isStale(request.key()))) {
+        boolean stale = health.isStale(request.key()) || health.unmarks() != unmarksAtSend
+                && (staleAtSend || health.staleMarks() != marksAtSend); // cleaned after it was read
+        if (request.kind() == MetaRequest.Kind.GET && (isMiss(answer) || stale)) {
             answer.release();
             toBackup(encode(), false, false);
             writeBackFromBackup();
