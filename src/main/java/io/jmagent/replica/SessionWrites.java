@@ -102,6 +102,20 @@ public final class SessionWrites {
     }
 
     /**
+     * Whether every write of a key in {@code slot} in flight now is this session's: a write sent
+     * now on this session's backup connection reaches the backup after the changes they sent with
+     * their requests (not after a change still to come).
+     */
+    public boolean onlyOwnInFlight(KeyVersions versions, int slot) {
+        int inFlight = versions.inFlight(slot);
+        if (inFlight == 0) {
+            return true;
+        }
+        Entry e = slots.get(slot);
+        return e != null && e.inFlight == inFlight;
+    }
+
+    /**
      * Whether a read of a key in {@code slot}, sent now on this session's backup connection, is
      * answered after every write of the key in flight: all of them are this session's, queued.
      */

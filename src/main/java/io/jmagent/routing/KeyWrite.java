@@ -56,7 +56,7 @@ final class KeyWrite {
     private final boolean backupTrusted;
     /**
      * The backup's copy held every write of the key when this one began: trusted, and no write of
-     * another session (or a change still to come) on its way to it. Only then may it take a write
+     * another session on its way to it (the session's own reach it in order). Only then may it take a write
      * whose result depends on what it holds (incr, append...) in place of the primary.
      */
     private final boolean backupCurrent;
@@ -88,7 +88,7 @@ final class KeyWrite {
         this.policy = MirrorPolicy.of(request);
         this.versions = router.versions();
         this.slot = versions.slotOf(key);
-        boolean othersDone = ctx.writes().mayReadBackup(versions, slot);
+        boolean othersDone = ctx.writes().onlyOwnInFlight(versions, slot);
         this.ownStamp = ctx.writes().writeStarted(versions, slot);
         this.startStamp = versions.stamp(slot);
         this.sendsAtStart = ctx.writes().backupSends(slot);
@@ -281,11 +281,12 @@ final class KeyWrite {
         primaryLine = null;
         if (isNumber(p)) {
             boolean same = backupLine != null && ByteBufUtil.equals(p, backupLine);
+            boolean backupApplied = backupTrusted && backupLine != null && isNumber(backupLine);
             releaseBackupLine();
             boolean primaryBehind = router.primaries().health(primary).isStale(key);
             if (!same && backupFailure == null && !primaryBehind) {
                 // the backup's copy differed: one more fault must not lose the number the client gets
-                rebuildBackup(() -> answer(p));
+                rebuildBackup(backupApplied, () -> answer(p));
             } else {
                 answer(p); // released if the client has its answer already
             }
@@ -295,6 +296,10 @@ final class KeyWrite {
             backupLine = null;
             // answered once the primary holds the counter again, so that the client's next write finds it there
             rebuildPrimary(() -> answer(b));
+        } else if (backupFailure != null && backupTrusted) {
+            // the primary lost it or never had it; the backup, which may hold it, did not answer
+            p.release();
+            answer(Router.serverError(backupFailure));
         } else {
             answer(p);
             releaseBackupLine();
@@ -303,14 +308,18 @@ final class KeyWrite {
 
     /** The backup gets the primary's item, as it is after this write ({@link Rebuild#backupFromPrimary}). */
     private void rebuildBackup() {
-        rebuildBackup(() -> { });
+        rebuildBackup(false, () -> { });
     }
 
-    /** {@link #rebuildBackup()}, then {@code then} runs. */
-    private void rebuildBackup(Runnable then) {
+    /**
+     * {@link #rebuildBackup()}, then {@code then} runs. {@code backupApplied}: the trusted backup
+     * took this write itself (a counter), so a primary that fails before it is read leaves the
+     * backup's copy trusted.
+     */
+    private void rebuildBackup(boolean backupApplied, Runnable then) {
         parts++;
         Rebuild.backupFromPrimary(router, ctx, key, primary, backup, slot, startStamp, ownStamp, backupStaleMark,
-                false, () -> {
+                backupApplied, () -> {
                     then.run();
                     partDone();
                 });

@@ -82,7 +82,7 @@ final class MetaRoute {
         KeyVersions versions = router.versions();
         this.slot = router.hasBackups() ? versions.slotOf(request.key()) : 0;
         if (router.hasBackups() && request.isWrite()) {
-            boolean othersDone = ctx.writes().mayReadBackup(versions, slot);
+            boolean othersDone = ctx.writes().onlyOwnInFlight(versions, slot);
             this.ownStamp = ctx.writes().writeStarted(versions, slot);
             this.sendsAtStart = ctx.writes().backupSends(slot);
             ServerHealth bh = router.backups().health(router.backupFor(request.key()));
