@@ -438,6 +438,14 @@ final class KeyWrite {
                     + " failed and the key's other copy is not known current"));
             return;
         }
+        if (line != null && policy == MirrorPolicy.COUNTER && isLine(line, TextReplies.NOT_FOUND)) {
+            // the backup alone does not know the counter: it may have lost it (restarted) while the
+            // primary, which did not answer, holds it
+            line.release();
+            answer(Router.serverError("backend " + router.primaries().health(primary).server()
+                    + " failed and the key's other copy does not hold it"));
+            return;
+        }
         answer(line != null ? line : Router.serverError(backupFailure));
     }
 

@@ -94,8 +94,11 @@ final class Rebuild {
                     if (outcome == Outcome.COPIED && onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
                             && writes.backupSends(slot) == sendsBefore) {
                         bh.writtenHere(key, backupStaleMark);
-                    } else if (outcome == Outcome.SOURCE_FAILED && backupApplied) {
-                        // the primary failed; the backup took the same write itself and keeps it
+                    } else if ((outcome == Outcome.SOURCE_FAILED || outcome == Outcome.SOURCE_MISSING)
+                            && backupApplied) {
+                        // the primary failed, or lost the key it had just applied this write to (a
+                        // delete would have reached the backup too): the backup took the same write
+                        // itself and keeps it
                     } else {
                         bh.markStale(key); // older than this write, or than one that overlapped it
                         if (outcome == Outcome.FAILED || outcome == Outcome.SOURCE_FAILED) {
