@@ -107,12 +107,7 @@ public final class SessionWrites {
      * their requests (not after a change still to come).
      */
     public boolean onlyOwnInFlight(KeyVersions versions, int slot) {
-        int inFlight = versions.inFlight(slot);
-        if (inFlight == 0) {
-            return true;
-        }
-        Entry e = slots.get(slot);
-        return e != null && e.inFlight == inFlight;
+        return allInFlightAreOwn(versions, slot, false);
     }
 
     /**
@@ -120,12 +115,17 @@ public final class SessionWrites {
      * answered after every write of the key in flight: all of them are this session's, queued.
      */
     public boolean mayReadBackup(KeyVersions versions, int slot) {
+        return allInFlightAreOwn(versions, slot, true);
+    }
+
+    /** Whether every write of {@code slot} in flight is this session's ({@code queuedOnly}: and queued). */
+    private boolean allInFlightAreOwn(KeyVersions versions, int slot, boolean queuedOnly) {
         int inFlight = versions.inFlight(slot);
         if (inFlight == 0) {
             return true;
         }
         Entry e = slots.get(slot);
-        return e != null && e.queued == inFlight;
+        return e != null && (queuedOnly ? e.queued : e.inFlight) == inFlight;
     }
 
     /**
