@@ -100,15 +100,15 @@ bench_memcached() {
   for p in "${BENCH_SERVER_PORTS[@]}"; do bench_wait_port "$p"; done
 }
 
-# bench_jmagent [JVM FLAGS...]: starts jmagent over BENCH_SERVER_PORTS (plus BENCH_JMAGENT_ARGS);
-# BENCH_JMAGENT_PORT, BENCH_JMAGENT_PID
+# bench_jmagent [JVM FLAGS...]: starts jmagent (BENCH_JMAGENT_JAR, default target/jmagent.jar) over
+# BENCH_SERVER_PORTS (plus BENCH_JMAGENT_ARGS); BENCH_JMAGENT_PORT, BENCH_JMAGENT_PID
 bench_jmagent() {
   local servers=() p
   for p in "${BENCH_SERVER_PORTS[@]}"; do servers+=(-s "127.0.0.1:$p"); done
   bench_free_port BENCH_JMAGENT_PORT
   # shellcheck disable=SC2086 # BENCH_JMAGENT_ARGS: extra jmagent flags, split on spaces
   BENCH_JMAGENT_LOG="$BENCH_WORK/jmagent-$BENCH_JMAGENT_PORT.log"
-  bench_spawn "$BENCH_JMAGENT_LOG" java "$@" -jar target/jmagent.jar -l 127.0.0.1 -p "$BENCH_JMAGENT_PORT" \
+  bench_spawn "$BENCH_JMAGENT_LOG" java "$@" -jar "${BENCH_JMAGENT_JAR:-target/jmagent.jar}" -l 127.0.0.1 -p "$BENCH_JMAGENT_PORT" \
     "${servers[@]}" ${BENCH_JMAGENT_ARGS:-}
   BENCH_JMAGENT_PID=$BENCH_PID
   bench_wait_port "$BENCH_JMAGENT_PORT"

@@ -61,6 +61,12 @@ final class MetaScript {
                 "ms m:qd 1\r\nx\r\n" + line("md m:qd q") + line("md m:qd q") + line("mn"));
         add("quiet arithmetic", line("ma m:qa q N0 J5") + line("ma m:qa q v") + line("mn"));
         add("mn alone and with junk after it", line("mn") + line("mn extra tokens"));
+        add("flags read by their first character (issue 18)",
+                "ms m:fc 1 q1\r\nx\r\n" + line("mg m:none qX v") + line("mn") + "ms Yms2 1 bX\r\nx\r\n"
+                        + line("mg bk6 v") + line("mg m:fc kZ v9 qq") + line("md m:fc q1") + line("md m:fc qX")
+                        + line("mn"));
+        add("an ms of too many tokens: its data is a command", "ms m:many 2" + " v".repeat(17) + "\r\nhi\r\n"
+                + line("mg m:many v"));
     }
 
     private void deletesAndArithmetic() {

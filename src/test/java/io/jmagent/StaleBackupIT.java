@@ -224,7 +224,9 @@ class StaleBackupIT {
             backupMissesWrites(client, () -> assertThat(client.exchange("gat 1 t\r\n")).isEqualTo(value("t", "x")));
 
             assertThat(backupHealth().isStale("t".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isTrue();
-            assertThat(getAfterPrimaryMiss(client, "t")).isEqualTo("END\r\n");
+            // the primary's copy is deleted, unless it expired already (a slow machine)
+            assertThat(direct(primary, "delete t\r\n")).isIn("DELETED\r\n", "NOT_FOUND\r\n");
+            assertThat(client.exchange("get t\r\n")).isEqualTo("END\r\n");
         }
     }
 
@@ -278,22 +280,20 @@ class StaleBackupIT {
     }
 
     @Test
-    void theProbeDeletesStaleKeysFromABackupThatStayedUp() {
+    void theProbeRefillsStaleKeysOfABackupThatStayedUpFromThePrimary() {
         startProxy(Duration.ofMillis(100), 100_000);
         try (TextClient client = new TextClient(proxy.port())) {
             setAndAwaitMirror(client, "k", "v1");
             backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
 
+            // the backup gets the primary's copy back, rather than losing its own (one copy left)
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-                assertThat(direct(backup, "get k\r\n")).isEqualTo("END\r\n");
+                assertThat(direct(backup, "get k\r\n")).isEqualTo(value("k", "v2"));
                 assertThat(backupHealth().staleKeyCount()).isZero();
             });
             assertThat(backupHealth().state()).isEqualTo(ServerHealth.State.UP);
             assertThat(serversLine(backup)).contains(" stale_keys=0 stale_overflow=0");
-
-            // reads of the key resume with its next write
-            setAndAwaitMirror(client, "k", "v3");
-            assertThat(getAfterPrimaryMiss(client, "k")).isEqualTo(value("k", "v3"));
+            assertThat(getAfterPrimaryMiss(client, "k")).isEqualTo(value("k", "v2"));
         }
     }
 

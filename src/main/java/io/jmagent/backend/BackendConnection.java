@@ -1,6 +1,7 @@
 package io.jmagent.backend;
 
 import io.jmagent.backend.PendingCalls.Call;
+import io.jmagent.protocol.ReplyFramingException;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.TextReplyDecoder;
@@ -337,6 +338,20 @@ public final class BackendConnection implements ServerConnection {
         closeIfIdleAndDue();
     }
 
+    /**
+     * A reply out of frame ({@link ReplyFramingException}): what is pending fails, and the connection
+     * is dropped rather than trusted to match replies. Not a failure of the server: a client's odd
+     * command can cause it, so it must not mark the server down.
+     */
+    private void onFramingLost(Channel ch, String what) {
+        log.warn("reply from {} out of frame ({}); closing the connection", server, what);
+        channel = null;
+        state = State.DISCONNECTED;
+        failAll("backend " + server + " reply out of frame");
+        closeIfIdleAndDue();
+        ch.close();
+    }
+
     private void onInactive(Channel ch) {
         if (channel != ch) {
             return;
@@ -364,6 +379,10 @@ public final class BackendConnection implements ServerConnection {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (ctx.channel() == channel && cause instanceof ReplyFramingException) {
+                onFramingLost(ctx.channel(), cause.getMessage());
+                return;
+            }
             if (ctx.channel() == channel) {
                 log.warn("connection to {} broke: {}", server, cause.toString());
             } else {

@@ -3,6 +3,7 @@ package io.jmagent.backend;
 import io.jmagent.backend.ProbeTransport.ProbeLink;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -20,11 +21,12 @@ import org.slf4j.LoggerFactory;
  * succeeds and that did not restart (it was frozen or cut off) is flushed before anything reaches
  * it again, then UP ({@link #flushReturning}): what it holds may be older than writes another
  * proxy sent elsewhere. Otherwise it is brought
- * back in three steps: RECOVERING (writes reach it again, reads do not); clean it; UP. Cleaning deletes, key by key, the stale keys recorded
- * while it was away (their value there may be older than the backup's). When that set overflowed
+ * back in three steps: RECOVERING (writes reach it again, reads do not); clean it; UP. Cleaning goes over the stale keys recorded while it
+ * was away (their value there may be older than the other copy's): each is refilled from its
+ * other copy, or deleted when there is none ({@link #cleanStaleKeys}). When that set overflowed
  * its bound, the server is flushed instead, unless the probe shows a new process (restarted, hence
- * empty). A restarted server needs no cleaning: reads of keys it lost miss, are answered from the
- * backup and written back.
+ * empty). Other keys a restarted server lost are read from the backup and written back as reads
+ * miss them.
  *
  * <p>A server that is UP and has stale keys (a write or mirror to it failed while it stayed up) is
  * cleaned the same way by each probe, see {@link #cleanWhileUp}.
@@ -43,31 +45,28 @@ public final class HealthChecker implements AutoCloseable {
     private final Duration interval;
     private final ProbeTransport transport;
     private final ScheduledExecutorService executor;
+    private final CopyRefill refill;
 
     /**
-     * {@code cleanLiveServers}: delete the stale keys of servers that stayed UP (with a backup farm,
+     * {@code cleanLiveServers}: clean the stale keys of servers that stayed UP (with a backup farm,
      * where reads skip them and they must not linger); without one nothing reads the marks, and a
      * delete could only remove a client's successful retry, so they wait for a DOWN and return.
-     */
-    public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, boolean cleanLiveServers) {
-        this(servers, interval, timeout, cleanLiveServers, false);
-    }
-
-    /**
      * {@code flushReturning}: other proxies share the farms ({@code --shared-farm}); a server that
      * returns without having restarted is flushed ({@link #flushReturning}) rather than cleaned.
+     * {@code refill}: where a stale key's other copy is ({@link CopyRefill#NONE} without a backup farm).
      */
     public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, boolean cleanLiveServers,
-            boolean flushReturning) {
+            boolean flushReturning, CopyRefill refill) {
         this(servers, interval, new SocketProbeTransport((int) Math.max(50, timeout.toMillis())), cleanLiveServers,
-                flushReturning);
+                flushReturning, refill);
     }
 
     /** A checker whose probes talk to the servers through {@code transport} (a test puts a model server behind it). */
     HealthChecker(List<ServerHealth> servers, Duration interval, ProbeTransport transport, boolean cleanLiveServers,
-            boolean flushReturning) {
+            boolean flushReturning, CopyRefill refill) {
         this.cleanLiveServers = cleanLiveServers;
         this.flushReturning = flushReturning;
+        this.refill = refill;
         this.servers = List.copyOf(servers);
         this.interval = interval;
         this.transport = transport;
@@ -155,26 +154,23 @@ public final class HealthChecker implements AutoCloseable {
 
     private void clean(ServerHealth h, ProbeLink s, ServerHealth.Identity identity) throws IOException {
         transport.pause(RECOVERY_GRACE_MILLIS);
-        if (identity == ServerHealth.Identity.RESTARTED) {
-            h.forgetStaleKeys(); // a new process holds none of the old values
-            return;
-        }
         if (h.staleOverflow()) {
-            log.info("{} server {}: too many stale keys to delete one by one; flushing it", h.role(), h.server());
+            if (identity == ServerHealth.Identity.RESTARTED) {
+                h.forgetStaleKeys(); // a new process holds none of the old values
+                return;
+            }
+            log.info("{} server {}: too many stale keys to clean one by one; flushing it", h.role(), h.server());
             flush(h, s);
             return;
         }
-        int deleted = deleteStaleKeys(h, s, Integer.MAX_VALUE);
-        if (deleted > 0) {
-            log.info("{} server {}: deleted {} keys written elsewhere while it was away", h.role(), h.server(),
-                    deleted);
-        }
+        // a restarted server holds none of them, but the keys written while it was away get their copy back
+        cleanStaleKeys(h, s, Integer.MAX_VALUE, "written elsewhere while it was away");
     }
 
     /**
      * A server that stayed UP but missed some writes (a mirror or a write that failed or timed out):
-     * reads skip its stale keys meanwhile ({@link ServerHealth#isStale}); here they are deleted from
-     * it, at most as many as were stale when this probe began. After an overflow, a server that
+     * reads skip its stale keys meanwhile ({@link ServerHealth#isStale}); here they are cleaned,
+     * at most as many as were stale when this probe began. After an overflow, a server that
      * restarted (nearly empty) is flushed; one that did not is left unreadable for an operator's
      * flush_all (through the proxy) or a restart: flushing a live copy, perhaps the only one of a
      * down primary's keys, is not the proxy's decision.
@@ -190,8 +186,7 @@ public final class HealthChecker implements AutoCloseable {
             return;
         }
         if (h.hasStaleKeys()) {
-            int deleted = deleteStaleKeys(h, s, h.staleKeyCount());
-            log.debug("{} server {}: deleted {} stale keys", h.role(), h.server(), deleted);
+            cleanStaleKeys(h, s, h.staleKeyCount(), "whose writes missed it");
         }
     }
 
@@ -206,31 +201,58 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /**
-     * Deletes stale keys from the server, {@value #DELETE_BATCH} a round trip, until none is left or
-     * {@code budget} were sent. A key leaves the set only once the server said DELETED or NOT_FOUND,
-     * and only if no write failed for it again meanwhile. A delete may also remove a value that a
-     * later write stored successfully: that costs a miss, never a stale value. Returns the keys
-     * deleted.
+     * Cleans up to {@code budget} of the stale keys taken when it begins, {@value #DELETE_BATCH} a
+     * round trip. A key with a readable other copy is refilled from it ({@link CopyRefill}), so that
+     * it keeps two copies; it stays stale until the refill proves as new as every write of the key.
+     * One whose write is in flight stays stale for the next round. The others are deleted: a key
+     * leaves the set only once the server said DELETED or NOT_FOUND, and only if no write failed
+     * for it again meanwhile. A delete may also remove a value that a later write stored
+     * successfully: that costs a miss, never a stale value.
      */
-    private static int deleteStaleKeys(ServerHealth h, ProbeLink s, int budget) throws IOException {
-        int sent = 0;
-        List<ServerHealth.StaleKey> batch;
-        while (sent < budget && !(batch = h.staleKeys(Math.min(DELETE_BATCH, budget - sent))).isEmpty()) {
-            StringBuilder sb = new StringBuilder(batch.size() * 32);
-            for (ServerHealth.StaleKey k : batch) {
-                sb.append("delete ").append(k.key()).append("\r\n");
-            }
-            s.send(sb.toString());
-            for (ServerHealth.StaleKey k : batch) {
-                String line = s.readLine();
-                if (!line.equals("DELETED") && !line.equals("NOT_FOUND")) {
-                    throw new IOException("server refused cleaning: " + line);
+    private void cleanStaleKeys(ServerHealth h, ProbeLink s, int budget, String why) throws IOException {
+        List<ServerHealth.StaleKey> keys = h.staleKeys(budget);
+        int refills = 0;
+        int deleted = 0;
+        for (int from = 0; from < keys.size(); from += DELETE_BATCH) {
+            List<ServerHealth.StaleKey> deletes = new ArrayList<>();
+            for (ServerHealth.StaleKey k : keys.subList(from, Math.min(keys.size(), from + DELETE_BATCH))) {
+                switch (refill.refill(h, k.key(), fresh -> {
+                    if (fresh) {
+                        h.cleaned(k);
+                    }
+                })) {
+                    case STARTED -> refills++;
+                    case LATER -> {
+                        // stays stale: the next probe tries again
+                    }
+                    case NO_SOURCE -> deletes.add(k);
                 }
-                h.cleaned(k);
             }
-            sent += batch.size();
+            delete(h, s, deletes);
+            deleted += deletes.size();
         }
-        return sent;
+        if (refills + deleted > 0) {
+            log.info("{} server {}: {} keys {}: {} refilled from their other copy, {} deleted", h.role(),
+                    h.server(), refills + deleted, why, refills, deleted);
+        }
+    }
+
+    private static void delete(ServerHealth h, ProbeLink s, List<ServerHealth.StaleKey> keys) throws IOException {
+        if (keys.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder(keys.size() * 32);
+        for (ServerHealth.StaleKey k : keys) {
+            sb.append("delete ").append(k.key()).append("\r\n");
+        }
+        s.send(sb.toString());
+        for (ServerHealth.StaleKey k : keys) {
+            String line = s.readLine();
+            if (!line.equals("DELETED") && !line.equals("NOT_FOUND")) {
+                throw new IOException("server refused cleaning: " + line);
+            }
+            h.cleaned(k);
+        }
     }
 
     private record ProbeResult(long pid, long uptime, long time, boolean speaksMeta) {

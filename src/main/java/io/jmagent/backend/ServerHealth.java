@@ -51,6 +51,9 @@ public final class ServerHealth {
     private final AtomicInteger mirrorsInFlight = new AtomicInteger();
     /** Immediate flush_alls sent here and not answered yet: until then any key may be older than the flush. */
     private final AtomicInteger flushesInFlight = new AtomicInteger();
+    private final AtomicLong flushesSent = new AtomicLong();
+    /** How many stale marks were ever removed (a key cleaned, refilled, rewritten here, forgotten). */
+    private final AtomicLong unmarks = new AtomicLong();
     /** 0, or the mark at which the stale set last overflowed (a key could not be remembered). */
     private final AtomicLong overflowMark = new AtomicLong();
     /** {@code marks} when the current recovery began: later marks are writes that missed the returned server. */
@@ -218,7 +221,16 @@ public final class ServerHealth {
      * (a read could overtake the flush and find, or write back, what the client just flushed).
      */
     public void flushSent() {
+        flushesSent.incrementAndGet();
         flushesInFlight.incrementAndGet();
+    }
+
+    /**
+     * How many flush_all were ever sent here, or -1 while one is on its way: a copy made around a
+     * flush may hold what the flush removed.
+     */
+    public long flushesSent() {
+        return flushesInFlight.get() != 0 ? -1 : flushesSent.get();
     }
 
     /**
@@ -272,6 +284,7 @@ public final class ServerHealth {
      * a write failed for it again since {@code k} was taken (a newer mark, which stays).
      */
     void cleaned(StaleKey k) {
+        unmarks.incrementAndGet();
         staleKeys.remove(k.key(), k.mark());
     }
 
@@ -282,6 +295,15 @@ public final class ServerHealth {
      */
     public long staleMarks() {
         return marks.get();
+    }
+
+    /**
+     * How many times stale marks were removed here. A reply to a read sent while a key was stale,
+     * or while a mark was made, is not trusted once a mark was removed since it was sent: the
+     * copy it read may predate the cleaning that removed the mark.
+     */
+    public long unmarks() {
+        return unmarks.get();
     }
 
     /** The mark of {@code key}'s latest failed write here, 0 if it is not stale. */
@@ -300,6 +322,7 @@ public final class ServerHealth {
      */
     public void writtenHere(byte[] key, long mark) {
         if (mark != 0) {
+            unmarks.incrementAndGet();
             staleKeys.remove(new String(key, StandardCharsets.ISO_8859_1), mark);
         }
     }
@@ -332,6 +355,7 @@ public final class ServerHealth {
 
     /** Forgets the stale keys marked up to {@code cutoff}; a write failing meanwhile keeps its mark. */
     private void forgetMarksUpTo(long cutoff) {
+        unmarks.incrementAndGet();
         staleKeys.values().removeIf(m -> m <= cutoff);
     }
 

@@ -2,6 +2,7 @@ package io.jmagent.frontend;
 
 import io.jmagent.backend.BackendSettings;
 import io.jmagent.backend.Farm;
+import io.jmagent.backend.CopyRefill;
 import io.jmagent.backend.HealthChecker;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.backend.ServerAddress;
@@ -12,6 +13,7 @@ import io.jmagent.config.ProxySetup;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.replica.KeyVersions;
 import io.jmagent.routing.Router;
+import io.jmagent.routing.StaleCopyRefill;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
@@ -62,7 +64,7 @@ public final class ProxyServer implements AutoCloseable {
     private volatile ProxyConfig config;
     private volatile ConnectionLimiter limiter;
     private EventLoopGroup bossGroup;
-    private EventLoopGroup workerGroup;
+    private volatile EventLoopGroup workerGroup;
     private ChannelGroup clients;
     private Listeners listeners;
     private Channel tcpListener;
@@ -97,7 +99,7 @@ public final class ProxyServer implements AutoCloseable {
         Farm primaries = new Farm("primary", c.servers(), transport, settings);
         Farm backups = c.backups().isEmpty() ? null : new Farm("backup", c.backups(), transport, settings);
         router.set(newRouter(c, primaries, backups));
-        healthChecker = newHealthChecker(c, primaries, backups);
+        healthChecker = newHealthChecker(c, router.get());
         healthChecker.start();
         // the proxy sends meta commands only to servers that speak them: learn that first
         if (!healthChecker.awaitFirstRound(c.timeout().multipliedBy(2))) {
@@ -212,7 +214,7 @@ public final class ProxyServer implements AutoCloseable {
                     }
                 }, sweep, TimeUnit.MILLISECONDS);
                 HealthChecker oldChecker = healthChecker;
-                healthChecker = newHealthChecker(next, primaries, backups);
+                healthChecker = newHealthChecker(next, router.get());
                 healthChecker.start();
                 oldChecker.close();
                 if (tcp != null || next.port() == 0) {
@@ -274,13 +276,21 @@ public final class ProxyServer implements AutoCloseable {
                 keyVersions);
     }
 
-    private static HealthChecker newHealthChecker(ProxyConfig c, Farm primaries, Farm backups) {
-        List<ServerHealth> all = new ArrayList<>(primaries.health());
-        if (backups != null) {
-            all.addAll(backups.health());
+    /**
+     * The checker of {@code r}'s farms. Stale copies are refilled over the connections of one loop
+     * of the pool's group; until the group exists (the first probe round), they are deleted.
+     */
+    private HealthChecker newHealthChecker(ProxyConfig c, Router r) {
+        List<ServerHealth> all = new ArrayList<>(r.primaries().health());
+        if (r.hasBackups()) {
+            all.addAll(r.backups().health());
         }
-        return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), backups != null,
-                backups != null && c.failover().sharedFarm());
+        CopyRefill refill = !r.hasBackups() ? CopyRefill.NONE : StaleCopyRefill.onLoopOf(r, () -> {
+            EventLoopGroup group = workerGroup;
+            return group == null ? null : group.next();
+        });
+        return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), r.hasBackups(),
+                r.hasBackups() && c.failover().sharedFarm(), refill);
     }
 
     /**

@@ -13,7 +13,9 @@ import io.netty.buffer.Unpooled;
  * prepend ({@code C}), and the cas of the item a storage or arithmetic command leaves, returned by
  * the {@code c} flag of ms and ma. They are sent without {@code q} (the binary session keeps quiet
  * successes silent itself), and each reply is read back as the reply the text command would have
- * got, with that cas ({@link #read}). The key goes as the client's bytes.
+ * got, with that cas ({@link #read}). The key goes as the client's bytes. Like a client's meta
+ * command, each reaches the server followed by {@code mn} and its reply is what came before the MN
+ * ({@link ReplyShape#META_UNTIL_MN}).
  */
 public final class BinaryMetaCommands {
 

@@ -9,11 +9,25 @@ import java.util.Base64;
  * Reads a meta command line (protocol.txt: mg, ms, md, ma, me) from {@link CommandTokens}, checked
  * only as far as routing and framing need (a key of at most 250 bytes; for ms a data length); its
  * flags are the server's to judge, so the line goes to the server as it came. protocol.txt: "b"
- * means the key is base64, "q" asks for quiet mode. The framing (an ms's data block) stays with
- * {@link TextRequestDecoder}. One per decoder, touched only from its event loop: {@link #read}
- * fills the fields that {@link #request} and {@link #oversized} build from.
+ * means the key is base64, "q" asks for quiet mode. A flag is its token's first character, as
+ * memcached's _meta_flag_preparse reads it: {@code q1} and {@code qX} are quiet, {@code bX} is base64,
+ * {@code I9} invalidates. An ms line memcached refuses before it reads the data length (too many
+ * tokens, a key too long) is answered here, its data block left to be read as commands, as memcached
+ * leaves it: the proxy must never send a server bytes it frames otherwise. The framing (an ms's data
+ * block) stays with {@link TextRequestDecoder}. One per decoder, touched only from its event loop:
+ * {@link #read} fills the fields that {@link #request} and {@link #oversized} build from.
  */
 final class MetaLineParser {
+
+    /** An M token memcached refuses ("incorrect length for M token"): no mode at all. */
+    private static final byte INVALID_MODE = '?';
+
+    /**
+     * memcached 1.6 refuses a meta line of more than this many tokens (MFLAG_MAX_OPT_LENGTH counts the
+     * empty token after the last), and an ms so refused has its data block read as commands.
+     */
+    private static final int MAX_TOKENS = 19;
+    private static final LocalReply OPTIONS_TOO_LONG = LocalReply.of("CLIENT_ERROR options flags too long");
 
     private final CommandTokens tokens;
 
@@ -52,30 +66,31 @@ final class MetaLineParser {
         if (tokens.length(1) > MAX_KEY_LENGTH) {
             return TextLineCommands.BAD_FORMAT;
         }
+        if (kind == MetaRequest.Kind.SET && tokens.count > MAX_TOKENS) {
+            return OPTIONS_TOO_LONG;
+        }
         boolean base64 = false;
         boolean quiet = false;
-        boolean plainSet = true;
         boolean touch = false;
         boolean cas = false;
         boolean invalidate = false;
         byte mode = 0;
         for (int i = kind == MetaRequest.Kind.SET ? 3 : 2; i < tokens.count; i++) {
-            byte flag = in.getByte(tokens.starts[i]);
-            if (tokens.length(i) == 1 && flag == 'b') {
-                base64 = true;
-            } else if (tokens.length(i) == 1 && flag == 'q') {
-                quiet = true;
-            } else if (flag == 'C' || flag == 'I'
-                    || (flag == 'M' && tokens.length(i) > 1 && (in.getByte(tokens.starts[i] + 1) | 0x20) != 's')) {
-                plainSet = false; // compare-and-swap, invalidation, or a mode other than set
-            }
-            touch |= flag == 'T';
-            cas |= flag == 'C';
-            invalidate |= flag == 'I';
-            if (flag == 'M' && tokens.length(i) > 1) {
-                mode = in.getByte(tokens.starts[i] + 1);
+            // memcached's _meta_flag_preparse: the first character is the flag, whatever follows it
+            switch (in.getByte(tokens.starts[i])) {
+                case 'b' -> base64 = true;
+                case 'q' -> quiet = true;
+                case 'T' -> touch = true;
+                case 'C' -> cas = true;
+                case 'I' -> invalidate = true;
+                case 'M' -> mode = tokens.length(i) == 2 ? in.getByte(tokens.starts[i] + 1) : INVALID_MODE;
+                default -> {
+                    // the server's to serve
+                }
             }
         }
+        // a set in mode S (or none) without a cas compared nor an invalidation
+        boolean plainSet = !cas && !invalidate && (mode == 0 || (mode | 0x20) == 's');
         this.kind = kind;
         this.counter = counter(kind, touch, cas, invalidate, mode);
         this.keyToken = tokens.string(in, 1);

@@ -13,8 +13,11 @@ public enum ReplyShape {
     WHOLE_VALUES,
     /** A pipeline of quiet meta gets closed by mn: VA blocks, then MN. */
     META_VALUES,
-    /** One meta reply: a line (HD, EN, NF, an error...) or a VA line and its data. */
-    META_ONE,
-    /** Whatever a quiet meta command answered (maybe nothing), up to the MN of the mn sent after it. */
+    /**
+     * What one meta command answered, up to the MN of the {@code mn} the proxy sends after every
+     * meta command, quiet or not: nothing, one line (HD, EN, NF, an error...) or a VA line and its
+     * data. Its end never depends on the proxy's reading of the command's flags; more than one
+     * reply before the MN is a {@link ReplyFramingException}.
+     */
     META_UNTIL_MN
 }

@@ -43,13 +43,13 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
             }
             int lineEnd = lf + 1;
             ReplyShape shape = nextShape.get();
-            if (shape == ReplyShape.META_ONE || shape == ReplyShape.META_UNTIL_MN) {
-                int end = shape == ReplyShape.META_ONE ? metaFrameEnd(in, start) : untilMn(in, start);
+            if (shape == ReplyShape.META_UNTIL_MN) {
+                int end = untilMn(in, start);
                 if (end < 0) {
                     return;
                 }
-                int replyEnd = shape == ReplyShape.META_ONE ? end : end - 4; // MN\r\n stays behind
-                out.add(new ServerReply.Line(in.retainedSlice(start, replyEnd - start)));
+                // MN\r\n stays behind: the client gets what came before it
+                out.add(new ServerReply.Line(in.retainedSlice(start, end - 4 - start)));
                 in.readerIndex(end);
                 return;
             }
@@ -111,22 +111,36 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
             throw new CorruptedFrameException("bad value length from server");
         }
         long end = lf + 1 + length + 2;
-        return end > in.writerIndex() ? -1 : (int) end;
+        if (end > in.writerIndex()) {
+            return -1;
+        }
+        if (in.getByte((int) end - 2) != '\r' || in.getByte((int) end - 1) != '\n') {
+            throw new CorruptedFrameException("server value not terminated by CRLF");
+        }
+        return (int) end;
     }
 
-    /** End (exclusive) of the first "MN\r\n" frame at or after {@code start}; -1 while incomplete. */
+    /**
+     * End (exclusive) of the "MN\r\n" that closes one meta command's reply starting at {@code start};
+     * -1 while incomplete. At most one reply (a line, or a VA line and its data) may come before
+     * it: a second one is not this command's, and the stream is no longer trusted.
+     */
     private int untilMn(ByteBuf in, int start) {
-        int pos = start;
-        while (true) {
-            int end = metaFrameEnd(in, pos);
-            if (end < 0) {
-                return -1;
-            }
-            if (isLine(in, pos, end, "MN\r\n")) {
-                return end;
-            }
-            pos = end;
+        int end = metaFrameEnd(in, start);
+        if (end < 0 || isLine(in, start, end, "MN\r\n")) {
+            return end;
         }
+        int lf = in.forEachByte(end, in.writerIndex() - end, ByteProcessor.FIND_LF);
+        if (lf < 0) {
+            if (in.writerIndex() - end > MAX_LINE) {
+                throw new CorruptedFrameException("server reply line too long");
+            }
+            return -1;
+        }
+        if (!isLine(in, end, lf + 1, "MN\r\n")) {
+            throw new ReplyFramingException("more than one reply to one meta command");
+        }
+        return lf + 1;
     }
 
     /**

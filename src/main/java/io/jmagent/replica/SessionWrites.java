@@ -102,16 +102,30 @@ public final class SessionWrites {
     }
 
     /**
+     * Whether every write of a key in {@code slot} in flight now is this session's: a write sent
+     * now on this session's backup connection reaches the backup after the changes they sent with
+     * their requests (not after a change still to come).
+     */
+    public boolean onlyOwnInFlight(KeyVersions versions, int slot) {
+        return allInFlightAreOwn(versions, slot, false);
+    }
+
+    /**
      * Whether a read of a key in {@code slot}, sent now on this session's backup connection, is
      * answered after every write of the key in flight: all of them are this session's, queued.
      */
     public boolean mayReadBackup(KeyVersions versions, int slot) {
+        return allInFlightAreOwn(versions, slot, true);
+    }
+
+    /** Whether every write of {@code slot} in flight is this session's ({@code queuedOnly}: and queued). */
+    private boolean allInFlightAreOwn(KeyVersions versions, int slot, boolean queuedOnly) {
         int inFlight = versions.inFlight(slot);
         if (inFlight == 0) {
             return true;
         }
         Entry e = slots.get(slot);
-        return e != null && e.queued == inFlight;
+        return e != null && (queuedOnly ? e.queued : e.inFlight) == inFlight;
     }
 
     /**

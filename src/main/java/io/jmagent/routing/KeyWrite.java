@@ -54,6 +54,12 @@ final class KeyWrite {
     private final long backupStaleMark;
     /** The backup's copy could be trusted when the write began: it may answer for a primary that lost the key. */
     private final boolean backupTrusted;
+    /**
+     * The backup's copy held every write of the key when this one began: trusted, and no write of
+     * another session on its way to it (the session's own reach it in order). Only then may it take a write
+     * whose result depends on what it holds (incr, append...) in place of the primary.
+     */
+    private final boolean backupCurrent;
 
     /** Requests of this write not answered yet, plus one while it is being started; the ticket is held until 0. */
     private int parts = 1;
@@ -82,12 +88,17 @@ final class KeyWrite {
         this.policy = MirrorPolicy.of(request);
         this.versions = router.versions();
         this.slot = versions.slotOf(key);
+        boolean othersDone = ctx.writes().onlyOwnInFlight(versions, slot);
         this.ownStamp = ctx.writes().writeStarted(versions, slot);
         this.startStamp = versions.stamp(slot);
         this.sendsAtStart = ctx.writes().backupSends(slot);
         ServerHealth bh = router.backups().health(backup);
+        if (!bh.writable()) {
+            bh.markStale(key); // it misses this write: a write that starts meanwhile must not trust it
+        }
         this.backupStaleMark = bh.staleMark(key);
         this.backupTrusted = bh.readable() && !bh.isStale(key);
+        this.backupCurrent = backupTrusted && othersDone;
     }
 
     static void start(Router router, Router.RouteContext ctx, Request request, byte[] key, ReplySink sink) {
@@ -107,6 +118,11 @@ final class KeyWrite {
             // down, or its copy is older than the backup's: the backup alone takes the write
             health.markStale(key);
             router.stats().primaryFailover();
+            if (!w.policy.blind() && !w.backupCurrent) {
+                // its result would rest on a copy that may lack an acknowledged write: not applied
+                w.refuse("backend " + health.server() + " down and the key's other copy is not known current");
+                return;
+            }
             w.primaryFailed = true;
             w.sendToBackup(encode(ctx, request));
             w.backupQueued();
@@ -196,6 +212,9 @@ final class KeyWrite {
                     if (backupDone) {
                         answerFromBackup();
                     }
+                } else if (!policy.blind() && !backupCurrent) {
+                    releaseHeld();
+                    answer(Router.serverError(reason)); // the backup's copy may lack a write: not applied there
                 } else {
                     // the backup has not seen this write yet: it takes it now, and answers
                     sendToBackup(heldValue != null ? encodeHeld() : encode(ctx, request));
@@ -230,14 +249,20 @@ final class KeyWrite {
 
     /**
      * incr, decr, sent to both copies at once. A number from the primary is the answer, and a
-     * backup that answered otherwise is rebuilt from the primary. NOT_FOUND from the primary while
+     * backup that answered otherwise is rebuilt from the primary (unless a write the primary missed
+     * made its copy stale meanwhile: the backup's is the newer one); when the backup's copy was not
+     * trusted at the start, the client is answered once it is rebuilt. NOT_FOUND from the primary while
      * the backup, trusted, holds the counter: the primary lost it (restarted, evicted), so the
      * backup's number is the answer and the primary is rebuilt from the backup.
      */
     private void onCounterFromPrimary(ByteBuf line) {
         if (isNumber(line)) {
-            primaryLine = line.retainedDuplicate();
-            answer(line);
+            if (backupTrusted) {
+                primaryLine = line.retainedDuplicate();
+                answer(line);
+            } else {
+                primaryLine = line; // answered once the backup holds the same number
+            }
         } else if (isLine(line, TextReplies.NOT_FOUND)) {
             primaryLine = line; // answered once the backup's result is known
         } else {
@@ -256,17 +281,25 @@ final class KeyWrite {
         primaryLine = null;
         if (isNumber(p)) {
             boolean same = backupLine != null && ByteBufUtil.equals(p, backupLine);
-            p.release();
-            if (!same && backupFailure == null) {
-                rebuildBackup();
-            }
+            boolean backupApplied = backupTrusted && backupLine != null && isNumber(backupLine);
             releaseBackupLine();
+            boolean primaryBehind = router.primaries().health(primary).isStale(key);
+            if (!same && backupFailure == null && !primaryBehind) {
+                // the backup's copy differed: one more fault must not lose the number the client gets
+                rebuildBackup(backupApplied, () -> answer(p));
+            } else {
+                answer(p); // released if the client has its answer already
+            }
         } else if (backupLine != null && isNumber(backupLine) && backupTrusted) {
             p.release();
             ByteBuf b = backupLine;
             backupLine = null;
             // answered once the primary holds the counter again, so that the client's next write finds it there
             rebuildPrimary(() -> answer(b));
+        } else if (backupFailure != null && backupTrusted) {
+            // the primary lost it or never had it; the backup, which may hold it, did not answer
+            p.release();
+            answer(Router.serverError(backupFailure));
         } else {
             answer(p);
             releaseBackupLine();
@@ -275,9 +308,21 @@ final class KeyWrite {
 
     /** The backup gets the primary's item, as it is after this write ({@link Rebuild#backupFromPrimary}). */
     private void rebuildBackup() {
+        rebuildBackup(false, () -> { });
+    }
+
+    /**
+     * {@link #rebuildBackup()}, then {@code then} runs. {@code backupApplied}: the trusted backup
+     * took this write itself (a counter), so a primary that fails before it is read leaves the
+     * backup's copy trusted.
+     */
+    private void rebuildBackup(boolean backupApplied, Runnable then) {
         parts++;
         Rebuild.backupFromPrimary(router, ctx, key, primary, backup, slot, startStamp, ownStamp, backupStaleMark,
-                this::partDone);
+                backupApplied, () -> {
+                    then.run();
+                    partDone();
+                });
     }
 
     /** The primary, which lost the key, gets the backup's item back ({@link Rebuild#primaryFromBackup}), then {@code then} runs. */
@@ -382,7 +427,33 @@ final class KeyWrite {
         }
         ByteBuf line = backupLine;
         backupLine = null;
+        if (line != null && !policy.blind() && !backupCurrent) {
+            // applied to a copy that may not hold yet a write on its way there: its result is no
+            // answer (the copy is not stale for it: that write lands there too)
+            line.release();
+            if (!backupTrusted) {
+                router.backups().health(backup).markStale(key); // applied to an older copy
+            }
+            answer(Router.serverError("backend " + router.primaries().health(primary).server()
+                    + " failed and the key's other copy is not known current"));
+            return;
+        }
+        if (line != null && policy == MirrorPolicy.COUNTER && isLine(line, TextReplies.NOT_FOUND)) {
+            // the backup alone does not know the counter: it may have lost it (restarted) while the
+            // primary, which did not answer, holds it
+            line.release();
+            answer(Router.serverError("backend " + router.primaries().health(primary).server()
+                    + " failed and the key's other copy does not hold it"));
+            return;
+        }
         answer(line != null ? line : Router.serverError(backupFailure));
+    }
+
+    /** The write is answered with an error and sent nowhere. */
+    private void refuse(String reason) {
+        release(request);
+        answer(Router.serverError(reason));
+        partDone();
     }
 
     /** From now on this write sends nothing more to the backup: a read the session sends there comes after it. */

@@ -16,9 +16,15 @@ import java.util.List;
 
 /**
  * A meta command (mg, ms, md, ma, me) routed by its key and sent to the server as the client
- * wrote it, so memcached itself serves every flag; its reply comes back unchanged. A quiet command
- * is followed by {@code mn} on the way to the server, so that its answer (or silence) is framed
- * exactly; the client gets what came before the MN.
+ * wrote it, so memcached itself serves every flag; its reply comes back unchanged.
+ *
+ * <p>Every meta command goes to the server followed by {@code mn}, quiet or not, and its reply is
+ * read up to the MN ({@link ReplyShape#META_UNTIL_MN}): the client gets what came before it. So a
+ * reply's end never rests on the proxy's reading of the flags (memcached reads {@code q1} as quiet;
+ * a proxy that waited for its reply would hand the next client's reply to this one). More than one
+ * reply before the MN fails the command and closes that connection rather than shift replies
+ * ({@link io.jmagent.protocol.ReplyFramingException}). The cost: 4 bytes ({@code mn\r\n}) more per
+ * command on the way out and 4 ({@code MN\r\n}) on the way back, and memcached's answer to a no-op.
  *
  * <p>Backup and failover as for the other protocols: mg falls back to the backup on a primary
  * miss, failure or outage, and a backup hit for a primary miss is written back (a hit of a key
@@ -57,6 +63,12 @@ final class MetaRoute {
     private long backupStaleMark;
     /** A write: the backup's copy could be trusted when it began (it may answer for a primary that lost the key). */
     private boolean backupTrusted;
+    /** A write: trusted, and no write of another session on its way to it ({@link KeyWrite}'s rule for non-blind writes). */
+    private boolean backupCurrent;
+    /** The primary's stale marks when the command was sent to it (see {@code Retrieval.StaleView}). */
+    private boolean staleAtSend;
+    private long marksAtSend;
+    private long unmarksAtSend;
     /** A write: every change it makes to the backup is queued on the session's connection ({@link SessionWrites}). */
     private boolean queuedOnBackup;
 
@@ -70,11 +82,16 @@ final class MetaRoute {
         KeyVersions versions = router.versions();
         this.slot = router.hasBackups() ? versions.slotOf(request.key()) : 0;
         if (router.hasBackups() && request.isWrite()) {
+            boolean othersDone = ctx.writes().onlyOwnInFlight(versions, slot);
             this.ownStamp = ctx.writes().writeStarted(versions, slot);
             this.sendsAtStart = ctx.writes().backupSends(slot);
             ServerHealth bh = router.backups().health(router.backupFor(request.key()));
+            if (!bh.writable()) {
+                bh.markStale(request.key()); // it misses this write: a write that starts meanwhile must not trust it
+            }
             this.backupStaleMark = bh.staleMark(request.key());
             this.backupTrusted = bh.readable() && !bh.isStale(request.key());
+            this.backupCurrent = backupTrusted && othersDone;
         }
         this.stamp = versions.stamp(slot);
     }
@@ -112,11 +129,18 @@ final class MetaRoute {
         }
         boolean usable = request.isWrite() || request.kind() == MetaRequest.Kind.DEBUG
                 ? health.writable() : router.hasBackups() ? health.readable() : health.writable();
+        if (usable && router.hasBackups() && request.isWrite() && !blind() && health.isStale(request.key())) {
+            usable = false; // its copy is older than the backup's: the backup alone takes a write that reads it
+        }
         if (!usable) {
             if (request.isWrite()) {
                 health.markStale(request.key());
             }
-            if (router.hasBackups()) {
+            if (router.hasBackups() && request.isWrite() && !blind() && !backupCurrent) {
+                request.release();
+                sink.reply(Router.serverError("backend " + health.server()
+                        + " down and the key's other copy is not known current"));
+            } else if (router.hasBackups()) {
                 router.stats().primaryFailover();
                 toBackup(encode(), true, false);
             } else {
@@ -125,9 +149,17 @@ final class MetaRoute {
             }
             return;
         }
+        if (request.kind() == MetaRequest.Kind.ARITHMETIC && router.hasBackups()
+                && router.backups().health(router.backupFor(request.key())).writable()) {
+            arithmeticOnBoth();
+            return;
+        }
         ByteBuf mirror = request.mirroredAsSet() && router.hasBackups() ? encodeMirror() : null;
+        staleAtSend = health.isStale(request.key());
+        marksAtSend = health.staleMarks();
+        unmarksAtSend = health.unmarks();
         parts++;
-        router.primary(ctx, primary).send(encode(), shape(), new ReplyCallback() {
+        router.primary(ctx, primary).send(encode(), ReplyShape.META_UNTIL_MN, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf answer = Router.lineOf(reply);
@@ -143,7 +175,10 @@ final class MetaRoute {
                 if (mirror != null) {
                     mirror.release();
                 }
-                if (router.hasBackups()) {
+                if (router.hasBackups() && request.isWrite() && !blind() && !backupCurrent) {
+                    request.release();
+                    sink.reply(Router.serverError(reason)); // the backup's copy may lack a write: not applied there
+                } else if (router.hasBackups()) {
                     router.stats().primaryFailover();
                     toBackup(encode(), true, false);
                 } else {
@@ -161,7 +196,9 @@ final class MetaRoute {
             sink.reply(answer);
             return;
         }
-        if (request.kind() == MetaRequest.Kind.GET && (isMiss(answer) || health.isStale(request.key()))) {
+        boolean stale = health.isStale(request.key()) || health.unmarks() != unmarksAtSend
+                && (staleAtSend || health.staleMarks() != marksAtSend); // cleaned after it was read
+        if (request.kind() == MetaRequest.Kind.GET && (isMiss(answer) || stale)) {
             answer.release();
             toBackup(encode(), false, false);
             writeBackFromBackup();
@@ -191,7 +228,7 @@ final class MetaRoute {
                 // ma, an ms with a mode: the result depends on what the copy held; the backup gets the primary's
                 parts++;
                 Rebuild.backupFromPrimary(router, ctx, request.key(), primary, router.backupFor(request.key()), slot,
-                        stamp, ownStamp, backupStaleMark, this::partDone);
+                        stamp, ownStamp, backupStaleMark, false, this::partDone);
             }
         }
         if (mirror != null) {
@@ -199,6 +236,128 @@ final class MetaRoute {
         }
         request.release();
         sink.reply(answer);
+    }
+
+    /**
+     * ma with a backup farm, as incr and decr ({@link MirrorPolicy#COUNTER}): the same command to
+     * both copies at once, so that the backup's copy counts each increment even if the primary
+     * dies right after answering. Once both answered ({@link #arithmeticAnswered}).
+     */
+    private void arithmeticOnBoth() {
+        int b = router.backupFor(request.key());
+        ServerHealth bh = router.backups().health(b);
+        ByteBuf[] answers = new ByteBuf[2];
+        String[] failures = new String[2];
+        int[] waiting = {2};
+        parts += 2;
+        ctx.writes().sentToBackup(slot);
+        router.primary(ctx, primary).send(encode(), ReplyShape.META_UNTIL_MN, joining(0, answers, failures, waiting, b));
+        router.mirror(ctx, b, encode(), ReplyShape.META_UNTIL_MN, joining(1, answers, failures, waiting, b));
+        backupQueued();
+    }
+
+    private ReplyCallback joining(int copy, ByteBuf[] answers, String[] failures, int[] waiting, int b) {
+        return new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                answers[copy] = Router.lineOf(reply);
+                done();
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                failures[copy] = reason;
+                done();
+            }
+
+            private void done() {
+                if (--waiting[0] == 0) {
+                    arithmeticAnswered(answers[0], answers[1], failures[0], b);
+                }
+                partDone();
+            }
+        };
+    }
+
+    /**
+     * Both copies answered an ma ({@code null}: that copy failed). A primary that applied it is
+     * the answer; the backup is rebuilt from it unless both surely hold the same number (the same
+     * value returned, or, without one, no other write of the key overlapped and the backup was
+     * trusted). A primary that does not hold the counter while the trusted backup applied it lost
+     * it: the backup's answer is the client's once the primary has the counter back. A primary
+     * that failed leaves the answer to a trusted backup; anything else is an error, the backup's
+     * copy stale.
+     */
+    private void arithmeticAnswered(ByteBuf p, ByteBuf bAnswer, String primaryFailure, int b) {
+        ServerHealth bh = router.backups().health(b);
+        byte[] key = request.key();
+        boolean backupApplied = bAnswer != null && succeeded(bAnswer);
+        if (bAnswer != null && startsWith(bAnswer, "SERVER_ERROR") || bAnswer == null) {
+            bh.markStale(key);
+            router.stats().mirrorFailure();
+        }
+        ByteBuf reply;
+        if (p != null && succeeded(p)) {
+            boolean same = backupApplied && backupTrusted && (startsWith(p, "VA") && startsWith(bAnswer, "VA")
+                    ? p.equals(bAnswer)
+                    : ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp));
+            release(bAnswer);
+            // a primary that missed a write meanwhile holds the older copy: the backup keeps its own
+            if (!same && bAnswer != null && !health.isStale(key)) {
+                // answered once the backup holds the primary's number: one more fault must not lose it
+                ByteBuf held = p;
+                parts++;
+                Rebuild.backupFromPrimary(router, ctx, key, primary, b, slot, stamp, ownStamp, backupStaleMark,
+                        backupApplied && backupTrusted, () -> {
+                            request.release();
+                            sink.reply(held);
+                            partDone();
+                        });
+                return;
+            }
+            reply = p;
+        } else if (p != null && startsWith(p, "NF") && backupTrusted && (backupApplied || bAnswer == null)) {
+            p.release();
+            if (bAnswer == null) {
+                reply = Router.serverError("backend " + bh.server() + " failed: the counter's other copy is unknown");
+            } else {
+                ByteBuf held = bAnswer;
+                parts++;
+                Rebuild.primaryFromBackup(router, ctx, key, primary, b, slot, stamp, ownStamp, () -> {
+                    request.release();
+                    sink.reply(held);
+                    partDone();
+                });
+                return;
+            }
+        } else if (p == null) {
+            health.markStale(key);
+            router.stats().primaryFailover();
+            if (backupApplied && backupCurrent) {
+                reply = bAnswer; // the backup holds the key's latest value now
+            } else {
+                if (backupApplied && !backupTrusted) {
+                    bh.markStale(key); // applied to a copy older than the primary's
+                }
+                release(bAnswer);
+                reply = Router.serverError(primaryFailure);
+            }
+        } else {
+            // NF with an untrusted backup, or an error: the backup applied what the primary did not
+            if (backupApplied) {
+                bh.markStale(key);
+            }
+            release(bAnswer);
+            reply = p;
+        }
+        request.release();
+        sink.reply(reply);
+    }
+
+    private static void release(ByteBuf b) {
+        if (b != null) {
+            b.release();
+        }
     }
 
     /**
@@ -232,7 +391,7 @@ final class MetaRoute {
             ctx.writes().sentToBackup(slot);
         }
         parts++;
-        via.send(encoded, shape(), new ReplyCallback() {
+        via.send(encoded, ReplyShape.META_UNTIL_MN, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf answer = Router.lineOf(reply);
@@ -275,6 +434,11 @@ final class MetaRoute {
         if (request.isWrite()) {
             backupQueued();
         }
+    }
+
+    /** A write whose result does not depend on what the copy held: a plain-set ms, an md. */
+    private boolean blind() {
+        return request.mirroredAsSet() || request.kind() == MetaRequest.Kind.DELETE;
     }
 
     /** A write's answer that leaves the key as written whatever it held: a plain ms stored, an md. */
@@ -325,7 +489,7 @@ final class MetaRoute {
         parts++;
         // sent once the primary answered: a change of the session sent in between went to the backup first
         boolean inOrder = ctx.writes().backupSends(slot) == sendsAtStart;
-        router.mirror(ctx, b, encoded, shape(), Retrieval.settling(router.mirrorLanding(bh, request.key(),
+        router.mirror(ctx, b, encoded, ReplyShape.META_UNTIL_MN, Retrieval.settling(router.mirrorLanding(bh, request.key(),
                 () -> inOrder && ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp)),
                 this::partDone));
         backupQueued();
@@ -333,12 +497,12 @@ final class MetaRoute {
 
     private ByteBuf deleteOnBackup() {
         String line = "md " + request.keyToken() + (request.base64() ? " b" : "") + (request.quiet() ? " q" : "")
-                + "\r\n" + (request.quiet() ? "mn\r\n" : "");
+                + "\r\nmn\r\n";
         // the key token is as the decoder read it, byte for byte (ISO-8859-1)
         return Unpooled.copiedBuffer(line, StandardCharsets.ISO_8859_1);
     }
 
-    /** The client's bytes for the server: the line, an ms value and its CRLF, and mn when quiet. */
+    /** The client's bytes for the server: the line, an ms value and its CRLF, then mn. */
     private ByteBuf encode() {
         return encode(request.line());
     }
@@ -355,14 +519,8 @@ final class MetaRoute {
             b.addComponent(true, request.value().retainedDuplicate());
             b.addComponent(true, Unpooled.wrappedBuffer(new byte[] {'\r', '\n'}));
         }
-        if (request.quiet()) {
-            b.addComponent(true, MN.duplicate());
-        }
+        b.addComponent(true, MN.duplicate());
         return b;
-    }
-
-    private ReplyShape shape() {
-        return request.quiet() ? ReplyShape.META_UNTIL_MN : ReplyShape.META_ONE;
     }
 
     /** What a client gets for a miss: EN, or silence from a quiet mg. */

@@ -31,7 +31,9 @@ final class Rebuild {
         SOURCE_MISSING,
         /** The target refused the add: it holds the key already. */
         NOT_STORED,
-        /** A server failed or answered an error: the target may or may not have changed. */
+        /** The source failed or answered an error: the target was not touched. */
+        SOURCE_FAILED,
+        /** The target failed or answered an error: it may or may not have changed. */
         FAILED
     }
 
@@ -44,10 +46,12 @@ final class Rebuild {
      * trusted only if it holds the key's writes in the backup's order ({@link #onlyOwnWrites}, and
      * no change of the session was sent to the backup meanwhile); otherwise, or when it failed,
      * the key is stale on the backup. A primary without meta commands cannot tell the item's TTL:
-     * the backup's copy is deleted instead. {@code done} runs exactly once, when it is settled.
+     * the backup's copy is deleted instead. {@code backupApplied}: the backup took the same write
+     * itself (an ma sent to both), so a primary that fails before it is read leaves the backup's
+     * copy as it is. {@code done} runs exactly once, when it is settled.
      */
     static void backupFromPrimary(Router router, Router.RouteContext ctx, byte[] key, int primary, int backup,
-            int slot, long startStamp, long ownStamp, long backupStaleMark, Runnable done) {
+            int slot, long startStamp, long ownStamp, long backupStaleMark, boolean backupApplied, Runnable done) {
         ServerHealth bh = router.backups().health(backup);
         if (!bh.writable()) {
             bh.markStale(key);
@@ -90,9 +94,14 @@ final class Rebuild {
                     if (outcome == Outcome.COPIED && onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
                             && writes.backupSends(slot) == sendsBefore) {
                         bh.writtenHere(key, backupStaleMark);
+                    } else if ((outcome == Outcome.SOURCE_FAILED || outcome == Outcome.SOURCE_MISSING)
+                            && backupApplied) {
+                        // the primary failed, or lost the key it had just applied this write to (a
+                        // delete would have reached the backup too): the backup took the same write
+                        // itself and keeps it
                     } else {
                         bh.markStale(key); // older than this write, or than one that overlapped it
-                        if (outcome == Outcome.FAILED) {
+                        if (outcome == Outcome.FAILED || outcome == Outcome.SOURCE_FAILED) {
                             router.stats().mirrorFailure();
                         }
                     }
@@ -119,7 +128,7 @@ final class Rebuild {
         long startedBefore = writes.started(slot);
         copy(router, ctx, key, router.backup(ctx, backup), router.primary(ctx, primary), StoreRequest.Kind.ADD,
                 outcome -> {
-                    if (outcome == Outcome.FAILED || outcome == Outcome.COPIED
+                    if (outcome == Outcome.FAILED || outcome == Outcome.SOURCE_FAILED || outcome == Outcome.COPIED
                             && !(onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
                                     && writes.started(slot) == startedBefore)) {
                         health.markStale(key);
@@ -148,7 +157,7 @@ final class Rebuild {
             public void onReply(ServerReply reply) {
                 if (!(reply instanceof ServerReply.Values values)) {
                     reply.release();
-                    done.accept(Outcome.FAILED);
+                    done.accept(Outcome.SOURCE_FAILED);
                     return;
                 }
                 if (values.values().isEmpty()) {
@@ -189,7 +198,7 @@ final class Rebuild {
 
             @Override
             public void onFailure(String reason) {
-                done.accept(Outcome.FAILED);
+                done.accept(Outcome.SOURCE_FAILED);
             }
         });
     }

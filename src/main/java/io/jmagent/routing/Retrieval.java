@@ -125,12 +125,16 @@ final class Retrieval {
             return;
         }
         ByteBuf encoded = TextEncoder.retrieval(ctx.alloc(), request, request.keys());
+        long marksAtSend = health.staleMarks();
+        long unmarksAtSend = health.unmarks();
         router.primary(ctx, primary).send(encoded, ReplyShape.WHOLE_VALUES, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 ByteBuf line = Router.lineOf(reply);
                 boolean hit = TextReplies.startsWith(line, TextReplies.VALUE_PREFIX);
-                if (hit && !health.isStale(key)) {
+                boolean trusted = !health.isStale(key)
+                        && !(health.unmarks() != unmarksAtSend && health.staleMarks() != marksAtSend);
+                if (hit && trusted) {
                     whole = line;
                 } else if (hit || TextReplies.startsWith(line, TextReplies.END)) {
                     // a miss, or a hit for a key that went stale there meanwhile
@@ -166,13 +170,14 @@ final class Retrieval {
         }
         List<byte[]> keys = keysAt(indexes);
         ByteBuf encoded = TextEncoder.retrieval(ctx.alloc(), request, keys);
+        StaleView atSend = router.hasBackups() ? StaleView.of(health, request.keys(), indexes) : null;
         router.primary(ctx, primary).send(encoded, ReplyShape.VALUES, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
                 if (reply instanceof ServerReply.Values values) {
                     List<Integer> missed = assignInOrder(indexes, values.values());
                     if (router.hasBackups()) {
-                        dropStale(indexes, health, missed);
+                        dropStale(indexes, health, missed, atSend);
                     }
                     if (router.hasBackups() && !missed.isEmpty()) {
                         askBackup(missed, primary, null);
@@ -301,16 +306,42 @@ final class Retrieval {
      * Hits of keys whose latest write may not have reached primary {@code server} become misses,
      * added to {@code missed}: its copy may be old ({@link ServerHealth#isStale}).
      */
-    private void dropStale(List<Integer> indexes, ServerHealth server, List<Integer> missed) {
-        if (!server.mayHoldStaleKeys()) {
+    private void dropStale(List<Integer> indexes, ServerHealth server, List<Integer> missed, StaleView atSend) {
+        boolean unmarked = server.unmarks() != atSend.unmarks;
+        if (!server.mayHoldStaleKeys() && !unmarked) {
             return;
         }
+        boolean marked = server.staleMarks() != atSend.marks;
         for (int i : indexes) {
-            if (hits[i] != null && server.isStale(request.keys().get(i))) {
+            if (hits[i] != null && (server.isStale(request.keys().get(i))
+                    || unmarked && (marked || atSend.stale.contains(i)))) {
                 hits[i].release();
                 hits[i] = null;
                 missed.add(i);
             }
+        }
+    }
+
+    /**
+     * What a primary's stale marks were when a read was sent: its counts of marks made and
+     * removed, and which of the read's keys were stale. A hit of a key stale at send, or sent
+     * while a mark was made, is not trusted if a mark was removed before the answer (the cleaning
+     * that removed it may have come after the read).
+     */
+    private record StaleView(long marks, long unmarks, List<Integer> stale) {
+        static StaleView of(ServerHealth health, List<byte[]> keys, List<Integer> indexes) {
+            long unmarks = health.unmarks();
+            long marks = health.staleMarks();
+            List<Integer> stale = List.of();
+            if (health.mayHoldStaleKeys()) {
+                stale = new ArrayList<>();
+                for (int i : indexes) {
+                    if (health.isStale(keys.get(i))) {
+                        stale.add(i);
+                    }
+                }
+            }
+            return new StaleView(marks, unmarks, stale);
         }
     }
 

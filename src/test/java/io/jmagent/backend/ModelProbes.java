@@ -26,7 +26,8 @@ public final class ModelProbes implements AutoCloseable {
      * {@code grace}: what may happen while the checker waits out its grace period (requests a
      * returning server still had buffered land).
      */
-    public ModelProbes(List<ServerHealth> servers, Function<ServerAddress, Server> lookup, Runnable grace) {
+    public ModelProbes(List<ServerHealth> servers, Function<ServerAddress, Server> lookup, Runnable grace,
+            CopyRefill refill) {
         this.checker = new HealthChecker(servers, java.time.Duration.ofSeconds(1), new ProbeTransport() {
             @Override
             public ProbeLink open(ServerAddress address) throws IOException {
@@ -41,7 +42,7 @@ public final class ModelProbes implements AutoCloseable {
             public void pause(long millis) {
                 grace.run();
             }
-        }, true, false); // one proxy alone over its farms
+        }, true, false, refill); // one proxy alone over its farms
     }
 
     /** One probe of {@code h}, as a round of the health thread runs it. */

@@ -448,6 +448,12 @@ class TextRequestDecoderTest {
         }
 
         @Test
+        void anMsMemcachedRefusesBeforeItsDataLengthLeavesItsDataToBeReadAsACommand() {
+            assertThat(feed("ms k 2" + " v".repeat(17) + "\r\nhi\r\n")).containsExactly(
+                    "reply CLIENT_ERROR options flags too long\r\n", ERROR);
+        }
+
+        @Test
         void quitEndsDecoding() {
             assertThat(feed("get a\r\nquit\r\nget b\r\n")).containsExactly("get a\r\n", "quit\r\n");
             assertThat(feed("get c\r\n")).isEmpty();

@@ -41,6 +41,9 @@ final class FakeConnection implements ServerConnection {
         this.decoder = new EmbeddedChannel(new TextReplyDecoder(() -> calls.peek().shape(), 1024 * 1024));
     }
 
+    /** -Dmodel.trace=true: every request sent and run, printed (for reading one schedule). */
+    private static final boolean TRACE = Boolean.getBoolean("model.trace");
+
     @Override
     public void send(ByteBuf request, ReplyShape shape, ReplyCallback callback) {
         String text;
@@ -57,6 +60,9 @@ final class FakeConnection implements ServerConnection {
         }
         calls.add(new Call(shape, callback));
         inbox.add(text);
+        if (TRACE) {
+            System.out.println("  >> " + name + ": " + text.replace("\r\n", "\\r\\n"));
+        }
     }
 
     boolean canExecute() {
@@ -73,7 +79,12 @@ final class FakeConnection implements ServerConnection {
 
     /** The server runs the oldest request it has not run yet. */
     void execute() {
-        outbox.add(server.execute(inbox.poll()));
+        String req = inbox.poll();
+        outbox.add(server.execute(req));
+        if (TRACE) {
+            System.out.println("  ## " + name + " ran " + req.replace("\r\n", "\\r\\n") + " -> "
+                    + outbox.peekLast().replace("\r\n", "\\r\\n"));
+        }
     }
 
     /** The oldest executed reply reaches the proxy. */

@@ -8,6 +8,7 @@ import io.jmagent.backend.ServerConnections;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.routing.Router;
+import io.jmagent.routing.StaleCopyRefill;
 import io.netty.buffer.ByteBufAllocator;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +22,9 @@ import java.util.List;
  * the test thread, which plays the event loop and the health thread.
  */
 final class ModelFarm implements AutoCloseable {
+
+    /** The session id whose connections the health checker's refills use. */
+    static final long REFILL_SESSION = 0;
 
     final List<FakeServer> servers = new ArrayList<>();
     final List<ServerHealth> healths = new ArrayList<>();
@@ -72,7 +76,7 @@ final class ModelFarm implements AutoCloseable {
                     return server.execute(request);
                 }
             };
-        }, this::runAllOrphans);
+        }, this::runAllOrphans, new StaleCopyRefill(router, () -> Runnable::run, loop -> context(REFILL_SESSION)));
     }
 
     String serverName(int s) {

@@ -2,12 +2,16 @@ package io.jmagent.replica;
 
 import static io.jmagent.replica.Step.Kind.DELIVER;
 import static io.jmagent.replica.Step.Kind.EXEC;
+import static io.jmagent.replica.Step.Kind.FREEZE;
 import static io.jmagent.replica.Step.Kind.KILL;
 import static io.jmagent.replica.Step.Kind.PROBE;
 import static io.jmagent.replica.Step.Kind.RESTART;
 import static io.jmagent.replica.Step.Kind.SETTLE;
+import static io.jmagent.replica.Step.Kind.THAW;
+import static io.jmagent.replica.Step.Kind.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -81,6 +85,22 @@ class ReplicaModelScenariosTest {
                 op(1, "ma c0\r\n"), on(SETTLE, 0),
                 on(KILL, P0), on(RESTART, P0), on(PROBE, P0),
                 op(2, "ma c0 v\r\n"), on(SETTLE, 0)));
+    }
+
+    @Test
+    void cleaningRefillsTheBackupCopyThatMissedAnIncrementInsteadOfDeletingIt() {
+        try (ModelRun run = new ModelRun(ONE_AND_ONE)) {
+            for (Step step : List.of(
+                    op(1, "incr c0 1\r\n"), on(SETTLE, 0),
+                    // the backup is frozen: the next increment's mirror times out, the key goes stale there
+                    on(FREEZE, B0), op(1, "incr c0 1\r\n"), on(EXEC, TO_P0), on(DELIVER, TO_P0),
+                    on(TIMEOUT, TO_B0), on(THAW, B0), on(PROBE, B0), on(SETTLE, 0))) {
+                run.apply(step);
+            }
+            // one copy lost now must not lose the counter: the backup holds the primary's number again
+            assertThat(run.farm.servers.get(B0).item("c0").value()).isEqualTo("2");
+            assertThat(run.farm.healths.get(B0).isStale("c0".getBytes(StandardCharsets.US_ASCII))).isFalse();
+        }
     }
 
     @Test
