@@ -278,14 +278,17 @@ public final class ProxyServer implements AutoCloseable {
 
     /**
      * The checker of {@code r}'s farms. Stale copies are refilled over the connections of one loop
-     * of the pool's group; until the group exists (the first probe round), they are deleted.
+     * of the pool's group; until the group exists (the first probe round), and over a shared farm,
+     * they are deleted.
      */
     private HealthChecker newHealthChecker(ProxyConfig c, Router r) {
         List<ServerHealth> all = new ArrayList<>(r.primaries().health());
         if (r.hasBackups()) {
             all.addAll(r.backups().health());
         }
-        CopyRefill refill = !r.hasBackups() ? CopyRefill.NONE : StaleCopyRefill.onLoopOf(r, () -> {
+        // over a shared farm another proxy's write of the key is invisible to the refill's checks: delete
+        boolean shared = c.failover().sharedFarm();
+        CopyRefill refill = !r.hasBackups() || shared ? CopyRefill.NONE : StaleCopyRefill.onLoopOf(r, () -> {
             EventLoopGroup group = workerGroup;
             return group == null ? null : group.next();
         });
