@@ -56,16 +56,7 @@ final class CounterCheck {
             highestSent[i] = highest;
             unknownSent[i] = unknown;
         }
-        for (Op read : reads) {
-            checker.countOp(read);
-            check(read);
-        }
-        List<HistoryChecker.Loss> losses = new ArrayList<>();
-        for (FinalRead f : finals) {
-            checker.countOp(f.read());
-            checkFinal(f, losses);
-        }
-        checker.lostWrite(losses);
+        checker.judge(reads, finals, this::check, this::checkFinal);
     }
 
     private void apply(Op w) {

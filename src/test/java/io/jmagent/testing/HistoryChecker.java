@@ -154,6 +154,21 @@ public final class HistoryChecker {
     record Loss(FinalRead read, String expected, List<Op> context) {
     }
 
+    /** Checks every read, then every final read (which collects the losses), counting each one. */
+    void judge(List<Op> reads, List<FinalRead> finals, java.util.function.Consumer<Op> check,
+            java.util.function.BiConsumer<FinalRead, List<Loss>> checkFinal) {
+        for (Op read : reads) {
+            countOp(read);
+            check.accept(read);
+        }
+        List<Loss> losses = new ArrayList<>();
+        for (FinalRead f : finals) {
+            countOp(f.read());
+            checkFinal.accept(f, losses);
+        }
+        lostWrite(losses);
+    }
+
     /** A key's losses, as one lost write: the first final read that missed it, and every phase that did. */
     void lostWrite(List<Loss> losses) {
         if (losses.isEmpty()) {

@@ -43,16 +43,7 @@ final class RegisterCheck {
 
     void run(List<FinalRead> finals) {
         writes.forEach(checker::countOp);
-        for (Op read : reads) {
-            checker.countOp(read);
-            check(read);
-        }
-        List<HistoryChecker.Loss> losses = new ArrayList<>();
-        for (FinalRead f : finals) {
-            checker.countOp(f.read());
-            checkFinal(f, losses);
-        }
-        checker.lostWrite(losses);
+        checker.judge(reads, finals, this::check, this::checkFinal);
     }
 
     private void check(Op read) {
