@@ -68,11 +68,6 @@ public final class KeyVersions {
         return versions.get(slot);
     }
 
-    /** Whether no write of a key in {@code slot} is in flight now (a backup read may be sent). */
-    public boolean quiet(int slot) {
-        return inFlight.get(slot) == 0;
-    }
-
     /** Writes of keys in {@code slot} in flight now. */
     public int inFlight(int slot) {
         return inFlight.get(slot);
@@ -84,23 +79,5 @@ public final class KeyVersions {
      */
     public boolean unchangedSince(int slot, long stamp) {
         return inFlight.get(slot) == 0 && versions.get(slot) == stamp;
-    }
-
-    /**
-     * Whether the one write in flight in {@code slot} is the caller's, and no other started or
-     * settled since {@code stamp} (taken right after the caller's {@link #writeStarted}): a copy it
-     * rebuilt holds no write but its own and older ones.
-     */
-    public boolean onlyWriteSince(int slot, long stamp) {
-        return inFlight.get(slot) == 1 && versions.get(slot) == stamp;
-    }
-
-    /** Writes in flight over every slot (a figure for tests and stats; it walks every slot). */
-    public int writesInFlight() {
-        int n = 0;
-        for (int i = 0; i < inFlight.length(); i++) {
-            n += inFlight.get(i);
-        }
-        return n;
     }
 }

@@ -42,7 +42,7 @@ final class KeyWrite {
     private final MirrorPolicy policy;
     private final KeyVersions versions;
     private final int slot;
-    /** The key's version right after this write started: {@link KeyVersions#onlyWriteSince}. */
+    /** The key's version right after this write started: {@link SessionWrites#onlyOwnWritesSince}. */
     private final long startStamp;
     /** The session's own count right after this write started: {@link SessionWrites#onlyOwnWritesSince}. */
     private final long ownStamp;

@@ -343,7 +343,7 @@ public final class Router {
     /**
      * {@link #staleOnFailure} for the mirror of a write that holds its key's ticket: unless
      * {@code alone} says that no write of the key that could have overtaken it on the way to the
-     * backup overlapped it ({@link KeyVersions#onlyWriteSince}, {@link SessionWrites#onlyOwnWritesSince}),
+     * backup overlapped it ({@link SessionWrites#onlyOwnWritesSince}),
      * the two may have reached the backup in another order than the primary, and the key is
      * stale there.
      */
