@@ -5,10 +5,13 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * succeeds and that did not restart (it was frozen or cut off) is flushed before anything reaches
  * it again, then UP ({@link #flushReturning}): what it holds may be older than writes another
  * proxy sent elsewhere. Otherwise it is brought
- * back in three steps: RECOVERING (writes reach it again, reads do not); clean it; UP. Cleaning goes over the stale keys recorded while it
+ * back in three steps: RECOVERING (writes reach it again, reads do not); clean it; UP once every
+ * refill it started settled (until then the keys being refilled have one copy, so the server
+ * counts as down; later probes leave it alone meanwhile). Cleaning goes over the stale keys recorded while it
  * was away (their value there may be older than the other copy's): each is refilled from its
  * other copy, or deleted when there is none ({@link #cleanStaleKeys}). When that set overflowed
  * its bound, the server is flushed instead, unless the probe shows a new process (restarted, hence
@@ -46,6 +51,8 @@ public final class HealthChecker implements AutoCloseable {
     private final ProbeTransport transport;
     private final ScheduledExecutorService executor;
     private final CopyRefill refill;
+    /** Servers RECOVERING whose refills are under way, with their {@link ServerHealth#recovery}: not probed meanwhile. */
+    private final Map<ServerHealth, Long> recovering = new ConcurrentHashMap<>();
 
     /**
      * {@code cleanLiveServers}: clean the stale keys of servers that stayed UP (with a backup farm,
@@ -117,16 +124,26 @@ public final class HealthChecker implements AutoCloseable {
                 flushReturning(h, s);
                 return;
             }
+            if (state == ServerHealth.State.RECOVERING && recovering.containsKey(h)) {
+                return; // its refills are still under way
+            }
             if (state == ServerHealth.State.DOWN && !h.beginRecovery()) {
                 return;
             }
-            clean(h, s, identity);
-            h.markUp(identity == ServerHealth.Identity.RESTARTED ? "restarted empty" : "cleaned");
+            long recovery = h.recovery();
+            String how = identity == ServerHealth.Identity.RESTARTED ? "restarted empty" : "cleaned";
+            recovering.put(h, recovery);
+            // UP once every refill it started settled: until then the keys it refills have one copy
+            clean(h, s, identity, () -> {
+                recovering.remove(h, recovery);
+                h.finishRecovery(recovery, how);
+            });
         } catch (IOException e) {
             log.debug("probe of {} failed: {}", h.server(), e.toString());
             if (state == ServerHealth.State.UP) {
                 h.recordFailure("probe: " + e.getMessage()); // an idle dead server is found too
             } else {
+                recovering.remove(h);
                 h.markDown("probe: " + e.getMessage());
             }
         }
@@ -152,19 +169,22 @@ public final class HealthChecker implements AutoCloseable {
         }
     }
 
-    private void clean(ServerHealth h, ProbeLink s, ServerHealth.Identity identity) throws IOException {
+    /** {@code settled} runs once the cleaning is over, its refills included (at once without any). */
+    private void clean(ServerHealth h, ProbeLink s, ServerHealth.Identity identity, Runnable settled)
+            throws IOException {
         transport.pause(RECOVERY_GRACE_MILLIS);
         if (h.staleOverflow()) {
             if (identity == ServerHealth.Identity.RESTARTED) {
                 h.forgetStaleKeys(); // a new process holds none of the old values
-                return;
+            } else {
+                log.info("{} server {}: too many stale keys to clean one by one; flushing it", h.role(), h.server());
+                flush(h, s);
             }
-            log.info("{} server {}: too many stale keys to clean one by one; flushing it", h.role(), h.server());
-            flush(h, s);
+            settled.run();
             return;
         }
         // a restarted server holds none of them, but the keys written while it was away get their copy back
-        cleanStaleKeys(h, s, Integer.MAX_VALUE, "written elsewhere while it was away");
+        cleanStaleKeys(h, s, Integer.MAX_VALUE, "written elsewhere while it was away", settled);
     }
 
     /**
@@ -186,7 +206,7 @@ public final class HealthChecker implements AutoCloseable {
             return;
         }
         if (h.hasStaleKeys()) {
-            cleanStaleKeys(h, s, h.staleKeyCount(), "whose writes missed it");
+            cleanStaleKeys(h, s, h.staleKeyCount(), "whose writes missed it", () -> { });
         }
     }
 
@@ -209,32 +229,45 @@ public final class HealthChecker implements AutoCloseable {
      * for it again meanwhile. A delete may also remove a value that a later write stored
      * successfully: that costs a miss, never a stale value.
      */
-    private void cleanStaleKeys(ServerHealth h, ProbeLink s, int budget, String why) throws IOException {
+    private void cleanStaleKeys(ServerHealth h, ProbeLink s, int budget, String why, Runnable settled)
+            throws IOException {
         List<ServerHealth.StaleKey> keys = h.staleKeys(budget);
         int refills = 0;
         int deleted = 0;
+        AtomicInteger unsettled = new AtomicInteger(1); // one for this loop, one per refill started
+        Runnable oneSettled = () -> {
+            if (unsettled.decrementAndGet() == 0) {
+                settled.run();
+            }
+        };
         for (int from = 0; from < keys.size(); from += DELETE_BATCH) {
             List<ServerHealth.StaleKey> deletes = new ArrayList<>();
             for (ServerHealth.StaleKey k : keys.subList(from, Math.min(keys.size(), from + DELETE_BATCH))) {
+                unsettled.incrementAndGet();
                 switch (refill.refill(h, k.key(), fresh -> {
                     if (fresh) {
                         h.cleaned(k);
                     }
+                    oneSettled.run();
                 })) {
                     case STARTED -> refills++;
                     case LATER -> {
-                        // stays stale: the next probe tries again
+                        unsettled.decrementAndGet(); // stays stale: the next probe tries again
                     }
-                    case NO_SOURCE -> deletes.add(k);
+                    case NO_SOURCE -> {
+                        unsettled.decrementAndGet();
+                        deletes.add(k);
+                    }
                 }
             }
             delete(h, s, deletes);
             deleted += deletes.size();
         }
         if (refills + deleted > 0) {
-            log.info("{} server {}: {} keys {}: {} refilled from their other copy, {} deleted", h.role(),
+            log.info("{} server {}: {} keys {}: {} being refilled from their other copy, {} deleted", h.role(),
                     h.server(), refills + deleted, why, refills, deleted);
         }
+        oneSettled.run();
     }
 
     private static void delete(ServerHealth h, ProbeLink s, List<ServerHealth.StaleKey> keys) throws IOException {

@@ -58,6 +58,8 @@ public final class ServerHealth {
     private final AtomicLong overflowMark = new AtomicLong();
     /** {@code marks} when the current recovery began: later marks are writes that missed the returned server. */
     private volatile long recoveryCutoff;
+    /** Which recovery is under way (one more at each {@link #beginRecovery}), for {@link #finishRecovery}. */
+    private final AtomicLong recoveries = new AtomicLong();
     private final AtomicLong downTransitions = new AtomicLong();
     private final AtomicLong connectionsOpened = new AtomicLong();
     private volatile String lastFailure = "";
@@ -157,10 +159,28 @@ public final class ServerHealth {
         long cutoff = marks.get();
         if (state.compareAndSet(State.DOWN, State.RECOVERING)) {
             recoveryCutoff = cutoff;
+            recoveries.incrementAndGet();
             log.info("{} server {} answers again; cleaning stale keys before it serves reads", role, server);
             return true;
         }
         return false;
+    }
+
+    /** The recovery under way now ({@link #finishRecovery}). */
+    long recovery() {
+        return recoveries.get();
+    }
+
+    /**
+     * Ends recovery {@code recovery} ({@link #recovery}): UP, unless the server went DOWN (or
+     * began another recovery) meanwhile.
+     */
+    boolean finishRecovery(long recovery, String how) {
+        if (recoveries.get() != recovery || state.get() != State.RECOVERING) {
+            return false;
+        }
+        markUp(how);
+        return true;
     }
 
     void markUp(String how) {

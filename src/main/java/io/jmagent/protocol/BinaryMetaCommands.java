@@ -36,7 +36,7 @@ public final class BinaryMetaCommands {
     public static MetaRequest arithmetic(ByteBufAllocator alloc, BinaryRequest r) {
         boolean increment = r.opcode() == BinaryOpcode.INCREMENT || r.opcode() == BinaryOpcode.INCREMENTQ;
         String flags = (increment ? "MI" : "MD") + " D" + Long.toUnsignedString(r.delta()) + " v c" + casFlag(r);
-        return request(alloc, MetaRequest.Kind.ARITHMETIC, r, "ma", flags, null, false, null);
+        return request(alloc, MetaRequest.Kind.ARITHMETIC, r, "ma", flags, null, r.cas() == 0, null);
     }
 
     /**
@@ -76,12 +76,12 @@ public final class BinaryMetaCommands {
         return r.cas() == 0 ? "" : " C" + Long.toUnsignedString(r.cas());
     }
 
-    /** {@code mirrorFlags}, when not null, are those of a plain-set ms for the backup. */
+    /** {@code plain}: see {@link MetaRequest}; {@code mirrorFlags}, when not null, are those of a plain-set ms for the backup. */
     private static MetaRequest request(ByteBufAllocator alloc, MetaRequest.Kind kind, BinaryRequest r,
-            String command, String flags, ByteBuf value, boolean plainSet, String mirrorFlags) {
+            String command, String flags, ByteBuf value, boolean plain, String mirrorFlags) {
         byte[] key = r.key();
         // counted by the binary session as the request's text equivalent, not as a meta command
-        return new MetaRequest(kind, key, new String(key, ISO_8859_1), false, false, plainSet,
+        return new MetaRequest(kind, key, new String(key, ISO_8859_1), false, false, plain,
                 MetaRequest.Counter.NONE, line(alloc, command, key, flags), value,
                 mirrorFlags == null ? null : line(alloc, "ms", key, mirrorFlags));
     }

@@ -36,7 +36,7 @@ final class MetaLineParser {
     private String keyToken;
     private boolean base64;
     private boolean quiet;
-    private boolean plainSet;
+    private boolean plain;
     private MetaRequest.Counter counter;
 
     MetaLineParser(CommandTokens tokens) {
@@ -74,16 +74,21 @@ final class MetaLineParser {
         boolean touch = false;
         boolean cas = false;
         boolean invalidate = false;
+        boolean reshapes = false; // an ma flag that does more than add: N, E, T
         byte mode = 0;
         for (int i = kind == MetaRequest.Kind.SET ? 3 : 2; i < tokens.count; i++) {
             // memcached's _meta_flag_preparse: the first character is the flag, whatever follows it
             switch (in.getByte(tokens.starts[i])) {
                 case 'b' -> base64 = true;
                 case 'q' -> quiet = true;
-                case 'T' -> touch = true;
+                case 'T' -> {
+                    touch = true;
+                    reshapes = true;
+                }
                 case 'C' -> cas = true;
                 case 'I' -> invalidate = true;
                 case 'M' -> mode = tokens.length(i) == 2 ? in.getByte(tokens.starts[i] + 1) : INVALID_MODE;
+                case 'N', 'E' -> reshapes = true;
                 default -> {
                     // the server's to serve
                 }
@@ -104,7 +109,8 @@ final class MetaLineParser {
         }
         this.base64 = base64;
         this.quiet = quiet;
-        this.plainSet = kind == MetaRequest.Kind.SET && plainSet;
+        this.plain = kind == MetaRequest.Kind.SET ? plainSet
+                : kind == MetaRequest.Kind.ARITHMETIC && !cas && !invalidate && !reshapes;
         return null;
     }
 
@@ -119,12 +125,12 @@ final class MetaLineParser {
 
     /** The request for the line read, owning {@code line}; an ms gets its value once its data block is read. */
     MetaRequest request(ByteBuf line) {
-        return new MetaRequest(kind, key, keyToken, base64, quiet, plainSet, counter, line, null);
+        return new MetaRequest(kind, key, keyToken, base64, quiet, plain, counter, line, null);
     }
 
     /** The answer to an ms whose value is larger than the proxy buffers. */
     OversizedStoreRequest oversized() {
-        return new OversizedStoreRequest(plainSet ? StoreRequest.Kind.SET : StoreRequest.Kind.APPEND, key, false);
+        return new OversizedStoreRequest(plain ? StoreRequest.Kind.SET : StoreRequest.Kind.APPEND, key, false);
     }
 
     /**

@@ -6,7 +6,9 @@ import io.netty.buffer.ByteBuf;
  * A meta command (mg, ms, md, ma, me) from protocol.txt's "Meta Commands". The proxy reads only
  * what it needs to route and frame it: the key ({@code key}, base64-decoded when the {@code b}
  * flag is set, for ketama; {@code keyToken} as written), the value of an ms, and whether the
- * {@code q} flag asks for quiet mode. The command line itself ({@code line}, with its CRLF) goes
+ * {@code q} flag asks for quiet mode, and whether it is {@code plain}: an ms that is a plain set
+ * (mode S or none, no C nor I flag), an ma that only adds or subtracts its delta (no N, C, E, T
+ * nor I flag: the result depends on nothing but the number held). The command line itself ({@code line}, with its CRLF) goes
  * to the server unchanged, so every flag is served by memcached as it would be directly.
  * {@code mirrorLine}, when not null, is the line of a plain-set ms of the same value that the
  * backup gets once the primary stored an ms that is not a plain set itself (the proxy's own ms for
@@ -16,7 +18,7 @@ import io.netty.buffer.ByteBuf;
  * without its CRLF; null otherwise) are owned by the request until released or handed on.
  */
 public record MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64, boolean quiet,
-        boolean plainSet, Counter counter, ByteBuf line, ByteBuf value, ByteBuf mirrorLine) implements Request {
+        boolean plain, Counter counter, ByteBuf line, ByteBuf value, ByteBuf mirrorLine) implements Request {
 
     public enum Kind { GET, SET, DELETE, ARITHMETIC, DEBUG }
 
@@ -28,9 +30,19 @@ public record MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64
     public enum Counter { GET, GET_TOUCHING, SET, SET_CAS, DELETE, DELETE_INVALIDATING, INCR, DECR, NONE }
 
     /** A client's meta command: mirrored on the backup as itself when a plain set. */
-    public MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64, boolean quiet, boolean plainSet,
+    public MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64, boolean quiet, boolean plain,
             Counter counter, ByteBuf line, ByteBuf value) {
-        this(kind, key, keyToken, base64, quiet, plainSet, counter, line, value, null);
+        this(kind, key, keyToken, base64, quiet, plain, counter, line, value, null);
+    }
+
+    /** An ms that is a plain set. */
+    public boolean plainSet() {
+        return kind == Kind.SET && plain;
+    }
+
+    /** An ma that only adds (or subtracts) its delta: such ma of one counter may be applied in any order alike. */
+    public boolean plainArithmetic() {
+        return kind == Kind.ARITHMETIC && plain;
     }
 
     public boolean isWrite() {
@@ -39,7 +51,7 @@ public record MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64
 
     /** An ms whose success the backup repeats as a set of the same value (itself, or {@code mirrorLine}). */
     public boolean mirroredAsSet() {
-        return kind == Kind.SET && (plainSet || mirrorLine != null);
+        return kind == Kind.SET && (plain || mirrorLine != null);
     }
 
     public void release() {

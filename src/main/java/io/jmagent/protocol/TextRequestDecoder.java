@@ -354,7 +354,7 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             }
             ByteBuf value = in.retainedSlice(start, pendingLength);
             in.skipBytes(pendingLength + 2);
-            out.add(new MetaRequest(m.kind(), m.key(), m.keyToken(), m.base64(), m.quiet(), m.plainSet(), m.counter(),
+            out.add(new MetaRequest(m.kind(), m.key(), m.keyToken(), m.base64(), m.quiet(), m.plain(), m.counter(),
                     m.line(), value));
             return true;
         }

@@ -14,6 +14,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * its read starts ({@link #stamp}) and asks {@link #unchangedSince} when the copy arrives. Two keys
  * sharing a slot make each other's backup reads miss now and then: a miss, never an old value.
  *
+ * <p>Beside it, each slot has an order epoch that only changes whose result depends on the order
+ * they reach a copy bump: every write but an increment sent to both copies at once, and every copy
+ * of an item from one server to the other. Increments of a counter commute: two copies that
+ * started alike and took the same increments, in whatever order, hold the same number, provided
+ * none of them met a change of the other kind meanwhile ({@link #noOrderedChangeSince}).
+ *
  * <p>Shared by every event loop (atomics, no locks), and kept across configuration reloads: it
  * knows keys, not servers.
  */
@@ -25,6 +31,8 @@ public final class KeyVersions {
     private final int mask;
     private final AtomicLongArray versions;
     private final AtomicIntegerArray inFlight;
+    private final AtomicLongArray ordered;
+    private final AtomicIntegerArray orderedInFlight;
 
     public KeyVersions() {
         this(DEFAULT_SLOTS);
@@ -38,6 +46,8 @@ public final class KeyVersions {
         this.mask = slots - 1;
         this.versions = new AtomicLongArray(slots);
         this.inFlight = new AtomicIntegerArray(slots);
+        this.ordered = new AtomicLongArray(slots);
+        this.orderedInFlight = new AtomicIntegerArray(slots);
     }
 
     /** The slot of {@code key} (FNV-1a over its bytes, then mixed). */
@@ -50,17 +60,57 @@ public final class KeyVersions {
         return h & mask;
     }
 
-    /** A write of a key in {@code slot} is about to be sent: until {@link #writeSettled}, its backup copy is not trusted. */
-    public void writeStarted(int slot) {
+    /**
+     * A write of a key in {@code slot} is about to be sent: until {@link #writeSettled}, its backup
+     * copy is not trusted. {@code commutes}: an increment sent to both copies at once, which any
+     * other such increment may overtake on either copy with the same result.
+     */
+    public void writeStarted(int slot, boolean commutes) {
         inFlight.incrementAndGet(slot);
         versions.incrementAndGet(slot);
+        if (!commutes) {
+            orderedStarted(slot);
+        }
     }
 
     /** A write {@link #writeStarted} announced has settled: every copy it was going to change answered or was marked stale. */
-    public void writeSettled(int slot) {
+    public void writeSettled(int slot, boolean commutes) {
         versions.incrementAndGet(slot);
         int left = inFlight.decrementAndGet(slot);
         assert left >= 0 : "more writes settled than started in slot " + slot;
+        if (!commutes) {
+            orderedSettled(slot);
+        }
+    }
+
+    /**
+     * A change of a key in {@code slot} whose result depends on the order it reaches a copy is
+     * about to be sent (a write, or an item copied from one server to the other).
+     */
+    public void orderedStarted(int slot) {
+        orderedInFlight.incrementAndGet(slot);
+        ordered.incrementAndGet(slot);
+    }
+
+    /** A change {@link #orderedStarted} announced has landed or failed. */
+    public void orderedSettled(int slot) {
+        ordered.incrementAndGet(slot);
+        int left = orderedInFlight.decrementAndGet(slot);
+        assert left >= 0 : "more ordered changes settled than started in slot " + slot;
+    }
+
+    /** The order epoch of {@code slot} now: taken when an increment starts, for {@link #noOrderedChangeSince}. */
+    public long orderStamp(int slot) {
+        return ordered.get(slot);
+    }
+
+    /**
+     * Whether no change of a key in {@code slot} but increments sent to both copies started,
+     * settled or was in flight since {@code orderStamp} was taken: increments sent meanwhile
+     * reached both copies in whatever order with the same result.
+     */
+    public boolean noOrderedChangeSince(int slot, long orderStamp) {
+        return orderedInFlight.get(slot) == 0 && ordered.get(slot) == orderStamp;
     }
 
     /** The version of {@code slot} now: taken when a read starts, for {@link #unchangedSince}. */

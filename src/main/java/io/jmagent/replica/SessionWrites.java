@@ -43,11 +43,16 @@ public final class SessionWrites {
      * own count for {@link #onlyOwnWritesSince} (read {@code versions.stamp(slot)} right after).
      */
     public long writeStarted(KeyVersions versions, int slot) {
+        return writeStarted(versions, slot, false);
+    }
+
+    /** {@link #writeStarted(KeyVersions, int)}; {@code commutes}: see {@link KeyVersions#writeStarted}. */
+    public long writeStarted(KeyVersions versions, int slot, boolean commutes) {
         Entry e = slots.computeIfAbsent(slot, s -> new Entry());
         e.inFlight++;
         e.events++;
         e.started++;
-        versions.writeStarted(slot);
+        versions.writeStarted(slot, commutes);
         return e.events;
     }
 
@@ -89,8 +94,13 @@ public final class SessionWrites {
 
     /** A write {@link #writeStarted} started has settled; {@code wasQueued}: it had called {@link #queued}. */
     public void writeSettled(KeyVersions versions, int slot, boolean wasQueued) {
+        writeSettled(versions, slot, wasQueued, false);
+    }
+
+    /** {@link #writeSettled(KeyVersions, int, boolean)} of a write started with {@code commutes}. */
+    public void writeSettled(KeyVersions versions, int slot, boolean wasQueued, boolean commutes) {
         Entry e = slots.get(slot);
-        versions.writeSettled(slot);
+        versions.writeSettled(slot, commutes);
         e.events++;
         e.inFlight--;
         if (wasQueued) {

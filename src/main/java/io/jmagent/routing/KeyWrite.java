@@ -14,6 +14,7 @@ import io.jmagent.replica.KeyVersions;
 import io.jmagent.replica.SessionWrites;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import java.nio.charset.StandardCharsets;
 
 /**
  * One write (set, add, replace, append, prepend, cas, delete, incr, decr, touch) to its key's
@@ -48,6 +49,8 @@ final class KeyWrite {
     private final long ownStamp;
     /** The session's changes to the key's backup when this write started ({@link SessionWrites#backupSends}). */
     private final long sendsAtStart;
+    /** The key's order epoch when this write started ({@link KeyVersions#noOrderedChangeSince}). */
+    private final long orderStamp;
     /** A mirror sent once the primary answered: no change of the session reached the backup in between. */
     private boolean mirrorInOrder;
     /** The backup's stale mark for the key when the write began (0: not stale). */
@@ -89,8 +92,9 @@ final class KeyWrite {
         this.versions = router.versions();
         this.slot = versions.slotOf(key);
         boolean othersDone = ctx.writes().onlyOwnInFlight(versions, slot);
-        this.ownStamp = ctx.writes().writeStarted(versions, slot);
+        this.ownStamp = ctx.writes().writeStarted(versions, slot, commutes());
         this.startStamp = versions.stamp(slot);
+        this.orderStamp = versions.orderStamp(slot);
         this.sendsAtStart = ctx.writes().backupSends(slot);
         ServerHealth bh = router.backups().health(backup);
         if (!bh.writable()) {
@@ -116,13 +120,14 @@ final class KeyWrite {
         KeyWrite w = new KeyWrite(router, ctx, request, key, sink, primary);
         if (!health.writable() || (!w.policy.blind() && health.isStale(key))) {
             // down, or its copy is older than the backup's: the backup alone takes the write
-            health.markStale(key);
-            router.stats().primaryFailover();
             if (!w.policy.blind() && !w.backupCurrent) {
                 // its result would rest on a copy that may lack an acknowledged write: not applied
+                // anywhere, so the primary's copy misses nothing and stays as trusted as it was
                 w.refuse("backend " + health.server() + " down and the key's other copy is not known current");
                 return;
             }
+            health.markStale(key);
+            router.stats().primaryFailover();
             w.primaryFailed = true;
             w.sendToBackup(encode(ctx, request));
             w.backupQueued();
@@ -280,7 +285,8 @@ final class KeyWrite {
         ByteBuf p = primaryLine;
         primaryLine = null;
         if (isNumber(p)) {
-            boolean same = backupLine != null && ByteBufUtil.equals(p, backupLine);
+            boolean same = backupLine != null
+                    && (ByteBufUtil.equals(p, backupLine) || isNumber(backupLine) && addedAlike(p, backupLine));
             boolean backupApplied = backupTrusted && backupLine != null && isNumber(backupLine);
             releaseBackupLine();
             boolean primaryBehind = router.primaries().health(primary).isStale(key);
@@ -304,6 +310,22 @@ final class KeyWrite {
             answer(p);
             releaseBackupLine();
         }
+    }
+
+    /**
+     * Whether the two copies, which answered different numbers, surely hold the same one now: both
+     * were alike when this increment started, and since then only increments sent to both copies
+     * reached them ({@link KeyVersions#noOrderedChangeSince}), none of which made either copy stale.
+     * Such increments commute, unless a decrement stopped at 0 on one copy: neither number is 0.
+     */
+    private boolean addedAlike(ByteBuf p, ByteBuf b) {
+        return backupTrusted && !isLine(p, ZERO) && !isLine(b, ZERO) && versions.noOrderedChangeSince(slot, orderStamp)
+                && router.backups().health(backup).staleMark(key) == backupStaleMark;
+    }
+
+    /** incr and decr, sent to both copies at once, commute with one another ({@link KeyVersions}). */
+    private boolean commutes() {
+        return policy == MirrorPolicy.COUNTER;
     }
 
     /** The backup gets the primary's item, as it is after this write ({@link Rebuild#backupFromPrimary}). */
@@ -472,7 +494,7 @@ final class KeyWrite {
                 primaryLine.release();
                 primaryLine = null;
             }
-            ctx.writes().writeSettled(versions, slot, queuedOnBackup);
+            ctx.writes().writeSettled(versions, slot, queuedOnBackup, commutes());
         }
     }
 
@@ -510,6 +532,8 @@ final class KeyWrite {
     private ByteBuf encodeStoreCopy(StoreRequest s) {
         return TextEncoder.store(ctx.alloc(), s.kind(), key, s.flags(), s.exptime(), s.cas(), s.value().retain());
     }
+
+    private static final byte[] ZERO = "0\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private static boolean isStored(ByteBuf line) {
         return isLine(line, TextReplies.STORED);

@@ -59,6 +59,8 @@ final class MetaRoute {
     private long ownStamp;
     /** A write: the session's changes to the key's backup when it started ({@link SessionWrites#backupSends}). */
     private long sendsAtStart;
+    /** A write: the key's order epoch when it started ({@link KeyVersions#noOrderedChangeSince}). */
+    private long orderStamp;
     /** A write: the backup's stale mark for the key when it began (0: not stale). */
     private long backupStaleMark;
     /** A write: the backup's copy could be trusted when it began (it may answer for a primary that lost the key). */
@@ -83,7 +85,8 @@ final class MetaRoute {
         this.slot = router.hasBackups() ? versions.slotOf(request.key()) : 0;
         if (router.hasBackups() && request.isWrite()) {
             boolean othersDone = ctx.writes().onlyOwnInFlight(versions, slot);
-            this.ownStamp = ctx.writes().writeStarted(versions, slot);
+            this.ownStamp = ctx.writes().writeStarted(versions, slot, request.plainArithmetic());
+            this.orderStamp = versions.orderStamp(slot);
             this.sendsAtStart = ctx.writes().backupSends(slot);
             ServerHealth bh = router.backups().health(router.backupFor(request.key()));
             if (!bh.writable()) {
@@ -105,7 +108,7 @@ final class MetaRoute {
     /** One request of a write is done; the last one gives the key's ticket back. */
     private void partDone() {
         if (--parts == 0 && router.hasBackups() && request.isWrite()) {
-            ctx.writes().writeSettled(router.versions(), slot, queuedOnBackup);
+            ctx.writes().writeSettled(router.versions(), slot, queuedOnBackup, request.plainArithmetic());
         }
     }
 
@@ -133,14 +136,17 @@ final class MetaRoute {
             usable = false; // its copy is older than the backup's: the backup alone takes a write that reads it
         }
         if (!usable) {
-            if (request.isWrite()) {
-                health.markStale(request.key());
-            }
             if (router.hasBackups() && request.isWrite() && !blind() && !backupCurrent) {
+                // applied nowhere: the primary's copy misses nothing and stays as trusted as it was
                 request.release();
                 sink.reply(Router.serverError("backend " + health.server()
                         + " down and the key's other copy is not known current"));
-            } else if (router.hasBackups()) {
+                return;
+            }
+            if (request.isWrite()) {
+                health.markStale(request.key());
+            }
+            if (router.hasBackups()) {
                 router.stats().primaryFailover();
                 toBackup(encode(), true, false);
             } else {
@@ -299,8 +305,9 @@ final class MetaRoute {
         ByteBuf reply;
         if (p != null && succeeded(p)) {
             boolean same = backupApplied && backupTrusted && (startsWith(p, "VA") && startsWith(bAnswer, "VA")
-                    ? p.equals(bAnswer)
-                    : ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp));
+                    ? p.equals(bAnswer) || addedAlike(p, bAnswer, bh)
+                    : ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp)
+                            || request.counter() == MetaRequest.Counter.INCR && addedAlike(p, bAnswer, bh));
             release(bAnswer);
             // a primary that missed a write meanwhile holds the older copy: the backup keeps its own
             if (!same && bAnswer != null && !health.isStale(key)) {
@@ -352,6 +359,27 @@ final class MetaRoute {
         }
         request.release();
         sink.reply(reply);
+    }
+
+    /**
+     * Whether the two copies, which both applied this ma, surely hold the same number now although
+     * other writes overlapped it: a plain ma ({@link MetaRequest#plainArithmetic}), both copies
+     * alike when it started, and since then only increments sent to both reached them
+     * ({@link KeyVersions#noOrderedChangeSince}), none of which made the backup stale. Such
+     * increments commute, unless a decrement stopped at 0 on one copy: numbers returned ({@code v})
+     * must not be 0; without them only an increment (mode I) qualifies.
+     */
+    private boolean addedAlike(ByteBuf p, ByteBuf b, ServerHealth bh) {
+        return request.plainArithmetic() && !endsWithZero(p) && !endsWithZero(b)
+                && router.versions().noOrderedChangeSince(slot, orderStamp)
+                && bh.staleMark(request.key()) == backupStaleMark;
+    }
+
+    /** A VA answer whose number is 0 ("VA 1 ...\r\n0\r\n"). */
+    private static boolean endsWithZero(ByteBuf answer) {
+        int end = answer.writerIndex();
+        return startsWith(answer, "VA") && answer.readableBytes() >= 5 && answer.getByte(end - 3) == '0'
+                && answer.getByte(end - 4) == '\n';
     }
 
     private static void release(ByteBuf b) {

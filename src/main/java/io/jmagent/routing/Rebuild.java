@@ -3,6 +3,7 @@ package io.jmagent.routing;
 import io.jmagent.backend.ReplyCallback;
 import io.jmagent.backend.ServerConnection;
 import io.jmagent.backend.ServerHealth;
+import io.jmagent.replica.KeyVersions;
 import io.jmagent.replica.SessionWrites;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
@@ -149,9 +150,20 @@ final class Rebuild {
         return ctx.writes().onlyOwnWritesSince(router.versions(), slot, startStamp, ownStamp);
     }
 
-    /** Source {@code from} must speak the meta commands. {@code done} runs exactly once. */
+    /**
+     * Source {@code from} must speak the meta commands. {@code done} runs exactly once. From the
+     * read to the store's answer, the copy is an ordered change of the key ({@link KeyVersions}):
+     * an increment that overlaps it cannot tell whether the copy holds it.
+     */
     static void copy(Router router, Router.RouteContext ctx, byte[] key, ServerConnection from, ServerConnection to,
-            StoreRequest.Kind kind, Consumer<Outcome> done) {
+            StoreRequest.Kind kind, Consumer<Outcome> settled) {
+        KeyVersions versions = router.versions();
+        int slot = versions.slotOf(key);
+        versions.orderedStarted(slot);
+        Consumer<Outcome> done = outcome -> {
+            versions.orderedSettled(slot);
+            settled.accept(outcome);
+        };
         from.send(TextEncoder.metaGets(ctx.alloc(), List.of(key), null), ReplyShape.META_VALUES, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {

@@ -153,6 +153,7 @@ public final class StaleCopyRefill implements CopyRefill {
         }
 
         void start() {
+            router.versions().orderedStarted(slot);
             if (ctx == null) {
                 ctx = context.apply(loop);
             }
@@ -231,6 +232,7 @@ public final class StaleCopyRefill implements CopyRefill {
 
         private void finish(boolean ok) {
             KeyVersions versions = router.versions();
+            versions.orderedSettled(slot);
             boolean trusted = ok && versions.unchangedSince(slot, stamp)
                     && copies.sourceHealth.flushesSent() == sourceFlushes && target.flushesSent() == targetFlushes;
             if (!trusted && changed) {

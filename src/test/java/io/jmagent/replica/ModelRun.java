@@ -56,10 +56,11 @@ final class ModelRun implements AutoCloseable {
         return new int[] {farm.router.ring().serverFor(k), farm.primaryCount + backupRing.serverFor(k)};
     }
 
-    /** Whether no server is dead, frozen or DOWN but {@code s}: taking {@code s} down leaves one copy of every key. */
+    /** Whether no server is dead, frozen or not UP but {@code s}: taking {@code s} down leaves one copy of every key. */
     boolean mayFault(int s) {
         for (int t = 0; t < farm.servers.size(); t++) {
-            if (t != s && (!farm.servers.get(t).available() || farm.healths.get(t).state() == ServerHealth.State.DOWN)) {
+            // a RECOVERING server still refills the keys it missed: they have one copy until it is UP
+            if (t != s && (!farm.servers.get(t).available() || farm.healths.get(t).state() != ServerHealth.State.UP)) {
                 return false;
             }
         }

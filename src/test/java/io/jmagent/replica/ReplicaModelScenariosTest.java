@@ -114,4 +114,34 @@ class ReplicaModelScenariosTest {
                 op(3, "get k0\r\n")));
         assertThat(r.violations()).as("%s", r.failed() ? r.report() : "").isEmpty();
     }
+
+    @Test
+    void twoOverlappingCountersMeetingAFrozenPrimaryLeaveTheCounterOneCopy() {
+        // explorer seed 214, shrunk: one primary, two backups (c0 lives on B1 = server 2), two
+        // connections per server (P0/0 = 0, P0/1 = 1, B1/1 = 5)
+        Explorer.Result r = Explorer.replay(0, new ModelConfig(1, 2, 2, 3, 1, 0), List.of(
+                op(3, "ma c0\r\n"), op(2, "incr c0 2\r\n"), on(EXEC, 0),
+                op(2, "ms k0 3 MA\r\n.a8\r\n"), on(EXEC, 1), on(DELIVER, 0), on(EXEC, 5),
+                on(FREEZE, P0), on(DELIVER, 1), on(TIMEOUT, 0), on(DELIVER, 5),
+                op(1, "incr c0 2\r\n")));
+        assertThat(r.violations()).as("%s", r.failed() ? r.report() : "").isEmpty();
+    }
+
+    @Test
+    void twoMetaIncrementsOverlappingOnTheBackupKeepTheCounterThroughAPrimaryKill() {
+        // explorer seed 98, shrunk: one primary, two backups (c0 lives on B1 = server 2, connection 2)
+        Explorer.Result r = Explorer.replay(0, new ModelConfig(1, 2, 1, 3, 1, 0), List.of(
+                op(3, "ma c0\r\n"), on(EXEC, 2), op(2, "ma c0 v\r\n"), on(DELIVER, 2),
+                on(EXEC, 0), on(DELIVER, 0), on(EXEC, 0), on(DELIVER, 0), on(EXEC, 0), on(DELIVER, 0),
+                on(KILL, P0)));
+        assertThat(r.violations()).as("%s", r.failed() ? r.report() : "").isEmpty();
+    }
+
+    @Test
+    void aCounterDecrementedOnTheBackupAloneIsRefilledOnThePrimaryThatRestartedEmpty() {
+        // explorer seed 552, shrunk
+        assertHolds(List.of(
+                on(KILL, P0), op(1, "ma c1 MD v\r\n"), on(EXEC, TO_B0), on(RESTART, P0), on(DELIVER, TO_B0),
+                on(PROBE, P0), op(1, "ma c1 MD v\r\n"), on(EXEC, TO_B0), on(DELIVER, TO_B0), on(KILL, B0)));
+    }
 }
