@@ -15,6 +15,7 @@ import io.jmagent.replica.SessionWrites;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 
 /**
  * One write (set, add, replace, append, prepend, cas, delete, incr, decr, touch) to its key's
@@ -255,19 +256,16 @@ final class KeyWrite {
     /**
      * incr, decr, sent to both copies at once. A number from the primary is the answer, and a
      * backup that answered otherwise is rebuilt from the primary (unless a write the primary missed
-     * made its copy stale meanwhile: the backup's is the newer one); when the backup's copy was not
-     * trusted at the start, the client is answered once it is rebuilt. NOT_FOUND from the primary while
+     * made its copy stale meanwhile: the backup's is the newer one). The client is answered once
+     * both copies hold the number, so that one fault of either cannot lose it; a backup that could
+     * not get it makes the answer an error (the increment may have been applied). NOT_FOUND from the primary while
      * the backup, trusted, holds the counter: the primary lost it (restarted, evicted), so the
      * backup's number is the answer and the primary is rebuilt from the backup.
      */
     private void onCounterFromPrimary(ByteBuf line) {
         if (isNumber(line)) {
-            if (backupTrusted) {
-                primaryLine = line.retainedDuplicate();
-                answer(line);
-            } else {
-                primaryLine = line; // answered once the backup holds the same number
-            }
+            // answered once the backup holds the same number: a fault of the primary must not lose it
+            primaryLine = line;
         } else if (isLine(line, TextReplies.NOT_FOUND)) {
             primaryLine = line; // answered once the backup's result is known
         } else {
@@ -292,7 +290,7 @@ final class KeyWrite {
             boolean primaryBehind = router.primaries().health(primary).isStale(key);
             if (!same && backupFailure == null && !primaryBehind) {
                 // the backup's copy differed: one more fault must not lose the number the client gets
-                rebuildBackup(backupApplied, () -> answer(p));
+                rebuildBackup(backupApplied, holds -> answer(holds ? p : lostWith(p)));
             } else {
                 answer(p); // released if the client has its answer already
             }
@@ -330,7 +328,18 @@ final class KeyWrite {
 
     /** The backup gets the primary's item, as it is after this write ({@link Rebuild#backupFromPrimary}). */
     private void rebuildBackup() {
-        rebuildBackup(false, () -> { });
+        rebuildBackup(false, holds -> { });
+    }
+
+    /**
+     * The answer to a counter write the primary applied but whose other copy could not get: the
+     * counter has one copy, which a fault of the primary would lose, so the increment is not
+     * acknowledged (it may have been applied).
+     */
+    private ByteBuf lostWith(ByteBuf p) {
+        p.release();
+        return Router.serverError("backend " + router.backups().health(backup).server()
+                + " could not take the counter's second copy");
     }
 
     /**
@@ -338,11 +347,11 @@ final class KeyWrite {
      * took this write itself (a counter), so a primary that fails before it is read leaves the
      * backup's copy trusted.
      */
-    private void rebuildBackup(boolean backupApplied, Runnable then) {
+    private void rebuildBackup(boolean backupApplied, Consumer<Boolean> then) {
         parts++;
         Rebuild.backupFromPrimary(router, ctx, key, primary, backup, slot, startStamp, ownStamp, backupStaleMark,
-                backupApplied, () -> {
-                    then.run();
+                backupApplied, holds -> {
+                    then.accept(holds);
                     partDone();
                 });
     }

@@ -234,7 +234,7 @@ final class MetaRoute {
                 // ma, an ms with a mode: the result depends on what the copy held; the backup gets the primary's
                 parts++;
                 Rebuild.backupFromPrimary(router, ctx, request.key(), primary, router.backupFor(request.key()), slot,
-                        stamp, ownStamp, backupStaleMark, false, this::partDone);
+                        stamp, ownStamp, backupStaleMark, false, holds -> partDone());
             }
         }
         if (mirror != null) {
@@ -315,9 +315,9 @@ final class MetaRoute {
                 ByteBuf held = p;
                 parts++;
                 Rebuild.backupFromPrimary(router, ctx, key, primary, b, slot, stamp, ownStamp, backupStaleMark,
-                        backupApplied && backupTrusted, () -> {
+                        backupApplied && backupTrusted, holds -> {
                             request.release();
-                            sink.reply(held);
+                            sink.reply(holds ? held : lostWith(held, bh));
                             partDone();
                         });
                 return;
@@ -380,6 +380,16 @@ final class MetaRoute {
         int end = answer.writerIndex();
         return startsWith(answer, "VA") && answer.readableBytes() >= 5 && answer.getByte(end - 3) == '0'
                 && answer.getByte(end - 4) == '\n';
+    }
+
+    /**
+     * The answer to a counter write the primary applied but whose other copy could not get: the
+     * counter has one copy, which a fault of the primary would lose, so the increment is not
+     * acknowledged (it may have been applied).
+     */
+    private static ByteBuf lostWith(ByteBuf held, ServerHealth bh) {
+        held.release();
+        return Router.serverError("backend " + bh.server() + " could not take the counter's second copy");
     }
 
     private static void release(ByteBuf b) {

@@ -49,15 +49,18 @@ final class Rebuild {
      * the key is stale on the backup. A primary without meta commands cannot tell the item's TTL:
      * the backup's copy is deleted instead. {@code backupApplied}: the backup took the same write
      * itself (an ma sent to both), so a primary that fails before it is read leaves the backup's
-     * copy as it is. {@code done} runs exactly once, when it is settled.
+     * copy as it is. {@code done} runs exactly once, when it is settled, told whether the backup
+     * holds the key now (the primary's item, or the write it applied itself; a backup whose copy
+     * was deleted for a primary without meta commands counts as holding it, as before).
      */
     static void backupFromPrimary(Router router, Router.RouteContext ctx, byte[] key, int primary, int backup,
-            int slot, long startStamp, long ownStamp, long backupStaleMark, boolean backupApplied, Runnable done) {
+            int slot, long startStamp, long ownStamp, long backupStaleMark, boolean backupApplied,
+            Consumer<Boolean> done) {
         ServerHealth bh = router.backups().health(backup);
         if (!bh.writable()) {
             bh.markStale(key);
             router.stats().mirrorFailure();
-            done.run();
+            done.accept(backupApplied);
             return;
         }
         bh.mirrorSent();
@@ -74,7 +77,7 @@ final class Rebuild {
                         router.stats().mirrorFailure();
                     }
                     bh.mirrorLanded();
-                    done.run();
+                    done.accept(true);
                 }
 
                 @Override
@@ -82,7 +85,7 @@ final class Rebuild {
                     bh.markStale(key);
                     router.stats().mirrorFailure();
                     bh.mirrorLanded();
-                    done.run();
+                    done.accept(true);
                 }
             });
             return;
@@ -92,11 +95,12 @@ final class Rebuild {
         copy(router, ctx, key, router.primary(ctx, primary), router.backup(ctx, backup), StoreRequest.Kind.SET,
                 outcome -> {
                     bh.mirrorLanded();
+                    boolean kept = (outcome == Outcome.SOURCE_FAILED || outcome == Outcome.SOURCE_MISSING)
+                            && backupApplied;
                     if (outcome == Outcome.COPIED && onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
                             && writes.backupSends(slot) == sendsBefore) {
                         bh.writtenHere(key, backupStaleMark);
-                    } else if ((outcome == Outcome.SOURCE_FAILED || outcome == Outcome.SOURCE_MISSING)
-                            && backupApplied) {
+                    } else if (kept) {
                         // the primary failed, or lost the key it had just applied this write to (a
                         // delete would have reached the backup too): the backup took the same write
                         // itself and keeps it
@@ -106,7 +110,7 @@ final class Rebuild {
                             router.stats().mirrorFailure();
                         }
                     }
-                    done.run();
+                    done.accept(outcome == Outcome.COPIED || kept);
                 });
     }
 

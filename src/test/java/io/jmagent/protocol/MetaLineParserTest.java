@@ -61,6 +61,19 @@ class MetaLineParserTest {
     }
 
     @Test
+    void aPlainMaOnlyAddsItsDelta() {
+        for (String flags : List.of("", "v", "MI D5 v", "MD D3 q", "M+ t c k O9 b")) {
+            assertThat(parse("ma k " + flags).plainArithmetic()).as(flags).isTrue();
+        }
+        // autovivify, cas compare, new cas, new TTL, invalidate: the result depends on more than the number
+        for (String flags : List.of("N0", "N5 J1", "C7", "E9", "T30", "I", "v Nx")) {
+            assertThat(parse("ma k " + flags).plainArithmetic()).as(flags).isFalse();
+        }
+        assertThat(parse("ms k 1").plainArithmetic()).isFalse();
+        assertThat(parse("ma k").plainSet()).isFalse();
+    }
+
+    @Test
     void countersFollowTheFirstCharacterOfEachFlag() {
         assertThat(parse("mg k v T30x").counter()).isEqualTo(MetaRequest.Counter.GET_TOUCHING);
         assertThat(parse("mg k v t1").counter()).isEqualTo(MetaRequest.Counter.GET);

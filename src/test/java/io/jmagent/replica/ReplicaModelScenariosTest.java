@@ -144,4 +144,13 @@ class ReplicaModelScenariosTest {
                 on(KILL, P0), op(1, "ma c1 MD v\r\n"), on(EXEC, TO_B0), on(RESTART, P0), on(DELIVER, TO_B0),
                 on(PROBE, P0), op(1, "ma c1 MD v\r\n"), on(EXEC, TO_B0), on(DELIVER, TO_B0), on(KILL, B0)));
     }
+
+    @Test
+    void anIncrementIsAnsweredOnlyOnceTheBackupThatRestartedEmptyHoldsTheCounter() {
+        // explorer seed 1392, shrunk: the primary answered, the backup (restarted empty) had not yet
+        // said NOT_FOUND, the client had its number, then the primary died: the counter was gone
+        assertHolds(List.of(
+                on(KILL, B0), on(RESTART, B0), on(PROBE, B0),
+                op(3, "incr c1 2\r\n"), on(EXEC, TO_P0), on(DELIVER, TO_P0), on(KILL, P0)));
+    }
 }
