@@ -171,6 +171,25 @@ class ReplicaIT {
     }
 
     @Test
+    void aMetaTouchReachesTheBackupCopyToo() throws InterruptedException {
+        proxy = startProxy(Duration.ofMillis(500));
+        try (TextClient client = new TextClient(proxy.port())) {
+            assertThat(client.exchange("ms tm1 1 T0\r\nx\r\n")).isEqualTo("HD\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg tm1 t\r\n").equals("HD t-1\r\n"));
+
+            assertThat(client.exchange("mg tm1 T1\r\n")).isEqualTo("HD\r\n");
+            // the backup's copy gets the same new TTL; else it outlives the primary's and is served after it
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg tm1 t\r\n").matches("HD t[01]\r\n"));
+            Thread.sleep(2200);
+            assertThat(client.exchange("mg tm1 v\r\n")).isEqualTo("EN\r\n");
+            // a base64 key and a quiet mg touch the backup's copy the same way
+            assertThat(client.exchange("ms dG0y 1 b T0\r\ny\r\n")).isEqualTo("HD\r\n");
+            assertThat(client.exchange("mg dG0y b T100 q v\r\nmn\r\n")).isEqualTo("VA 1\r\ny\r\nMN\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg tm2 t\r\n").matches("HD t(100|99)\r\n"));
+        }
+    }
+
+    @Test
     void aSecondProxyNeverReadsWhatAFrozenPrimaryHeld() {
         proxy = startProxy(Duration.ofMillis(300), true);
         secondProxy = startProxy(Duration.ofMillis(300), true);

@@ -3,6 +3,8 @@ package io.jmagent.protocol;
 import static io.jmagent.protocol.TextRequestDecoder.MAX_KEY_LENGTH;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
@@ -37,6 +39,8 @@ final class MetaLineParser {
     private boolean base64;
     private boolean quiet;
     private boolean plain;
+    /** An mg's T token (new TTL), as written; null without one. */
+    private String touchToken;
     private MetaRequest.Counter counter;
 
     MetaLineParser(CommandTokens tokens) {
@@ -75,6 +79,7 @@ final class MetaLineParser {
         boolean cas = false;
         boolean invalidate = false;
         boolean reshapes = false; // an ma flag that does more than add: N, E, T
+        String touchToken = null;
         byte mode = 0;
         for (int i = kind == MetaRequest.Kind.SET ? 3 : 2; i < tokens.count; i++) {
             // memcached's _meta_flag_preparse: the first character is the flag, whatever follows it
@@ -84,6 +89,7 @@ final class MetaLineParser {
                 case 'T' -> {
                     touch = true;
                     reshapes = true;
+                    touchToken = tokens.string(in, i);
                 }
                 case 'C' -> cas = true;
                 case 'I' -> invalidate = true;
@@ -109,6 +115,7 @@ final class MetaLineParser {
         }
         this.base64 = base64;
         this.quiet = quiet;
+        this.touchToken = kind == MetaRequest.Kind.GET ? touchToken : null;
         this.plain = kind == MetaRequest.Kind.SET ? plainSet
                 : kind == MetaRequest.Kind.ARITHMETIC && !cas && !invalidate && !reshapes;
         return null;
@@ -125,7 +132,17 @@ final class MetaLineParser {
 
     /** The request for the line read, owning {@code line}; an ms gets its value once its data block is read. */
     MetaRequest request(ByteBuf line) {
-        return new MetaRequest(kind, key, keyToken, base64, quiet, plain, counter, line, null);
+        return new MetaRequest(kind, key, keyToken, base64, quiet, plain, counter, line, null, touchMirror());
+    }
+
+    /** For an mg that touches (T): the mg that gives the backup's copy the same TTL, quietly. */
+    private ByteBuf touchMirror() {
+        if (touchToken == null) {
+            return null;
+        }
+        String mg = "mg " + keyToken + (base64 ? " b " : " ") + touchToken + " q\r\n";
+        // the key token is as the decoder read it, byte for byte (ISO-8859-1)
+        return Unpooled.copiedBuffer(mg, StandardCharsets.ISO_8859_1);
     }
 
     /** The answer to an ms whose value is larger than the proxy buffers. */

@@ -12,7 +12,8 @@ import io.netty.buffer.ByteBuf;
  * to the server unchanged, so every flag is served by memcached as it would be directly.
  * {@code mirrorLine}, when not null, is the line of a plain-set ms of the same value that the
  * backup gets once the primary stored an ms that is not a plain set itself (the proxy's own ms for
- * a binary add, replace or cas). {@code counter} says which of memcached's command counters its
+ * a binary add, replace or cas), or, for an mg with a T flag, the quiet mg that gives the backup's
+ * copy the same new TTL once the primary's copy was touched. {@code counter} says which of memcached's command counters its
  * reply moves, read from its flags once when decoded ({@link Counter#NONE} for the proxy's own
  * commands, counted as the binary requests they serve). {@code line}, {@code mirrorLine} and {@code value} (ms only,
  * without its CRLF; null otherwise) are owned by the request until released or handed on.

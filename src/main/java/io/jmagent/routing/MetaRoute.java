@@ -240,8 +240,37 @@ final class MetaRoute {
         if (mirror != null) {
             mirror.release();
         }
+        if (request.kind() == MetaRequest.Kind.GET && request.mirrorLine() != null) {
+            mirrorTouch(); // a hit the primary touched (a miss went to the backup as it is)
+        }
         request.release();
         sink.reply(answer);
+    }
+
+    /**
+     * An mg with a T flag the primary served: the backup's copy gets the same new TTL (a quiet mg
+     * with the same T), as gat does, or else it could outlive the primary's and be served after it
+     * expired there. A write of the key as far as the backup's copy goes ({@link KeyVersions}); a
+     * backup that cannot take it now keeps the old TTL, so its copy is marked stale.
+     */
+    private void mirrorTouch() {
+        int b = router.backupFor(request.key());
+        ServerHealth bh = router.backups().health(b);
+        byte[] key = request.key();
+        if (!bh.writable()) {
+            bh.markStale(key);
+            return;
+        }
+        KeyVersions versions = router.versions();
+        SessionWrites writes = ctx.writes();
+        long own = writes.writeStarted(versions, slot);
+        long startStamp = versions.stamp(slot);
+        writes.sentToBackup(slot);
+        writes.queued(slot);
+        router.mirror(ctx, b, encode(request.mirrorLine()), ReplyShape.META_UNTIL_MN,
+                Retrieval.settling(router.mirrorLanding(bh, key,
+                        () -> writes.onlyOwnWritesSince(versions, slot, startStamp, own)),
+                        () -> writes.writeSettled(versions, slot, true)));
     }
 
     /**
