@@ -8,7 +8,7 @@ import java.util.Random;
  * The command generator of {@link FuzzDifferentialIT}: random sequences of text and meta
  * commands over a small pool of keys (so that commands meet the same items), with mutations of
  * the kinds that found bugs before: flag tokens with trailing characters, data blocks whose
- * announced length lies by one byte, noreply and quiet modes, keys at the 250-byte limit and one
+ * announced length lies by one byte, requests cut in two writes ({@link #SPLIT}), noreply and quiet modes, keys at the 250-byte limit and one
  * past it, unknown commands, bare LF line ends. A sequence is a pure function of its seed.
  *
  * <p>Left out on purpose, as the fixed differential scripts leave them out: version, stats and
@@ -27,6 +27,9 @@ final class FuzzCommands {
     private static final String[] MD_FLAGS = {"q", "k", "O9", "I", "T900", "C12345678901"};
     private static final String[] MA_FLAGS = {"v", "q", "k", "O5", "N900", "J13", "D7", "MI", "MD", "M+", "M-", "t",
         "c"};
+
+    /** Where a request is cut in two writes (a char no request holds: requests are ISO-8859-1). */
+    static final String SPLIT = "\uE000";
 
     private final Random random;
 
@@ -84,6 +87,10 @@ final class FuzzCommands {
         }
         if (random.nextInt(12) == 0) {
             c = c.replace("\r\n", "\n"); // memcached takes a bare LF as a line end too
+        }
+        if (random.nextInt(8) == 0 && c.length() > 1) {
+            int at = 1 + random.nextInt(c.length() - 1);
+            c = c.substring(0, at) + SPLIT + c.substring(at); // sent as two writes, a pause between
         }
         return c;
     }

@@ -152,11 +152,21 @@ class FuzzDifferentialIT {
     private static String exchange(Socket socket, String request) throws IOException {
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         try {
+            int split = request.indexOf(FuzzCommands.SPLIT);
+            if (split >= 0) {
+                socket.getOutputStream().write(request.substring(0, split).getBytes(ISO_8859_1));
+                socket.getOutputStream().flush();
+                Thread.sleep(5); // the server reads the first part on its own
+                request = request.substring(split + 1);
+            }
             socket.getOutputStream().write(request.getBytes(ISO_8859_1));
             socket.getOutputStream().write(SENTINEL);
             socket.getOutputStream().flush();
         } catch (IOException e) {
             return TextClient.CLOSED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
         InputStream in = socket.getInputStream();
         byte[] buf = new byte[64 * 1024];
@@ -219,6 +229,8 @@ class FuzzDifferentialIT {
                 b.append("\\r");
             } else if (ch == '\n') {
                 b.append("\\n");
+            } else if (ch == FuzzCommands.SPLIT.charAt(0)) {
+                b.append("<split>");
             } else if (ch < 0x20 || ch >= 0x7f) {
                 b.append(String.format("\\x%02x", (int) ch));
             } else {
