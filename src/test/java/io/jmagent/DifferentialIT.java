@@ -226,7 +226,8 @@ class DifferentialIT {
         return s.length() <= max ? s : s.substring(0, max);
     }
 
-    private static String escape(String s, int from, int to) {
+    /** {@code s} from {@code from} to {@code to}, with CR, LF and other control or non-ASCII chars written out. */
+    static String escape(String s, int from, int to) {
         StringBuilder b = new StringBuilder();
         for (int i = from; i < Math.min(to, s.length()); i++) {
             char ch = s.charAt(i);

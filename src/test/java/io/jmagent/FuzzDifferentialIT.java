@@ -221,22 +221,9 @@ class FuzzDifferentialIT {
         return b.toString();
     }
 
+    /** The first 120 chars of {@code s}, written out ({@link DifferentialIT#escape}); a split shows as \\xe000. */
     private static String escape(String s) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < Math.min(s.length(), 120); i++) {
-            char ch = s.charAt(i);
-            if (ch == '\r') {
-                b.append("\\r");
-            } else if (ch == '\n') {
-                b.append("\\n");
-            } else if (ch == FuzzCommands.SPLIT.charAt(0)) {
-                b.append("<split>");
-            } else if (ch < 0x20 || ch >= 0x7f) {
-                b.append(String.format("\\x%02x", (int) ch));
-            } else {
-                b.append(ch);
-            }
-        }
-        return s.length() > 120 ? b + "...(" + s.length() + " chars)" : b.toString();
+        String shown = DifferentialIT.escape(s, 0, 120);
+        return s.length() > 120 ? shown + "...(" + s.length() + " chars)" : shown;
     }
 }
