@@ -5,6 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.config.ProxyConfig;
+import io.jmagent.testing.BinaryClient;
+import io.jmagent.testing.BinaryPacket;
+import io.jmagent.testing.BinaryResponse;
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.RunningProxy;
 import io.jmagent.testing.TextClient;
@@ -186,6 +189,33 @@ class ReplicaIT {
             assertThat(client.exchange("ms dG0y 1 b T0\r\ny\r\n")).isEqualTo("HD\r\n");
             assertThat(client.exchange("mg dG0y b T100 q v\r\nmn\r\n")).isEqualTo("VA 1\r\ny\r\nMN\r\n");
             await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg tm2 t\r\n").matches("HD t(100|99)\r\n"));
+        }
+    }
+
+    @Test
+    void aBinaryKeyWithASpaceKeepsTwoCopiesAndIsReadBackFromTheBackup() {
+        proxy = startProxy(Duration.ofMillis(500));
+        String key = "a b\nc"; // base64 YSBiCmM=: no text line carries it, meta commands do
+        try (BinaryClient client = new BinaryClient(proxy.port())) {
+            assertThat(client.exchange(BinaryPacket.store(BinaryPacket.SET, key, 3, 0, "v1").bytes()).get(0).status())
+                    .isEqualTo(BinaryPacket.SUCCESS);
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg YSBiCmM= b v f\r\n")
+                    .equals("VA 2 f3\r\nv1\r\n"));
+            assertThat(direct(primary, "md YSBiCmM= b\r\n")).as("the primary lost it").isEqualTo("HD\r\n");
+
+            BinaryResponse hit = client.exchange(BinaryPacket.get(BinaryPacket.GET, key, 7)).get(0);
+            assertThat(hit.valueText()).as("read from the backup").isEqualTo("v1");
+            // written back to the primary with the key in base64
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(primary, "mg YSBiCmM= b v f\r\n")
+                    .equals("VA 2 f3\r\nv1\r\n"));
+
+            // a counter on such a key goes to both copies (ma), and survives its primary's loss
+            assertThat(client.exchange(BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key + "#", 1, 10, 0).bytes())
+                    .get(0).status()).isEqualTo(BinaryPacket.SUCCESS);
+            assertThat(client.exchange(BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key + "#", 5, 0, 0).bytes())
+                    .get(0).status()).isEqualTo(BinaryPacket.SUCCESS);
+            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg YSBiCmMj b v\r\n")
+                    .equals("VA 2\r\n15\r\n"));
         }
     }
 

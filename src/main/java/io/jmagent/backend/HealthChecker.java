@@ -1,7 +1,9 @@
 package io.jmagent.backend;
 
 import io.jmagent.backend.ProbeTransport.ProbeLink;
+import io.jmagent.protocol.TextKeys;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -276,12 +278,17 @@ public final class HealthChecker implements AutoCloseable {
         }
         StringBuilder sb = new StringBuilder(keys.size() * 32);
         for (ServerHealth.StaleKey k : keys) {
-            sb.append("delete ").append(k.key()).append("\r\n");
+            byte[] key = k.key().getBytes(StandardCharsets.ISO_8859_1);
+            if (TextKeys.carries(key)) {
+                sb.append("delete ").append(k.key()).append("\r\n");
+            } else {
+                sb.append("md ").append(TextKeys.base64(key)).append(" b\r\n"); // a key no text line carries
+            }
         }
         s.send(sb.toString());
         for (ServerHealth.StaleKey k : keys) {
             String line = s.readLine();
-            if (!line.equals("DELETED") && !line.equals("NOT_FOUND")) {
+            if (!line.equals("DELETED") && !line.equals("NOT_FOUND") && !line.equals("HD") && !line.equals("NF")) {
                 throw new IOException("server refused cleaning: " + line);
             }
             h.cleaned(k);

@@ -13,6 +13,7 @@ import io.jmagent.protocol.BinaryResponses;
 import io.jmagent.protocol.DeleteRequest;
 import io.jmagent.protocol.FlushAllRequest;
 import io.jmagent.protocol.MetaRequest;
+import io.jmagent.protocol.TextKeys;
 import io.jmagent.protocol.OversizedStoreRequest;
 import io.jmagent.protocol.Request;
 import io.jmagent.protocol.RetrievalRequest;
@@ -113,10 +114,12 @@ final class BinarySession extends ClientSession {
             answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
             return;
         }
-        if (!textCarries(r.key()) && op != BinaryOpcode.STAT) {
+        boolean keyInBase64 = !TextKeys.carries(r.key()) && op != BinaryOpcode.STAT;
+        if (keyInBase64 && !speaksMeta(r)) {
             r.release();
             answer(BinaryResponses.error(alloc, r, BinaryResponses.INVALID_ARGUMENTS,
-                    "Invalid arguments: jmagent cannot pass a key with a space, LF or NUL byte to its servers"));
+                    "Invalid arguments: a key with a space, CR, LF or NUL byte needs servers that speak the meta"
+                            + " commands (memcached 1.6)"));
             return;
         }
         if (r.tooLarge()) {
@@ -142,10 +145,21 @@ final class BinarySession extends ClientSession {
             case QUIT -> answerAndClose(BinaryResponses.success(alloc, r));
             case QUITQ -> answerAndClose(Unpooled.EMPTY_BUFFER);
             case STAT -> answer(stats(alloc, r));
-            case GET, GETQ, GETK, GETKQ -> routeTranslated(r,
-                    new RetrievalRequest(RetrievalRequest.Kind.GETS, 0, List.of(r.key())));
-            case GAT, GATQ, GATK, GATKQ, TOUCH -> routeTranslated(r,
-                    new RetrievalRequest(RetrievalRequest.Kind.GATS, r.textExptime(), List.of(r.key())));
+            case GET, GETQ, GETK, GETKQ -> {
+                if (keyInBase64) {
+                    routeMetaRetrieval(r, null);
+                } else {
+                    routeTranslated(r, new RetrievalRequest(RetrievalRequest.Kind.GETS, 0, List.of(r.key())));
+                }
+            }
+            case GAT, GATQ, GATK, GATKQ, TOUCH -> {
+                if (keyInBase64) {
+                    routeMetaRetrieval(r, r.textExptime());
+                } else {
+                    routeTranslated(r,
+                            new RetrievalRequest(RetrievalRequest.Kind.GATS, r.textExptime(), List.of(r.key())));
+                }
+            }
             // proto_bin.c: any storage command with a cas is a cas, an add too
             case SET, SETQ -> store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.SET);
             case ADD, ADDQ -> store(r, r.cas() != 0 ? StoreRequest.Kind.CAS : StoreRequest.Kind.ADD);
@@ -161,17 +175,17 @@ final class BinarySession extends ClientSession {
     }
 
     /**
-     * A binary key may hold any byte; the text commands sent to the servers cannot carry a space
-     * (it splits the line), an LF (it ends the line) or a NUL (memcached ends the line there).
-     * Passed on, such a key would be read as more commands than were sent.
+     * A get, gat or touch of a key the text commands cannot carry ({@link TextKeys}): an mg with the
+     * key in base64 ({@link BinaryMetaCommands#get}), counted as a meta get is, its reply read as
+     * the text gets reply it stands for.
      */
-    private static boolean textCarries(byte[] key) {
-        for (byte b : key) {
-            if (b == ' ' || b == '\n' || b == 0) {
-                return false;
-            }
-        }
-        return true;
+    private void routeMetaRetrieval(BinaryRequest r, Integer touchExptime) {
+        MetaRequest mg = BinaryMetaCommands.get(ctx.alloc(), r, touchExptime);
+        TextAnswer answer = translating(r, newSlot());
+        route(mg, reply -> {
+            stats.commands().replied(mg, reply);
+            answer.reply(BinaryMetaCommands.readRetrieval(reply), 0);
+        });
     }
 
     /**
@@ -195,7 +209,7 @@ final class BinarySession extends ClientSession {
 
     private void delete(BinaryRequest r) {
         DeleteRequest delete = new DeleteRequest(r.key(), false);
-        if (r.cas() == 0) {
+        if (r.cas() == 0 && TextKeys.carries(r.key())) {
             routeTranslated(r, delete); // memcached's delete answers no cas: nothing to learn from md
         } else {
             routeMeta(BinaryMetaCommands.delete(ctx.alloc(), r), delete, translating(r, newSlot()));
@@ -255,7 +269,7 @@ final class BinarySession extends ClientSession {
         ArithmeticRequest incr = new ArithmeticRequest(increment, r.key(), r.delta(), false);
         // with a backup farm and no cas to compare, the text incr/decr, which the backup repeats,
         // keeps the counter through a failover (ma would delete it there); the response then has cas 0
-        boolean meta = speaksMeta(r) && (r.cas() != 0 || !currentRouter().hasBackups());
+        boolean meta = speaksMeta(r) && (r.cas() != 0 || !currentRouter().hasBackups() || !TextKeys.carries(r.key()));
         TextAnswer answer = translating(r, newSlot());
         if (r.exptime() == NO_AUTO_CREATE) {
             routeArithmetic(r, incr, meta, true, answer);

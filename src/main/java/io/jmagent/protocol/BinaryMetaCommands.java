@@ -13,7 +13,9 @@ import io.netty.buffer.Unpooled;
  * prepend ({@code C}), and the cas of the item a storage or arithmetic command leaves, returned by
  * the {@code c} flag of ms and ma. They are sent without {@code q} (the binary session keeps quiet
  * successes silent itself), and each reply is read back as the reply the text command would have
- * got, with that cas ({@link #read}). The key goes as the client's bytes. Like a client's meta
+ * got, with that cas ({@link #read}). The key goes as the client's bytes, or in base64 with the
+ * {@code b} flag when the text protocol cannot carry it ({@link TextKeys}): every command on such a
+ * key goes as a meta command, retrievals too ({@link #get}). Like a client's meta
  * command, each reaches the server followed by {@code mn} and its reply is what came before the MN
  * ({@link ReplyShape#META_UNTIL_MN}).
  */
@@ -26,10 +28,65 @@ public final class BinaryMetaCommands {
     public record Reply(ByteBuf text, long cas) {
     }
 
-    /** {@code md <key> C<cas>}: deletes only while the item's cas is {@code r.cas()}. */
+    /** {@code md <key> C<cas>}: deletes only while the item's cas is {@code r.cas()} (any item with cas 0). */
     public static MetaRequest delete(ByteBufAllocator alloc, BinaryRequest r) {
-        return request(alloc, MetaRequest.Kind.DELETE, r, "md", "C" + Long.toUnsignedString(r.cas()), null, false,
-                null);
+        return request(alloc, MetaRequest.Kind.DELETE, r, "md", r.cas() == 0 ? "" : "C" + Long.toUnsignedString(r.cas()),
+                null, false, null);
+    }
+
+    /**
+     * {@code mg <key> v f c} for a binary get (with {@code T<ttl>} for a gat; a touch without
+     * {@code v}), read back by {@link #readRetrieval}. Counted as a meta get is (cmd_get, or
+     * cmd_touch for a hit that touched). A touch also reaches the backup's copy ({@code mirrorLine}).
+     */
+    public static MetaRequest get(ByteBufAllocator alloc, BinaryRequest r, Integer touchExptime) {
+        BinaryOpcode op = r.opcode();
+        String flags = (op == BinaryOpcode.TOUCH ? "f c" : "v f c") + (touchExptime == null ? "" : " T" + touchExptime);
+        ByteBuf mirror = touchExptime == null ? null
+                : Unpooled.copiedBuffer("mg " + TextKeys.metaToken(r.key()) + " T" + touchExptime + " q\r\n", ISO_8859_1);
+        return new MetaRequest(MetaRequest.Kind.GET, r.key(), keyToken(r.key()), !TextKeys.carries(r.key()), false,
+                false, touchExptime == null ? MetaRequest.Counter.GET : MetaRequest.Counter.GET_TOUCHING,
+                line(alloc, "mg", r.key(), flags), null, mirror);
+    }
+
+    /**
+     * The reply to {@link #get} as the reply to the text gets it stands for: "VALUE - flags bytes
+     * cas" and the data, then END (the key is the request's, so it is not repeated), END for EN,
+     * an error line as it is. Takes ownership of {@code meta}.
+     */
+    public static ByteBuf readRetrieval(ByteBuf meta) {
+        try {
+            int start = meta.readerIndex();
+            int lf = meta.indexOf(start, meta.writerIndex(), (byte) '\n');
+            int end = lf < 0 ? meta.writerIndex() : lf;
+            String line = meta.toString(start, end - start, US_ASCII).stripTrailing();
+            String[] tokens = line.split(" ");
+            if (tokens[0].equals("EN")) {
+                return Unpooled.copiedBuffer("END\r\n", US_ASCII);
+            }
+            if (!tokens[0].equals("VA") && !tokens[0].equals("HD")) {
+                return Unpooled.copiedBuffer(line + "\r\n", US_ASCII);
+            }
+            int length = tokens[0].equals("VA") ? Integer.parseInt(tokens[1]) : 0;
+            String flags = "0";
+            String cas = "0";
+            for (int i = tokens[0].equals("VA") ? 2 : 1; i < tokens.length; i++) {
+                if (tokens[i].startsWith("f")) {
+                    flags = tokens[i].substring(1);
+                } else if (tokens[i].startsWith("c")) {
+                    cas = tokens[i].substring(1);
+                }
+            }
+            ByteBuf text = Unpooled.buffer(length + 48);
+            text.writeCharSequence("VALUE - " + flags + " " + length + " " + cas + "\r\n", US_ASCII);
+            if (length > 0) {
+                text.writeBytes(meta, end + 1, length);
+            }
+            text.writeCharSequence("\r\nEND\r\n", US_ASCII);
+            return text;
+        } finally {
+            meta.release();
+        }
     }
 
     /** {@code ma <key> MI|MD D<delta> v c [C<cas>]}: the new value and cas; NF on a miss (no auto-create). */
@@ -81,15 +138,28 @@ public final class BinaryMetaCommands {
             String command, String flags, ByteBuf value, boolean plain, String mirrorFlags) {
         byte[] key = r.key();
         // counted by the binary session as the request's text equivalent, not as a meta command
-        return new MetaRequest(kind, key, new String(key, ISO_8859_1), false, false, plain,
+        return new MetaRequest(kind, key, keyToken(key), !TextKeys.carries(key), false, plain,
                 MetaRequest.Counter.NONE, line(alloc, command, key, flags), value,
                 mirrorFlags == null ? null : line(alloc, "ms", key, mirrorFlags));
     }
 
+    /** The key as it stands on the line: its bytes, or its base64 (then the line has the b flag). */
+    private static String keyToken(byte[] key) {
+        return TextKeys.carries(key) ? new String(key, ISO_8859_1) : TextKeys.base64(key);
+    }
+
     private static ByteBuf line(ByteBufAllocator alloc, String command, byte[] key, String flags) {
-        ByteBuf line = alloc.buffer(command.length() + key.length + flags.length() + 4);
-        return line.writeBytes(command.getBytes(US_ASCII)).writeByte(' ').writeBytes(key).writeByte(' ')
-                .writeBytes(flags.getBytes(US_ASCII)).writeByte('\r').writeByte('\n');
+        ByteBuf line = alloc.buffer(command.length() + key.length * 4 / 3 + flags.length() + 12);
+        line.writeBytes(command.getBytes(US_ASCII)).writeByte(' ');
+        boolean base64 = !TextKeys.carries(key);
+        line.writeBytes(base64 ? TextKeys.base64(key).getBytes(US_ASCII) : key);
+        if (!flags.isEmpty()) {
+            line.writeByte(' ').writeBytes(flags.getBytes(US_ASCII)); // an ms's data length first
+        }
+        if (base64) {
+            line.writeBytes(" b".getBytes(US_ASCII));
+        }
+        return line.writeByte('\r').writeByte('\n');
     }
 
     /**

@@ -6,6 +6,7 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.util.ByteProcessor;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -222,9 +223,13 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
         return true;
     }
 
-    /** "VA size k<key> f<flags> t<ttl> c<cas>": the flags we asked for, in any order. */
+    /**
+     * "VA size k<key> f<flags> t<ttl> c<cas>": the flags we asked for, in any order; with a {@code b}
+     * flag the key came base64-encoded (asked for with {@code b}: a key the text protocol cannot carry).
+     */
     private static ServerReply.Value metaValue(ByteBuf in, Tokens t, int dataStart, int length) {
         byte[] key = null;
+        boolean base64 = false;
         int flags = 0;
         int ttl = -1;
         long cas = 0;
@@ -239,6 +244,7 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
                 case 'f' -> flags = (int) t.unsignedFrom(in, i, 1);
                 case 't' -> ttl = (int) t.signedFrom(in, i, 1);
                 case 'c' -> cas = t.unsignedFrom(in, i, 1);
+                case 'b' -> base64 = true;
                 default -> {
                     // flags we did not ask for are ignored
                 }
@@ -246,6 +252,13 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
         }
         if (key == null) {
             throw new CorruptedFrameException("meta hit without its key");
+        }
+        if (base64) {
+            try {
+                key = Base64.getDecoder().decode(key);
+            } catch (IllegalArgumentException e) {
+                throw new CorruptedFrameException("meta hit with a key that is not base64");
+            }
         }
         return ServerReply.Value.meta(in.retainedSlice(dataStart, length), key, flags, ttl, cas);
     }

@@ -190,7 +190,7 @@ final class Rebuild {
                 }
                 ByteBuf encoded;
                 try {
-                    encoded = TextEncoder.store(ctx.alloc(), kind, key, hit.flags(), exptime, 0,
+                    encoded = TextEncoder.copyStore(ctx.alloc(), kind, key, hit.flags(), exptime, 0,
                             hit.data().retainedSlice());
                 } finally {
                     reply.release();
@@ -198,9 +198,8 @@ final class Rebuild {
                 to.send(encoded, ReplyShape.LINE, new ReplyCallback() {
                     @Override
                     public void onReply(ServerReply stored) {
-                        Outcome o = !(stored instanceof ServerReply.Line l) ? Outcome.FAILED
-                                : l.is(TextReplies.STORED) ? Outcome.COPIED
-                                : l.is(TextReplies.NOT_STORED) ? Outcome.NOT_STORED : Outcome.FAILED;
+                        Outcome o = TextEncoder.stored(stored) ? Outcome.COPIED
+                                : TextEncoder.notStored(stored) ? Outcome.NOT_STORED : Outcome.FAILED;
                         stored.release();
                         done.accept(o);
                     }

@@ -238,14 +238,14 @@ public final class Router {
         if (exptime < 0) {
             return; // expiring this very second
         }
-        ByteBuf encoded = TextEncoder.store(ctx.alloc(), StoreRequest.Kind.ADD, key, hit.flags(), exptime, 0,
+        ByteBuf encoded = TextEncoder.copyStore(ctx.alloc(), StoreRequest.Kind.ADD, key, hit.flags(), exptime, 0,
                 hit.data().retainedSlice());
         stats.writeBack();
         SessionWrites writes = ctx.writes();
         primary(ctx, primary).send(encoded, ReplyShape.LINE, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
-                boolean stored = reply instanceof ServerReply.Line l && l.is(TextReplies.STORED);
+                boolean stored = TextEncoder.stored(reply);
                 reply.release();
                 // a write of the session started after the add was sent reaches the primary after it
                 if (stored && !writes.onlyOwnWritesSince(versions, slot, stamp, 0)) {

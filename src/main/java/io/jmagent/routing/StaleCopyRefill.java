@@ -8,11 +8,9 @@ import io.jmagent.backend.ServerHealth;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.StoreRequest;
-import io.jmagent.protocol.TextReplies;
 import io.jmagent.replica.KeyVersions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -198,27 +196,26 @@ public final class StaleCopyRefill implements CopyRefill {
                     return;
                 }
                 changed = true;
-                String md = "md " + new String(key, StandardCharsets.ISO_8859_1) + " C"
-                        + Long.toUnsignedString(targetCas) + "\r\nmn\r\n";
-                send(Unpooled.copiedBuffer(md, StandardCharsets.ISO_8859_1), ReplyShape.META_UNTIL_MN, HD);
+                send(TextEncoder.metaDeleteIfCas(key, targetCas), ReplyShape.META_UNTIL_MN, false);
                 return;
             }
             ByteBuf encoded;
             try {
-                encoded = TextEncoder.store(ctx.alloc(), targetHolds ? StoreRequest.Kind.CAS : StoreRequest.Kind.ADD,
+                encoded = TextEncoder.copyStore(ctx.alloc(), targetHolds ? StoreRequest.Kind.CAS : StoreRequest.Kind.ADD,
                         key, source.flags(), exptime, targetCas, source.data().retainedSlice());
             } finally {
                 source.release();
             }
             changed = true;
-            send(encoded, ReplyShape.LINE, TextReplies.STORED);
+            send(encoded, ReplyShape.LINE, true);
         }
 
-        private void send(ByteBuf request, ReplyShape shape, byte[] success) {
+        /** {@code store}: a {@link TextEncoder#copyStore} (else an md), whose success is told apart as such. */
+        private void send(ByteBuf request, ReplyShape shape, boolean store) {
             to.send(request, shape, new ReplyCallback() {
                 @Override
                 public void onReply(ServerReply reply) {
-                    boolean ok = reply instanceof ServerReply.Line l && l.is(success);
+                    boolean ok = store ? TextEncoder.stored(reply) : reply instanceof ServerReply.Line l && l.is(HD);
                     reply.release();
                     finish(ok);
                 }

@@ -3,7 +3,9 @@ package io.jmagent.routing;
 import io.jmagent.protocol.ArithmeticRequest;
 import io.jmagent.protocol.DeleteRequest;
 import io.jmagent.protocol.RetrievalRequest;
+import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.StoreRequest;
+import io.jmagent.protocol.TextKeys;
 import io.jmagent.protocol.TextReplies;
 import io.jmagent.protocol.TextRequestDecoder;
 import io.jmagent.protocol.TouchRequest;
@@ -12,6 +14,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,6 +29,10 @@ final class TextEncoder {
 
     /** Values up to this size are copied into the command's buffer rather than referenced. */
     private static final int SMALL_VALUE = 512;
+    private static final byte[] META_HD = "HD\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] META_NS = "NS\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] META_EX = "EX\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EXISTS = "EXISTS\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private TextEncoder() {
     }
@@ -123,12 +130,16 @@ final class TextEncoder {
     static ByteBuf metaGets(ByteBufAllocator alloc, List<byte[]> keys, Integer touchExptime) {
         int size = 4;
         for (byte[] k : keys) {
-            size += k.length + 32;
+            size += k.length * 4 / 3 + 40;
         }
         ByteBuf b = alloc.buffer(size);
         for (byte[] k : keys) {
             ByteBufUtil.writeAscii(b, "mg ");
-            b.writeBytes(k);
+            if (TextKeys.carries(k)) {
+                b.writeBytes(k);
+            } else {
+                ByteBufUtil.writeAscii(b, TextKeys.metaToken(k)); // the hit's k comes back in base64, with b
+            }
             ByteBufUtil.writeAscii(b, " v f t k c q");
             if (touchExptime != null) {
                 ByteBufUtil.writeAscii(b, " T" + touchExptime);
@@ -137,6 +148,47 @@ final class TextEncoder {
         }
         ByteBufUtil.writeAscii(b, "mn\r\n");
         return b;
+    }
+
+    /**
+     * A copy of an item stored by the proxy itself (a write-back, a rebuilt or refilled copy): the
+     * text command, or for a key the text protocol cannot carry ({@link TextKeys}) the same as an
+     * ms with the key in base64, whose answers {@link #stored} and {@link #notStored} read alike.
+     * Kinds: SET, ADD, CAS. Takes ownership of {@code value}.
+     */
+    static ByteBuf copyStore(ByteBufAllocator alloc, StoreRequest.Kind kind, byte[] key, int flags, int exptime,
+            long cas, ByteBuf value) {
+        if (TextKeys.carries(key)) {
+            return store(alloc, kind, key, flags, exptime, cas, value);
+        }
+        String mode = switch (kind) {
+            case ADD -> " ME";
+            case SET, CAS -> " MS";
+            default -> throw new IllegalArgumentException("not a copy: " + kind);
+        };
+        String line = "ms " + TextKeys.base64(key) + " " + value.readableBytes() + " b F"
+                + Integer.toUnsignedString(flags) + " T" + exptime + mode
+                + (kind == StoreRequest.Kind.CAS ? " C" + Long.toUnsignedString(cas) : "") + "\r\n";
+        CompositeByteBuf whole = alloc.compositeBuffer(3);
+        whole.addComponents(true, Unpooled.copiedBuffer(line, StandardCharsets.US_ASCII), value, CRLF.duplicate());
+        return whole;
+    }
+
+    /** A {@link #copyStore} the server took: STORED, or the meta form's HD. */
+    static boolean stored(ServerReply reply) {
+        return reply instanceof ServerReply.Line l && (l.is(TextReplies.STORED) || l.is(META_HD));
+    }
+
+    /** A {@link #copyStore} the server refused as it holds the key (add) or it changed (cas): NOT_STORED, EXISTS, NS, EX. */
+    static boolean notStored(ServerReply reply) {
+        return reply instanceof ServerReply.Line l && (l.is(TextReplies.NOT_STORED) || l.is(EXISTS)
+                || l.is(META_NS) || l.is(META_EX));
+    }
+
+    /** md of {@code key} if its cas is still {@code cas}, closed by mn (answered HD, NF or EX, then MN). */
+    static ByteBuf metaDeleteIfCas(byte[] key, long cas) {
+        return Unpooled.copiedBuffer("md " + TextKeys.metaToken(key) + " C" + Long.toUnsignedString(cas)
+                + "\r\nmn\r\n", StandardCharsets.ISO_8859_1);
     }
 
     static ByteBuf touch(ByteBufAllocator alloc, byte[] key, int exptime) {

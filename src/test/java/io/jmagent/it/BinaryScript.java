@@ -44,6 +44,7 @@ import static io.jmagent.testing.BinaryPacket.request;
 import static io.jmagent.testing.BinaryPacket.store;
 import static io.jmagent.testing.BinaryPacket.storeExtras;
 import static io.jmagent.testing.BinaryPacket.touching;
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
 import io.jmagent.testing.BinaryClient;
 import io.jmagent.testing.BinaryResponse;
@@ -148,6 +149,30 @@ final class BinaryScript {
                 .send(set("a\tb", "tab"), set("a\rb", "cr"), set("\u0001\u00ff", "bytes"), set("ab\r", "trailing"),
                         get(GETK, "a\tb"), get(GETK, "a\rb"), get(GETK, "\u0001\u00ff"), get(GETK, "ab\r"))
                 .build());
+        // a space, LF or NUL cannot stand on a text line: such keys travel as meta commands, base64
+        for (String key : new String[] {"a b", "x\ny", "n\u0000l", " lead", "\r\n"}) {
+            String k = BinaryResponse.escape(key.getBytes(ISO_8859_1));
+            c.add(BinaryCase.named("a key with a space, LF or NUL: every command (" + k + ")")
+                    .send(set(SET, key, 0xabc, 0, "v1"), get(GET, key), get(GETK, key), get(GETQ, key),
+                            set(ADD, key, 0, 0, "no"), set(REPLACE, key, 5, 0, "v2"), get(GETK, key),
+                            concat(APPEND, key, "!").opaque(o()).bytes(), concat(PREPENDQ, key, "<").opaque(o()).bytes(),
+                            get(GETK, key), touch(TOUCH, key, 1000), touch(GATK, key, 1000), touch(GATQ, key, 1000),
+                            delete(DELETE, key), get(GET, key), delete(DELETEQ, key),
+                            arith(INCREMENT, key, 1, 41, 0), arith(INCREMENT, key, 2, 0, 0),
+                            arith(DECREMENTQ, key, 1, 0, 0), get(GETK, key), arith(DECREMENT, key + "?", 1, 0, NO_AUTO_CREATE))
+                    .send(request(GETK).key(key).opaque(0x601).bytes())
+                    .then(previous -> {
+                        long cas = previous.get(0).cas(); // a cas compared goes as ms/md with C
+                        return BinaryClient.concat(
+                                store(SET, key, 1, 0, "stale").cas(cas + 1).opaque(0x602).bytes(),
+                                store(SET, key, 1, 0, "fresh").cas(cas).opaque(0x603).bytes(),
+                                request(GETK).key(key).opaque(0x604).bytes());
+                    })
+                    .then(previous -> BinaryClient.concat(
+                            request(DELETE).key(key).cas(previous.get(1).cas()).opaque(0x605).bytes(),
+                            request(GETK).key(key).opaque(0x606).bytes()))
+                    .build());
+        }
         c.add(BinaryCase.named("key of 250 bytes")
                 .send(set("k".repeat(250), "max"), get(GETK, "k".repeat(250)))
                 .build());
