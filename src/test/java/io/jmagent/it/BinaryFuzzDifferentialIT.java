@@ -116,8 +116,8 @@ class BinaryFuzzDifferentialIT {
             case 2 -> p.magic(0x81); // a response's magic in a request
             case 3 -> p.key("k".repeat(251));
             case 4 -> p.datatype(1);
-            // an unknown opcode, without a body: with one, memcached 1.6 answers and then swallows as
-            // many bytes again after the body, losing the next request (a difference kept on purpose)
+            // an unknown opcode, without a body: with one, memcached 1.6 answers "Unknown command" and
+            // then leaves the next request (a Noop) unanswered; jmagent answers it (kept on purpose)
             case 5 -> p = BinaryPacket.request(0x40 + random.nextInt(0x40)).opaque(opaque);
             default -> {
                 // as generated
