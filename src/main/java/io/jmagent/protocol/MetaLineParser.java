@@ -41,6 +41,8 @@ final class MetaLineParser {
     private boolean plain;
     /** An mg's T token (new TTL), as written; null without one. */
     private String touchToken;
+    /** An ms that the backup repeats as a plain set of the same item: its line; null otherwise. */
+    private String setMirror;
     private MetaRequest.Counter counter;
 
     MetaLineParser(CommandTokens tokens) {
@@ -80,6 +82,7 @@ final class MetaLineParser {
         boolean invalidate = false;
         boolean reshapes = false; // an ma flag that does more than add: N, E, T
         String touchToken = null;
+        String flagsToken = null;
         byte mode = 0;
         for (int i = kind == MetaRequest.Kind.SET ? 3 : 2; i < tokens.count; i++) {
             // memcached's _meta_flag_preparse: the first character is the flag, whatever follows it
@@ -92,6 +95,7 @@ final class MetaLineParser {
                     touchToken = tokens.string(in, i);
                 }
                 case 'C' -> cas = true;
+                case 'F' -> flagsToken = tokens.string(in, i);
                 case 'I' -> invalidate = true;
                 case 'M' -> mode = tokens.length(i) == 2 ? in.getByte(tokens.starts[i] + 1) : INVALID_MODE;
                 case 'N', 'E' -> reshapes = true;
@@ -116,6 +120,14 @@ final class MetaLineParser {
         this.base64 = base64;
         this.quiet = quiet;
         this.touchToken = kind == MetaRequest.Kind.GET ? touchToken : null;
+        // an add, a replace, or a set with a cas compared leaves the item as sent wherever it
+        // succeeds: the backup repeats it as a plain set of the same value, flags and TTL
+        int m = mode | 0x20;
+        boolean sameItem = !invalidate && (m == 'e' || m == 'r' || cas && (mode == 0 || m == 's'));
+        this.setMirror = kind == MetaRequest.Kind.SET && sameItem && tokens.count >= 3
+                ? "ms " + keyToken + " " + tokens.string(in, 2) + (flagsToken == null ? "" : " " + flagsToken)
+                        + (touchToken == null ? "" : " " + touchToken) + (base64 ? " b" : "") + "\r\n"
+                : null;
         this.plain = kind == MetaRequest.Kind.SET ? plainSet
                 : kind == MetaRequest.Kind.ARITHMETIC && !cas && !invalidate && !reshapes;
         return null;
@@ -132,7 +144,8 @@ final class MetaLineParser {
 
     /** The request for the line read, owning {@code line}; an ms gets its value once its data block is read. */
     MetaRequest request(ByteBuf line) {
-        return new MetaRequest(kind, key, keyToken, base64, quiet, plain, counter, line, null, touchMirror());
+        ByteBuf mirror = setMirror != null ? Unpooled.copiedBuffer(setMirror, StandardCharsets.ISO_8859_1) : touchMirror();
+        return new MetaRequest(kind, key, keyToken, base64, quiet, plain, counter, line, null, mirror);
     }
 
     /** For an mg that touches (T): the mg that gives the backup's copy the same TTL, quietly. */

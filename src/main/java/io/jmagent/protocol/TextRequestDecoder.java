@@ -355,7 +355,7 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             ByteBuf value = in.retainedSlice(start, pendingLength);
             in.skipBytes(pendingLength + 2);
             out.add(new MetaRequest(m.kind(), m.key(), m.keyToken(), m.base64(), m.quiet(), m.plain(), m.counter(),
-                    m.line(), value));
+                    m.line(), value, m.mirrorLine()));
             return true;
         }
         if (in.getByte(start + pendingLength) != '\r' || in.getByte(start + pendingLength + 1) != '\n') {

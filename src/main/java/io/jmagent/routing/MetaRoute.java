@@ -503,9 +503,12 @@ final class MetaRoute {
         }
     }
 
-    /** A write whose result does not depend on what the copy held: a plain-set ms, an md. */
+    /**
+     * A write whose result does not depend on what the copy held: a plain-set ms, an md (not an
+     * add, a replace or a cas, although the backup repeats their success as a plain set).
+     */
     private boolean blind() {
-        return request.mirroredAsSet() || request.kind() == MetaRequest.Kind.DELETE;
+        return request.plainSet() || request.kind() == MetaRequest.Kind.DELETE;
     }
 
     /** A write's answer that leaves the key as written whatever it held: a plain ms stored, an md. */

@@ -61,6 +61,23 @@ class MetaLineParserTest {
     }
 
     @Test
+    void anAddAReplaceOrACasIsRepeatedOnTheBackupAsAPlainSetOfTheSameItem() {
+        assertThat(mirror("ms k 3 ME F5 T90 q O1")).isEqualTo("ms k 3 F5 T90\r\n");
+        assertThat(mirror("ms k 3 MR")).isEqualTo("ms k 3\r\n");
+        assertThat(mirror("ms azE= 3 C77 b T0 k")).isEqualTo("ms azE= 3 T0 b\r\n");
+        assertThat(mirror("ms k 3 Me F1")).isEqualTo("ms k 3 F1\r\n");
+        // a plain set is repeated as itself; an append, a prepend, an invalidation are not items as sent
+        for (String line : List.of("ms k 3", "ms k 3 MA", "ms k 3 MP", "ms k 3 ME I", "ms k 3 C7 I")) {
+            assertThat(parse(line).mirrorLine()).as(line).isNull();
+        }
+        assertThat(parse("ms k 3 ME").plainSet()).isFalse();
+    }
+
+    private static String mirror(String line) {
+        return parse(line).mirrorLine().toString(ISO_8859_1);
+    }
+
+    @Test
     void aPlainMaOnlyAddsItsDelta() {
         for (String flags : List.of("", "v", "MI D5 v", "MD D3 q", "M+ t c k O9 b")) {
             assertThat(parse("ma k " + flags).plainArithmetic()).as(flags).isTrue();
