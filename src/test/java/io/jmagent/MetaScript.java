@@ -78,6 +78,7 @@ final class MetaScript {
 
     private void errors() {
         add("no key", line("mg") + line("ms") + line("md") + line("ma"));
+        add("me without its key: a bad command line, unlike the others", line("me") + line("me ") + "me\n");
         add("a key over 250 bytes", line("mg " + "k".repeat(251) + " v") + "ms " + "k".repeat(251) + " 2\r\nab\r\n"
                 + line("md " + "k".repeat(251)));
         add("a key of 250 bytes", "ms " + "k".repeat(250) + " 2\r\nab\r\n" + line("mg " + "k".repeat(250) + " v"));

@@ -67,7 +67,8 @@ final class MetaLineParser {
     /** Reads the key and flags of a {@code kind} line: the reply to a malformed one, or null when they are read. */
     LocalReply read(ByteBuf in, MetaRequest.Kind kind) {
         if (tokens.count < 2) {
-            return TextLineCommands.ERROR;
+            // memcached: a meta command without its key is ERROR, but me's is a bad command line
+            return kind == MetaRequest.Kind.DEBUG ? TextLineCommands.BAD_FORMAT : TextLineCommands.ERROR;
         }
         if (tokens.length(1) > MAX_KEY_LENGTH) {
             return TextLineCommands.BAD_FORMAT;
