@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ByteProcessor;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -122,11 +123,13 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         int lf = in.forEachByte(start, in.readableBytes(), ByteProcessor.FIND_LF);
         if (lf < 0) {
             int readable = in.readableBytes();
-            if (readable > MAX_COMMAND_LINE && !isMultiget(in, start)) {
+            boolean multiget = isMultiget(in, start);
+            if (readable >= READ_BUFFER_SIZE && !multiget) {
                 close(in, out, CLOSE);
-            } else if (readable > Math.max(MAX_COMMAND_LINE, maxRetrievalLine)) {
+            } else if (multiget && readable > Math.max(MAX_COMMAND_LINE, maxRetrievalLine)) {
                 close(in, out, LINE_TOO_LONG);
             }
+            // past MAX_COMMAND_LINE, judged once the client paused (channelReadComplete)
             return false;
         }
         if (lf - start >= READ_BUFFER_SIZE && !isMultiget(in, start)) {
@@ -156,6 +159,27 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             out.add(request);
         }
         return true;
+    }
+
+    /**
+     * The end of a read burst. memcached closes a connection whose unparsed bytes, after a read,
+     * hold more than {@value #MAX_COMMAND_LINE} without a newline and do not begin a multiget
+     * (try_read_command_ascii). Its reads take what the socket holds, up to 16 KB; the proxy's may
+     * be smaller, so the rule is applied once the client has paused, not to one read: a 9 KB line
+     * sent in one write is a line, as memcached sees it. Not while reading is paused, when more may
+     * be waiting.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        ByteBuf in = internalBuffer();
+        if (state == State.LINE && ctx.channel().config().isAutoRead() && in.readableBytes() > MAX_COMMAND_LINE
+                && in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n') < 0
+                && !isMultiget(in, in.readerIndex())) {
+            List<Object> out = new ArrayList<>(1);
+            close(in, out, CLOSE);
+            ctx.fireChannelRead(out.get(0));
+        }
+        super.channelReadComplete(ctx);
     }
 
     /** Discards everything the client sent and answers {@code reply}, which closes the connection. */
