@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.RunningProxy;
+import io.jmagent.testing.Shrink;
 import io.jmagent.testing.TextClient;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -106,22 +107,8 @@ class FuzzDifferentialIT {
         assertThat(failures).as("sequences where jmagent answers otherwise than memcached").isEmpty();
     }
 
-    /** Removes requests one at a time while the sequence still fails. */
     private static List<String> shrink(List<String> sequence) {
-        List<String> current = new ArrayList<>(sequence);
-        boolean progress = true;
-        while (progress) {
-            progress = false;
-            for (int i = current.size() - 1; i >= 0; i--) {
-                List<String> fewer = new ArrayList<>(current);
-                fewer.remove(i);
-                if (!fewer.isEmpty() && mismatch(fewer) != null) {
-                    current = fewer;
-                    progress = true;
-                }
-            }
-        }
-        return current;
+        return Shrink.minimal(sequence, fewer -> mismatch(fewer) != null);
     }
 
     /** Null when both sides answer the sequence alike, else where they differ. */

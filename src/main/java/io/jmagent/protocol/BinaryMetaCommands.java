@@ -56,10 +56,8 @@ public final class BinaryMetaCommands {
      */
     public static ByteBuf readRetrieval(ByteBuf meta) {
         try {
-            int start = meta.readerIndex();
-            int lf = meta.indexOf(start, meta.writerIndex(), (byte) '\n');
-            int end = lf < 0 ? meta.writerIndex() : lf;
-            String line = meta.toString(start, end - start, US_ASCII).stripTrailing();
+            int end = firstLineEnd(meta);
+            String line = firstLine(meta, end);
             String[] tokens = line.split(" ");
             if (tokens[0].equals("EN")) {
                 return Unpooled.copiedBuffer("END\r\n", US_ASCII);
@@ -169,10 +167,8 @@ public final class BinaryMetaCommands {
      */
     public static Reply read(MetaRequest.Kind kind, ByteBuf meta) {
         try {
-            int start = meta.readerIndex();
-            int lf = meta.indexOf(start, meta.writerIndex(), (byte) '\n');
-            int end = lf < 0 ? meta.writerIndex() : lf;
-            String line = meta.toString(start, end - start, US_ASCII).stripTrailing();
+            int end = firstLineEnd(meta);
+            String line = firstLine(meta, end);
             String[] tokens = line.split(" ");
             String text;
             int firstFlag = 1;
@@ -199,5 +195,16 @@ public final class BinaryMetaCommands {
         } finally {
             meta.release();
         }
+    }
+
+    /** Where the reply's first line ends: its LF, or the end of the reply. */
+    private static int firstLineEnd(ByteBuf meta) {
+        int lf = meta.indexOf(meta.readerIndex(), meta.writerIndex(), (byte) '\n');
+        return lf < 0 ? meta.writerIndex() : lf;
+    }
+
+    /** The reply's first line, without its line end. */
+    private static String firstLine(ByteBuf meta, int end) {
+        return meta.toString(meta.readerIndex(), end - meta.readerIndex(), US_ASCII).stripTrailing();
     }
 }

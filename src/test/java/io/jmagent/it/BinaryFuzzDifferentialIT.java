@@ -8,6 +8,7 @@ import io.jmagent.testing.BinaryClient;
 import io.jmagent.testing.BinaryPacket;
 import io.jmagent.testing.BinaryResponse;
 import io.jmagent.testing.MemcachedProcess;
+import io.jmagent.testing.Shrink;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -139,20 +140,7 @@ class BinaryFuzzDifferentialIT {
     }
 
     private static List<byte[]> shrink(List<byte[]> sequence) {
-        List<byte[]> current = new ArrayList<>(sequence);
-        boolean progress = true;
-        while (progress) {
-            progress = false;
-            for (int i = current.size() - 1; i >= 0; i--) {
-                List<byte[]> fewer = new ArrayList<>(current);
-                fewer.remove(i);
-                if (!fewer.isEmpty() && mismatch(fewer) != null) {
-                    current = fewer;
-                    progress = true;
-                }
-            }
-        }
-        return current;
+        return Shrink.minimal(sequence, fewer -> mismatch(fewer) != null);
     }
 
     private static String mismatch(List<byte[]> sequence) {
