@@ -4,9 +4,11 @@ import ch.qos.logback.classic.Level;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.cli.FlagOverrides;
 import io.jmagent.cli.Flags;
+import io.jmagent.cli.ListenerOrigins;
 import io.jmagent.config.ConfigException;
 import io.jmagent.config.ConfigReloader;
 import io.jmagent.config.ProxySetup;
+import io.jmagent.frontend.ListenFailure;
 import io.jmagent.frontend.ProxyPools;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -20,11 +22,15 @@ import sun.misc.Signal;
 /**
  * {@code java -jar jmagent.jar [magent flags] [-c FILE]}: parses the flags (and the config file),
  * runs the proxy in the foreground, and with a config file reloads it on SIGHUP and when it changes.
- * SIGTERM and SIGINT shut it down gracefully ({@link ProxyPools#close()}), exit code 0.
+ * SIGTERM and SIGINT shut it down gracefully ({@link ProxyPools#close()}), exit code 0. A bad command line or config file, or a listener that
+ * cannot be opened, is one line on stderr and exit code 2; any other failure to start, exit code 1.
  */
 public final class Main {
 
-    /** Exit code for a bad command line or config file, as picocli and getopt-style tools use. */
+    /**
+     * Exit code for a bad command line or config file, an address it cannot listen on included, as
+     * picocli and getopt-style tools use.
+     */
     static final int USAGE = 2;
 
     private Main() {
@@ -57,9 +63,12 @@ public final class Main {
         FlagOverrides overrides = new FlagOverrides(flags, given);
         ProxySetup setup;
         NettyTransport transport;
+        ListenerOrigins origins = new ListenerOrigins(file, given);
         try {
-            setup = file == null ? ProxySetup.single(flags.toConfig()) : overrides.load(file);
+            flags.check();
+            setup = file == null ? flags.toSetup() : overrides.load(file);
             transport = flags.transport();
+            origins.checkUnixSockets(transport, setup);
         } catch (ConfigException e) {
             err.println("jmagent: " + e.getMessage());
             return USAGE;
@@ -76,8 +85,11 @@ public final class Main {
         ProxyPools pools = new ProxyPools(setup, transport);
         try {
             pools.start();
+        } catch (ListenFailure e) {
+            err.println("jmagent: " + origins.of(e.listener(), e.pool(), setup) + ": " + e.getMessage());
+            return USAGE;
         } catch (Exception e) {
-            err.println("jmagent: cannot start: " + e.getMessage());
+            err.println("jmagent: cannot start: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;
         }
         ConfigReloader reloader = file == null ? null : new ConfigReloader(file, setup, () -> overrides.load(file),

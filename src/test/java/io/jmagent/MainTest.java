@@ -69,6 +69,70 @@ class MainTest {
         assertThat(run.out()).isEmpty();
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "-s 10.0.0.1 -s 10.0.0.2 -s 10.0.0.1:11211:3|jmagent: -s 10.0.0.1:11211: given twice",
+        "-s 10.0.0.1 -b 10.0.0.2 -b 10.0.0.1|jmagent: -b 10.0.0.1:11211: also a server (-s)",
+        "-s 10.0.0.1 -l nosuch.invalid|jmagent: -l nosuch.invalid: cannot resolve host 'nosuch.invalid'",
+        "-s 10.0.0.1 -l 999.1.1.1|jmagent: -l 999.1.1.1: cannot resolve host '999.1.1.1'",
+        "-s nosuchhost.invalid|jmagent: -s nosuchhost.invalid:11211: cannot resolve host 'nosuchhost.invalid'",
+        "-s 10.0.0.1 -b nosuchhost.invalid:7|jmagent: -b nosuchhost.invalid:7: cannot resolve host 'nosuchhost.invalid'",
+        // the proxy's own address: every request would come back to it
+        "-s 127.0.0.1|jmagent: -s 127.0.0.1:11211: jmagent itself listens there (-l 0.0.0.0 -p 11211): "
+                + "it would send every request to itself",
+        "-s 10.0.0.1 -b localhost:11211|jmagent: -b localhost:11211: jmagent itself listens there "
+                + "(-l 0.0.0.0 -p 11211): it would send every request to itself",
+        "-l 127.0.0.1 -p 11311 -s 10.0.0.1 -s 127.0.0.1:11311|jmagent: -s 127.0.0.1:11311: jmagent itself listens "
+                + "there (-l 127.0.0.1 -p 11311): it would send every request to itself",
+        "-l :: -p 11311 -s [::1]:11311|jmagent: -s [::1]:11311: jmagent itself listens there (-l :: -p 11311): "
+                + "it would send every request to itself",
+        // NIO has no unix domain sockets
+        "--transport nio -p 0 -f /tmp/jmagent-nio.sock -s 10.0.0.1|jmagent: -f /tmp/jmagent-nio.sock: the nio "
+                + "transport (--transport nio) cannot serve a unix socket; use epoll or io_uring",
+    })
+    void aServerOrAddressThatCannotWorkExits2WithOneLineNamingTheFlag(String args, String message) {
+        Run run = run(args.split(" "));
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo(message + System.lineSeparator());
+        assertThat(run.out()).isEmpty();
+    }
+
+    @Test
+    void versionIsAlsoALongOption() {
+        Run run = run("--version");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).matches("jmagent \\d+\\.\\d+\\.\\d+" + System.lineSeparator());
+    }
+
+    @Test
+    void aFileWhoseServerIsItsOwnListenAddressExits2NamingTheKey(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("jmagent.yml");
+        Files.writeString(file, "pools:\n  web:\n    listen: 127.0.0.1:22121\n"
+                + "    servers: [ \"127.0.0.1:11211\", \"localhost:22121\" ]\n");
+
+        Run run = run("-c", file.toString());
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("jmagent: " + file + ": pools.web.servers[1]: localhost:22121 is where "
+                + "pool 'web' listens (127.0.0.1:22121): jmagent would send every request to itself"
+                + System.lineSeparator());
+    }
+
+    @Test
+    void flagsThatPointAFilesPoolAtItselfExit2(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("jmagent.yml");
+        Files.writeString(file, "pools:\n  web:\n    listen: 127.0.0.1:22121\n    servers: [ \"127.0.0.1:11211\" ]\n");
+
+        Run run = run("-c", file.toString(), "-p", "11211");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).isEqualTo("jmagent: " + file + ": with the command line's flags: pools.web.servers[0]: "
+                + "127.0.0.1:11211 is where pool 'web' listens (127.0.0.1:11211): jmagent would send every request "
+                + "to itself" + System.lineSeparator());
+    }
+
     @Test
     void noArgumentsAtAllExits2AskingForAServer() {
         Run run = run();

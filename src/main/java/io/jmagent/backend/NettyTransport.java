@@ -27,6 +27,9 @@ import java.util.Locale;
 public enum NettyTransport {
     IO_URING, EPOLL, NIO;
 
+    /** Why {@code -f} fails on NIO, for the one line that refuses it. */
+    public static final String NIO_HAS_NO_UNIX_SOCKETS = "the nio transport cannot serve a unix socket; use epoll or io_uring";
+
     /** What {@code --transport auto} picks here. */
     public static NettyTransport best() {
         if (IoUring.isAvailable()) {

@@ -4,6 +4,7 @@ import io.jmagent.config.ConfigException;
 import io.jmagent.config.ConfigFile;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
+import io.jmagent.config.SelfForwarding;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,11 +30,18 @@ public final class FlagOverrides {
     /** Reads {@code file} and lays the flags over it. */
     public ProxySetup load(Path file) throws ConfigException {
         ProxySetup fromFile = ConfigFile.load(file);
+        ProxySetup setup;
         try {
-            return applyTo(fromFile);
+            setup = applyTo(fromFile);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(file.toString(), null, "with the command line's flags: " + e.getMessage());
         }
+        SelfForwarding.Loop loop = SelfForwarding.find(setup);
+        if (loop != null) {
+            throw new ConfigException(file.toString(), null, "with the command line's flags: " + loop.key() + ": "
+                    + loop.problem());
+        }
+        return setup;
     }
 
     /** {@code file} with the flags given laid over it; an IllegalArgumentException if that is inconsistent. */

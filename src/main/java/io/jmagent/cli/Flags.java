@@ -3,12 +3,19 @@ package io.jmagent.cli;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ByteSize;
+import io.jmagent.config.ConfigException;
 import io.jmagent.config.ProxyConfig;
+import io.jmagent.config.ProxySetup;
+import io.jmagent.config.SelfForwarding;
 import io.jmagent.metrics.StatsReport;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -154,6 +161,59 @@ public final class Flags {
                         autoEject, maxStaleKeys, writeBackTtl, sharedFarm),
                 new ProxyConfig.Operations(httpPort, Duration.ofSeconds(shutdownTimeoutSeconds),
                         Duration.ofSeconds(idleTimeoutSeconds)));
+    }
+
+    /**
+     * Checks what the flags tell by themselves, as the config file checks its keys: a server given
+     * twice, a backup that is also a server, a host ({@code -l}, {@code -s}, {@code -b}) that does not
+     * resolve. Each is one {@link ConfigException} naming the flag. Resolves names.
+     */
+    public void check() throws ConfigException {
+        Set<String> given = new HashSet<>();
+        for (ServerAddress s : servers) {
+            if (!given.add(s.toString())) {
+                throw new ConfigException("-s " + s, null, "given twice");
+            }
+        }
+        Set<String> backupsGiven = new HashSet<>();
+        for (ServerAddress b : backups) {
+            if (given.contains(b.toString())) {
+                throw new ConfigException("-b " + b, null, "also a server (-s)");
+            }
+            if (!backupsGiven.add(b.toString())) {
+                throw new ConfigException("-b " + b, null, "given twice");
+            }
+        }
+        resolvable("-l " + listen, listen);
+        for (ServerAddress s : servers) {
+            resolvable("-s " + s, s.host());
+        }
+        for (ServerAddress b : backups) {
+            resolvable("-b " + b, b.host());
+        }
+    }
+
+    private static void resolvable(String flag, String host) throws ConfigException {
+        try {
+            InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new ConfigException(flag, null, "cannot resolve host '" + host + "'");
+        }
+    }
+
+    /**
+     * The setup of a command line without {@code -c}: one pool, {@link #toConfig()}. A server that
+     * is the proxy's own listen address is a {@link ConfigException} naming the flag.
+     */
+    public ProxySetup toSetup() throws ConfigException {
+        ProxySetup setup = ProxySetup.single(toConfig());
+        SelfForwarding.Loop loop = SelfForwarding.find(setup);
+        if (loop != null) {
+            throw new ConfigException((loop.farm().equals("servers") ? "-s " : "-b ") + loop.server(), null,
+                    "jmagent itself listens there (-l " + listen + " -p " + port + "): it would send every request "
+                            + "to itself");
+        }
+        return setup;
     }
 
     /** The transport {@code --transport} names; IllegalArgumentException when unknown or missing here. */

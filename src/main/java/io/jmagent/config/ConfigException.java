@@ -1,8 +1,9 @@
 package io.jmagent.config;
 
 /**
- * A config file that cannot be used, said in one line that names the file and the key:
- * {@code /etc/jmagent.yml: pools.web.listen: bad address '127.0.0.1:x': not a number}.
+ * A configuration that cannot be used, said in one line that names where it was given: the file
+ * and the key, {@code /etc/jmagent.yml: pools.web.listen: bad address '127.0.0.1:x': not a number},
+ * or the flag, {@code -s 10.0.0.1:11211: given twice}.
  */
 public final class ConfigException extends Exception {
 

@@ -22,8 +22,9 @@ import org.yaml.snakeyaml.error.YAMLException;
 /**
  * Reads a YAML config file ({@code -c FILE}) into a {@link ProxySetup}, strictly: an unknown key, a
  * value of the wrong type, a bad or unresolvable address, a server listed twice, two pools on one
- * listen address are each a {@link ConfigException} naming the file and the key. The layout, after
- * twemproxy's nutcracker.yml, with the long flags' names as keys:
+ * listen address, a server that is the proxy's own listen address ({@link SelfForwarding}) are each
+ * a {@link ConfigException} naming the file and the key. The layout, after twemproxy's
+ * nutcracker.yml, with the long flags' names as keys:
  *
  * <pre>
  * threads: 4                 # process-wide: event loops (-t), log level (-v), the HTTP endpoint
@@ -144,11 +145,17 @@ public final class ConfigFile {
             }
             result.add(new ProxySetup.Pool(name, config));
         }
+        ProxySetup setup;
         try {
-            return new ProxySetup(result);
+            setup = new ProxySetup(result);
         } catch (IllegalArgumentException ex) {
             throw error("pools", ex.getMessage());
         }
+        SelfForwarding.Loop loop = SelfForwarding.find(setup);
+        if (loop != null) {
+            throw error(loop.key(), loop.problem());
+        }
+        return setup;
     }
 
     private void pool(Map<?, ?> m, String path, ProxyConfigBuilder b) throws ConfigException {

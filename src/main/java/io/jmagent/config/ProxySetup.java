@@ -113,7 +113,8 @@ public record ProxySetup(List<Pool> pools) {
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
-    private static boolean isWildcard(String host) {
+    /** {@code 0.0.0.0}, {@code ::} or empty: every address of the machine. */
+    public static boolean isWildcard(String host) {
         return host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
     }
 }

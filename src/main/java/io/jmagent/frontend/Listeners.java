@@ -2,6 +2,7 @@ package io.jmagent.frontend;
 
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.config.ProxyConfig;
+import io.jmagent.config.ProxySetup;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -9,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,18 +31,21 @@ final class Listeners {
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final ChannelHandler clientInit;
+    private final String pool;
     private final String logPrefix;
 
+    /** {@code pool}: the name of the pool whose listeners these are, for its log lines and {@link ListenFailure}s. */
     Listeners(NettyTransport transport, EventLoopGroup bossGroup, EventLoopGroup workerGroup, ChannelHandler clientInit,
-            String logPrefix) {
+            String pool) {
         this.transport = transport;
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
         this.clientInit = clientInit;
-        this.logPrefix = logPrefix;
+        this.pool = pool;
+        this.logPrefix = pool.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + pool + ": ";
     }
 
-    /** Listens on {@code c}'s TCP address and port. */
+    /** Listens on {@code c}'s TCP address and port; a {@link ListenFailure} if it cannot. */
     Channel bindTcp(ProxyConfig c) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
@@ -51,25 +56,47 @@ final class Listeners {
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
                 .childHandler(clientInit);
-        Channel ch = b.bind(new InetSocketAddress(c.listenAddress(), c.port())).sync().channel();
+        Channel ch;
+        try {
+            ch = b.bind(new InetSocketAddress(c.listenAddress(), c.port())).sync().channel();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) { // a bind failure is an IOException that Netty's sync() rethrows unchecked
+            throw new ListenFailure(pool, ListenFailure.Listener.TCP, ProxySetup.hostPort(c.listenAddress(), c.port()),
+                    e);
+        }
         log.info("{}listening on {} ({} transport, {} event loops) for {}", logPrefix, ch.localAddress(),
                 transport.label(), c.threads(), c.servers());
         return ch;
     }
 
-    /** Listens on the unix domain socket {@code path}, replacing a file left there. */
-    Channel bindUnix(Path path) throws Exception {
+    /** Listens on the unix domain socket {@code path}, replacing a file left there; a {@link ListenFailure} if it cannot. */
+    Channel bindUnix(Path path) throws InterruptedException {
+        String where = "unix socket " + path;
         if (transport.domainServerChannel() == null) {
-            throw new IllegalStateException("-f needs a native transport (epoll or io_uring), not available here");
+            throw new ListenFailure(pool, ListenFailure.Listener.UNIX_SOCKET, where, NettyTransport.NIO_HAS_NO_UNIX_SOCKETS,
+                    null);
         }
-        Files.deleteIfExists(path);
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            throw new ListenFailure(pool, ListenFailure.Listener.UNIX_SOCKET, where, "cannot replace the file there: "
+                    + e.getMessage(), e);
+        }
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(transport.domainServerChannel())
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
                 .childHandler(clientInit);
-        Channel ch = b.bind(new DomainSocketAddress(path.toFile())).sync().channel();
+        Channel ch;
+        try {
+            ch = b.bind(new DomainSocketAddress(path.toFile())).sync().channel();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ListenFailure(pool, ListenFailure.Listener.UNIX_SOCKET, where, e);
+        }
         log.info("{}listening on unix socket {}", logPrefix, path);
         return ch;
     }

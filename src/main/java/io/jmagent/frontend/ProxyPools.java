@@ -99,7 +99,7 @@ public final class ProxyPools implements AutoCloseable {
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) { // a bind failure is an IOException that Netty's sync() rethrows unchecked
-            throw new IllegalStateException("HTTP endpoint (http-port) on " + where + ": " + e.getMessage(), e);
+            throw new ListenFailure(null, ListenFailure.Listener.HTTP, where, e);
         }
         InetSocketAddress bound = (InetSocketAddress) httpListener.localAddress();
         log.info("serving /metrics and /health on http://{}:{}/", bound.getHostString(), bound.getPort());

@@ -111,8 +111,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         limiter = newLimiter(c);
         clients = new DefaultChannelGroup(name, GlobalEventExecutor.INSTANCE);
-        listeners = new Listeners(transport, bossGroup, workerGroup, clientInit,
-                name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + ": ");
+        listeners = new Listeners(transport, bossGroup, workerGroup, clientInit, name);
         try {
             tcpListener = c.port() > 0 ? listeners.bindTcp(c) : null;
             unixListener = c.unixSocket() != null ? listeners.bindUnix(c.unixSocket()) : null;

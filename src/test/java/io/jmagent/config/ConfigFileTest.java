@@ -190,6 +190,12 @@ class ConfigFileTest {
                 + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT]",
         "nothing to listen on|pools: / a: { servers: [ '127.0.0.1:2' ] }"
                 + "|test.yml: pools.a: nothing to listen on: give listen (HOST:PORT) or unix-socket",
+        "server on the pool's own address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:1' ] }"
+                + "|test.yml: pools.a.servers[1]: 127.0.0.1:1 is where pool 'a' listens (127.0.0.1:1): jmagent would "
+                + "send every request to itself",
+        "backup on the wildcard listen address|pools: / a: { listen: '0.0.0.0:5', servers: [ '127.0.0.1:2' ],"
+                + " backups: [ 'localhost:5' ] }|test.yml: pools.a.backups[0]: localhost:5 is where pool 'a' listens "
+                + "(0.0.0.0:5): jmagent would send every request to itself",
         // two pools on one address
         "same listen address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
                 + " / b: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:3' ] }"

@@ -59,6 +59,18 @@ class ConfigReloaderTest {
     }
 
     @Test
+    void aFileWhoseServerIsTheProxysOwnListenAddressIsRefused() throws Exception {
+        Path file = write(config("\"127.0.0.1:11211\""));
+        start(file);
+        write(config("\"127.0.0.1:11211\", \"localhost:22121\""));
+
+        assertThat(reloader.reload("test")).isEqualTo(ConfigReloader.Outcome.REFUSED);
+
+        assertThat(applied).isEmpty();
+        assertThat(reloader.refusedCount()).isEqualTo(1);
+    }
+
+    @Test
     void anUnchangedFileChangesNothing() throws Exception {
         Path file = write(config("\"127.0.0.1:11211\""));
         start(file);
