@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -21,8 +22,9 @@ import sun.misc.Signal;
 
 /**
  * {@code java -jar jmagent.jar [magent flags] [-c FILE]}: parses the flags (and the config file),
- * runs the proxy in the foreground, and with a config file reloads it on SIGHUP and when it changes.
- * SIGTERM and SIGINT shut it down gracefully ({@link ProxyPools#close()}), exit code 0. A bad command line or config file, or a listener that
+ * runs the proxy in the foreground, and with a config file reloads it on SIGHUP and when it changes
+ * (without one, SIGHUP is logged and ignored). SIGTERM and SIGINT shut it down gracefully
+ * ({@link ProxyPools#close()}), exit code 0. A bad command line or config file, or a listener that
  * cannot be opened, is one line on stderr and exit code 2; any other failure to start, exit code 1.
  */
 public final class Main {
@@ -82,6 +84,8 @@ public final class Main {
             log.warn("-u/-g ignored: the JVM cannot drop privileges; start jmagent as the unprivileged user "
                     + "(see packaging/jmagent.service)");
         }
+        AtomicReference<ConfigReloader> reloading = new AtomicReference<>();
+        onSighup(file, reloading, log);
         ProxyPools pools = new ProxyPools(setup, transport);
         try {
             pools.start();
@@ -103,7 +107,7 @@ public final class Main {
             } catch (IOException e) {
                 log.warn("cannot watch {} for changes ({}); reload it with SIGHUP", file, e.toString());
             }
-            reloadOnSighup(reloader, log);
+            reloading.set(reloader);
         }
         CountDownLatch stop = new CountDownLatch(1);
         if (!onTerminationSignals(stop::countDown)) {
@@ -131,12 +135,28 @@ public final class Main {
         pools.close();
     }
 
-    /** SIGHUP asks for a reload; the handler only hands it to the reloader's thread. */
-    private static void reloadOnSighup(ConfigReloader reloader, Logger log) {
+    /**
+     * SIGHUP asks for a reload of the config file: the handler only hands it to the reloader's thread
+     * (set once the proxy runs). Without {@code -c} there is nothing to reload: magent users send it
+     * out of habit, so it is logged and ignored rather than ending the JVM.
+     */
+    private static void onSighup(Path file, AtomicReference<ConfigReloader> reloading, Logger log) {
         try {
-            Signal.handle(new Signal("HUP"), signal -> reloader.requestReload("SIGHUP"));
+            Signal.handle(new Signal("HUP"), signal -> {
+                ConfigReloader reloader = reloading.get();
+                if (reloader != null) {
+                    reloader.requestReload("SIGHUP");
+                } else if (file == null) {
+                    log.warn("SIGHUP ignored: nothing to reload without -c (a config file)");
+                } else {
+                    log.warn("SIGHUP ignored: jmagent is still starting");
+                }
+            });
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
-            log.warn("cannot handle SIGHUP ({}); the config file is still reloaded when it changes", e.getMessage());
+            if (file != null) {
+                log.warn("cannot handle SIGHUP ({}); the config file is still reloaded when it changes",
+                        e.getMessage());
+            }
         }
     }
 
