@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -88,6 +89,98 @@ class BadInputIT {
             // as memcached: a line that is no multiget and has no newline in 2048 bytes is dropped unanswered
             assertThat(readUntilClosed(endless)).isEmpty();
             assertThat(other.exchange("get bystander\r\n")).isEqualTo("VALUE bystander 0 2\r\nok\r\nEND\r\n");
+        }
+    }
+
+    /**
+     * memcached (proto_text.c, try_read_command_ascii) closes a connection only when the bytes it has
+     * read and not parsed hold no newline and pass 2048; a longer line that arrives whole, up to its
+     * 16 KB read buffer, is parsed (issue 18). Each script is played after a dozen small round trips
+     * (which shrink the proxy's socket reads) on memcached and on the proxy, a pause after each write.
+     */
+    @Test
+    void aLongCommandLineIsJudgedOnWhatHasArrivedAsMemcachedJudgesIt() throws Exception {
+        List<List<String>> scripts = List.of(
+                List.of(deleteLine(2048) + "\r\n"),
+                List.of(deleteLine(2049) + "\r\n"),
+                List.of(deleteLine(9000) + "\r\n"),
+                List.of(deleteLine(16382) + "\r\n"),
+                List.of(deleteLine(16383) + "\r\n"),
+                List.of(deleteLine(2048), "\r\n"),
+                List.of(deleteLine(2047) + "\r", "\n"),
+                List.of(deleteLine(2048) + "\r", "\n"),
+                List.of(deleteLine(2049), "\r\n"),
+                List.of(deleteLine(9000).substring(0, 2048), deleteLine(9000).substring(2048) + "\r\n"),
+                List.of(deleteLine(9000).substring(0, 4500), deleteLine(9000).substring(4500) + "\r\n"),
+                List.of("get lead " + "k".repeat(1500), "k".repeat(1500) + " lead\r\n"));
+        for (List<String> script : scripts) {
+            List<String> writes = new ArrayList<>(script);
+            writes.add("get lead\r\n");
+            String name = writes.stream().map(w -> w.length() > 40 ? w.substring(0, 10) + "...(" + w.length() + ")"
+                    : w).toList().toString().replace("\r", "\\r").replace("\n", "\\n");
+            assertThat(playAfterRoundTrips(farm.port(), writes)).as("proxy's answers to %s", name)
+                    .isEqualTo(playAfterRoundTrips(single.port(), writes));
+        }
+    }
+
+    /** "delete k" and as many x as make a line of {@code length} bytes, without its line end. */
+    private static String deleteLine(int length) {
+        return "delete k" + "x".repeat(length - 8);
+    }
+
+    /**
+     * On a new connection, a dozen small round trips, then each write in turn: what came back after
+     * it (all of it up to a sentinel version's reply when the write ends a line, else whatever came
+     * within 300 ms), and {@code <closed>} once the other side closed.
+     */
+    private static List<String> playAfterRoundTrips(int port, List<String> writes) throws IOException {
+        List<String> transcript = new ArrayList<>();
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            s.setTcpNoDelay(true);
+            assertThat(answerTo(s, "set lead 0 0 1\r\nL\r\n")).isEqualTo("STORED\r\n");
+            for (int i = 0; i < 12; i++) {
+                assertThat(answerTo(s, "get lead\r\n")).isEqualTo("VALUE lead 0 1\r\nL\r\nEND\r\n");
+            }
+            for (String write : writes) {
+                String answer = answerTo(s, write);
+                transcript.add(answer);
+                if (answer.endsWith(TextClient.CLOSED)) {
+                    break;
+                }
+            }
+        }
+        return transcript;
+    }
+
+    private static String answerTo(Socket s, String write) throws IOException {
+        boolean endsLine = write.endsWith("\n");
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        try {
+            s.getOutputStream().write((endsLine ? write + "version\r\n" : write).getBytes(StandardCharsets.ISO_8859_1));
+        } catch (IOException e) {
+            return TextClient.CLOSED;
+        }
+        s.setSoTimeout(endsLine ? 5000 : 300);
+        byte[] buf = new byte[8192];
+        try {
+            int n;
+            while ((n = s.getInputStream().read(buf)) >= 0) {
+                got.write(buf, 0, n);
+                String text = got.toString(StandardCharsets.ISO_8859_1);
+                if (endsLine && text.endsWith("\r\n") && text.lastIndexOf("VERSION ") >= 0
+                        && text.indexOf("\r\n", text.lastIndexOf("VERSION ")) == text.length() - 2) {
+                    return text.substring(0, text.lastIndexOf("VERSION "));
+                }
+            }
+            return got.toString(StandardCharsets.ISO_8859_1) + TextClient.CLOSED;
+        } catch (SocketTimeoutException e) {
+            if (endsLine) {
+                throw new AssertionError("no reply to the sentinel within 5 s; got " + got);
+            }
+            return got.toString(StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            return got.toString(StandardCharsets.ISO_8859_1) + TextClient.CLOSED;
         }
     }
 

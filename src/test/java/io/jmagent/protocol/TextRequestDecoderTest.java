@@ -511,6 +511,40 @@ class TextRequestDecoderTest {
         }
 
         @Test
+        void aLongLineIsJudgedOnWhatOneBurstOfReadsBrought() {
+            String line = "delete k" + "x".repeat(8992);
+            List<String> pieces = new ArrayList<>();
+            for (int at = 0; at < line.length(); at += 512) {
+                pieces.add(line.substring(at, Math.min(line.length(), at + 512)));
+            }
+            pieces.add("\r\n");
+
+            // memcached reads the whole line at once: small socket reads of one burst must not close it
+            assertThat(feedOneBurst(pieces.toArray(new String[0]))).containsExactly(BAD_FORMAT);
+            assertThat(feed("get a\r\n")).containsExactly("get a\r\n");
+        }
+
+        @Test
+        void aLineOfExactly2048BytesMayWaitForItsNewline() {
+            assertThat(feed("delete k" + "x".repeat(2039) + "\r")).isEmpty();
+            assertThat(feed("\n")).containsExactly(BAD_FORMAT);
+            assertThat(feed("delete k" + "x".repeat(2040))).isEmpty();
+            assertThat(feed("\r\n")).containsExactly(BAD_FORMAT);
+        }
+
+        @Test
+        void aLineOf2049BytesWithoutItsNewlineClosesAtTheEndOfTheBurst() {
+            assertThat(feedOneBurst("delete k" + "x".repeat(1000), "x".repeat(1041))).containsExactly("reply-and-close ");
+            assertThat(feed("\r\nget a\r\n")).isEmpty();
+        }
+
+        @Test
+        void aLineLongerThanMemcachedsReadBufferClosesAsSoonAsItIsSeen() {
+            // memcached's 16 KB buffer fills without a newline: it closes without waiting for more
+            assertThat(feedOneBurst("delete k" + "x".repeat(16376), "x")).containsExactly("reply-and-close ");
+        }
+
+        @Test
         void aRetrievalLineMayGrowPast2048BytesInPieces() {
             StringBuilder line = new StringBuilder("get");
             for (int i = 0; i < 2000; i++) {
@@ -651,6 +685,22 @@ class TextRequestDecoderTest {
             if (msg instanceof StoreRequest s) {
                 s.release();
             }
+        }
+        return decoded;
+    }
+
+    /** Writes the chunks in one read burst (one channelReadComplete) and returns what was decoded. */
+    private List<String> feedOneBurst(String... chunks) {
+        ByteBuf[] bufs = new ByteBuf[chunks.length];
+        for (int i = 0; i < chunks.length; i++) {
+            bufs[i] = Unpooled.wrappedBuffer(chunks[i].getBytes(ISO_8859_1));
+            fed.add(bufs[i]);
+        }
+        channel.writeInbound((Object[]) bufs);
+        List<String> decoded = new ArrayList<>();
+        Object msg;
+        while ((msg = channel.readInbound()) != null) {
+            decoded.add(show((Request) msg));
         }
         return decoded;
     }
