@@ -31,6 +31,7 @@ import static io.jmagent.testing.BinaryPacket.REPLACEQ;
 import static io.jmagent.testing.BinaryPacket.RGET;
 import static io.jmagent.testing.BinaryPacket.SASL_AUTH;
 import static io.jmagent.testing.BinaryPacket.SASL_LIST_MECHS;
+import static io.jmagent.testing.BinaryPacket.SASL_STEP;
 import static io.jmagent.testing.BinaryPacket.SET;
 import static io.jmagent.testing.BinaryPacket.SETQ;
 import static io.jmagent.testing.BinaryPacket.STAT;
@@ -496,6 +497,17 @@ final class BinaryScript {
         invalid(c, "get with a 251-byte key", get(GET, "k".repeat(251)));
         invalid(c, "set with a 251-byte key", set("k".repeat(251), "v"));
         invalid(c, "an unknown opcode with a 251-byte key", request(0x40).key("k".repeat(251)).opaque(o()).bytes());
+        // memcached without -S still checks the SASL commands' shape (proto_bin.c): list mechs takes
+        // no body at all, auth and step take a key and no extras (issue 18)
+        invalid(c, "sasl list mechs with a key", request(SASL_LIST_MECHS).key("PLAIN").opaque(o()).bytes());
+        invalid(c, "sasl list mechs with a value", request(SASL_LIST_MECHS).value("v").opaque(o()).bytes());
+        invalid(c, "sasl list mechs with extras", request(SASL_LIST_MECHS).extras(new byte[4]).opaque(o()).bytes());
+        for (int opcode : new int[] {SASL_AUTH, SASL_STEP}) {
+            String name = opcode == SASL_AUTH ? "sasl auth" : "sasl step";
+            invalid(c, name + " without a body", op(opcode));
+            invalid(c, name + " without a key", request(opcode).value("\u0000user\u0000pass").opaque(o()).bytes());
+            invalid(c, name + " with extras", request(opcode).key("PLAIN").extras(new byte[4]).opaque(o()).bytes());
+        }
     }
 
     /** Answered "Invalid arguments" and the connection closed, after what came before. */
@@ -544,6 +556,12 @@ final class BinaryScript {
                         op(SASL_LIST_MECHS), request(SASL_AUTH).key("PLAIN").value("\u0000user\u0000pass")
                                 .opaque(o()).bytes(),
                         op(RGET), op(0x25), set("b:u", "still served"), get(GET, "b:u"))
+                .build());
+        c.add(BinaryCase.named("sasl commands of the right shape are unknown to a memcached without SASL, kept open")
+                .send(op(SASL_LIST_MECHS), request(SASL_AUTH).key("PLAIN").opaque(o()).bytes(),
+                        request(SASL_STEP).key("PLAIN").value("\u0000user\u0000pass").opaque(o()).bytes(),
+                        request(SASL_AUTH).key("PLAIN").value("x".repeat(2 * 1024 * 1024)).opaque(o()).bytes(),
+                        set("b:u", "still served"), get(GET, "b:u"))
                 .build());
     }
 }

@@ -21,7 +21,7 @@ public final class BinaryPacket {
             GETKQ = 0x0d, APPEND = 0x0e, PREPEND = 0x0f, STAT = 0x10, SETQ = 0x11, ADDQ = 0x12, REPLACEQ = 0x13,
             DELETEQ = 0x14, INCREMENTQ = 0x15, DECREMENTQ = 0x16, QUITQ = 0x17, FLUSHQ = 0x18, APPENDQ = 0x19,
             PREPENDQ = 0x1a, VERBOSITY = 0x1b, TOUCH = 0x1c, GAT = 0x1d, GATQ = 0x1e, SASL_LIST_MECHS = 0x20,
-            SASL_AUTH = 0x21, GATK = 0x23, GATKQ = 0x24, RGET = 0x30;
+            SASL_AUTH = 0x21, SASL_STEP = 0x22, GATK = 0x23, GATKQ = 0x24, RGET = 0x30;
 
     /** Response statuses (protocol_binary.h). */
     public static final int SUCCESS = 0x00, KEY_NOT_FOUND = 0x01, KEY_EXISTS = 0x02, TOO_LARGE = 0x03,
