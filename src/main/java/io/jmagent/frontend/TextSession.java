@@ -3,6 +3,7 @@ package io.jmagent.frontend;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.metrics.StatsReport;
+import io.jmagent.protocol.CutShortRetrievalRequest;
 import io.jmagent.protocol.LocalReply;
 import io.jmagent.protocol.MetaRequest;
 import io.jmagent.protocol.QuitRequest;
@@ -57,6 +58,12 @@ final class TextSession extends ClientSession {
             } else {
                 answer(Unpooled.wrappedBuffer(r.bytes()));
             }
+        } else if (request instanceof CutShortRetrievalRequest r) {
+            Slot slot = newSlot();
+            route(r.fetched(), fetched -> {
+                fetched.release();
+                slot.reply(Unpooled.wrappedBuffer(TextReplies.BAD_FORMAT));
+            });
         } else if (request instanceof QuitRequest) {
             answerAndClose(Unpooled.EMPTY_BUFFER);
         } else if (request instanceof VersionRequest) {

@@ -6,7 +6,7 @@ package io.jmagent.protocol;
  * slice of the bytes it arrived in and must be released by whoever consumes them.
  */
 public sealed interface Request
-        permits RetrievalRequest, StoreRequest, OversizedStoreRequest, DeleteRequest, ArithmeticRequest,
+        permits RetrievalRequest, CutShortRetrievalRequest, StoreRequest, OversizedStoreRequest, DeleteRequest, ArithmeticRequest,
                 TouchRequest, FlushAllRequest, VerbosityRequest, VersionRequest, StatsRequest, QuitRequest,
                 LocalReply, MetaRequest {
 

@@ -43,7 +43,9 @@ final class TextLineCommands {
         List<byte[]> keys = new ArrayList<>(tokens.count - first);
         for (int i = first; i < tokens.count; i++) {
             if (tokens.length(i) > MAX_KEY_LENGTH) {
-                return BAD_FORMAT;
+                // memcached has read the keys before it: they are fetched, then the line refused
+                return keys.isEmpty() ? BAD_FORMAT
+                        : new CutShortRetrievalRequest(new RetrievalRequest(kind, exptime, keys));
             }
             keys.add(tokens.bytes(in, i));
         }

@@ -121,9 +121,15 @@ class TextRequestDecoderTest {
         }
 
         @Test
-        void aKeyOf251BytesRefusesTheWholeLine() {
-            assertThat(feed("get " + KEY_251 + "\r\ngets a " + KEY_251 + "\r\ngat 1 " + KEY_251 + "\r\n"))
-                    .containsExactly(BAD_FORMAT, BAD_FORMAT, BAD_FORMAT);
+        void aKeyOf251BytesFirstRefusesTheWholeLine() {
+            assertThat(feed("get " + KEY_251 + " a\r\ngat 1 " + KEY_251 + "\r\n"))
+                    .containsExactly(BAD_FORMAT, BAD_FORMAT);
+        }
+
+        @Test
+        void theKeysBeforeAKeyOf251BytesAreFetchedThenTheLineRefused() {
+            assertThat(feed("gets a b " + KEY_251 + " c\r\ngat 1 a " + KEY_251 + "\r\n")).containsExactly(
+                    "fetch then refuse: gets a b\r\n", "fetch then refuse: gat 1 a\r\n");
         }
     }
 
@@ -724,6 +730,8 @@ class TextRequestDecoderTest {
     private static String show(Request request) {
         if (request instanceof LocalReply r) {
             return (r.closeAfter() ? "reply-and-close " : "reply ") + new String(r.bytes(), ISO_8859_1);
+        } else if (request instanceof CutShortRetrievalRequest r) {
+            return "fetch then refuse: " + show(r.fetched());
         } else if (request instanceof RetrievalRequest r) {
             StringBuilder s = new StringBuilder(r.kind().command());
             if (r.kind().touching()) {
