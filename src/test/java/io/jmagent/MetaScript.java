@@ -10,7 +10,7 @@ import java.util.List;
  * md, ma and mn with their flags, quiet mode in pipelines closed by mn, base64 keys, opaque
  * tokens, and the errors the proxy must frame like memcached (no key, a key over 250 bytes, a bad
  * or negative data length, a bad data chunk, a value too large). Left out: flags whose answer
- * differs per server by nature (c: cas; l, h: access history) and me (server internals).
+ * differs per server by nature (c: cas; l, h: access history) and me with a key (server internals).
  */
 final class MetaScript {
 
@@ -87,5 +87,48 @@ final class MetaScript {
         add("a value too large", "ms m:e 1\r\nx\r\nms m:e 2000000\r\n" + "a".repeat(2_000_000) + "\r\n"
                 + line("mg m:e v"));
         add("an invalid mode and unknown flags", "ms m:e 1 MZ\r\nx\r\n" + line("mg m:e v !"));
+        refusedFlagsWithABadDataChunk();
+        refusedFlagsWithAValueTooLarge();
+    }
+
+    /**
+     * memcached judges an ms line's flags before it reads the data block (proto_text.c,
+     * _meta_flag_preparse, then the mode and the opaque), and then swallows the block, as long as
+     * announced, whatever it holds: its answer is the flag error, never "bad data chunk" (issue 18).
+     */
+    private void refusedFlagsWithABadDataChunk() {
+        String[][] lines = {
+            {"an invalid mode", "ms m:e 3 MX\r\nabcde\r\n"},
+            {"an invalid mode, the block running into the next line", "ms m:e 3 MX\r\nab\r\n"},
+            {"an unknown flag", "ms m:e 2 Z\r\nabc\r\n"},
+            {"an unknown flag, quiet", "ms m:e 2 q Z\r\nabc\r\n"},
+            {"a flag twice", "ms m:e 2 T1 T2\r\nabc\r\n"},
+            {"a flag byte past ASCII", "ms m:e 2 \u00ff\r\nabc\r\n"},
+            {"a bad TTL", "ms m:e 2 Tx\r\nabc\r\n"},
+            {"a bad cas", "ms m:e 2 C1x\r\nabc\r\n"},
+            {"bad client flags", "ms m:e 2 F\r\nabc\r\n"},
+            {"bad client flags, then a bad TTL", "ms m:e 2 F Tx\r\nabc\r\n"},
+            {"a bad TTL, then an unknown flag", "ms m:e 2 Tx Z\r\nabc\r\n"},
+            {"an M token of one byte", "ms m:e 2 M\r\nabc\r\n"},
+            {"an opaque too long", "ms m:e 2 O" + "x".repeat(40) + "\r\nabc\r\n"},
+            {"an opaque too long and an invalid mode", "ms m:e 2 O" + "x".repeat(40) + " MX\r\nabc\r\n"},
+            {"a key that is not base64", "ms m:e 2 b\r\nabc\r\n"},
+            {"a key with too much base64 padding", "ms a=== 2 b\r\nabc\r\n"},
+        };
+        for (String[] l : lines) {
+            add("an ms refused for " + l[0] + ", its data chunk bad", l[1] + line("mg m:e v") + line("mn"));
+        }
+        add("an ms with good flags and a bad data chunk, quiet", "ms m:e 2 q\r\nabc\r\n" + line("mn"));
+    }
+
+    /** The flag errors come before the size check too: a value too large is still swallowed (issue 18). */
+    private void refusedFlagsWithAValueTooLarge() {
+        String big = "a".repeat(1_048_577);
+        add("an ms refused for an unknown flag, its value too large",
+                "ms m:e 1 T0\r\nx\r\nms m:e 1048577 Y\r\n" + big + "\r\n" + line("mg m:e v") + line("mn"));
+        add("an ms refused for an invalid mode, its value too large",
+                "ms m:e 1048577 MX\r\n" + big + "\r\n" + line("mg m:e v") + line("mn"));
+        add("an ms refused for a bad TTL, its value too large and its block bad",
+                "ms m:e 1048577 Tx\r\n" + big + "xx" + line("mg m:e v") + line("mn"));
     }
 }

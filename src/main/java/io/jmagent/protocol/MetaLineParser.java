@@ -10,7 +10,8 @@ import java.util.Base64;
 /**
  * Reads a meta command line (protocol.txt: mg, ms, md, ma, me) from {@link CommandTokens}, checked
  * only as far as routing and framing need (a key of at most 250 bytes; for ms a data length); its
- * flags are the server's to judge, so the line goes to the server as it came. protocol.txt: "b"
+ * flags are the server's to judge, so the line goes to the server as it came (where the proxy
+ * answers an ms itself, {@link MetaSetRefusal} judges them as memcached would). protocol.txt: "b"
  * means the key is base64, "q" asks for quiet mode. A flag is its token's first character, as
  * memcached's _meta_flag_preparse reads it: {@code q1} and {@code qX} are quiet, {@code bX} is base64,
  * {@code I9} invalidates. An ms line memcached refuses before it reads the data length (too many

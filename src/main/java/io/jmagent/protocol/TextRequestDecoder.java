@@ -67,6 +67,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     private int pendingLength;
     /** The meta set whose data block is being read (state DATA), or null for a text storage command. */
     private MetaRequest pendingMeta;
+    /** What memcached answers that meta set for its flags before reading its data block; null when it reads it. */
+    private LocalReply pendingMetaRefusal;
     /** Bounds of the current command line, without its line ending. */
     private int lineStart;
     private int lineEnd;
@@ -342,12 +344,14 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         if (length < 0) {
             return BAD_FORMAT;
         }
+        LocalReply refusal = MetaSetRefusal.of(in, tokens);
         if (length > maxItemSize) {
             swallowRemaining = (long) length + 2;
             state = State.SWALLOW;
-            return metaLine.oversized();
+            return refusal != null ? refusal : metaLine.oversized();
         }
         pendingMeta = metaLine.request(copyLine(in));
+        pendingMetaRefusal = refusal;
         pendingLength = length;
         state = State.DATA;
         return null;
@@ -373,7 +377,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             if (in.getByte(start + pendingLength) != '\r' || in.getByte(start + pendingLength + 1) != '\n') {
                 in.skipBytes(pendingLength + 2);
                 m.release();
-                out.add(BAD_DATA_CHUNK); // meta commands report errors even when quiet
+                // meta commands report errors even when quiet; memcached judges the flags before the chunk
+                out.add(pendingMetaRefusal != null ? pendingMetaRefusal : BAD_DATA_CHUNK);
                 return true;
             }
             ByteBuf value = in.retainedSlice(start, pendingLength);

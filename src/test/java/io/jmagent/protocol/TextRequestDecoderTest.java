@@ -454,6 +454,38 @@ class TextRequestDecoderTest {
         }
 
         @Test
+        void meWithoutAKeyIsABadFormatWhereTheOtherMetaCommandsAreAnError() {
+            assertThat(feed("me\r\nme \r\nmg\r\nmd\r\nma\r\nms\r\n"))
+                    .containsExactly(BAD_FORMAT, BAD_FORMAT, ERROR, ERROR, ERROR, ERROR);
+        }
+
+        @Test
+        void anMsRefusedForItsFlagsIsAnsweredSoWhateverItsDataChunkHolds() {
+            assertThat(feed("ms k 3 MX\r\nabcde\r\nms k 2 Z\r\nabc\r\nms k 2 Tx F\r\nabc\r\nms k 2 F\r\nabc\r\n"
+                    + "ms k 2 T1 T2\r\nabc\r\nms k 2 O" + "x".repeat(33) + " MX\r\nabc\r\nms k:e 2 b\r\nabc\r\n"))
+                    .containsExactly("reply CLIENT_ERROR invalid mode for ms M token\r\n", ERROR,
+                            "reply CLIENT_ERROR invalid flag\r\n", ERROR,
+                            "reply CLIENT_ERROR bad token in command line format\r\n", ERROR,
+                            BAD_FORMAT, ERROR,
+                            "reply CLIENT_ERROR duplicate flag\r\n", ERROR,
+                            "reply CLIENT_ERROR invalid mode for ms M token\r\n", ERROR,
+                            "reply CLIENT_ERROR error decoding key\r\n", ERROR);
+        }
+
+        @Test
+        void anMsWhoseFlagsPassKeepsItsLineForTheServerWhenItsChunkIsGood() {
+            assertThat(feed("ms k 2 Z\r\nab\r\nms k 2 q\r\nabc\r\n")).containsExactly(
+                    "meta SET key=k plain | ms k 2 Z\r\nab", BAD_DATA_CHUNK, ERROR);
+        }
+
+        @Test
+        void anMsRefusedForItsFlagsIsNotTooLargeButRefused() {
+            channel = newChannel(10);
+            assertThat(feed("ms k 11 Y\r\n" + "v".repeat(11) + "\r\nms k 11\r\n" + "v".repeat(11) + "\r\n"))
+                    .containsExactly("reply CLIENT_ERROR invalid flag\r\n", "oversized set k");
+        }
+
+        @Test
         void anMsMemcachedRefusesBeforeItsDataLengthLeavesItsDataToBeReadAsACommand() {
             assertThat(feed("ms k 2" + " v".repeat(17) + "\r\nhi\r\n")).containsExactly(
                     "reply CLIENT_ERROR options flags too long\r\n", ERROR);
