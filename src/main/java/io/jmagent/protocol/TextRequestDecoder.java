@@ -8,7 +8,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ByteProcessor;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -177,9 +176,9 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         if (state == State.LINE && ctx.channel().config().isAutoRead() && in.readableBytes() > MAX_COMMAND_LINE
                 && in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n') < 0
                 && !isMultiget(in, in.readerIndex())) {
-            List<Object> out = new ArrayList<>(1);
-            close(in, out, CLOSE);
-            ctx.fireChannelRead(out.get(0));
+            in.skipBytes(in.readableBytes());
+            state = State.CLOSED;
+            ctx.fireChannelRead(CLOSE);
         }
         super.channelReadComplete(ctx);
     }
