@@ -38,7 +38,8 @@ public final class Flags {
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
             description = "Read the configuration from this YAML file (several pools possible); flags given as well "
-                    + "override it: -t and -v for the process, the others for the file's first pool. The file is "
+                    + "override it: -t, -v, --http-port and --shutdown-timeout for the process, the others for the "
+                    + "file's first pool. The file is "
                     + "reloaded on SIGHUP and when it changes.")
     Path configFile;
 
