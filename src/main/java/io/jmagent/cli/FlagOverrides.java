@@ -1,14 +1,18 @@
 package io.jmagent.cli;
 
+import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ConfigException;
 import io.jmagent.config.ConfigFile;
+import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
 import io.jmagent.config.SelfForwarding;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.ParseResult;
 
 /**
@@ -65,9 +69,28 @@ public final class FlagOverrides {
             if (i == 0) {
                 overridePool(b);
             }
-            pools.add(new ProxySetup.Pool(p.name(), b.build()));
+            ProxyConfig config = b.build();
+            if (i == 0) {
+                refuseServerThatIsABackup(p.name(), config);
+            }
+            pools.add(new ProxySetup.Pool(p.name(), config));
         }
         return new ProxySetup(pools);
+    }
+
+    /**
+     * A server that is also a backup, once {@code -s} or {@code -b} replaced one list of the file's
+     * and not the other (the file and the flags each refuse it on their own).
+     */
+    private void refuseServerThatIsABackup(String pool, ProxyConfig config) {
+        Set<String> servers = new HashSet<>();
+        config.servers().forEach(s -> servers.add(s.toString()));
+        for (ServerAddress backup : config.backups()) {
+            if (servers.contains(backup.toString())) {
+                String flag = given("-b") ? "-b " + backup + ": also a server" : "-s " + backup + ": also a backup";
+                throw new IllegalArgumentException(flag + " of pool '" + pool + "'");
+            }
+        }
     }
 
     private void overridePool(ProxyConfigBuilder b) {

@@ -61,6 +61,23 @@ class FlagOverridesTest {
     }
 
     @Test
+    void aBackupFlagThatIsOneOfTheFilesServersIsRefused() {
+        assertThatThrownBy(() -> overlay("-c", "test.yml", "-b", "127.0.0.1:11212"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("-b 127.0.0.1:11212: also a server of pool 'first'");
+    }
+
+    @Test
+    void aServerFlagThatIsOneOfTheFilesBackupsIsRefused() {
+        String withBackup = FILE.replace("timeout: 500", "timeout: 500\n    backups: [ \"127.0.0.1:11213\" ]");
+        Flags flags = new Flags();
+        CommandLine.ParseResult given = new CommandLine(flags).parseArgs("-c", "test.yml", "-s", "127.0.0.1:11213");
+        assertThatThrownBy(() -> new FlagOverrides(flags, given).applyTo(ConfigFile.parse(withBackup, "test.yml")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("-s 127.0.0.1:11213: also a backup of pool 'first'");
+    }
+
+    @Test
     void threadsAndVerbosityAreTheProcesssAndSoEveryPools() throws ConfigException {
         ProxySetup setup = overlay("-c", "test.yml", "-t", "2", "-v");
 
