@@ -14,31 +14,53 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Client libraries of another ecosystem through jmagent, as their users run them: Python's
- * pymemcache (text) and pylibmc (libmemcached, text and binary), from the OS packages
- * (python3-pymemcache, python3-pylibmc, which {@code scripts/test} installs), driven by
- * {@code clients/python_clients.py} under the system's python3. Over three servers, and over three
- * with a backup farm of two.
+ * Client libraries of other ecosystems through jmagent, as their users run them, from the OS
+ * packages that {@code scripts/test} installs, each driven by a script under {@code clients/}:
+ * Python's pymemcache (text) and pylibmc (libmemcached, text and binary); PHP's memcached extension
+ * (libmemcached, text and binary). Over three servers, and over three with a backup farm of two.
  */
 class OtherEcosystemClientsIT {
 
-    /** The system's interpreter, where the OS packages install their modules (not a pyenv shim). */
-    private static final String PYTHON = "/usr/bin/python3";
+    /** A client script and the system interpreter that runs it, where the OS packages install their libraries. */
+    private record ClientScript(String interpreter, String resource, String packages) {
+    }
+
+    private static final ClientScript PYTHON = new ClientScript("/usr/bin/python3", "python_clients.py",
+            "python3-pymemcache / python3-pylibmc");
+    private static final ClientScript PHP = new ClientScript("/usr/bin/php", "php_clients.php", "php-cli / php-memcached");
 
     @Test
     void pythonClientsWorkThroughJmagent() throws Exception {
-        try (ProxiedFarm farm = ProxiedFarm.start(3)) {
-            assertThat(runPythonClients(farm.port())).endsWith("all ok\n");
-        }
+        assertThat(runOverThreeServers(PYTHON)).endsWith("all ok\n");
     }
 
     @Test
     void pythonClientsWorkThroughJmagentWithABackupFarm() throws Exception {
+        assertThat(runOverABackupFarm(PYTHON)).endsWith("all ok\n");
+    }
+
+    @Test
+    void phpMemcachedWorksThroughJmagent() throws Exception {
+        assertThat(runOverThreeServers(PHP)).endsWith("all ok\n");
+    }
+
+    @Test
+    void phpMemcachedWorksThroughJmagentWithABackupFarm() throws Exception {
+        assertThat(runOverABackupFarm(PHP)).endsWith("all ok\n");
+    }
+
+    private static String runOverThreeServers(ClientScript script) throws IOException, InterruptedException {
+        try (ProxiedFarm farm = ProxiedFarm.start(3)) {
+            return run(script, farm.port());
+        }
+    }
+
+    private static String runOverABackupFarm(ClientScript script) throws IOException, InterruptedException {
         List<MemcachedProcess> primaries = List.of(MemcachedProcess.start(), MemcachedProcess.start(),
                 MemcachedProcess.start());
         List<MemcachedProcess> backups = List.of(MemcachedProcess.start(), MemcachedProcess.start());
         try (RunningProxy proxy = RunningProxy.over(primaries, backups, ConfigCopy.timeout(ProxiedFarm.PATIENT_TIMEOUT))) {
-            assertThat(runPythonClients(proxy.port())).endsWith("all ok\n");
+            return run(script, proxy.port());
         } finally {
             primaries.forEach(MemcachedProcess::close);
             backups.forEach(MemcachedProcess::close);
@@ -46,25 +68,25 @@ class OtherEcosystemClientsIT {
     }
 
     /** Runs the script against {@code port}; its whole output, or a failure showing it. */
-    private static String runPythonClients(int port) throws IOException, InterruptedException {
-        Path script = Files.createTempFile("python_clients", ".py");
-        try (InputStream in = OtherEcosystemClientsIT.class.getResourceAsStream("/clients/python_clients.py")) {
-            Files.write(script, in.readAllBytes());
+    private static String run(ClientScript script, int port) throws IOException, InterruptedException {
+        Path file = Files.createTempFile("clients", script.resource());
+        try (InputStream in = OtherEcosystemClientsIT.class.getResourceAsStream("/clients/" + script.resource())) {
+            Files.write(file, in.readAllBytes());
         }
         try {
-            Process p = new ProcessBuilder(PYTHON, script.toString(), Integer.toString(port))
+            Process p = new ProcessBuilder(script.interpreter(), file.toString(), Integer.toString(port))
                     .redirectErrorStream(true).start();
             boolean ended = p.waitFor(60, TimeUnit.SECONDS);
-            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!ended) {
-                p.destroyForcibly();
+                p.destroyForcibly().waitFor(); // else reading its output below would wait for it forever
             }
-            assertThat(ended).as("python clients ended within 60 s; output so far:%n%s", output).isTrue();
-            assertThat(p.exitValue()).as("python clients' exit code (is python3-pymemcache / python3-pylibmc"
-                    + " installed? scripts/test installs them); output:%n%s", output).isZero();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(ended).as("%s ended within 60 s; output so far:%n%s", script.resource(), output).isTrue();
+            assertThat(p.exitValue()).as("%s's exit code (is %s installed? scripts/test installs them); output:%n%s",
+                    script.resource(), script.packages(), output).isZero();
             return output;
         } finally {
-            Files.deleteIfExists(script);
+            Files.deleteIfExists(file);
         }
     }
 }
