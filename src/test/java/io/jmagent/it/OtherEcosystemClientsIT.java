@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * Client libraries of other ecosystems through jmagent, as their users run them, from the OS
  * packages that {@code scripts/test} installs, each driven by a script under {@code clients/}:
  * Python's pymemcache (text) and pylibmc (libmemcached, text and binary); PHP's memcached extension
- * (libmemcached, text and binary). Over three servers, and over three with a backup farm of two.
+ * (libmemcached, text and binary); Ruby's Dalli (binary). Over three servers, and over three with a
+ * backup farm of two.
  */
 class OtherEcosystemClientsIT {
 
@@ -28,6 +29,7 @@ class OtherEcosystemClientsIT {
     private static final ClientScript PYTHON = new ClientScript("/usr/bin/python3", "python_clients.py",
             "python3-pymemcache / python3-pylibmc");
     private static final ClientScript PHP = new ClientScript("/usr/bin/php", "php_clients.php", "php-cli / php-memcached");
+    private static final ClientScript RUBY = new ClientScript("/usr/bin/ruby", "ruby_clients.rb", "ruby / ruby-dalli");
 
     @Test
     void pythonClientsWorkThroughJmagent() throws Exception {
@@ -47,6 +49,16 @@ class OtherEcosystemClientsIT {
     @Test
     void phpMemcachedWorksThroughJmagentWithABackupFarm() throws Exception {
         assertThat(runOverABackupFarm(PHP)).endsWith("all ok\n");
+    }
+
+    @Test
+    void dalliWorksThroughJmagent() throws Exception {
+        assertThat(runOverThreeServers(RUBY)).endsWith("all ok\n");
+    }
+
+    @Test
+    void dalliWorksThroughJmagentWithABackupFarm() throws Exception {
+        assertThat(runOverABackupFarm(RUBY)).endsWith("all ok\n");
     }
 
     private static String runOverThreeServers(ClientScript script) throws IOException, InterruptedException {
