@@ -92,6 +92,20 @@ class StartupErrorsIT {
     }
 
     @Test
+    void aMissingTlsCertificateNamesTheFlagAndTheFile(@TempDir Path dir) {
+        Path cert = dir.resolve("missing.pem");
+        int port = MemcachedProcess.freePort();
+
+        Run run = run("-l", "127.0.0.1", "-p", Integer.toString(MemcachedProcess.freePort()), "--tls-port",
+                Integer.toString(port), "--tls-cert", cert.toString(), "--tls-key", cert.toString(), "-s", nowhere(),
+                "--transport", TestTransport.name());
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.errors()).containsExactly("jmagent: --tls-port " + port + ": cannot listen on 127.0.0.1:" + port
+                + ": " + cert + ": no such file");
+    }
+
+    @Test
     void anHttpPortInUseNamesTheFlagAndTheAddress() throws IOException {
         try (ServerSocket taken = occupied()) {
             int http = taken.getLocalPort();

@@ -1,6 +1,7 @@
 package io.jmagent.cli;
 
 import io.jmagent.backend.ServerAddress;
+import io.jmagent.config.ClientTls;
 import io.jmagent.config.ConfigException;
 import io.jmagent.config.ConfigFile;
 import io.jmagent.config.ProxyConfig;
@@ -67,7 +68,7 @@ public final class FlagOverrides {
                 b.shutdownTimeout(Duration.ofSeconds(flags.shutdownTimeoutSeconds));
             }
             if (i == 0) {
-                overridePool(b);
+                overridePool(b, p.config().tls());
             }
             ProxyConfig config = b.build();
             if (i == 0) {
@@ -93,7 +94,7 @@ public final class FlagOverrides {
         }
     }
 
-    private void overridePool(ProxyConfigBuilder b) {
+    private void overridePool(ProxyConfigBuilder b, ClientTls fileTls) {
         if (given("-l")) {
             b.listenAddress(flags.listen);
         }
@@ -151,6 +152,23 @@ public final class FlagOverrides {
         if (given("--idle-timeout")) {
             b.idleTimeout(Duration.ofSeconds(flags.idleTimeoutSeconds));
         }
+        if (TLS_FLAGS.stream().anyMatch(this::given)) {
+            b.tls(tlsOver(fileTls));
+        }
+    }
+
+    private static final List<String> TLS_FLAGS = List.of("--tls-port", "--tls-cert", "--tls-key", "--tls-ca",
+            "--tls-protocols", "--tls-handshake-timeout");
+
+    /** The pool's TLS settings with those the flags give laid over them, one by one. */
+    private ClientTls tlsOver(ClientTls file) {
+        ClientTls flag = flags.tls();
+        return new ClientTls(given("--tls-port") ? flag.port() : file.port(),
+                given("--tls-cert") ? flag.certificateChain() : file.certificateChain(),
+                given("--tls-key") ? flag.privateKey() : file.privateKey(),
+                given("--tls-ca") ? flag.clientCa() : file.clientCa(),
+                given("--tls-protocols") ? flag.protocols() : file.protocols(),
+                given("--tls-handshake-timeout") ? flag.handshakeTimeout() : file.handshakeTimeout());
     }
 
     private boolean given(String option) {

@@ -3,6 +3,7 @@ package io.jmagent.cli;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ByteSize;
+import io.jmagent.config.ClientTls;
 import io.jmagent.config.ConfigException;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxySetup;
@@ -155,13 +156,44 @@ public final class Flags {
             description = "Close a client that has sent nothing for this long; 0 = never (default: 0).")
     long idleTimeoutSeconds = ProxyConfig.Operations.DEFAULTS.idleTimeout().toSeconds();
 
+    @Option(names = "--tls-port", paramLabel = "PORT",
+            description = "Also listen for TLS clients on this port of the -l address, beside the plain port "
+                    + "(needs --tls-cert and --tls-key; default: off).")
+    int tlsPort = ClientTls.NONE.port();
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "PEM file: the proxy's certificate, then its chain. Reloaded when it changes.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "PEM file: the certificate's private key (PKCS#8, unencrypted). Reloaded when it changes.")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "PEM file of CA certificates: TLS clients must present a certificate they signed "
+                    + "(mutual TLS) (default: no client certificate asked for).")
+    Path tlsCa;
+
+    @Option(names = "--tls-protocols", paramLabel = "LIST", split = ",",
+            description = "TLS versions offered: TLSv1.3, TLSv1.2 or both (default: TLSv1.3,TLSv1.2).")
+    List<String> tlsProtocols = ClientTls.DEFAULT_PROTOCOLS;
+
+    @Option(names = "--tls-handshake-timeout", paramLabel = "MILLIS",
+            description = "Close a TLS client that has not finished its handshake by then, in ms (default: 10000).")
+    long tlsHandshakeTimeoutMillis = ClientTls.DEFAULT_HANDSHAKE_TIMEOUT.toMillis();
+
+    /** The TLS settings the flags give, given or not. */
+    ClientTls tls() {
+        return new ClientTls(tlsPort, tlsCert, tlsKey, tlsCa, tlsProtocols, Duration.ofMillis(tlsHandshakeTimeoutMillis));
+    }
+
     public ProxyConfig toConfig() {
         return new ProxyConfig(listen, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
                 connectionsPerLoop, Duration.ofMillis(timeoutMillis), maxItemSize, maxRetrievalLine, maxPending,
                 verbose.length, new ProxyConfig.Failover(failureLimit, Duration.ofMillis(probeIntervalMillis),
                         autoEject, maxStaleKeys, writeBackTtl, sharedFarm),
                 new ProxyConfig.Operations(httpPort, Duration.ofSeconds(shutdownTimeoutSeconds),
-                        Duration.ofSeconds(idleTimeoutSeconds)));
+                        Duration.ofSeconds(idleTimeoutSeconds)), tls());
     }
 
     /**

@@ -10,7 +10,7 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * Where a listener of the setup was asked for, to name it in a start-up error: the flags
- * ({@code -l 127.0.0.1 -p 11211}, {@code -f PATH}, {@code --http-port N}) when they set it (always
+ * ({@code -l 127.0.0.1 -p 11211}, {@code -f PATH}, {@code --tls-port N}, {@code --http-port N}) when they set it (always
  * without {@code -c}), else the config file's key ({@code /etc/jmagent.yml: pools.web.listen}).
  */
 public final class ListenerOrigins {
@@ -32,6 +32,10 @@ public final class ListenerOrigins {
         }
         ProxyConfig c = setup.pool(pool).config();
         boolean first = pool.equals(setup.pools().get(0).name());
+        if (listener == ListenFailure.Listener.TLS) {
+            boolean byFlags = file == null || first && given.hasMatchedOption("--tls-port");
+            return byFlags ? "--tls-port " + c.tls().port() : file + ": pools." + pool + ".tls";
+        }
         if (listener == ListenFailure.Listener.TCP) {
             boolean byFlags = file == null || first && (given.hasMatchedOption("-l") || given.hasMatchedOption("-p"));
             return byFlags ? "-l " + c.listenAddress() + " -p " + c.port() : file + ": pools." + pool + ".listen";

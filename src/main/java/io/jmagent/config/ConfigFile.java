@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -50,7 +51,9 @@ public final class ConfigFile {
     private static final List<String> POOL_KEYS = List.of("listen", "unix-socket", "servers", "backups", "hash",
             "distribution", "timeout", "failure-limit", "probe-interval", "auto-eject", "max-stale-keys",
             "write-back-ttl", "shared-farm", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
-            "max-item-size", "max-line-length", "idle-timeout");
+            "max-item-size", "max-line-length", "idle-timeout", "tls");
+    private static final List<String> TLS_KEYS = List.of("port", "cert", "key", "ca", "protocols",
+            "handshake-timeout");
     /** twemproxy's names for jmagent's keys, to point a migrating user at ours. */
     private static final Map<String, String> TWEMPROXY_NAMES = Map.of(
             "auto_eject_hosts", "auto-eject",
@@ -239,6 +242,51 @@ public final class ConfigFile {
         if (m.containsKey("idle-timeout")) {
             b.idleTimeout(values.seconds(m.get("idle-timeout"), at + "idle-timeout"));
         }
+        if (m.containsKey("tls")) {
+            b.tls(tls(values.mapping(m.get("tls"), at + "tls"), at + "tls"));
+        }
+    }
+
+    /** A pool's {@code tls:} mapping: the flags' --tls-* settings, under their names without the prefix. */
+    private ClientTls tls(Map<?, ?> m, String path) throws ConfigException {
+        checkKeys(m, path, TLS_KEYS);
+        String at = path + ".";
+        if (!m.containsKey("port")) {
+            throw error(at + "port", "required: the port TLS clients connect to, on the pool's listen address");
+        }
+        int port = values.integer(m.get("port"), at + "port");
+        if (port < 1 || port > 65535) {
+            throw error(at + "port", "must be a port, 1 to 65535, not " + port);
+        }
+        Path cert = m.containsKey("cert") ? file(m.get("cert"), at + "cert") : null;
+        Path key = m.containsKey("key") ? file(m.get("key"), at + "key") : null;
+        Path ca = m.containsKey("ca") ? file(m.get("ca"), at + "ca") : null;
+        List<String> protocols = ClientTls.DEFAULT_PROTOCOLS;
+        if (m.containsKey("protocols")) {
+            if (!(m.get("protocols") instanceof List<?> list)) {
+                throw error(at + "protocols", "expected a list, like [ TLSv1.3, TLSv1.2 ]");
+            }
+            protocols = new ArrayList<>();
+            for (int i = 0; i < list.size(); i++) {
+                protocols.add(values.string(list.get(i), at + "protocols[" + i + "]"));
+            }
+        }
+        Duration handshake = m.containsKey("handshake-timeout")
+                ? values.duration(m.get("handshake-timeout"), at + "handshake-timeout")
+                : ClientTls.DEFAULT_HANDSHAKE_TIMEOUT;
+        try {
+            return new ClientTls(port, cert, key, ca, protocols, handshake);
+        } catch (IllegalArgumentException e) {
+            throw error(path, e.getMessage().replace("(--tls-cert)", "(cert)").replace("(--tls-key)", "(key)"));
+        }
+    }
+
+    private Path file(Object node, String key) throws ConfigException {
+        String name = values.string(node, key);
+        if (name.isBlank()) {
+            throw error(key, "empty path");
+        }
+        return Path.of(name);
     }
 
     /** {@code HOST:PORT}, an IPv6 host in brackets; the host must resolve. */

@@ -24,11 +24,12 @@ import java.util.List;
  * @param verbosity            0 = info, 1 = debug ({@code -v}), 2 = trace ({@code -vv})
  * @param failover             server health and backup policy
  * @param operations           what the operator sees and controls: metrics endpoint, shutdown, idle clients
+ * @param tls                  TLS for clients: a listener of its own beside the plain one
  */
 public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
         List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
         Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
-        Failover failover, Operations operations) {
+        Failover failover, Operations operations, ClientTls tls) {
 
     /**
      * How the proxy is run and watched.
@@ -66,6 +67,16 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
         public Operations withIdleTimeout(Duration d) {
             return new Operations(httpPort, shutdownTimeout, d);
         }
+    }
+
+    /** A configuration without TLS. */
+    public ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
+            List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
+            Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
+            Failover failover, Operations operations) {
+        this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
+                connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
+                failover, operations, ClientTls.NONE);
     }
 
     /** A configuration with the default operations settings. */
@@ -135,19 +146,19 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
     public ProxyConfig withFailover(Failover f) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity, f,
-                operations);
+                operations, tls);
     }
 
     public ProxyConfig withTimeout(Duration t) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, t, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations);
+                failover, operations, tls);
     }
 
     public ProxyConfig withOperations(Operations o) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, o);
+                failover, o, tls);
     }
 
     public static final int DEFAULT_PORT = 11211;
@@ -168,8 +179,14 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
-        if (port == 0 && unixSocket == null) {
-            throw new IllegalArgumentException("nothing to listen on: -p 0 needs -f <unix socket>");
+        if (tls == null) {
+            tls = ClientTls.NONE;
+        }
+        if (port == 0 && unixSocket == null && !tls.enabled()) {
+            throw new IllegalArgumentException("nothing to listen on: -p 0 needs -f <unix socket> or --tls-port");
+        }
+        if (tls.enabled() && tls.port() == port) {
+            throw new IllegalArgumentException("the TLS port must differ from the plain one (-p)");
         }
         positive("max connections (-n)", maxConnections);
         positive("max keep-alive connections (-i)", maxKeepAlive);
@@ -189,6 +206,9 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
         }
         if (operations.httpPort() != 0 && operations.httpPort() == port) {
             throw new IllegalArgumentException("the HTTP port must differ from the memcached port (-p)");
+        }
+        if (operations.httpPort() != 0 && operations.httpPort() == tls.port()) {
+            throw new IllegalArgumentException("the HTTP port must differ from the TLS port (--tls-port)");
         }
     }
 

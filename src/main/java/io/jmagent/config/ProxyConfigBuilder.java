@@ -35,6 +35,7 @@ public final class ProxyConfigBuilder {
     int httpPort = ProxyConfig.Operations.DEFAULTS.httpPort();
     Duration shutdownTimeout = ProxyConfig.Operations.DEFAULTS.shutdownTimeout();
     Duration idleTimeout = ProxyConfig.Operations.DEFAULTS.idleTimeout();
+    ClientTls tls = ClientTls.NONE;
 
     /** Starts from the defaults, as a command line with nothing but {@code -s} would. */
     public ProxyConfigBuilder() {
@@ -65,6 +66,7 @@ public final class ProxyConfigBuilder {
         httpPort = c.operations().httpPort();
         shutdownTimeout = c.operations().shutdownTimeout();
         idleTimeout = c.operations().idleTimeout();
+        tls = c.tls();
     }
 
     public ProxyConfigBuilder listenAddress(String v) {
@@ -182,12 +184,17 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder tls(ClientTls v) {
+        tls = v;
+        return this;
+    }
+
     /** The config; an inconsistent one (no server, nothing to listen on, ...) is an IllegalArgumentException. */
     public ProxyConfig build() {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
                 new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl,
                         sharedFarm),
-                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout));
+                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout), tls);
     }
 }

@@ -3,6 +3,7 @@ package io.jmagent.frontend;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxySetup;
+import io.jmagent.tls.ClientTlsContext;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -18,8 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Binds one pool's listening sockets, TCP and unix domain (the latter on the epoll transport
- * only), on the pool's event loops; every client accepted gets {@code clientInit}. Used from the
+ * Binds one pool's listening sockets, TCP (plain and TLS) and unix domain (the latter on the
+ * io_uring and epoll transports only), on the pool's event loops; every client accepted gets {@code clientInit}. Used from the
  * thread that starts or reloads the pool, never an event loop: binding waits.
  */
 final class Listeners {
@@ -47,6 +48,26 @@ final class Listeners {
 
     /** Listens on {@code c}'s TCP address and port; a {@link ListenFailure} if it cannot. */
     Channel bindTcp(ProxyConfig c) throws InterruptedException {
+        Channel ch = bind(c.listenAddress(), c.port(), clientInit, ListenFailure.Listener.TCP);
+        log.info("{}listening on {} ({} transport, {} event loops) for {}", logPrefix, ch.localAddress(),
+                transport.label(), c.threads(), c.servers());
+        return ch;
+    }
+
+    /**
+     * Listens for TLS clients on {@code c}'s TCP address and its TLS port, each client first through
+     * {@code tlsInit} (its TLS handler, then what every client gets); a {@link ListenFailure} if it cannot.
+     */
+    Channel bindTls(ProxyConfig c, ChannelHandler tlsInit) throws InterruptedException {
+        Channel ch = bind(c.listenAddress(), c.tls().port(), tlsInit, ListenFailure.Listener.TLS);
+        log.info("{}listening for TLS on {} ({}; {}; client certificates {})", logPrefix, ch.localAddress(),
+                ClientTlsContext.engine(), String.join(", ", c.tls().protocols()),
+                c.tls().clientCa() == null ? "not asked for" : "required, from " + c.tls().clientCa());
+        return ch;
+    }
+
+    private Channel bind(String address, int port, ChannelHandler init, ListenFailure.Listener kind)
+            throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(transport.serverChannel())
@@ -55,19 +76,14 @@ final class Listeners {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
-                .childHandler(clientInit);
-        Channel ch;
+                .childHandler(init);
         try {
-            ch = b.bind(new InetSocketAddress(c.listenAddress(), c.port())).sync().channel();
+            return b.bind(new InetSocketAddress(address, port)).sync().channel();
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) { // a bind failure is an IOException that Netty's sync() rethrows unchecked
-            throw new ListenFailure(pool, ListenFailure.Listener.TCP, ProxySetup.hostPort(c.listenAddress(), c.port()),
-                    e);
+            throw new ListenFailure(pool, kind, ProxySetup.hostPort(address, port), e);
         }
-        log.info("{}listening on {} ({} transport, {} event loops) for {}", logPrefix, ch.localAddress(),
-                transport.label(), c.threads(), c.servers());
-        return ch;
     }
 
     /** Listens on the unix domain socket {@code path}, replacing a file left there; a {@link ListenFailure} if it cannot. */

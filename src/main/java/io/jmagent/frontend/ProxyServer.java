@@ -14,6 +14,7 @@ import io.jmagent.metrics.ProxyStats;
 import io.jmagent.replica.KeyVersions;
 import io.jmagent.routing.Router;
 import io.jmagent.routing.StaleCopyRefill;
+import io.jmagent.tls.ClientTlsContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
@@ -69,6 +70,10 @@ public final class ProxyServer implements AutoCloseable {
     private Listeners listeners;
     private Channel tcpListener;
     private Channel unixListener;
+    private Channel tlsListener;
+    /** What the TLS listener's new clients are served with; null without TLS. */
+    private volatile ClientTlsContext tlsContext;
+    private final TlsHandshakeOutcome tlsOutcome = new TlsHandshakeOutcome(stats);
     private HealthChecker healthChecker;
     private boolean closing;
     /** Set when a shutdown begins: a client accepted from then on is closed at once. */
@@ -115,6 +120,10 @@ public final class ProxyServer implements AutoCloseable {
         try {
             tcpListener = c.port() > 0 ? listeners.bindTcp(c) : null;
             unixListener = c.unixSocket() != null ? listeners.bindUnix(c.unixSocket()) : null;
+            if (c.tls().enabled()) {
+                tlsContext = openTls(c);
+                tlsListener = listeners.bindTls(c, tlsClientInit);
+            }
         } catch (Exception e) {
             close();
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);
@@ -159,6 +168,8 @@ public final class ProxyServer implements AutoCloseable {
                 : new Farm("backup", next.backups(), transport, settings, old.backups());
         Channel tcp = null;
         Channel unix = null;
+        ClientTlsContext tls = null;
+        Channel tlsChannel = null;
         try {
             if (next.port() > 0 && !sameTcp(current, next)) {
                 tcp = listeners.bindTcp(next);
@@ -166,11 +177,21 @@ public final class ProxyServer implements AutoCloseable {
             if (next.unixSocket() != null && !Objects.equals(current.unixSocket(), next.unixSocket())) {
                 unix = listeners.bindUnix(next.unixSocket());
             }
+            if (next.tls().enabled() && !next.tls().equals(current.tls())) {
+                tls = openTls(next);
+            }
+            if (next.tls().enabled() && !sameTls(current, next)) {
+                tlsChannel = listeners.bindTls(next, tlsClientInit);
+            }
         } catch (Exception e) {
             Listeners.close(tcp);
+            Listeners.close(unix);
+            if (tls != null) {
+                tls.close();
+            }
             throw new IllegalStateException("pool " + name + ": " + e.getMessage(), e);
         }
-        return new Change(next, primaries, backups, tcp, unix);
+        return new Change(next, primaries, backups, tcp, unix, tls, tlsChannel);
     }
 
     /** A prepared move to a new configuration: {@link #commit()} puts it in force, {@link #abort()} drops it. */
@@ -180,13 +201,20 @@ public final class ProxyServer implements AutoCloseable {
         private final Farm backups;
         private final Channel tcp;
         private final Channel unix;
+        /** The new TLS settings' context, null when they did not change. */
+        private final ClientTlsContext tls;
+        /** The TLS listener at its new address, null when it did not move. */
+        private final Channel tlsChannel;
 
-        private Change(ProxyConfig next, Farm primaries, Farm backups, Channel tcp, Channel unix) {
+        private Change(ProxyConfig next, Farm primaries, Farm backups, Channel tcp, Channel unix,
+                ClientTlsContext tls, Channel tlsChannel) {
             this.next = next;
             this.primaries = primaries;
             this.backups = backups;
             this.tcp = tcp;
             this.unix = unix;
+            this.tls = tls;
+            this.tlsChannel = tlsChannel;
         }
 
         void commit() {
@@ -224,6 +252,14 @@ public final class ProxyServer implements AutoCloseable {
                     Listeners.close(unixListener);
                     unixListener = unix;
                 }
+                if (tls != null || !next.tls().enabled()) {
+                    closeTls(tlsContext);
+                    tlsContext = tls; // the listener's next client is served with it
+                }
+                if (tlsChannel != null || !next.tls().enabled()) {
+                    Listeners.close(tlsListener);
+                    tlsListener = tlsChannel;
+                }
                 logChange(before, next, old);
             }
         }
@@ -231,6 +267,8 @@ public final class ProxyServer implements AutoCloseable {
         void abort() {
             Listeners.close(tcp);
             Listeners.close(unix);
+            Listeners.close(tlsChannel);
+            closeTls(tls);
         }
     }
 
@@ -258,6 +296,27 @@ public final class ProxyServer implements AutoCloseable {
 
     private static boolean sameTcp(ProxyConfig a, ProxyConfig b) {
         return a.port() == b.port() && a.listenAddress().equals(b.listenAddress());
+    }
+
+    private static boolean sameTls(ProxyConfig a, ProxyConfig b) {
+        return a.tls().port() == b.tls().port() && a.listenAddress().equals(b.listenAddress());
+    }
+
+    /** The TLS context of {@code c}'s settings; a {@link ListenFailure} naming the file if they make none. */
+    private ClientTlsContext openTls(ProxyConfig c) {
+        String where = ProxySetup.hostPort(c.listenAddress(), c.tls().port());
+        try {
+            return ClientTlsContext.open(c.tls(), (name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + " ")
+                    + where);
+        } catch (IllegalArgumentException e) {
+            throw new ListenFailure(name, ListenFailure.Listener.TLS, where, e.getMessage(), e);
+        }
+    }
+
+    private static void closeTls(ClientTlsContext context) {
+        if (context != null) {
+            context.close();
+        }
     }
 
     private static BackendSettings settingsOf(ProxyConfig c) {
@@ -302,22 +361,44 @@ public final class ProxyServer implements AutoCloseable {
     private final ChannelInitializer<Channel> clientInit = new ChannelInitializer<>() {
         @Override
         protected void initChannel(Channel ch) {
-            ProxyConfig c = config;
-            clients.add(ch);
-            if (shuttingDown) {
-                ch.close(); // accepted as the listeners closed: nothing was asked yet
-                return;
-            }
-            ch.pipeline().addLast("limiter", limiter);
-            ch.pipeline().addLast("bytes", byteCounter);
-            Duration idleTimeout = c.operations().idleTimeout();
-            if (!idleTimeout.isZero()) {
-                ch.pipeline().addLast("idle", new IdleClientTimeout(idleTimeout, stats));
-            }
-            ch.pipeline().addLast("sniffer", new ProtocolSniffer(c.maxItemSize(), c.maxRetrievalLine(),
-                    () -> new TextSession(c, stats, router::get), () -> new BinarySession(c, stats, router::get)));
+            initClient(ch, null);
         }
     };
+
+    /** Each client of the TLS listener: as every client, its bytes decrypted first. */
+    private final ChannelInitializer<Channel> tlsClientInit = new ChannelInitializer<>() {
+        @Override
+        protected void initChannel(Channel ch) {
+            ClientTlsContext tls = tlsContext;
+            if (tls == null) {
+                ch.close(); // accepted as TLS was turned off
+                return;
+            }
+            initClient(ch, tls);
+        }
+    };
+
+    /** {@code tls}: the context a client of the TLS listener is served with; null for the others. */
+    private void initClient(Channel ch, ClientTlsContext tls) {
+        ProxyConfig c = config;
+        clients.add(ch);
+        if (shuttingDown) {
+            ch.close(); // accepted as the listeners closed: nothing was asked yet
+            return;
+        }
+        ch.pipeline().addLast("limiter", limiter);
+        if (tls != null) {
+            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+            ch.pipeline().addLast("tls-outcome", tlsOutcome);
+        }
+        ch.pipeline().addLast("bytes", byteCounter);
+        Duration idleTimeout = c.operations().idleTimeout();
+        if (!idleTimeout.isZero()) {
+            ch.pipeline().addLast("idle", new IdleClientTimeout(idleTimeout, stats));
+        }
+        ch.pipeline().addLast("sniffer", new ProtocolSniffer(c.maxItemSize(), c.maxRetrievalLine(),
+                () -> new TextSession(c, stats, router::get), () -> new BinarySession(c, stats, router::get)));
+    }
 
     public String name() {
         return name;
@@ -326,6 +407,15 @@ public final class ProxyServer implements AutoCloseable {
     /** The configuration in force. */
     public ProxyConfig config() {
         return config;
+    }
+
+    /** The TLS port actually bound, or -1 without TLS. */
+    public int tlsPort() {
+        Channel ch = tlsListener;
+        if (ch != null && ch.localAddress() instanceof InetSocketAddress a) {
+            return a.getPort();
+        }
+        return -1;
     }
 
     /** The TCP port actually bound (useful with an ephemeral port), or -1 without TCP. */
@@ -384,6 +474,7 @@ public final class ProxyServer implements AutoCloseable {
         shuttingDown = true;
         Listeners.close(tcpListener);
         Listeners.close(unixListener);
+        Listeners.close(tlsListener);
         if (clients != null) {
             for (Channel ch : clients) {
                 ch.eventLoop().execute(() -> finish(ch));
@@ -420,6 +511,7 @@ public final class ProxyServer implements AutoCloseable {
         if (healthChecker != null) {
             healthChecker.close();
         }
+        closeTls(tlsContext);
         Router r = router.get();
         if (r != null) {
             r.primaries().close();

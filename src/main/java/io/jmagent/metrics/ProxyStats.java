@@ -19,6 +19,7 @@ public final class ProxyStats {
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder idleKicks = new LongAdder();
+    private final LongAdder sslHandshakeErrors = new LongAdder();
     private final CommandStats commands = new CommandStats();
 
     /** memcached's command counters: cmd_get, get_hits, ... */
@@ -63,6 +64,15 @@ public final class ProxyStats {
 
     public long idleKicks() {
         return idleKicks.sum();
+    }
+
+    /** A TLS client whose handshake failed (bad certificate, protocol, timeout): memcached's ssl_handshake_errors. */
+    public void sslHandshakeError() {
+        sslHandshakeErrors.increment();
+    }
+
+    public long sslHandshakeErrors() {
+        return sslHandshakeErrors.sum();
     }
 
     /** Counts a new client; returns false (and counts a rejection) when it would pass {@code max}. */

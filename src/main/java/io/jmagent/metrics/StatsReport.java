@@ -54,6 +54,7 @@ public final class StatsReport {
         put(m, "bytes_written", stats.bytesWritten());
         put(m, "threads", threads);
         put(m, "idle_kicks", stats.idleKicks());
+        put(m, "ssl_handshake_errors", stats.sslHandshakeErrors());
         int up = 0;
         int down = 0;
         long downEvents = 0;

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jmagent.backend.ServerAddress;
+import io.jmagent.config.ClientTls;
 import io.jmagent.config.ConfigException;
 import io.jmagent.config.ConfigFile;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxySetup;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -58,6 +60,16 @@ class FlagOverridesTest {
         assertThat(first.maxConnections()).isEqualTo(10);
         assertThat(first.maxItemSize()).isEqualTo(2 * 1024 * 1024);
         assertThat(setup.pool("second").config()).isEqualTo(ConfigFile.parse(FILE, "test.yml").pool("second").config());
+    }
+
+    @Test
+    void tlsFlagsGivenOverrideTheFirstPoolsTlsOneByOne() throws ConfigException {
+        ProxySetup setup = overlay("-c", "test.yml", "--tls-port", "33334", "--tls-cert", "c.pem", "--tls-key", "k.pem");
+
+        assertThat(setup.pool("first").config().tls()).isEqualTo(new ClientTls(33334,
+                Path.of("c.pem"), Path.of("k.pem"), null,
+                ClientTls.DEFAULT_PROTOCOLS, ClientTls.DEFAULT_HANDSHAKE_TIMEOUT));
+        assertThat(setup.pool("second").config().tls().enabled()).isFalse();
     }
 
     @Test

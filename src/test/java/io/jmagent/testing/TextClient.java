@@ -39,6 +39,19 @@ public final class TextClient implements AutoCloseable {
         }
     }
 
+    /** Over a socket already connected (a TLS one, say). */
+    public TextClient(Socket connected) {
+        try {
+            socket = connected;
+            socket.setSoTimeout(5000);
+            socket.setTcpNoDelay(true);
+            in = socket.getInputStream();
+            out = socket.getOutputStream();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Sends {@code request} and returns its whole reply (plus {@link #CLOSED} if the peer closed). */
     public byte[] exchange(byte[] request) {
         try {
