@@ -255,7 +255,7 @@ final class KeyWrite {
 
     /**
      * incr, decr, sent to both copies at once. A number from the primary is the answer, and a
-     * backup that answered otherwise is rebuilt from the primary (unless a write the primary missed
+     * backup that answered otherwise, or whose copy is stale, is rebuilt from the primary (unless a write the primary missed
      * made its copy stale meanwhile: the backup's is the newer one). The client is answered once
      * both copies hold the number, so that one fault of either cannot lose it; a backup that could
      * not get it makes the answer an error (the increment may have been applied). NOT_FOUND from the primary while
@@ -288,8 +288,10 @@ final class KeyWrite {
             boolean backupApplied = backupTrusted && backupLine != null && isNumber(backupLine);
             releaseBackupLine();
             boolean primaryBehind = router.primaries().health(primary).isStale(key);
-            if (!same && backupFailure == null && !primaryBehind) {
-                // the backup's copy differed: one more fault must not lose the number the client gets
+            boolean backupStale = router.backups().health(backup).staleMark(key) != 0;
+            if ((!same || backupStale) && backupFailure == null && !primaryBehind) {
+                // the backup's copy differed, or is not trusted although it answered alike: one more
+                // fault must not lose the number the client gets
                 rebuildBackup(backupApplied, holds -> answer(holds ? p : lostWith(p)));
             } else {
                 answer(p); // released if the client has its answer already

@@ -302,6 +302,11 @@ final class MetaRoute {
             @Override
             public void onFailure(String reason) {
                 failures[copy] = reason;
+                if (copy == 1) {
+                    // at once, not when the primary answers: cleaning must not find the backup whole meanwhile
+                    router.backups().health(b).markStale(request.key());
+                    router.stats().mirrorFailure();
+                }
                 done();
             }
 
@@ -318,7 +323,7 @@ final class MetaRoute {
      * Both copies answered an ma ({@code null}: that copy failed). A primary that applied it is
      * the answer; the backup is rebuilt from it unless both surely hold the same number (the same
      * value returned, or, without one, no other write of the key overlapped and the backup was
-     * trusted). A primary that does not hold the counter while the trusted backup applied it lost
+     * trusted) and the backup's copy is not stale. A primary that does not hold the counter while the trusted backup applied it lost
      * it: the backup's answer is the client's once the primary has the counter back. A primary
      * that failed leaves the answer to a trusted backup; anything else is an error, the backup's
      * copy stale.
@@ -327,7 +332,7 @@ final class MetaRoute {
         ServerHealth bh = router.backups().health(b);
         byte[] key = request.key();
         boolean backupApplied = bAnswer != null && succeeded(bAnswer);
-        if (bAnswer != null && startsWith(bAnswer, "SERVER_ERROR") || bAnswer == null) {
+        if (bAnswer != null && startsWith(bAnswer, "SERVER_ERROR")) {
             bh.markStale(key);
             router.stats().mirrorFailure();
         }
@@ -339,7 +344,7 @@ final class MetaRoute {
                             || request.counter() == MetaRequest.Counter.INCR && addedAlike(p, bAnswer, bh));
             release(bAnswer);
             // a primary that missed a write meanwhile holds the older copy: the backup keeps its own
-            if (!same && bAnswer != null && !health.isStale(key)) {
+            if ((!same || bh.staleMark(key) != 0) && bAnswer != null && !health.isStale(key)) {
                 // answered once the backup holds the primary's number: one more fault must not lose it
                 ByteBuf held = p;
                 parts++;

@@ -153,4 +153,16 @@ class ReplicaModelScenariosTest {
                 on(KILL, B0), on(RESTART, B0), on(PROBE, B0),
                 op(3, "incr c1 2\r\n"), on(EXEC, TO_P0), on(DELIVER, TO_P0), on(KILL, P0)));
     }
+
+    @Test
+    void anIncrementRebuildsTheBackupCopyThatIsStaleThoughBothCopiesAnsweredAlike() {
+        // explorer seed 2230, shrunk: an ma timed out on the frozen backup, which ran it later from
+        // its buffer; the backup came back UP, the ma's answer then marked the key stale there, and
+        // the next increment, which both copies answered with 2, left that copy stale: the primary's death lost it
+        assertHolds(List.of(
+                on(FREEZE, B0), op(2, "ma c0\r\n"), on(TIMEOUT, TO_B0), on(EXEC, TO_P0), on(THAW, B0), on(PROBE, B0),
+                op(2, "incr c0 1\r\n"), on(EXEC, TO_P0), on(DELIVER, TO_P0), on(DELIVER, TO_P0),
+                on(EXEC, TO_B0), on(DELIVER, TO_B0),
+                on(KILL, P0)));
+    }
 }
