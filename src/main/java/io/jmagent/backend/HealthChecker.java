@@ -13,7 +13,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * it again, then UP ({@link #flushReturning}): what it holds may be older than writes another
  * proxy sent elsewhere. Otherwise it is brought
  * back in three steps: RECOVERING (writes reach it again, reads do not); clean it; UP once every
- * refill it started settled (until then the keys being refilled have one copy, so the server
- * counts as down; later probes leave it alone meanwhile). Cleaning goes over the stale keys recorded while it
+ * key it missed was cleaned (until then those keys have one copy, so the server counts as down;
+ * later probes leave it alone while refills are under way, and clean again what is left: a key
+ * whose write was in flight, a refill not trusted). Cleaning goes over the stale keys recorded while it
  * was away (their value there may be older than the other copy's): each is refilled from its
  * other copy, or deleted when there is none ({@link #cleanStaleKeys}). When that set overflowed
  * its bound, the server is flushed instead, unless the probe shows a new process (restarted, hence
@@ -135,10 +138,14 @@ public final class HealthChecker implements AutoCloseable {
             long recovery = h.recovery();
             String how = identity == ServerHealth.Identity.RESTARTED ? "restarted empty" : "cleaned";
             recovering.put(h, recovery);
-            // UP once every refill it started settled: until then the keys it refills have one copy
-            clean(h, s, identity, () -> {
+            // UP once every key it missed was cleaned: until then those keys have one copy. A key
+            // left stale (a write of it in flight, a refill not trusted) keeps it RECOVERING, for
+            // the next probe to clean again
+            clean(h, s, identity, allCleaned -> {
                 recovering.remove(h, recovery);
-                h.finishRecovery(recovery, how);
+                if (allCleaned) {
+                    h.finishRecovery(recovery, how);
+                }
             });
         } catch (IOException e) {
             log.debug("probe of {} failed: {}", h.server(), e.toString());
@@ -171,8 +178,11 @@ public final class HealthChecker implements AutoCloseable {
         }
     }
 
-    /** {@code settled} runs once the cleaning is over, its refills included (at once without any). */
-    private void clean(ServerHealth h, ProbeLink s, ServerHealth.Identity identity, Runnable settled)
+    /**
+     * {@code settled} runs once the cleaning is over, its refills included (at once without any),
+     * told whether every stale key it took was cleaned.
+     */
+    private void clean(ServerHealth h, ProbeLink s, ServerHealth.Identity identity, Consumer<Boolean> settled)
             throws IOException {
         transport.pause(RECOVERY_GRACE_MILLIS);
         if (h.staleOverflow()) {
@@ -182,7 +192,7 @@ public final class HealthChecker implements AutoCloseable {
                 log.info("{} server {}: too many stale keys to clean one by one; flushing it", h.role(), h.server());
                 flush(h, s);
             }
-            settled.run();
+            settled.accept(true);
             return;
         }
         // a restarted server holds none of them, but the keys written while it was away get their copy back
@@ -208,7 +218,7 @@ public final class HealthChecker implements AutoCloseable {
             return;
         }
         if (h.hasStaleKeys()) {
-            cleanStaleKeys(h, s, h.staleKeyCount(), "whose writes missed it", () -> { });
+            cleanStaleKeys(h, s, h.staleKeyCount(), "whose writes missed it", allCleaned -> { });
         }
     }
 
@@ -226,20 +236,22 @@ public final class HealthChecker implements AutoCloseable {
      * Cleans up to {@code budget} of the stale keys taken when it begins, {@value #DELETE_BATCH} a
      * round trip. A key with a readable other copy is refilled from it ({@link CopyRefill}), so that
      * it keeps two copies; it stays stale until the refill proves as new as every write of the key.
-     * One whose write is in flight stays stale for the next round. The others are deleted: a key
+     * One whose write is in flight stays stale for the next round. {@code settled} is told whether
+     * every key taken left the set. The others are deleted: a key
      * leaves the set only once the server said DELETED or NOT_FOUND, and only if no write failed
      * for it again meanwhile. A delete may also remove a value that a later write stored
      * successfully: that costs a miss, never a stale value.
      */
-    private void cleanStaleKeys(ServerHealth h, ProbeLink s, int budget, String why, Runnable settled)
+    private void cleanStaleKeys(ServerHealth h, ProbeLink s, int budget, String why, Consumer<Boolean> settled)
             throws IOException {
         List<ServerHealth.StaleKey> keys = h.staleKeys(budget);
         int refills = 0;
         int deleted = 0;
         AtomicInteger unsettled = new AtomicInteger(1); // one for this loop, one per refill started
+        AtomicBoolean allCleaned = new AtomicBoolean(true);
         Runnable oneSettled = () -> {
             if (unsettled.decrementAndGet() == 0) {
-                settled.run();
+                settled.accept(allCleaned.get());
             }
         };
         for (int from = 0; from < keys.size(); from += DELETE_BATCH) {
@@ -249,12 +261,15 @@ public final class HealthChecker implements AutoCloseable {
                 switch (refill.refill(h, k.key(), fresh -> {
                     if (fresh) {
                         h.cleaned(k);
+                    } else {
+                        allCleaned.set(false);
                     }
                     oneSettled.run();
                 })) {
                     case STARTED -> refills++;
                     case LATER -> {
                         unsettled.decrementAndGet(); // stays stale: the next probe tries again
+                        allCleaned.set(false);
                     }
                     case NO_SOURCE -> {
                         unsettled.decrementAndGet();

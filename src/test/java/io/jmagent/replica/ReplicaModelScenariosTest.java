@@ -165,4 +165,17 @@ class ReplicaModelScenariosTest {
                 on(EXEC, TO_B0), on(DELIVER, TO_B0),
                 on(KILL, P0)));
     }
+
+    @Test
+    void aPrimaryStaysRecoveringUntilTheCounterItMissedIsRefilled() {
+        // explorer seed 2305, shrunk: the primary comes back while an increment taken by the backup
+        // alone is in flight, so cleaning leaves the counter stale on it (a refill waits for the
+        // write); made UP so, the next ma went to the backup alone, and the backup's death lost it
+        assertHolds(List.of(
+                op(1, "append k0 0 0 3\r\n.a6\r\n"), on(FREEZE, P0), on(TIMEOUT, TO_P0), on(THAW, P0),
+                op(1, "incr c0 1\r\n"), on(PROBE, P0),
+                on(EXEC, TO_B0), on(DELIVER, TO_B0), on(EXEC, TO_B0), on(DELIVER, TO_B0),
+                op(3, "ma c0\r\n"), on(EXEC, TO_B0), on(DELIVER, TO_B0),
+                on(KILL, B0)));
+    }
 }
