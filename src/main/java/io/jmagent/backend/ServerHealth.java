@@ -47,6 +47,8 @@ public final class ServerHealth {
     /** Stale key to the mark of its latest failed write (a number from {@code marks}). */
     private final ConcurrentHashMap<String, Long> staleKeys = new ConcurrentHashMap<>();
     private final AtomicLong marks = new AtomicLong();
+    /** Stale keys whose copy here was rebuilt from the other copy, untrusted ({@link #markUncertain}). */
+    private final ConcurrentHashMap<String, UncertainCopy> uncertainCopies = new ConcurrentHashMap<>();
     /** Mirrors sent here and not answered yet (a figure for stats: which keys they hold is the replica's business). */
     private final AtomicInteger mirrorsInFlight = new AtomicInteger();
     /** Immediate flush_alls sent here and not answered yet: until then any key may be older than the flush. */
@@ -197,6 +199,7 @@ public final class ServerHealth {
      */
     public void markStale(byte[] key) {
         String k = new String(key, StandardCharsets.ISO_8859_1);
+        uncertainCopies.remove(k); // a write missed it: no longer just uncertain
         long mark = marks.incrementAndGet();
         if (staleKeys.size() < maxStaleKeys || staleKeys.containsKey(k)) {
             staleKeys.put(k, mark);
@@ -204,6 +207,52 @@ public final class ServerHealth {
             log.warn("{} server {}: more than {} stale keys; no key is read from it until it is flushed or"
                     + " restarted", role, server, maxStaleKeys);
         }
+    }
+
+    /** Where an uncertain copy came from: the source's DOWN transitions then, and the copy's stale mark. */
+    private record UncertainCopy(ServerHealth source, long sourceDowns, long mark) {
+    }
+
+    /**
+     * The key's copy here was just rebuilt from {@code source}'s copy (an {@code add}, which never
+     * replaces a copy written meanwhile) but cannot be trusted: a write of the key overlapped the
+     * rebuild. It is stale like any other ({@link #markStale}), with one difference: should the
+     * source's copy be lost before cleaning refilled this one (its server goes DOWN), this copy is
+     * the best there is, and cleaning keeps it ({@link #adoptUncertain}) rather than delete it.
+     */
+    public void markUncertain(byte[] key, ServerHealth source) {
+        markStale(key);
+        String k = new String(key, StandardCharsets.ISO_8859_1);
+        Long mark = staleKeys.get(k);
+        if (mark != null) {
+            uncertainCopies.put(k, new UncertainCopy(source, source.downTransitions(), mark));
+        }
+    }
+
+    /** Whether {@code key}'s copy here is uncertain ({@link #markUncertain}) and nothing marked it stale since. */
+    public boolean uncertain(byte[] key) {
+        String k = new String(key, StandardCharsets.ISO_8859_1);
+        UncertainCopy u = uncertainCopies.get(k);
+        return u != null && Long.valueOf(u.mark()).equals(staleKeys.get(k));
+    }
+
+    /**
+     * Trusts {@code key}'s uncertain copy here again if it was rebuilt from {@code lost}, whose
+     * server went DOWN since (its copy is gone or stale): the best copy left, from which the other
+     * is refilled. Returns whether it did.
+     */
+    public boolean adoptUncertain(byte[] key, ServerHealth lost) {
+        String k = new String(key, StandardCharsets.ISO_8859_1);
+        UncertainCopy u = uncertainCopies.get(k);
+        if (u == null || u.source() != lost || lost.downTransitions() == u.sourceDowns()) {
+            return false;
+        }
+        uncertainCopies.remove(k, u);
+        if (!staleKeys.remove(k, u.mark())) {
+            return false; // marked again since
+        }
+        unmarks.incrementAndGet();
+        return true;
     }
 
     /**
@@ -306,6 +355,7 @@ public final class ServerHealth {
     void cleaned(StaleKey k) {
         unmarks.incrementAndGet();
         staleKeys.remove(k.key(), k.mark());
+        uncertainCopies.computeIfPresent(k.key(), (key, u) -> u.mark() == k.mark() ? null : u);
     }
 
     /**
@@ -343,7 +393,9 @@ public final class ServerHealth {
     public void writtenHere(byte[] key, long mark) {
         if (mark != 0) {
             unmarks.incrementAndGet();
-            staleKeys.remove(new String(key, StandardCharsets.ISO_8859_1), mark);
+            String k = new String(key, StandardCharsets.ISO_8859_1);
+            staleKeys.remove(k, mark);
+            uncertainCopies.computeIfPresent(k, (x, u) -> u.mark() == mark ? null : u);
         }
     }
 
@@ -377,6 +429,7 @@ public final class ServerHealth {
     private void forgetMarksUpTo(long cutoff) {
         unmarks.incrementAndGet();
         staleKeys.values().removeIf(m -> m <= cutoff);
+        uncertainCopies.values().removeIf(u -> u.mark() <= cutoff);
     }
 
     /** The server answered OK to the flush_all begun with {@code token}: no unknown stale key is left. */

@@ -119,7 +119,9 @@ final class Rebuild {
      * {@code add}: a copy written there meanwhile stays. Unless the copy holds the writes in the
      * primary's order ({@link #onlyOwnWrites}, and no write of the session started meanwhile), or
      * should it fail, the key is stale on the primary: it may hold an older value than a write
-     * that came between. {@code done} runs exactly once.
+     * that came between; a copy stored but not trusted is marked uncertain
+     * ({@link ServerHealth#markUncertain}): the best copy left should the backup's be lost before
+     * cleaning refilled it. {@code done} runs exactly once.
      */
     static void primaryFromBackup(Router router, Router.RouteContext ctx, byte[] key, int primary, int backup,
             int slot, long startStamp, long ownStamp, Runnable done) {
@@ -133,10 +135,11 @@ final class Rebuild {
         long startedBefore = writes.started(slot);
         copy(router, ctx, key, router.backup(ctx, backup), router.primary(ctx, primary), StoreRequest.Kind.ADD,
                 outcome -> {
-                    if (outcome == Outcome.FAILED || outcome == Outcome.SOURCE_FAILED || outcome == Outcome.COPIED
-                            && !(onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
-                                    && writes.started(slot) == startedBefore)) {
+                    if (outcome == Outcome.FAILED || outcome == Outcome.SOURCE_FAILED) {
                         health.markStale(key);
+                    } else if (outcome == Outcome.COPIED && !(onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
+                            && writes.started(slot) == startedBefore)) {
+                        health.markUncertain(key, router.backups().health(backup));
                     }
                     done.run();
                 });

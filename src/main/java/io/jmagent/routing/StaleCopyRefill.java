@@ -82,8 +82,14 @@ public final class StaleCopyRefill implements CopyRefill {
         }
         byte[] key = keyText.getBytes(StandardCharsets.ISO_8859_1);
         Copies c = locate(stale, key);
+        if (c != null) {
+            // a source's copy rebuilt, untrusted, from this one, lost since, is the best copy left
+            c.sourceHealth.adoptUncertain(key, stale);
+        }
         if (c == null || !c.sourceHealth.speaksMeta() || c.sourceHealth.isStale(key)) {
-            return Start.NO_SOURCE; // no copy newer than the stale one to take it from
+            // no copy newer than the stale one to take it from; an uncertain copy waits for its
+            // source's server to come back (or be lost) rather than be deleted
+            return c != null && stale.uncertain(key) ? Start.LATER : Start.NO_SOURCE;
         }
         if (!c.sourceHealth.readable() || !stale.writable()) {
             return Start.LATER;

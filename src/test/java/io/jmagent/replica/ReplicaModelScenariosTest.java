@@ -155,6 +155,19 @@ class ReplicaModelScenariosTest {
     }
 
     @Test
+    void aPrimaryCopyRebuiltUntrustedAmidAnotherClientsCounterIsKeptWhenTheBackupIsLost() {
+        // explorer seed 843, shrunk: the primary restarted empty; the increment's rebuild of it (an
+        // add of the backup's item) overlaps another client's ma, so the rebuilt copy is stale.
+        // Answered 2 on that; the backup died, and cleaning deleted the stale copy, the only one left
+        assertHolds(List.of(
+                on(KILL, P0), on(RESTART, P0), on(PROBE, P0),
+                op(1, "incr c0 2\r\n"), on(EXEC, TO_B0), on(DELIVER, TO_B0), on(EXEC, TO_P0), on(DELIVER, TO_P0),
+                on(EXEC, TO_B0), op(3, "ma c0\r\n"), on(EXEC, TO_P0), on(DELIVER, TO_B0),
+                on(EXEC, TO_P0), on(DELIVER, TO_P0), on(DELIVER, TO_P0),
+                on(KILL, B0)));
+    }
+
+    @Test
     void anIncrementRebuildsTheBackupCopyThatIsStaleThoughBothCopiesAnsweredAlike() {
         // explorer seed 2230, shrunk: an ma timed out on the frozen backup, which ran it later from
         // its buffer; the backup came back UP, the ma's answer then marked the key stale there, and
