@@ -92,6 +92,9 @@ public final class Main {
         } catch (ListenFailure e) {
             err.println("jmagent: " + origins.of(e.listener(), e.pool(), setup) + ": " + e.getMessage());
             return USAGE;
+        } catch (IllegalArgumentException e) { // a file the settings name is missing or unusable
+            err.println("jmagent: " + e.getMessage());
+            return USAGE;
         } catch (Exception e) {
             err.println("jmagent: cannot start: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;

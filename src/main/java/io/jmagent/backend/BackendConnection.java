@@ -214,6 +214,9 @@ public final class BackendConnection implements ServerConnection {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (settings.tls() != null) {
+                            ch.pipeline().addLast(settings.tls().newHandler(ch.alloc(), server.host(), server.port()));
+                        }
                         ch.pipeline().addLast(new TextReplyDecoder(calls::headShape,
                                 settings.maxItemSize()));
                         ch.pipeline().addLast(new ReplyHandler());

@@ -2,6 +2,7 @@ package io.jmagent.backend;
 
 import io.jmagent.backend.ProbeTransport.ProbeLink;
 import io.jmagent.protocol.TextKeys;
+import io.jmagent.tls.ServerTlsContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -69,8 +70,14 @@ public final class HealthChecker implements AutoCloseable {
      */
     public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, boolean cleanLiveServers,
             boolean flushReturning, CopyRefill refill) {
-        this(servers, interval, new SocketProbeTransport((int) Math.max(50, timeout.toMillis())), cleanLiveServers,
-                flushReturning, refill);
+        this(servers, interval, timeout, null, cleanLiveServers, flushReturning, refill);
+    }
+
+    /** As above, the probes speaking TLS with {@code tls} (null: none). */
+    public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, ServerTlsContext tls,
+            boolean cleanLiveServers, boolean flushReturning, CopyRefill refill) {
+        this(servers, interval, new SocketProbeTransport((int) Math.max(50, timeout.toMillis()), tls),
+                cleanLiveServers, flushReturning, refill);
     }
 
     /** A checker whose probes talk to the servers through {@code transport} (a test puts a model server behind it). */

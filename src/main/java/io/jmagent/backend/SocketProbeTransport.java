@@ -1,5 +1,6 @@
 package io.jmagent.backend;
 
+import io.jmagent.tls.ServerTlsContext;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,13 +9,16 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
-/** Probe connections over blocking sockets, each read and connect bounded by the probe timeout. */
+/** Probe connections over blocking sockets (TLS ones to TLS servers), each read and connect bounded by the probe timeout. */
 final class SocketProbeTransport implements ProbeTransport {
 
     private final int timeoutMillis;
+    /** TLS to the servers; null: none. */
+    private final ServerTlsContext tls;
 
-    SocketProbeTransport(int timeoutMillis) {
+    SocketProbeTransport(int timeoutMillis, ServerTlsContext tls) {
         this.timeoutMillis = timeoutMillis;
+        this.tls = tls;
     }
 
     @Override
@@ -24,6 +28,9 @@ final class SocketProbeTransport implements ProbeTransport {
             s.connect(new InetSocketAddress(server.host(), server.port()), timeoutMillis);
             s.setSoTimeout(timeoutMillis);
             s.setTcpNoDelay(true);
+            if (tls != null) {
+                s = tls.wrap(s, server.host(), server.port());
+            }
             return new SocketLink(s, new BufferedInputStream(s.getInputStream()));
         } catch (IOException e) {
             s.close();

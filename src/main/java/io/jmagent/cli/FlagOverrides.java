@@ -8,6 +8,7 @@ import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
 import io.jmagent.config.SelfForwarding;
+import io.jmagent.config.ServerTls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,7 +69,7 @@ public final class FlagOverrides {
                 b.shutdownTimeout(Duration.ofSeconds(flags.shutdownTimeoutSeconds));
             }
             if (i == 0) {
-                overridePool(b, p.config().tls());
+                overridePool(b, p.config().tls(), p.config().serverTls());
             }
             ProxyConfig config = b.build();
             if (i == 0) {
@@ -94,7 +95,7 @@ public final class FlagOverrides {
         }
     }
 
-    private void overridePool(ProxyConfigBuilder b, ClientTls fileTls) {
+    private void overridePool(ProxyConfigBuilder b, ClientTls fileTls, ServerTls fileServerTls) {
         if (given("-l")) {
             b.listenAddress(flags.listen);
         }
@@ -152,6 +153,9 @@ public final class FlagOverrides {
         if (given("--idle-timeout")) {
             b.idleTimeout(Duration.ofSeconds(flags.idleTimeoutSeconds));
         }
+        if (SERVER_TLS_FLAGS.stream().anyMatch(this::given)) {
+            b.serverTls(serverTlsOver(fileServerTls));
+        }
         if (TLS_FLAGS.stream().anyMatch(this::given)) {
             b.tls(tlsOver(fileTls));
         }
@@ -159,6 +163,18 @@ public final class FlagOverrides {
 
     private static final List<String> TLS_FLAGS = List.of("--tls-port", "--tls-cert", "--tls-key", "--tls-ca",
             "--tls-protocols", "--tls-handshake-timeout");
+
+    private static final List<String> SERVER_TLS_FLAGS = List.of("--server-tls", "--server-tls-ca",
+            "--server-tls-cert", "--server-tls-key");
+
+    /** The pool's TLS to its servers with what the flags give laid over it, setting by setting. */
+    private ServerTls serverTlsOver(ServerTls file) {
+        ServerTls flag = flags.serverTls();
+        return new ServerTls(given("--server-tls") || file.enabled(),
+                given("--server-tls-ca") ? flag.ca() : file.ca(),
+                given("--server-tls-cert") ? flag.certificate() : file.certificate(),
+                given("--server-tls-key") ? flag.key() : file.key());
+    }
 
     /** The pool's TLS settings with those the flags give laid over them, one by one. */
     private ClientTls tlsOver(ClientTls file) {

@@ -6,6 +6,7 @@ import io.jmagent.config.ByteSize;
 import io.jmagent.config.ClientTls;
 import io.jmagent.config.ConfigException;
 import io.jmagent.config.ProxyConfig;
+import io.jmagent.config.ServerTls;
 import io.jmagent.config.ProxySetup;
 import io.jmagent.config.SelfForwarding;
 import io.jmagent.metrics.StatsReport;
@@ -182,6 +183,27 @@ public final class Flags {
             description = "Close a TLS client that has not finished its handshake by then, in ms (default: 10000).")
     long tlsHandshakeTimeoutMillis = ClientTls.DEFAULT_HANDSHAKE_TIMEOUT.toMillis();
 
+    @Option(names = "--server-tls", description = "Talk TLS to the servers and backups (memcached -Z); each "
+            + "server's certificate must chain to a trusted CA and name its host as written in -s/-b.")
+    boolean serverTls;
+
+    @Option(names = "--server-tls-ca", paramLabel = "FILE",
+            description = "PEM file of the CA certificates the servers' must chain to (default: the JDK's trusted "
+                    + "CAs).")
+    Path serverTlsCa;
+
+    @Option(names = "--server-tls-cert", paramLabel = "FILE",
+            description = "PEM file: a client certificate (and chain) for servers that ask for one.")
+    Path serverTlsCert;
+
+    @Option(names = "--server-tls-key", paramLabel = "FILE", description = "PEM file: its PKCS#8 key.")
+    Path serverTlsKey;
+
+    /** The TLS to the servers the flags give, given or not. */
+    ServerTls serverTls() {
+        return new ServerTls(serverTls, serverTlsCa, serverTlsCert, serverTlsKey);
+    }
+
     /** The TLS settings the flags give, given or not. */
     ClientTls tls() {
         return new ClientTls(tlsPort, tlsCert, tlsKey, tlsCa, tlsProtocols, Duration.ofMillis(tlsHandshakeTimeoutMillis));
@@ -193,7 +215,7 @@ public final class Flags {
                 verbose.length, new ProxyConfig.Failover(failureLimit, Duration.ofMillis(probeIntervalMillis),
                         autoEject, maxStaleKeys, writeBackTtl, sharedFarm),
                 new ProxyConfig.Operations(httpPort, Duration.ofSeconds(shutdownTimeoutSeconds),
-                        Duration.ofSeconds(idleTimeoutSeconds)), tls());
+                        Duration.ofSeconds(idleTimeoutSeconds)), tls(), serverTls());
     }
 
     /**

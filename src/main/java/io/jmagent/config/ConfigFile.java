@@ -51,7 +51,8 @@ public final class ConfigFile {
     private static final List<String> POOL_KEYS = List.of("listen", "unix-socket", "servers", "backups", "hash",
             "distribution", "timeout", "failure-limit", "probe-interval", "auto-eject", "max-stale-keys",
             "write-back-ttl", "shared-farm", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
-            "max-item-size", "max-line-length", "idle-timeout", "tls");
+            "max-item-size", "max-line-length", "idle-timeout", "tls", "server-tls");
+    private static final List<String> SERVER_TLS_KEYS = List.of("ca", "cert", "key");
     private static final List<String> TLS_KEYS = List.of("port", "cert", "key", "ca", "protocols",
             "handshake-timeout");
     /** twemproxy's names for jmagent's keys, to point a migrating user at ours. */
@@ -244,6 +245,26 @@ public final class ConfigFile {
         }
         if (m.containsKey("tls")) {
             b.tls(tls(values.mapping(m.get("tls"), at + "tls"), at + "tls"));
+        }
+        if (m.containsKey("server-tls")) {
+            b.serverTls(serverTls(m.get("server-tls"), at + "server-tls"));
+        }
+    }
+
+    /** A pool's {@code server-tls:}: {@code true}, or a mapping of the --server-tls-* settings. */
+    private ServerTls serverTls(Object node, String path) throws ConfigException {
+        if (node instanceof Boolean on) {
+            return on ? new ServerTls(true, null, null, null) : ServerTls.NONE;
+        }
+        Map<?, ?> m = values.mapping(node, path);
+        checkKeys(m, path, SERVER_TLS_KEYS);
+        String at = path + ".";
+        try {
+            return new ServerTls(true, m.containsKey("ca") ? file(m.get("ca"), at + "ca") : null,
+                    m.containsKey("cert") ? file(m.get("cert"), at + "cert") : null,
+                    m.containsKey("key") ? file(m.get("key"), at + "key") : null);
+        } catch (IllegalArgumentException e) {
+            throw error(path, e.getMessage().replace("--server-tls-cert", "cert").replace("--server-tls-key", "key"));
         }
     }
 

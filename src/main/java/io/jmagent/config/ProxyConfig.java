@@ -25,11 +25,12 @@ import java.util.List;
  * @param failover             server health and backup policy
  * @param operations           what the operator sees and controls: metrics endpoint, shutdown, idle clients
  * @param tls                  TLS for clients: a listener of its own beside the plain one
+ * @param serverTls            TLS to the servers and backups
  */
 public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
         List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
         Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
-        Failover failover, Operations operations, ClientTls tls) {
+        Failover failover, Operations operations, ClientTls tls, ServerTls serverTls) {
 
     /**
      * How the proxy is run and watched.
@@ -76,7 +77,7 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
             Failover failover, Operations operations) {
         this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
                 connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations, ClientTls.NONE);
+                failover, operations, ClientTls.NONE, ServerTls.NONE);
     }
 
     /** A configuration with the default operations settings. */
@@ -146,19 +147,19 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
     public ProxyConfig withFailover(Failover f) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity, f,
-                operations, tls);
+                operations, tls, serverTls);
     }
 
     public ProxyConfig withTimeout(Duration t) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, t, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations, tls);
+                failover, operations, tls, serverTls);
     }
 
     public ProxyConfig withOperations(Operations o) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, o, tls);
+                failover, o, tls, serverTls);
     }
 
     public static final int DEFAULT_PORT = 11211;
@@ -181,6 +182,9 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
         }
         if (tls == null) {
             tls = ClientTls.NONE;
+        }
+        if (serverTls == null) {
+            serverTls = ServerTls.NONE;
         }
         if (port == 0 && unixSocket == null && !tls.enabled()) {
             throw new IllegalArgumentException("nothing to listen on: -p 0 needs -f <unix socket> or --tls-port");

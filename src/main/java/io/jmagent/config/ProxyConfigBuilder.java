@@ -36,6 +36,7 @@ public final class ProxyConfigBuilder {
     Duration shutdownTimeout = ProxyConfig.Operations.DEFAULTS.shutdownTimeout();
     Duration idleTimeout = ProxyConfig.Operations.DEFAULTS.idleTimeout();
     ClientTls tls = ClientTls.NONE;
+    ServerTls serverTls = ServerTls.NONE;
 
     /** Starts from the defaults, as a command line with nothing but {@code -s} would. */
     public ProxyConfigBuilder() {
@@ -67,6 +68,7 @@ public final class ProxyConfigBuilder {
         shutdownTimeout = c.operations().shutdownTimeout();
         idleTimeout = c.operations().idleTimeout();
         tls = c.tls();
+        serverTls = c.serverTls();
     }
 
     public ProxyConfigBuilder listenAddress(String v) {
@@ -189,12 +191,17 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder serverTls(ServerTls v) {
+        serverTls = v;
+        return this;
+    }
+
     /** The config; an inconsistent one (no server, nothing to listen on, ...) is an IllegalArgumentException. */
     public ProxyConfig build() {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
                 new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl,
                         sharedFarm),
-                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout), tls);
+                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout), tls, serverTls);
     }
 }

@@ -15,6 +15,7 @@ import io.jmagent.replica.KeyVersions;
 import io.jmagent.routing.Router;
 import io.jmagent.routing.StaleCopyRefill;
 import io.jmagent.tls.ClientTlsContext;
+import io.jmagent.tls.ServerTlsContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
@@ -73,6 +74,8 @@ public final class ProxyServer implements AutoCloseable {
     private Channel tlsListener;
     /** What the TLS listener's new clients are served with; null without TLS. */
     private volatile ClientTlsContext tlsContext;
+    /** TLS to the servers, made at start (a reload cannot change it); null without. */
+    private ServerTlsContext serverTls;
     private final TlsHandshakeOutcome tlsOutcome = new TlsHandshakeOutcome(stats);
     private HealthChecker healthChecker;
     private boolean closing;
@@ -100,6 +103,7 @@ public final class ProxyServer implements AutoCloseable {
 
     public synchronized ProxyServer start() throws InterruptedException {
         ProxyConfig c = config;
+        serverTls = openServerTls(c);
         BackendSettings settings = settingsOf(c);
         Farm primaries = new Farm("primary", c.servers(), transport, settings);
         Farm backups = c.backups().isEmpty() ? null : new Farm("backup", c.backups(), transport, settings);
@@ -157,6 +161,10 @@ public final class ProxyServer implements AutoCloseable {
             log.warn("pool {}: a reload cannot change the number of event loops (threads {} -> {}); "
                     + "ignored until a restart", name, current.threads(), next.threads());
             next = new ProxyConfigBuilder(next).threads(current.threads()).build();
+        }
+        if (!next.serverTls().equals(current.serverTls())) {
+            log.warn("pool {}: a reload cannot change TLS to the servers; ignored until a restart", name);
+            next = new ProxyConfigBuilder(next).serverTls(current.serverTls()).build();
         }
         if (next.equals(current)) {
             return null;
@@ -319,10 +327,28 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
-    private static BackendSettings settingsOf(ProxyConfig c) {
+    private BackendSettings settingsOf(ProxyConfig c) {
         ProxyConfig.Failover failover = c.failover();
         return new BackendSettings(c.effectiveConnectionsPerLoop(), c.timeout(), Duration.ofMillis(100),
-                Duration.ofSeconds(5), c.maxItemSize(), failover.failureLimit(), failover.maxStaleKeys());
+                Duration.ofSeconds(5), c.maxItemSize(), failover.failureLimit(), failover.maxStaleKeys(), serverTls);
+    }
+
+    /** The TLS to {@code c}'s servers, or null; an IllegalArgumentException naming the file if its files make none. */
+    private ServerTlsContext openServerTls(ProxyConfig c) {
+        if (!c.serverTls().enabled()) {
+            return null;
+        }
+        try {
+            ServerTlsContext tls = ServerTlsContext.of(c.serverTls());
+            log.info("{}TLS to the servers ({}; certificates checked against {}{})",
+                    name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + ": ", ClientTlsContext.engine(),
+                    c.serverTls().ca() == null ? "the JDK's trusted CAs" : c.serverTls().ca(),
+                    c.serverTls().certificate() == null ? "" : "; client certificate " + c.serverTls().certificate());
+            return tls;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException((name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + ": ")
+                    + e.getMessage(), e);
+        }
     }
 
     private ConnectionLimiter newLimiter(ProxyConfig c) {
@@ -350,7 +376,7 @@ public final class ProxyServer implements AutoCloseable {
             EventLoopGroup group = workerGroup;
             return group == null ? null : group.next();
         });
-        return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), r.hasBackups(),
+        return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), serverTls, r.hasBackups(),
                 r.hasBackups() && c.failover().sharedFarm(), refill);
     }
 

@@ -53,9 +53,14 @@ public final class TestCertificates {
          * CA, valid for {@code days} (negative: expired that long ago).
          */
         public Issued issue(String file, String cn, int days) {
+            return issue(file, cn, days, "DNS:localhost,IP:127.0.0.1");
+        }
+
+        /** As {@link #issue(String, String, int)}, naming {@code names} (openssl's subjectAltName syntax). */
+        public Issued issue(String file, String cn, int days, String names) {
             openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", file + ".key", "-out", file + ".csr", "-subj",
                     "/CN=" + cn);
-            write(file + ".ext", "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+            write(file + ".ext", "subjectAltName=" + names + "\n");
             if (days > 0) {
                 openssl("x509", "-req", "-in", file + ".csr", "-CA", name + ".pem", "-CAkey", name + ".key",
                         "-CAcreateserial", "-out", file + ".pem", "-days", String.valueOf(days), "-extfile",
