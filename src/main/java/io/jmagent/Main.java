@@ -1,6 +1,7 @@
 package io.jmagent;
 
 import ch.qos.logback.classic.Level;
+import io.jmagent.auth.Credentials;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.cli.FlagOverrides;
 import io.jmagent.cli.Flags;
@@ -10,8 +11,11 @@ import io.jmagent.config.ConfigReloader;
 import io.jmagent.config.ProxySetup;
 import io.jmagent.frontend.ListenFailure;
 import io.jmagent.frontend.ProxyPools;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -55,6 +59,20 @@ public final class Main {
         }
         if (cl.isUsageHelpRequested()) {
             cl.usage(System.out);
+            return 0;
+        }
+        if (flags.hashPasswordRequested()) {
+            String password;
+            try {
+                password = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+            } catch (IOException e) {
+                password = null;
+            }
+            if (password == null || password.isEmpty() || password.contains(" ")) {
+                err.println("jmagent: --hash-password: give the password, without spaces, on standard input");
+                return USAGE;
+            }
+            System.out.println(Credentials.hash(password));
             return 0;
         }
         if (cl.isVersionHelpRequested()) {

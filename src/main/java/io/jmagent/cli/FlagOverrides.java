@@ -153,6 +153,9 @@ public final class FlagOverrides {
         if (given("--idle-timeout")) {
             b.idleTimeout(Duration.ofSeconds(flags.idleTimeoutSeconds));
         }
+        if (given("-Y")) {
+            b.authFile(flags.authFile);
+        }
         if (SERVER_TLS_FLAGS.stream().anyMatch(this::given)) {
             b.serverTls(serverTlsOver(fileServerTls));
         }

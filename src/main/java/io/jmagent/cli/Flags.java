@@ -199,6 +199,20 @@ public final class Flags {
     @Option(names = "--server-tls-key", paramLabel = "FILE", description = "PEM file: its PKCS#8 key.")
     Path serverTlsKey;
 
+    @Option(names = {"-Y", "--auth-file"}, paramLabel = "FILE",
+            description = "As memcached's -Y: text clients must first authenticate with a user and password "
+                    + "from this file (user:password a line; the password may be a pbkdf2-sha256 hash, see "
+                    + "--hash-password). Reloaded when it changes.")
+    Path authFile;
+
+    @Option(names = "--hash-password", description = "Read a password from standard input, print its "
+            + "pbkdf2-sha256 hash for an auth file (user:HASH), and exit.")
+    boolean hashPassword;
+
+    public boolean hashPasswordRequested() {
+        return hashPassword;
+    }
+
     /** The TLS to the servers the flags give, given or not. */
     ServerTls serverTls() {
         return new ServerTls(serverTls, serverTlsCa, serverTlsCert, serverTlsKey);
@@ -215,7 +229,7 @@ public final class Flags {
                 verbose.length, new ProxyConfig.Failover(failureLimit, Duration.ofMillis(probeIntervalMillis),
                         autoEject, maxStaleKeys, writeBackTtl, sharedFarm),
                 new ProxyConfig.Operations(httpPort, Duration.ofSeconds(shutdownTimeoutSeconds),
-                        Duration.ofSeconds(idleTimeoutSeconds)), tls(), serverTls());
+                        Duration.ofSeconds(idleTimeoutSeconds)), tls(), serverTls(), authFile);
     }
 
     /**

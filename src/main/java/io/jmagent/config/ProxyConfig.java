@@ -26,11 +26,13 @@ import java.util.List;
  * @param operations           what the operator sees and controls: metrics endpoint, shutdown, idle clients
  * @param tls                  TLS for clients: a listener of its own beside the plain one
  * @param serverTls            TLS to the servers and backups
+ * @param authFile             memcached's auth file ({@code -Y}): text clients must authenticate
+ *                             with a user and password from it; null = anyone may come in
  */
 public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
         List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
         Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
-        Failover failover, Operations operations, ClientTls tls, ServerTls serverTls) {
+        Failover failover, Operations operations, ClientTls tls, ServerTls serverTls, Path authFile) {
 
     /**
      * How the proxy is run and watched.
@@ -77,7 +79,7 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
             Failover failover, Operations operations) {
         this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
                 connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations, ClientTls.NONE, ServerTls.NONE);
+                failover, operations, ClientTls.NONE, ServerTls.NONE, null);
     }
 
     /** A configuration with the default operations settings. */
@@ -147,19 +149,19 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
     public ProxyConfig withFailover(Failover f) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity, f,
-                operations, tls, serverTls);
+                operations, tls, serverTls, authFile);
     }
 
     public ProxyConfig withTimeout(Duration t) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, t, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations, tls, serverTls);
+                failover, operations, tls, serverTls, authFile);
     }
 
     public ProxyConfig withOperations(Operations o) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, o, tls, serverTls);
+                failover, o, tls, serverTls, authFile);
     }
 
     public static final int DEFAULT_PORT = 11211;

@@ -37,6 +37,7 @@ public final class ProxyConfigBuilder {
     Duration idleTimeout = ProxyConfig.Operations.DEFAULTS.idleTimeout();
     ClientTls tls = ClientTls.NONE;
     ServerTls serverTls = ServerTls.NONE;
+    Path authFile;
 
     /** Starts from the defaults, as a command line with nothing but {@code -s} would. */
     public ProxyConfigBuilder() {
@@ -69,6 +70,7 @@ public final class ProxyConfigBuilder {
         idleTimeout = c.operations().idleTimeout();
         tls = c.tls();
         serverTls = c.serverTls();
+        authFile = c.authFile();
     }
 
     public ProxyConfigBuilder listenAddress(String v) {
@@ -196,12 +198,17 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder authFile(Path v) {
+        authFile = v;
+        return this;
+    }
+
     /** The config; an inconsistent one (no server, nothing to listen on, ...) is an IllegalArgumentException. */
     public ProxyConfig build() {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
                 new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl,
                         sharedFarm),
-                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout), tls, serverTls);
+                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout), tls, serverTls, authFile);
     }
 }

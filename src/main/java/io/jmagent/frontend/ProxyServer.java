@@ -1,5 +1,6 @@
 package io.jmagent.frontend;
 
+import io.jmagent.auth.AuthFile;
 import io.jmagent.backend.BackendSettings;
 import io.jmagent.backend.Farm;
 import io.jmagent.backend.CopyRefill;
@@ -74,6 +75,8 @@ public final class ProxyServer implements AutoCloseable {
     private Channel tlsListener;
     /** What the TLS listener's new clients are served with; null without TLS. */
     private volatile ClientTlsContext tlsContext;
+    /** The auth file new text clients must authenticate with; null without. */
+    private volatile AuthFile authFile;
     /** TLS to the servers, made at start (a reload cannot change it); null without. */
     private ServerTlsContext serverTls;
     private final TlsHandshakeOutcome tlsOutcome = new TlsHandshakeOutcome(stats);
@@ -104,6 +107,7 @@ public final class ProxyServer implements AutoCloseable {
     public synchronized ProxyServer start() throws InterruptedException {
         ProxyConfig c = config;
         serverTls = openServerTls(c);
+        authFile = openAuthFile(c);
         BackendSettings settings = settingsOf(c);
         Farm primaries = new Farm("primary", c.servers(), transport, settings);
         Farm backups = c.backups().isEmpty() ? null : new Farm("backup", c.backups(), transport, settings);
@@ -178,7 +182,11 @@ public final class ProxyServer implements AutoCloseable {
         Channel unix = null;
         ClientTlsContext tls = null;
         Channel tlsChannel = null;
+        AuthFile auth = null;
         try {
+            if (next.authFile() != null && !next.authFile().equals(current.authFile())) {
+                auth = openAuthFile(next);
+            }
             if (next.port() > 0 && !sameTcp(current, next)) {
                 tcp = listeners.bindTcp(next);
             }
@@ -197,9 +205,10 @@ public final class ProxyServer implements AutoCloseable {
             if (tls != null) {
                 tls.close();
             }
+            closeAuth(auth);
             throw new IllegalStateException("pool " + name + ": " + e.getMessage(), e);
         }
-        return new Change(next, primaries, backups, tcp, unix, tls, tlsChannel);
+        return new Change(next, primaries, backups, tcp, unix, tls, tlsChannel, auth);
     }
 
     /** A prepared move to a new configuration: {@link #commit()} puts it in force, {@link #abort()} drops it. */
@@ -213,9 +222,12 @@ public final class ProxyServer implements AutoCloseable {
         private final ClientTlsContext tls;
         /** The TLS listener at its new address, null when it did not move. */
         private final Channel tlsChannel;
+        /** The new auth file, null when it did not change. */
+        private final AuthFile auth;
 
         private Change(ProxyConfig next, Farm primaries, Farm backups, Channel tcp, Channel unix,
-                ClientTlsContext tls, Channel tlsChannel) {
+                ClientTlsContext tls, Channel tlsChannel, AuthFile auth) {
+            this.auth = auth;
             this.next = next;
             this.primaries = primaries;
             this.backups = backups;
@@ -268,6 +280,10 @@ public final class ProxyServer implements AutoCloseable {
                     Listeners.close(tlsListener);
                     tlsListener = tlsChannel;
                 }
+                if (auth != null || next.authFile() == null) {
+                    closeAuth(authFile); // clients already in keep what they were admitted with
+                    authFile = auth;
+                }
                 logChange(before, next, old);
             }
         }
@@ -277,6 +293,7 @@ public final class ProxyServer implements AutoCloseable {
             Listeners.close(unix);
             Listeners.close(tlsChannel);
             closeTls(tls);
+            closeAuth(auth);
         }
     }
 
@@ -318,6 +335,28 @@ public final class ProxyServer implements AutoCloseable {
                     + where);
         } catch (IllegalArgumentException e) {
             throw new ListenFailure(name, ListenFailure.Listener.TLS, where, e.getMessage(), e);
+        }
+    }
+
+    /** {@code c}'s auth file, or null; an IllegalArgumentException naming the file if it does not read. */
+    private AuthFile openAuthFile(ProxyConfig c) {
+        if (c.authFile() == null) {
+            return null;
+        }
+        String pool = name.equals(ProxySetup.DEFAULT_POOL) ? "jmagent" : "pool " + name;
+        try {
+            AuthFile file = AuthFile.open(c.authFile(), pool);
+            log.info("{}: text clients authenticate first (auth file {}); binary clients are refused", pool,
+                    c.authFile());
+            return file;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("auth file " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeAuth(AuthFile file) {
+        if (file != null) {
+            file.close();
         }
     }
 
@@ -422,8 +461,10 @@ public final class ProxyServer implements AutoCloseable {
         if (!idleTimeout.isZero()) {
             ch.pipeline().addLast("idle", new IdleClientTimeout(idleTimeout, stats));
         }
+        AuthFile auth = authFile;
         ch.pipeline().addLast("sniffer", new ProtocolSniffer(c.maxItemSize(), c.maxRetrievalLine(),
-                () -> new TextSession(c, stats, router::get), () -> new BinarySession(c, stats, router::get)));
+                () -> new TextSession(c, stats, router::get, auth),
+                auth != null ? null : () -> new BinarySession(c, stats, router::get)));
     }
 
     public String name() {
@@ -538,6 +579,7 @@ public final class ProxyServer implements AutoCloseable {
             healthChecker.close();
         }
         closeTls(tlsContext);
+        closeAuth(authFile);
         Router r = router.get();
         if (r != null) {
             r.primaries().close();

@@ -117,6 +117,8 @@ public final class PrometheusMetrics implements AutoCloseable {
         m.add(counter("bytes_written", s, ProxyStats::bytesWritten, tags));
         m.add(counter("idle_kicks", s, ProxyStats::idleKicks, tags));
         m.add(counter("ssl_handshake_errors", s, ProxyStats::sslHandshakeErrors, tags));
+        m.add(counter("auth_cmds", s, ProxyStats::authCmds, tags));
+        m.add(counter("auth_errors", s, ProxyStats::authErrors, tags));
         m.add(counter("backup_reads", s, ProxyStats::backupReads, tags));
         m.add(counter("write_backs", s, ProxyStats::writeBacks, tags));
         m.add(counter("mirror_failures", s, ProxyStats::mirrorFailures, tags));

@@ -20,6 +20,8 @@ public final class ProxyStats {
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder idleKicks = new LongAdder();
     private final LongAdder sslHandshakeErrors = new LongAdder();
+    private final LongAdder authCmds = new LongAdder();
+    private final LongAdder authErrors = new LongAdder();
     private final CommandStats commands = new CommandStats();
 
     /** memcached's command counters: cmd_get, get_hits, ... */
@@ -73,6 +75,23 @@ public final class ProxyStats {
 
     public long sslHandshakeErrors() {
         return sslHandshakeErrors.sum();
+    }
+
+    /** An authentication attempt (memcached's auth_cmds); {@link #authError()} too when it failed. */
+    public void authCmd() {
+        authCmds.increment();
+    }
+
+    public void authError() {
+        authErrors.increment();
+    }
+
+    public long authCmds() {
+        return authCmds.sum();
+    }
+
+    public long authErrors() {
+        return authErrors.sum();
     }
 
     /** Counts a new client; returns false (and counts a rejection) when it would pass {@code max}. */

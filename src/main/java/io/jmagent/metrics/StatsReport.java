@@ -50,6 +50,8 @@ public final class StatsReport {
         put(m, "cas_badval", c.casBadval());
         put(m, "touch_hits", c.touchHits());
         put(m, "touch_misses", c.touchMisses());
+        put(m, "auth_cmds", stats.authCmds());
+        put(m, "auth_errors", stats.authErrors());
         put(m, "bytes_read", stats.bytesRead());
         put(m, "bytes_written", stats.bytesWritten());
         put(m, "threads", threads);

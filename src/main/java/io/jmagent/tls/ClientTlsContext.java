@@ -1,6 +1,7 @@
 package io.jmagent.tls;
 
 import io.jmagent.config.ClientTls;
+import io.jmagent.config.FileStamps;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
@@ -9,12 +10,6 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,9 +33,9 @@ public final class ClientTlsContext implements AutoCloseable {
     private final String where;
     private final ScheduledExecutorService reloads;
     private volatile SslContext context;
-    private volatile List<FileStamp> built;
+    private volatile FileStamps built;
 
-    private ClientTlsContext(ClientTls settings, String where, SslContext context, List<FileStamp> built) {
+    private ClientTlsContext(ClientTls settings, String where, SslContext context, FileStamps built) {
         this.settings = settings;
         this.where = where;
         this.context = context;
@@ -59,7 +54,7 @@ public final class ClientTlsContext implements AutoCloseable {
      * make a context.
      */
     public static ClientTlsContext open(ClientTls settings, String where) {
-        List<FileStamp> stamps = stamps(settings);
+        FileStamps stamps = stamps(settings);
         return new ClientTlsContext(settings, where, build(settings), stamps);
     }
 
@@ -82,7 +77,7 @@ public final class ClientTlsContext implements AutoCloseable {
     /** Rebuilds the context if one of its files changed since it was built; true if it did. */
     boolean reloadIfChanged() {
         try {
-            List<FileStamp> now = stamps(settings);
+            FileStamps now = stamps(settings);
             if (now.equals(built)) {
                 return false;
             }
@@ -137,26 +132,7 @@ public final class ClientTlsContext implements AutoCloseable {
         return m == null ? inner.getClass().getSimpleName() : m;
     }
 
-    private static List<FileStamp> stamps(ClientTls t) {
-        List<FileStamp> stamps = new ArrayList<>(3);
-        for (Path p : new Path[] {t.certificateChain(), t.privateKey(), t.clientCa()}) {
-            if (p != null) {
-                stamps.add(FileStamp.of(p));
-            }
-        }
-        return stamps;
-    }
-
-    /** When a file was last changed and how long it is: a rotation changes at least one. */
-    private record FileStamp(Path path, FileTime modified, long size) {
-        static FileStamp of(Path p) {
-            try {
-                return new FileStamp(p, Files.getLastModifiedTime(p), Files.size(p));
-            } catch (NoSuchFileException e) {
-                throw new IllegalArgumentException(p + ": no such file", e);
-            } catch (IOException e) {
-                throw new IllegalArgumentException(p + ": " + e.getMessage(), e);
-            }
-        }
+    private static FileStamps stamps(ClientTls t) {
+        return FileStamps.of(t.certificateChain(), t.privateKey(), t.clientCa());
     }
 }
