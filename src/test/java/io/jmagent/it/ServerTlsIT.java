@@ -45,7 +45,9 @@ class ServerTlsIT {
     }
 
     private static RunningProxy proxy(List<MemcachedProcess> servers, List<MemcachedProcess> backups, ServerTls tls) {
-        return RunningProxy.over(servers, backups, c -> new ProxyConfigBuilder(c).serverTls(tls).build());
+        // a TLS handshake on a busy machine may take longer than the default 1 s deadline
+        return RunningProxy.over(servers, backups, c -> new ProxyConfigBuilder(c).serverTls(tls)
+                .timeout(Duration.ofSeconds(5)).build());
     }
 
     @Test
