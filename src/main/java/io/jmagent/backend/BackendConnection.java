@@ -217,6 +217,9 @@ public final class BackendConnection implements ServerConnection {
                         if (settings.tls() != null) {
                             ch.pipeline().addLast(settings.tls().newHandler(ch.alloc(), server.host(), server.port()));
                         }
+                        if (settings.login() != null) {
+                            ch.pipeline().addLast(new ServerAuthenticator(settings.login()));
+                        }
                         ch.pipeline().addLast(new TextReplyDecoder(calls::headShape,
                                 settings.maxItemSize()));
                         ch.pipeline().addLast(new ReplyHandler());

@@ -6,11 +6,11 @@ import java.time.Duration;
 /**
  * How the proxy talks to its servers: connections per server on each event loop, the deadline
  * of one request, the reconnect backoff, the largest value a reply may carry, how many
- * consecutive failures mark a server down, how many stale keys are remembered per server, and
- * TLS (null: none).
+ * consecutive failures mark a server down, how many stale keys are remembered per server, TLS
+ * (null: none) and the login servers want (null: none).
  */
 public record BackendSettings(int connectionsPerLoop, Duration timeout, Duration minBackoff, Duration maxBackoff,
-        int maxItemSize, int failureLimit, int maxStaleKeys, ServerTlsContext tls) {
+        int maxItemSize, int failureLimit, int maxStaleKeys, ServerTlsContext tls, ServerLogin login) {
 
     public BackendSettings {
         if (connectionsPerLoop < 1) {
@@ -18,9 +18,9 @@ public record BackendSettings(int connectionsPerLoop, Duration timeout, Duration
         }
     }
 
-    /** Settings without TLS. */
+    /** Settings without TLS or login. */
     public BackendSettings(int connectionsPerLoop, Duration timeout, Duration minBackoff, Duration maxBackoff,
             int maxItemSize, int failureLimit, int maxStaleKeys) {
-        this(connectionsPerLoop, timeout, minBackoff, maxBackoff, maxItemSize, failureLimit, maxStaleKeys, null);
+        this(connectionsPerLoop, timeout, minBackoff, maxBackoff, maxItemSize, failureLimit, maxStaleKeys, null, null);
     }
 }

@@ -70,13 +70,13 @@ public final class HealthChecker implements AutoCloseable {
      */
     public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, boolean cleanLiveServers,
             boolean flushReturning, CopyRefill refill) {
-        this(servers, interval, timeout, null, cleanLiveServers, flushReturning, refill);
+        this(servers, interval, timeout, null, null, cleanLiveServers, flushReturning, refill);
     }
 
-    /** As above, the probes speaking TLS with {@code tls} (null: none). */
+    /** As above, the probes speaking TLS with {@code tls} and logging in with {@code login} (null: none). */
     public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, ServerTlsContext tls,
-            boolean cleanLiveServers, boolean flushReturning, CopyRefill refill) {
-        this(servers, interval, new SocketProbeTransport((int) Math.max(50, timeout.toMillis()), tls),
+            ServerLogin login, boolean cleanLiveServers, boolean flushReturning, CopyRefill refill) {
+        this(servers, interval, new SocketProbeTransport((int) Math.max(50, timeout.toMillis()), tls, login),
                 cleanLiveServers, flushReturning, refill);
     }
 

@@ -15,10 +15,13 @@ final class SocketProbeTransport implements ProbeTransport {
     private final int timeoutMillis;
     /** TLS to the servers; null: none. */
     private final ServerTlsContext tls;
+    /** The login the servers want; null: none. */
+    private final ServerLogin login;
 
-    SocketProbeTransport(int timeoutMillis, ServerTlsContext tls) {
+    SocketProbeTransport(int timeoutMillis, ServerTlsContext tls, ServerLogin login) {
         this.timeoutMillis = timeoutMillis;
         this.tls = tls;
+        this.login = login;
     }
 
     @Override
@@ -31,7 +34,15 @@ final class SocketProbeTransport implements ProbeTransport {
             if (tls != null) {
                 s = tls.wrap(s, server.host(), server.port());
             }
-            return new SocketLink(s, new BufferedInputStream(s.getInputStream()));
+            SocketLink link = new SocketLink(s, new BufferedInputStream(s.getInputStream()));
+            if (login != null) {
+                link.socket().getOutputStream().write(login.request());
+                String answer = link.readLine();
+                if (!ServerLogin.ACCEPTED.equals(answer)) {
+                    throw new IOException("login as '" + login.user() + "' refused: " + answer);
+                }
+            }
+            return link;
         } catch (IOException e) {
             s.close();
             throw e;

@@ -156,6 +156,9 @@ public final class FlagOverrides {
         if (given("-Y")) {
             b.authFile(flags.authFile);
         }
+        if (given("--server-auth")) {
+            b.serverAuthFile(flags.serverAuthFile);
+        }
         if (SERVER_TLS_FLAGS.stream().anyMatch(this::given)) {
             b.serverTls(serverTlsOver(fileServerTls));
         }

@@ -205,6 +205,11 @@ public final class Flags {
                     + "--hash-password). Reloaded when it changes.")
     Path authFile;
 
+    @Option(names = "--server-auth", paramLabel = "FILE",
+            description = "Log in to servers started with memcached's -Y as the user:password on this file's first "
+                    + "line, on every connection.")
+    Path serverAuthFile;
+
     @Option(names = "--hash-password", description = "Read a password from standard input, print its "
             + "pbkdf2-sha256 hash for an auth file (user:HASH), and exit.")
     boolean hashPassword;
@@ -229,7 +234,7 @@ public final class Flags {
                 verbose.length, new ProxyConfig.Failover(failureLimit, Duration.ofMillis(probeIntervalMillis),
                         autoEject, maxStaleKeys, writeBackTtl, sharedFarm),
                 new ProxyConfig.Operations(httpPort, Duration.ofSeconds(shutdownTimeoutSeconds),
-                        Duration.ofSeconds(idleTimeoutSeconds)), tls(), serverTls(), authFile);
+                        Duration.ofSeconds(idleTimeoutSeconds)), tls(), serverTls(), authFile, serverAuthFile);
     }
 
     /**

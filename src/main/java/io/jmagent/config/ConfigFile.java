@@ -51,7 +51,8 @@ public final class ConfigFile {
     private static final List<String> POOL_KEYS = List.of("listen", "unix-socket", "servers", "backups", "hash",
             "distribution", "timeout", "failure-limit", "probe-interval", "auto-eject", "max-stale-keys",
             "write-back-ttl", "shared-farm", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
-            "max-item-size", "max-line-length", "idle-timeout", "tls", "server-tls", "auth-file");
+            "max-item-size", "max-line-length", "idle-timeout", "tls", "server-tls", "auth-file",
+            "server-auth");
     private static final List<String> SERVER_TLS_KEYS = List.of("ca", "cert", "key");
     private static final List<String> TLS_KEYS = List.of("port", "cert", "key", "ca", "protocols",
             "handshake-timeout");
@@ -251,6 +252,9 @@ public final class ConfigFile {
         }
         if (m.containsKey("auth-file")) {
             b.authFile(file(m.get("auth-file"), at + "auth-file"));
+        }
+        if (m.containsKey("server-auth")) {
+            b.serverAuthFile(file(m.get("server-auth"), at + "server-auth"));
         }
     }
 

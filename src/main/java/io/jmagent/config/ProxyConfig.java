@@ -28,11 +28,14 @@ import java.util.List;
  * @param serverTls            TLS to the servers and backups
  * @param authFile             memcached's auth file ({@code -Y}): text clients must authenticate
  *                             with a user and password from it; null = anyone may come in
+ * @param serverAuthFile       a file whose {@code user:password} the proxy logs in to the servers
+ *                             with (memcached {@code -Y} on the servers); null = no login
  */
 public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
         List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
         Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
-        Failover failover, Operations operations, ClientTls tls, ServerTls serverTls, Path authFile) {
+        Failover failover, Operations operations, ClientTls tls, ServerTls serverTls, Path authFile,
+        Path serverAuthFile) {
 
     /**
      * How the proxy is run and watched.
@@ -79,7 +82,7 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
             Failover failover, Operations operations) {
         this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
                 connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations, ClientTls.NONE, ServerTls.NONE, null);
+                failover, operations, ClientTls.NONE, ServerTls.NONE, null, null);
     }
 
     /** A configuration with the default operations settings. */
@@ -149,19 +152,19 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
     public ProxyConfig withFailover(Failover f) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity, f,
-                operations, tls, serverTls, authFile);
+                operations, tls, serverTls, authFile, serverAuthFile);
     }
 
     public ProxyConfig withTimeout(Duration t) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, t, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations, tls, serverTls, authFile);
+                failover, operations, tls, serverTls, authFile, serverAuthFile);
     }
 
     public ProxyConfig withOperations(Operations o) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, o, tls, serverTls, authFile);
+                failover, o, tls, serverTls, authFile, serverAuthFile);
     }
 
     public static final int DEFAULT_PORT = 11211;

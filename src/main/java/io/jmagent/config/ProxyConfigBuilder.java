@@ -38,6 +38,7 @@ public final class ProxyConfigBuilder {
     ClientTls tls = ClientTls.NONE;
     ServerTls serverTls = ServerTls.NONE;
     Path authFile;
+    Path serverAuthFile;
 
     /** Starts from the defaults, as a command line with nothing but {@code -s} would. */
     public ProxyConfigBuilder() {
@@ -71,6 +72,7 @@ public final class ProxyConfigBuilder {
         tls = c.tls();
         serverTls = c.serverTls();
         authFile = c.authFile();
+        serverAuthFile = c.serverAuthFile();
     }
 
     public ProxyConfigBuilder listenAddress(String v) {
@@ -203,12 +205,17 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder serverAuthFile(Path v) {
+        serverAuthFile = v;
+        return this;
+    }
+
     /** The config; an inconsistent one (no server, nothing to listen on, ...) is an IllegalArgumentException. */
     public ProxyConfig build() {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
                 new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl,
                         sharedFarm),
-                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout), tls, serverTls, authFile);
+                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout), tls, serverTls, authFile, serverAuthFile);
     }
 }

@@ -8,6 +8,7 @@ import io.jmagent.backend.HealthChecker;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.backend.ServerAddress;
 import io.jmagent.backend.ServerHealth;
+import io.jmagent.backend.ServerLogin;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
@@ -77,6 +78,8 @@ public final class ProxyServer implements AutoCloseable {
     private volatile ClientTlsContext tlsContext;
     /** The auth file new text clients must authenticate with; null without. */
     private volatile AuthFile authFile;
+    /** The login the servers want, read at start (a reload cannot change it); null without. */
+    private ServerLogin serverLogin;
     /** TLS to the servers, made at start (a reload cannot change it); null without. */
     private ServerTlsContext serverTls;
     private final TlsHandshakeOutcome tlsOutcome = new TlsHandshakeOutcome(stats);
@@ -108,6 +111,11 @@ public final class ProxyServer implements AutoCloseable {
         ProxyConfig c = config;
         serverTls = openServerTls(c);
         authFile = openAuthFile(c);
+        try {
+            serverLogin = c.serverAuthFile() == null ? null : ServerLogin.load(c.serverAuthFile());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("server auth file " + e.getMessage(), e);
+        }
         BackendSettings settings = settingsOf(c);
         Farm primaries = new Farm("primary", c.servers(), transport, settings);
         Farm backups = c.backups().isEmpty() ? null : new Farm("backup", c.backups(), transport, settings);
@@ -166,9 +174,11 @@ public final class ProxyServer implements AutoCloseable {
                     + "ignored until a restart", name, current.threads(), next.threads());
             next = new ProxyConfigBuilder(next).threads(current.threads()).build();
         }
-        if (!next.serverTls().equals(current.serverTls())) {
-            log.warn("pool {}: a reload cannot change TLS to the servers; ignored until a restart", name);
-            next = new ProxyConfigBuilder(next).serverTls(current.serverTls()).build();
+        if (!next.serverTls().equals(current.serverTls())
+                || !Objects.equals(next.serverAuthFile(), current.serverAuthFile())) {
+            log.warn("pool {}: a reload cannot change TLS or the login to the servers; ignored until a restart", name);
+            next = new ProxyConfigBuilder(next).serverTls(current.serverTls()).serverAuthFile(current.serverAuthFile())
+                    .build();
         }
         if (next.equals(current)) {
             return null;
@@ -369,7 +379,8 @@ public final class ProxyServer implements AutoCloseable {
     private BackendSettings settingsOf(ProxyConfig c) {
         ProxyConfig.Failover failover = c.failover();
         return new BackendSettings(c.effectiveConnectionsPerLoop(), c.timeout(), Duration.ofMillis(100),
-                Duration.ofSeconds(5), c.maxItemSize(), failover.failureLimit(), failover.maxStaleKeys(), serverTls);
+                Duration.ofSeconds(5), c.maxItemSize(), failover.failureLimit(), failover.maxStaleKeys(), serverTls,
+                serverLogin);
     }
 
     /** The TLS to {@code c}'s servers, or null; an IllegalArgumentException naming the file if its files make none. */
@@ -415,7 +426,8 @@ public final class ProxyServer implements AutoCloseable {
             EventLoopGroup group = workerGroup;
             return group == null ? null : group.next();
         });
-        return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), serverTls, r.hasBackups(),
+        return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), serverTls, serverLogin,
+                r.hasBackups(),
                 r.hasBackups() && c.failover().sharedFarm(), refill);
     }
 
