@@ -65,6 +65,9 @@ public final class FlagOverrides {
             if (given("--http-port")) {
                 b.httpPort(flags.httpPort);
             }
+            if (given("--http-listen")) {
+                b.httpAddress(flags.httpListen);
+            }
             if (given("--shutdown-timeout")) {
                 b.shutdownTimeout(Duration.ofSeconds(flags.shutdownTimeoutSeconds));
             }

@@ -148,6 +148,11 @@ public final class Flags {
                     + "(with -c: of the first pool's listen address) (default: off).")
     int httpPort = ProxyConfig.Operations.DEFAULTS.httpPort();
 
+    @Option(names = "--http-listen", paramLabel = "ADDRESS",
+            description = "Address of the HTTP endpoint, for example 127.0.0.1 to keep /metrics off the network "
+                    + "(default: the -l address).")
+    String httpListen;
+
     @Option(names = "--shutdown-timeout", paramLabel = "SECONDS",
             description = "On SIGTERM, how long in-flight requests may take before the last clients are closed "
                     + "(default: 5).")
@@ -234,7 +239,7 @@ public final class Flags {
                 verbose.length, new ProxyConfig.Failover(failureLimit, Duration.ofMillis(probeIntervalMillis),
                         autoEject, maxStaleKeys, writeBackTtl, sharedFarm),
                 new ProxyConfig.Operations(httpPort, Duration.ofSeconds(shutdownTimeoutSeconds),
-                        Duration.ofSeconds(idleTimeoutSeconds)), tls(), serverTls(), authFile, serverAuthFile);
+                        Duration.ofSeconds(idleTimeoutSeconds), httpListen), tls(), serverTls(), authFile, serverAuthFile);
     }
 
     /**

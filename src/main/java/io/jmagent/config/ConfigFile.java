@@ -47,7 +47,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 public final class ConfigFile {
 
-    private static final Set<String> TOP_KEYS = Set.of("threads", "verbose", "http-port", "shutdown-timeout", "pools");
+    private static final Set<String> TOP_KEYS = Set.of("threads", "verbose", "http-port", "http-listen",
+            "shutdown-timeout", "pools");
     private static final List<String> POOL_KEYS = List.of("listen", "unix-socket", "servers", "backups", "hash",
             "distribution", "timeout", "failure-limit", "probe-interval", "auto-eject", "max-stale-keys",
             "write-back-ttl", "shared-farm", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
@@ -115,6 +116,11 @@ public final class ConfigFile {
             }
             operations = operations.withHttpPort(port);
         }
+        if (top.containsKey("http-listen")) {
+            String address = values.string(top.get("http-listen"), "http-listen");
+            values.resolvable(address, "http-listen");
+            operations = operations.withHttpAddress(address);
+        }
         if (top.containsKey("shutdown-timeout")) {
             operations = operations.withShutdownTimeout(values.seconds(top.get("shutdown-timeout"), "shutdown-timeout"));
         }
@@ -133,7 +139,8 @@ public final class ConfigFile {
             }
             String path = "pools." + name;
             ProxyConfigBuilder b = new ProxyConfigBuilder().threads(threads).verbosity(verbosity)
-                    .httpPort(operations.httpPort()).shutdownTimeout(operations.shutdownTimeout());
+                    .httpPort(operations.httpPort()).httpAddress(operations.httpAddress())
+                    .shutdownTimeout(operations.shutdownTimeout());
             pool(values.mapping(e.getValue(), path), path, b);
             ProxyConfig config;
             try {

@@ -40,15 +40,21 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
     /**
      * How the proxy is run and watched.
      *
-     * @param httpPort         port of the HTTP endpoint ({@code /metrics}, {@code /health}) on the
-     *                         listen address; 0 = none
+     * @param httpPort         port of the HTTP endpoint ({@code /metrics}, {@code /health}); 0 = none
      * @param shutdownTimeout  on SIGTERM, how long in-flight requests may take to be answered
      *                         before the remaining clients are closed
      * @param idleTimeout      a client that sends nothing for this long is closed; zero = never
+     * @param httpAddress      where the HTTP endpoint listens ({@code --http-listen}); null = the
+     *                         (first pool's) listen address
      */
-    public record Operations(int httpPort, Duration shutdownTimeout, Duration idleTimeout) {
+    public record Operations(int httpPort, Duration shutdownTimeout, Duration idleTimeout, String httpAddress) {
 
         public static final Operations DEFAULTS = new Operations(0, Duration.ofSeconds(5), Duration.ZERO);
+
+        /** Settings whose HTTP endpoint listens on the listen address. */
+        public Operations(int httpPort, Duration shutdownTimeout, Duration idleTimeout) {
+            this(httpPort, shutdownTimeout, idleTimeout, null);
+        }
 
         public Operations {
             if (httpPort < 0 || httpPort > 65535) {
@@ -63,15 +69,19 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
         }
 
         public Operations withHttpPort(int port) {
-            return new Operations(port, shutdownTimeout, idleTimeout);
+            return new Operations(port, shutdownTimeout, idleTimeout, httpAddress);
         }
 
         public Operations withShutdownTimeout(Duration d) {
-            return new Operations(httpPort, d, idleTimeout);
+            return new Operations(httpPort, d, idleTimeout, httpAddress);
         }
 
         public Operations withIdleTimeout(Duration d) {
-            return new Operations(httpPort, shutdownTimeout, d);
+            return new Operations(httpPort, shutdownTimeout, d, httpAddress);
+        }
+
+        public Operations withHttpAddress(String address) {
+            return new Operations(httpPort, shutdownTimeout, idleTimeout, address);
         }
     }
 
@@ -213,7 +223,8 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
         if (operations == null) {
             operations = Operations.DEFAULTS;
         }
-        if (operations.httpPort() != 0 && operations.httpPort() == port) {
+        if (operations.httpPort() != 0 && operations.httpPort() == port
+                && (operations.httpAddress() == null || operations.httpAddress().equals(listenAddress))) {
             throw new IllegalArgumentException("the HTTP port must differ from the memcached port (-p)");
         }
         if (operations.httpPort() != 0 && operations.httpPort() == tls.port()) {

@@ -35,6 +35,7 @@ public final class ProxyConfigBuilder {
     int httpPort = ProxyConfig.Operations.DEFAULTS.httpPort();
     Duration shutdownTimeout = ProxyConfig.Operations.DEFAULTS.shutdownTimeout();
     Duration idleTimeout = ProxyConfig.Operations.DEFAULTS.idleTimeout();
+    String httpAddress;
     ClientTls tls = ClientTls.NONE;
     ServerTls serverTls = ServerTls.NONE;
     Path authFile;
@@ -69,6 +70,7 @@ public final class ProxyConfigBuilder {
         httpPort = c.operations().httpPort();
         shutdownTimeout = c.operations().shutdownTimeout();
         idleTimeout = c.operations().idleTimeout();
+        httpAddress = c.operations().httpAddress();
         tls = c.tls();
         serverTls = c.serverTls();
         authFile = c.authFile();
@@ -190,6 +192,11 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder httpAddress(String v) {
+        httpAddress = v;
+        return this;
+    }
+
     public ProxyConfigBuilder tls(ClientTls v) {
         tls = v;
         return this;
@@ -216,6 +223,6 @@ public final class ProxyConfigBuilder {
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
                 new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl,
                         sharedFarm),
-                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout), tls, serverTls, authFile, serverAuthFile);
+                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout, httpAddress), tls, serverTls, authFile, serverAuthFile);
     }
 }

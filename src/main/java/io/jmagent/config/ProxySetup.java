@@ -35,9 +35,12 @@ public record ProxySetup(List<Pool> pools) {
             ProxyConfig first = pools.get(0).config();
             if (p.config().threads() != first.threads() || p.config().verbosity() != first.verbosity()
                     || p.config().operations().httpPort() != first.operations().httpPort()
+                    || !java.util.Objects.equals(p.config().operations().httpAddress(),
+                            first.operations().httpAddress())
                     || !p.config().operations().shutdownTimeout().equals(first.operations().shutdownTimeout())) {
                 throw new IllegalArgumentException(
-                        "threads, verbosity, http-port and shutdown-timeout are the process's, the same in every pool");
+                        "threads, verbosity, http-port, http-listen and shutdown-timeout are the process's, the same in "
+                                + "every pool");
             }
             for (int j = 0; j < i; j++) {
                 String clash = listenerClash(pools.get(j).config(), p.config());
@@ -69,9 +72,10 @@ public record ProxySetup(List<Pool> pools) {
         return pools.get(0).config().operations().httpPort();
     }
 
-    /** Where the HTTP endpoint listens: the first pool's listen address. */
+    /** Where the HTTP endpoint listens: {@code http-listen}, else the first pool's listen address. */
     public String httpAddress() {
-        return pools.get(0).config().listenAddress();
+        String own = pools.get(0).config().operations().httpAddress();
+        return own != null ? own : pools.get(0).config().listenAddress();
     }
 
     /** How long a graceful shutdown waits for the requests in flight. */

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -183,21 +184,25 @@ public final class ProxyPools implements AutoCloseable {
 
     /** {@code next} with the running event loop count and HTTP port: a reload cannot change them. */
     private ProxySetup keepProcessSettings(ProxySetup next) {
-        if (next.threads() == setup.threads() && next.httpPort() == setup.httpPort()) {
+        String httpListen = setup.pools().get(0).config().operations().httpAddress();
+        boolean sameHttp = next.httpPort() == setup.httpPort()
+                && Objects.equals(next.pools().get(0).config().operations().httpAddress(), httpListen);
+        if (next.threads() == setup.threads() && sameHttp) {
             return next;
         }
         if (next.threads() != setup.threads()) {
             log.warn("a reload cannot change the number of event loops (threads {} -> {}); ignored until a restart",
                     setup.threads(), next.threads());
         }
-        if (next.httpPort() != setup.httpPort()) {
-            log.warn("a reload cannot change the HTTP endpoint (http-port {} -> {}); ignored until a restart",
-                    setup.httpPort(), next.httpPort());
+        if (!sameHttp) {
+            log.warn("a reload cannot change the HTTP endpoint (http-port {} -> {}, http-listen {} -> {}); "
+                    + "ignored until a restart", setup.httpPort(), next.httpPort(), httpListen,
+                    next.pools().get(0).config().operations().httpAddress());
         }
         List<ProxySetup.Pool> kept = new ArrayList<>();
         for (ProxySetup.Pool p : next.pools()) {
             ProxyConfig c = new ProxyConfigBuilder(p.config()).threads(setup.threads()).httpPort(setup.httpPort())
-                    .build();
+                    .httpAddress(httpListen).build();
             kept.add(new ProxySetup.Pool(p.name(), c));
         }
         return new ProxySetup(kept);

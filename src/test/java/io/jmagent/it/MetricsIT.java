@@ -1,6 +1,7 @@
 package io.jmagent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.jmagent.config.ProxyConfigBuilder;
@@ -163,6 +164,20 @@ class MetricsIT {
 
     private static io.jmagent.config.ProxyConfig withHttp(io.jmagent.config.ProxyConfig c) {
         return c.withOperations(c.operations().withHttpPort(MemcachedProcess.freePort()));
+    }
+
+    @Test
+    void theEndpointListensWhereHttpListenSaysNotOnTheProxysAddress() throws Exception {
+        int httpPort = MemcachedProcess.freePort();
+        try (ProxiedFarm farm = ProxiedFarm.start(1, c -> c.withOperations(c.operations().withHttpPort(httpPort)
+                .withHttpAddress("127.0.0.2")))) {
+            HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.2:" + httpPort + "/health"))
+                    .timeout(Duration.ofSeconds(5)).build();
+            assertThat(http.send(health, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThatThrownBy(() -> get(httpPort, "/health")).as("on the proxy's own address, 127.0.0.1")
+                    .isInstanceOf(java.net.ConnectException.class);
+            assertThat(farm.port()).isPositive();
+        }
     }
 
     private HttpResponse<String> get(ProxiedFarm farm, String path) throws Exception {
