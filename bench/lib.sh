@@ -1,5 +1,7 @@
-# Shared by bench/run and bench/profile (sourced, not run): installs what is missing, builds the
-# jar, starts processes on free loopback ports and stops them all on exit.
+# Shared by bench/run, bench/profile, bench/perf, bench/memory and the bundle's run script
+# (bench/bundle copies this file into it): installs what is missing, builds the jar, starts
+# processes on free loopback ports, stops them all on exit, measures runs and tabulates them.
+# What it calls beyond bash (awk, sed, mktemp, timeout, ...) busybox provides as well.
 
 # bench_install CMD:PACKAGE ...: installs each PACKAGE whose CMD is not on the PATH (nor in /usr/sbin)
 bench_install() {
@@ -84,8 +86,11 @@ bench_wait_port() {
 bench_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # bench_cpu_ticks PID: CPU time the process used so far, user + system, in clock ticks (getconf CLK_TCK)
 bench_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# bench_hz: clock ticks per second; USER_HZ is 100 on every Linux where getconf is missing (busybox)
+bench_hz() { getconf CLK_TCK 2>/dev/null || echo 100; }
 
-# bench_memcached N: starts N memcached servers; their ports in BENCH_SERVER_PORTS, pids in BENCH_SERVER_PIDS
+# bench_memcached N: starts N memcached servers (with BENCH_MEMCACHED_ARGS, e.g. "-t 4", added);
+# their ports in BENCH_SERVER_PORTS, pids in BENCH_SERVER_PIDS
 bench_memcached() {
   local user=() p i
   [ "$(id -u)" -eq 0 ] && user=(-u root)
@@ -94,7 +99,9 @@ bench_memcached() {
   for i in $(seq 1 "$1"); do
     bench_free_port p
     BENCH_SERVER_PORTS+=("$p")
-    bench_spawn "$BENCH_WORK/memcached-$p.log" memcached "${user[@]}" -l 127.0.0.1 -p "$p" -U 0 -m 256
+    # shellcheck disable=SC2086 # BENCH_MEMCACHED_ARGS: extra memcached flags, split on spaces
+    bench_spawn "$BENCH_WORK/memcached-$p.log" memcached "${user[@]}" -l 127.0.0.1 -p "$p" -U 0 -m 256 \
+      ${BENCH_MEMCACHED_ARGS:-}
     BENCH_SERVER_PIDS+=("$BENCH_PID")
   done
   for p in "${BENCH_SERVER_PORTS[@]}"; do bench_wait_port "$p"; done
@@ -123,4 +130,117 @@ bench_jmagent_transport() {
 bench_slap() {
   local port="$1" secs="$2" out="$3"; shift 3
   timeout $((secs + 30)) memcaslap -s "127.0.0.1:$port" "$@" -t "${secs}s" -S "${secs}s" >"$out" 2>&1 || true
+}
+
+# bench_twemproxy: starts twemproxy (BENCH_NUTCRACKER, default nutcracker) over BENCH_SERVER_PORTS:
+# ketama, md5, no ejection, weight 1, its own stats port; BENCH_TWEM_PORT, BENCH_TWEM_PID
+bench_twemproxy() {
+  local stats_port p
+  bench_free_port BENCH_TWEM_PORT
+  bench_free_port stats_port
+  {
+    echo "bench:"
+    echo "  listen: 127.0.0.1:$BENCH_TWEM_PORT"
+    echo "  hash: md5"
+    echo "  distribution: ketama"
+    echo "  auto_eject_hosts: false"
+    echo "  servers:"
+    for p in "${BENCH_SERVER_PORTS[@]}"; do echo "   - 127.0.0.1:$p:1"; done
+  } >"$BENCH_WORK/nutcracker.yml"
+  bench_spawn "$BENCH_WORK/nutcracker.out" "${BENCH_NUTCRACKER:-nutcracker}" -c "$BENCH_WORK/nutcracker.yml" \
+    -a 127.0.0.1 -s "$stats_port" -o "$BENCH_WORK/nutcracker.log" -p "$BENCH_WORK/nutcracker.pid"
+  BENCH_TWEM_PID=$BENCH_PID
+  bench_wait_port "$BENCH_TWEM_PORT"
+}
+
+# bench_measure RAW LOAD TARGET ROUND PORT PID SECONDS FLAGS...: one memcaslap run of FLAGS against
+# PORT, with the CPU time process PID used during it and its RSS after it (0 for TARGET direct);
+# appends one line to RAW: load target round tps avg_us events rss_kb cpu_ticks histogram, where the
+# histogram is memcaslap's "Total Statistics" log2 distribution as i:count,...; bucket i holds
+# latencies in (2^(i-1), 2^i] microseconds (ms_stats.c, ms_local_log2). Prints a progress line;
+# fails if a process bench_spawn started is gone.
+bench_measure() {
+  local raw="$1" load="$2" target="$3" round="$4" port="$5" pid="$6" secs="$7" ticks_before ticks rss
+  shift 7
+  local out="$BENCH_WORK/$load-$target-$round.out"
+  ticks_before="$(bench_cpu_ticks "$pid")"
+  bench_slap "$port" "$secs" "$out" "$@"
+  ticks=$(($(bench_cpu_ticks "$pid") - ticks_before))
+  rss="$(bench_rss_kb "$pid")"
+  [ "$target" = direct ] && rss=0
+  bench_alive || return 1
+  awk -v load="$load" -v target="$target" -v round="$round" -v rss="$rss" -v ticks="$ticks" '
+    /^Total Statistics \(/ { total = 1; next }
+    total && /^ *Avg:/ { avg = $2 }
+    total && /Log2 Dist:/ { dist = 1; next }
+    dist && /^ *[0-9]+:/ {
+      i = $1; sub(":", "", i)
+      for (f = 2; f <= NF; f++) { hist = hist (hist == "" ? "" : ",") i ":" $f; events += $f; i++ }
+      next
+    }
+    dist { dist = 0; total = 0 }
+    /^Run time:/ { for (f = 1; f <= NF; f++) if ($f == "TPS:") tps = $(f + 1) }
+    END {
+      if (tps == "") { tps = "FAILED"; avg = 0; events = 0; hist = "-" }
+      printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", load, target, round, tps, avg, events, rss, ticks, hist
+    }' "$out" >>"$raw"
+  printf 'bench: round %s %-10s %-12s %10s ops/s\n' "$round" "$load" "$target" "$(tail -1 "$raw" | cut -f4)"
+  if tail -1 "$raw" | grep -q FAILED; then { echo "--- memcaslap output:"; cat "$out"; } >&2; fi
+}
+
+# bench_table RAW TITLES TARGETS LOADS SECONDS: the table of RAW (bench_measure's lines), one row per
+# load and target in the order given: mean ops/s over the rounds, min – max, the ratios to the
+# targets named twemproxy and direct, latency, CPU µs per operation and RSS. TITLES is
+# "load=title;load=title...".
+bench_table() {
+  awk -F'\t' -v titles="$2" -v targets="$3" -v loads="$4" -v hz="$(bench_hz)" -v secs="$5" '
+  BEGIN {
+    n = split(titles, t, ";"); for (k = 1; k <= n; k++) { split(t[k], kv, "="); title[kv[1]] = kv[2] }
+    nl = split(loads, L, " "); nt = split(targets, T, " ")
+  }
+  $4 == "FAILED" { failed[$1, $2]++; next }
+  {
+    k = $1 SUBSEP $2
+    runs[k]++; sum[k] += $4
+    if (!(k in lo) || $4 < lo[k]) lo[k] = $4
+    if (!(k in hi) || $4 > hi[k]) hi[k] = $4
+    ev[k] += $6; lat[k] += $5 * $6
+    if ($7 > 0 && $7 > rss[k]) rss[k] = $7
+    cpu[k] += $8 / hz; ops[k] += $4 * secs
+    nb = split($9, b, ",")
+    for (j = 1; j <= nb; j++) { split(b[j], ic, ":"); h[k, ic[1]] += ic[2]; if (ic[1] + 0 > top[k] + 0) top[k] = ic[1] + 0 }
+  }
+  function pct(k, q,    need, acc, i) {
+    need = q * ev[k]; acc = 0
+    for (i = 0; i <= top[k]; i++) { acc += h[k, i]; if (acc >= need) return 2 ^ i }
+    return "?"
+  }
+  END {
+    print "| load | target | ops/s (mean) | min – max | vs twemproxy | vs direct | avg µs | p50 µs ≤ | p99 µs ≤ | CPU µs/op | RSS MB |"
+    print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for (a = 1; a <= nl; a++) for (c = 1; c <= nt; c++) {
+      k = L[a] SUBSEP T[c]
+      if (!(k in runs)) { printf "| %s | %s | failed | | | | | | | | |\n", title[L[a]], T[c]; continue }
+      mean[k] = sum[k] / runs[k]
+    }
+    for (a = 1; a <= nl; a++) for (c = 1; c <= nt; c++) {
+      k = L[a] SUBSEP T[c]
+      if (!(k in runs)) continue
+      tw = L[a] SUBSEP "twemproxy"; di = L[a] SUBSEP "direct"
+      printf "| %s | %s | %.0f | %.0f – %.0f | %s | %s | %.0f | %s | %s | %.1f | %s |\n", title[L[a]], T[c], mean[k], lo[k], hi[k],
+        (tw in mean) ? sprintf("%.2f", mean[k] / mean[tw]) : "-",
+        (di in mean) ? sprintf("%.2f", mean[k] / mean[di]) : "-",
+        ev[k] ? lat[k] / ev[k] : 0, pct(k, 0.5), pct(k, 0.99),
+        ops[k] ? cpu[k] * 1e6 / ops[k] : 0,
+        (k in rss) ? sprintf("%.0f", rss[k] / 1024) : "-"
+      if ((L[a], T[c]) in failed) printf "| | (%d failed runs left out) | | | | | | | | | |\n", failed[L[a], T[c]]
+    }
+  }' "$1"
+}
+
+# bench_rounds_table RAW SECONDS: every run of RAW, one row each
+bench_rounds_table() {
+  echo "| round | load | target | ops/s | avg µs | CPU s | CPU µs/op | RSS MB |"
+  echo "|---:|---|---|---:|---:|---:|---:|---:|"
+  awk -F'\t' -v hz="$(bench_hz)" -v secs="$2" '{ printf "| %s | %s | %s | %s | %s | %.2f | %s | %s |\n", $3, $1, $2, $4, $5, $8 / hz, ($4 > 0 ? sprintf("%.2f", ($8 / hz) * 1e6 / ($4 * secs)) : "-"), $7 ? sprintf("%.0f", $7 / 1024) : "-" }' "$1"
 }
