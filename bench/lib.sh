@@ -210,9 +210,10 @@ bench_table() {
     nb = split($9, b, ",")
     for (j = 1; j <= nb; j++) { split(b[j], ic, ":"); h[k, ic[1]] += ic[2]; if (ic[1] + 0 > top[k] + 0) top[k] = ic[1] + 0 }
   }
-  function pct(k, q,    need, acc, i) {
-    need = q * ev[k]; acc = 0
-    for (i = 0; i <= top[k]; i++) { acc += h[k, i]; if (acc >= need) return 2 ^ i }
+  # the upper bound 2^i of the bucket that holds the q-quantile (busybox awk has no ^)
+  function pct(k, q,    need, acc, i, bound) {
+    need = q * ev[k]; acc = 0; bound = 1
+    for (i = 0; i <= top[k]; i++) { acc += h[k, i]; if (acc >= need) return bound; bound *= 2 }
     return "?"
   }
   END {
