@@ -61,11 +61,13 @@ bench_alive() {
 
 bench_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 bench_taken=" "
-# bench_free_port VAR: a loopback port nothing listens on (and not handed out before), in VAR
+# bench_free_port VAR: a loopback port nothing listens on (and not handed out before), in VAR;
+# below Linux's ephemeral range (32768 and up), where an outgoing connection may hold a port that
+# no listener shows and the bind then fails
 bench_free_port() {
   local candidate
   while :; do
-    candidate=$((20000 + RANDOM % 20000))
+    candidate=$((20000 + RANDOM % 12000))
     if [[ "$bench_taken" != *" $candidate "* ]] && bench_port_free "$candidate"; then
       bench_taken+="$candidate "
       printf -v "$1" '%s' "$candidate"
