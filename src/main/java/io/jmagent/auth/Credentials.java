@@ -1,9 +1,7 @@
 package io.jmagent.auth;
 
-import java.io.IOException;
+import io.jmagent.config.TextFiles;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -38,14 +36,7 @@ public final class Credentials {
 
     /** Reads {@code file}; an IllegalArgumentException naming the file and line if it is not one. */
     public static Credentials load(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(file + ": no such file", e);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-        }
+        List<String> lines = TextFiles.lines(file);
         Map<String, String> secrets = new HashMap<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();

@@ -1,6 +1,5 @@
 package io.jmagent.backend;
 
-import io.jmagent.tls.ServerTlsContext;
 import java.time.Duration;
 
 /**

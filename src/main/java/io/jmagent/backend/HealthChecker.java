@@ -2,7 +2,6 @@ package io.jmagent.backend;
 
 import io.jmagent.backend.ProbeTransport.ProbeLink;
 import io.jmagent.protocol.TextKeys;
-import io.jmagent.tls.ServerTlsContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -1,10 +1,6 @@
 package io.jmagent.backend;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -21,16 +17,8 @@ public record ServerLogin(String user, String password) {
         }
     }
 
-    /** Reads the first {@code user:password} line of {@code file} (blank lines and # comments skipped). */
-    public static ServerLogin load(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(file + ": no such file", e);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-        }
+    /** The first {@code user:password} of {@code lines} (blank lines and # comments skipped), read from {@code file}. */
+    public static ServerLogin parse(List<String> lines, String file) {
         for (String line : lines) {
             String l = line.strip();
             if (l.isEmpty() || l.startsWith("#")) {

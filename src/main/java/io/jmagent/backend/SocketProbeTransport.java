@@ -1,6 +1,5 @@
 package io.jmagent.backend;
 
-import io.jmagent.tls.ServerTlsContext;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

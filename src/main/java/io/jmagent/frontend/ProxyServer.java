@@ -9,15 +9,16 @@ import io.jmagent.backend.NettyTransport;
 import io.jmagent.backend.ServerAddress;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.backend.ServerLogin;
+import io.jmagent.backend.ServerTlsContext;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
+import io.jmagent.config.TextFiles;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.replica.KeyVersions;
 import io.jmagent.routing.Router;
 import io.jmagent.routing.StaleCopyRefill;
 import io.jmagent.tls.ClientTlsContext;
-import io.jmagent.tls.ServerTlsContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
@@ -112,7 +113,8 @@ public final class ProxyServer implements AutoCloseable {
         serverTls = openServerTls(c);
         authFile = openAuthFile(c);
         try {
-            serverLogin = c.serverAuthFile() == null ? null : ServerLogin.load(c.serverAuthFile());
+            serverLogin = c.serverAuthFile() == null ? null
+                    : ServerLogin.parse(TextFiles.lines(c.serverAuthFile()), c.serverAuthFile().toString());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("server auth file " + e.getMessage(), e);
         }
@@ -389,7 +391,8 @@ public final class ProxyServer implements AutoCloseable {
             return null;
         }
         try {
-            ServerTlsContext tls = ServerTlsContext.of(c.serverTls());
+            ServerTlsContext tls = ServerTlsContext.of(c.serverTls().ca(), c.serverTls().certificate(),
+                    c.serverTls().key());
             log.info("{}TLS to the servers ({}; certificates checked against {}{})",
                     name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + ": ", ClientTlsContext.engine(),
                     c.serverTls().ca() == null ? "the JDK's trusted CAs" : c.serverTls().ca(),

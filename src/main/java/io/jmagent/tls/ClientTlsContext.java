@@ -123,7 +123,7 @@ public final class ClientTlsContext implements AutoCloseable {
     }
 
     /** The innermost message: Netty wraps the one that says what is wrong with the file. */
-    static String reason(Throwable e) {
+    private static String reason(Throwable e) {
         Throwable inner = e;
         while (inner.getCause() != null && inner.getCause() != inner) {
             inner = inner.getCause();

@@ -27,13 +27,14 @@ public final class TextClient implements AutoCloseable {
     private final OutputStream out;
 
     public TextClient(int port) {
+        this(connect(port));
+    }
+
+    private static Socket connect(int port) {
         try {
-            socket = new Socket();
+            Socket socket = new Socket();
             socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-            socket.setSoTimeout(5000);
-            socket.setTcpNoDelay(true);
-            in = socket.getInputStream();
-            out = socket.getOutputStream();
+            return socket;
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -1,6 +1,5 @@
-package io.jmagent.tls;
+package io.jmagent.backend;
 
-import io.jmagent.config.ServerTls;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.OpenSsl;
@@ -10,6 +9,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.net.Socket;
+import java.nio.file.Path;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -33,10 +33,14 @@ public final class ServerTlsContext {
         this.probes = probes;
     }
 
-    /** The context {@code settings} describe; an IllegalArgumentException naming the file if they make none. */
-    public static ServerTlsContext of(ServerTls settings) {
-        return new ServerTlsContext(build(settings, OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK),
-                (JdkSslContext) build(settings, SslProvider.JDK));
+    /**
+     * The context that trusts the CA certificates in {@code ca} (null: the JDK's trusted CAs) and
+     * presents {@code certificate} with {@code key} (null: none); an IllegalArgumentException
+     * naming the file if they make none.
+     */
+    public static ServerTlsContext of(Path ca, Path certificate, Path key) {
+        return new ServerTlsContext(build(ca, certificate, key, OpenSsl.isAvailable() ? SslProvider.OPENSSL
+                : SslProvider.JDK), (JdkSslContext) build(ca, certificate, key, SslProvider.JDK));
     }
 
     /** A handler for a new connection to the server at {@code host} (as written) and {@code port}. */
@@ -63,30 +67,39 @@ public final class ServerTlsContext {
         engine.setSSLParameters(p);
     }
 
-    private static SslContext build(ServerTls t, SslProvider provider) {
+    private static SslContext build(Path ca, Path certificate, Path key, SslProvider provider) {
         SslContextBuilder b = SslContextBuilder.forClient().sslProvider(provider).protocols(PROTOCOLS);
         try {
-            if (t.ca() != null) {
-                b.trustManager(t.ca().toFile());
+            if (ca != null) {
+                b.trustManager(ca.toFile());
             }
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("server CA " + t.ca() + ": " + ClientTlsContext.reason(e), e);
+            throw new IllegalArgumentException("server CA " + ca + ": " + reason(e), e);
         }
         try {
-            if (t.certificate() != null) {
-                b.keyManager(t.certificate().toFile(), t.key().toFile());
+            if (certificate != null) {
+                b.keyManager(certificate.toFile(), key.toFile());
             }
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("client certificate " + t.certificate() + " or key " + t.key() + ": "
-                    + ClientTlsContext.reason(e), e);
+            throw new IllegalArgumentException("client certificate " + certificate + " or key " + key + ": "
+                    + reason(e), e);
         }
         try {
             return b.build();
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("TLS to the servers"
-                    + (t.ca() == null ? "" : ", CA " + t.ca())
-                    + (t.certificate() == null ? "" : ", certificate " + t.certificate() + ", key " + t.key())
-                    + ": " + ClientTlsContext.reason(e), e);
+                    + (ca == null ? "" : ", CA " + ca)
+                    + (certificate == null ? "" : ", certificate " + certificate + ", key " + key)
+                    + ": " + reason(e), e);
         }
+    }
+
+    /** The innermost message: Netty wraps the one that says what is wrong with the file. */
+    private static String reason(Throwable e) {
+        Throwable inner = e;
+        while (inner.getCause() != null && inner.getCause() != inner) {
+            inner = inner.getCause();
+        }
+        return inner.getMessage() == null ? inner.getClass().getSimpleName() : inner.getMessage();
     }
 }
