@@ -73,7 +73,7 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "4", description = "Measured part of every run (${DEFAULT-VALUE}).")
     private double seconds;
 
-    @Option(names = "--rounds", defaultValue = "2", description = "Rounds of every rate and target (${DEFAULT-VALUE}).")
+    @Option(names = "--rounds", defaultValue = "3", description = "Rounds of every rate and target (${DEFAULT-VALUE}).")
     private int rounds;
 
     @Option(names = "--max-seconds", defaultValue = "3", description = "Measured part of the closed-loop run for the maximum (${DEFAULT-VALUE}).")

@@ -15,6 +15,7 @@ final class OpenLoopRun extends LoadRun {
 
     private final OpenLoopSchedule schedule;
     private final long lastRequest;
+    private final Runnable paceTask = this::pace;
     private long sent;
 
     OpenLoopRun(String target, long rate, EventLoop loop, List<LoadConnection> connections, Workload workload,
@@ -48,7 +49,7 @@ final class OpenLoopRun extends LoadRun {
             connections.get((int) (i % n)).flush();
         }
         if (sent < lastRequest) {
-            loop.schedule(this::pace, schedule.intendedStart(sent) - System.nanoTime(), TimeUnit.NANOSECONDS);
+            loop.schedule(paceTask, schedule.intendedStart(sent) - System.nanoTime(), TimeUnit.NANOSECONDS);
         }
     }
 }
