@@ -5,20 +5,35 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
 import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * One pipelined connection to the target. {@link #send} queues a request without flushing;
  * {@link #flush} writes all queued ones at once (one system call for a burst); every reply is
  * framed, matched with the oldest request in flight, and handed to the run with that request's
- * intended start. State belongs to the channel's event loop.
+ * intended start. At most {@code maxInFlight} requests are in flight: the ones past that wait here,
+ * still timed from their intended start, and go out as replies make room, so a target that falls
+ * behind holds a bounded backlog, not one that outlives the run. State belongs to the channel's
+ * event loop.
  */
 final class LoadConnection extends ByteToMessageDecoder {
 
-    private final InFlight inFlight = new InFlight();
+    private final int maxInFlight;
+    private final StartQueue inFlight = new StartQueue();
+    private final StartQueue waitingStarts = new StartQueue();
+    private final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private ByteBuf pending;
     private LoadRun run;
+
+    LoadConnection(int maxInFlight) {
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("max in flight must be at least 1: " + maxInFlight);
+        }
+        this.maxInFlight = maxInFlight;
+    }
 
     /** The run whose requests go through here from now on; the previous run's must all be answered. */
     void attach(LoadRun run) {
@@ -26,6 +41,15 @@ final class LoadConnection extends ByteToMessageDecoder {
     }
 
     void send(byte[] request, long intendedStartNanos) {
+        if (inFlight.size() >= maxInFlight) {
+            waiting.add(request);
+            waitingStarts.add(intendedStartNanos);
+            return;
+        }
+        write(request, intendedStartNanos);
+    }
+
+    private void write(byte[] request, long intendedStartNanos) {
         if (pending == null) {
             pending = ctx.alloc().directBuffer(Math.max(256, request.length));
         }
@@ -41,8 +65,19 @@ final class LoadConnection extends ByteToMessageDecoder {
         }
     }
 
-    InFlight inFlight() {
-        return inFlight;
+    /** No request in flight nor waiting. */
+    boolean idle() {
+        return inFlight.isEmpty() && waiting.isEmpty();
+    }
+
+    /** The intended starts of every request not answered, in flight or waiting; forgets them. */
+    long[] abandon() {
+        long[] sent = inFlight.drain();
+        long[] notSent = waitingStarts.drain();
+        waiting.clear();
+        long[] all = Arrays.copyOf(sent, sent.length + notSent.length);
+        System.arraycopy(notSent, 0, all, sent.length, notSent.length);
+        return all;
     }
 
     @Override
@@ -58,7 +93,11 @@ final class LoadConnection extends ByteToMessageDecoder {
             if (inFlight.isEmpty()) {
                 throw new CorruptedFrameException("a reply to no request");
             }
-            run.answered(this, inFlight.removeOldest(), now, reply);
+            long intendedStart = inFlight.removeOldest();
+            if (!waiting.isEmpty()) {
+                write(waiting.poll(), waitingStarts.removeOldest());
+            }
+            run.answered(this, intendedStart, now, reply);
         }
     }
 
@@ -71,8 +110,8 @@ final class LoadConnection extends ByteToMessageDecoder {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         super.channelInactive(ctx);
-        if (run != null && !inFlight.isEmpty()) {
-            run.failed(new IOException("the target closed a connection with " + inFlight.size() + " requests unanswered"));
+        if (run != null && !idle()) {
+            run.failed(new IOException("the target closed a connection with requests unanswered"));
         }
     }
 

@@ -58,6 +58,10 @@ public final class LoadGenerator implements Callable<Integer> {
             description = "Requests in flight per connection while seeking the maximum (${DEFAULT-VALUE}).")
     private int maxDepth;
 
+    @Option(names = "--max-in-flight", defaultValue = "100",
+            description = "Requests in flight per connection at most; later ones wait in the generator, timed from their intended start (${DEFAULT-VALUE}).")
+    private int maxInFlight;
+
     @Option(names = "--keys", defaultValue = "10000", description = "Key space (${DEFAULT-VALUE}).")
     private int keys;
 
@@ -199,7 +203,7 @@ public final class LoadGenerator implements Callable<Integer> {
         List<LoadConnection> conns = new ArrayList<>();
         try {
             for (int i = 0; i < connections; i++) {
-                LoadConnection c = new LoadConnection();
+                LoadConnection c = new LoadConnection(maxInFlight);
                 Channel ch = bootstrap.clone().handler(c).connect(targets.get(target)).sync().channel();
                 channels.add(ch);
                 conns.add(c);

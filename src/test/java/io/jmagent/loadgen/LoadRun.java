@@ -67,7 +67,7 @@ abstract class LoadRun {
         recorder.answered(intendedStart, now, reply);
         if (sending) {
             afterReply(connection, now);
-        } else if (connection.inFlight().isEmpty()) {
+        } else if (connection.idle()) {
             finishIfDrained();
         }
     }
@@ -84,7 +84,7 @@ abstract class LoadRun {
 
     private void finishIfDrained() {
         for (LoadConnection c : connections) {
-            if (!c.inFlight().isEmpty()) {
+            if (!c.idle()) {
                 return;
             }
         }
@@ -97,7 +97,7 @@ abstract class LoadRun {
         }
         long now = System.nanoTime();
         for (LoadConnection c : connections) {
-            for (long intendedStart : c.inFlight().drain()) {
+            for (long intendedStart : c.abandon()) {
                 recorder.unanswered(intendedStart, now);
             }
         }

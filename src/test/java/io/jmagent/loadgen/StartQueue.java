@@ -3,12 +3,12 @@ package io.jmagent.loadgen;
 import java.util.Arrays;
 
 /**
- * The intended start times of one connection's unanswered requests, oldest first. memcached
- * answers a connection's requests in order (protocol.txt: replies come in the order of the
- * commands), so the next reply belongs to the oldest. A growable ring of longs: no object per
- * request. Owned by the connection's event loop.
+ * Intended start times, oldest first: of a connection's requests in flight (memcached answers a
+ * connection's requests in order, so the next reply belongs to the oldest), or of those waiting
+ * in the generator for room on the connection. A growable ring of longs: no object per request.
+ * Owned by the connection's event loop.
  */
-final class InFlight {
+final class StartQueue {
 
     private long[] starts = new long[64];
     private int head;
@@ -29,7 +29,7 @@ final class InFlight {
 
     long removeOldest() {
         if (size == 0) {
-            throw new IllegalStateException("no request in flight");
+            throw new IllegalStateException("empty");
         }
         long oldest = starts[head];
         head = (head + 1) % starts.length;
@@ -45,7 +45,7 @@ final class InFlight {
         return size;
     }
 
-    /** The unanswered requests' intended starts, oldest first; empties the queue. */
+    /** Every start in the queue, oldest first; empties it. */
     long[] drain() {
         long[] all = new long[size];
         for (int i = 0; i < size; i++) {
