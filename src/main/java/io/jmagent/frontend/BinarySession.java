@@ -2,6 +2,7 @@ package io.jmagent.frontend;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
+import io.jmagent.auth.AuthFile;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.ArithmeticRequest;
@@ -43,7 +44,8 @@ import java.util.function.Supplier;
  * on error (gets: only on a hit), and keep their place in the reply order, so a Noop answers after
  * everything before it. Increment/decrement of a missing key creates it with the initial value
  * unless the expiration is 0xffffffff, as memcached does; requests on that key wait until it is
- * created. Owned by the client channel's event loop.
+ * created. With an auth file, the client must first authenticate with SASL PLAIN ({@link SaslGate}).
+ * Owned by the client channel's event loop.
  */
 final class BinarySession extends ClientSession {
 
@@ -53,9 +55,13 @@ final class BinarySession extends ClientSession {
     private final Set<ByteBuffer> creating = new HashSet<>();
     /** Requests that came while one before them waits for a counter, in order. */
     private final ArrayDeque<BinaryRequest> held = new ArrayDeque<>();
+    /** memcached's -S with the auth file's users, or null where there is no auth file. */
+    private final SaslGate sasl;
 
-    BinarySession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers) {
+    /** {@code auth}: the auth file clients must authenticate with first (SASL PLAIN), or null. */
+    BinarySession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth) {
         super(config, stats, routers);
+        this.sasl = auth == null ? null : new SaslGate(this, auth, stats);
     }
 
     @Override
@@ -75,7 +81,7 @@ final class BinarySession extends ClientSession {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         BinaryRequest r = (BinaryRequest) msg;
-        if (!held.isEmpty() || waitsForCounter(r)) {
+        if (!held.isEmpty() || waitsForCounter(r) || checkingLogin()) {
             held.add(r);
             updateReading();
             return;
@@ -92,7 +98,11 @@ final class BinarySession extends ClientSession {
 
     @Override
     protected boolean holdsRequests() {
-        return !held.isEmpty();
+        return !held.isEmpty() || checkingLogin();
+    }
+
+    private boolean checkingLogin() {
+        return sasl != null && sasl.checking();
     }
 
     private void serve(BinaryRequest r) {
@@ -105,12 +115,16 @@ final class BinarySession extends ClientSession {
             answerAndClose(Unpooled.EMPTY_BUFFER);
             return;
         }
+        if (sasl != null && sasl.answers(r)) {
+            return;
+        }
         if (r.invalid()) {
             answerAndClose(BinaryResponses.error(alloc, r, r.closingStatus(), null));
             return;
         }
         BinaryOpcode op = r.opcode();
-        if (op == null) {
+        if (op == null || op.isSasl()) {
+            r.release(); // SASL without an auth file: memcached without -S does not know it
             answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
             return;
         }
@@ -335,8 +349,13 @@ final class BinarySession extends ClientSession {
 
     private void counterSettled(ByteBuffer key) {
         creating.remove(key);
+        serveHeld();
+    }
+
+    /** Serves the requests held back, in order, until one must wait again (for a counter or a login). */
+    void serveHeld() {
         BinaryRequest next;
-        while ((next = held.peek()) != null && !waitsForCounter(next)) {
+        while (!checkingLogin() && (next = held.peek()) != null && !waitsForCounter(next)) {
             held.poll();
             serve(next);
         }

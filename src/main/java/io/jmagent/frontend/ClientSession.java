@@ -14,6 +14,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +46,7 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     protected final ProxyConfig config;
     protected final ProxyStats stats;
+    private static final InetAddress LOCAL = InetAddress.getLoopbackAddress();
     private final Supplier<Router> routers;
     private final long id = IDS.incrementAndGet();
     private final ArrayDeque<Slot> slots = new ArrayDeque<>();
@@ -92,6 +95,11 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
         }
         slots.clear();
         ctx.fireChannelInactive();
+    }
+
+    /** The client's address, for the auth file's per-address limit; one for every client of the unix socket. */
+    protected InetAddress clientAddress() {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : LOCAL;
     }
 
     /** True once the session stopped taking requests (quit, a fatal error, or closing). */

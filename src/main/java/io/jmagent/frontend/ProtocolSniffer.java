@@ -1,11 +1,8 @@
 package io.jmagent.frontend;
 
 import io.jmagent.protocol.BinaryRequestDecoder;
-import io.jmagent.protocol.TextReplies;
 import io.jmagent.protocol.TextRequestDecoder;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
@@ -24,9 +21,6 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
     private final Supplier<TextSession> textSession;
     private final Supplier<BinarySession> binarySession;
 
-    private static final byte[] BINARY_REFUSED = TextReplies.bytes("CLIENT_ERROR unauthenticated\r\n");
-
-    /** {@code binarySession}: null where binary clients are refused (an auth file is in force). */
     ProtocolSniffer(int maxItemSize, int maxRetrievalLine, Supplier<TextSession> textSession,
             Supplier<BinarySession> binarySession) {
         this.maxItemSize = maxItemSize;
@@ -41,13 +35,6 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
             return;
         }
         String name = ctx.name();
-        if (in.getUnsignedByte(in.readerIndex()) == BinaryRequestDecoder.REQUEST_MAGIC && binarySession == null) {
-            // memcached -Y serves text only: the binary protocol gets its text refusal
-            in.skipBytes(in.readableBytes());
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(BINARY_REFUSED)).addListener(ChannelFutureListener.CLOSE);
-            ctx.pipeline().remove(this);
-            return;
-        }
         if (in.getUnsignedByte(in.readerIndex()) == BinaryRequestDecoder.REQUEST_MAGIC) {
             ctx.pipeline().addAfter(name, "binary-session", binarySession.get());
             ctx.pipeline().addAfter(name, "binary-decoder", new BinaryRequestDecoder(maxItemSize));

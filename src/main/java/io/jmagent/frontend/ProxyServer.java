@@ -358,8 +358,8 @@ public final class ProxyServer implements AutoCloseable {
         String pool = name.equals(ProxySetup.DEFAULT_POOL) ? "jmagent" : "pool " + name;
         try {
             AuthFile file = AuthFile.open(c.authFile(), pool);
-            log.info("{}: text clients authenticate first (auth file {}); binary clients are refused", pool,
-                    c.authFile());
+            log.info("{}: clients authenticate first (auth file {}): text as memcached -Y, binary with SASL PLAIN",
+                    pool, c.authFile());
             return file;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("auth file " + e.getMessage(), e);
@@ -479,7 +479,7 @@ public final class ProxyServer implements AutoCloseable {
         AuthFile auth = authFile;
         ch.pipeline().addLast("sniffer", new ProtocolSniffer(c.maxItemSize(), c.maxRetrievalLine(),
                 () -> new TextSession(c, stats, router::get, auth),
-                auth != null ? null : () -> new BinarySession(c, stats, router::get)));
+                () -> new BinarySession(c, stats, router::get, auth)));
     }
 
     public String name() {

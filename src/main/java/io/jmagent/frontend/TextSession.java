@@ -17,8 +17,6 @@ import io.jmagent.protocol.VersionRequest;
 import io.jmagent.routing.Router;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.function.Supplier;
@@ -32,8 +30,6 @@ final class TextSession extends ClientSession {
     private static final byte[] AUTH_FAILURE = TextReplies.bytes("CLIENT_ERROR authentication failure\r\n");
     private static final byte[] BAD_TOKEN = TextReplies.bytes("CLIENT_ERROR bad authentication token format\r\n");
     private static final byte[] STORED = TextReplies.bytes("STORED\r\n");
-    /** A client on the unix socket: its failures are counted under one address. */
-    private static final InetAddress LOCAL = InetAddress.getLoopbackAddress();
 
     /** The auth file clients must authenticate with (memcached's -Y), or null. */
     private final AuthFile auth;
@@ -155,8 +151,7 @@ final class TextSession extends ClientSession {
         checking = true;
         updateReading();
         Slot slot = newSlot();
-        InetAddress from = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : LOCAL;
-        auth.check(token.substring(0, space), token.substring(space + 1), from,
+        auth.check(token.substring(0, space), token.substring(space + 1), clientAddress(),
                 outcome -> ctx.executor().execute(() -> settled(slot, outcome)));
     }
 

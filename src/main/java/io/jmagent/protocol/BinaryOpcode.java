@@ -3,14 +3,15 @@ package io.jmagent.protocol;
 /**
  * The opcodes of memcached's binary protocol (protocol_binary.h) that jmagent serves, with what
  * they need: extras length, whether a key and a value are required, and whether it is quiet.
- * Verbosity (0x1b) is not among them: memcached 1.6 answers it "Unknown command".
+ * Verbosity (0x1b) is not among them: memcached 1.6 answers it "Unknown command". The SASL
+ * commands are, as memcached -S serves them; without an auth file they are "Unknown command".
  */
 public enum BinaryOpcode {
     GET(0x00), SET(0x01), ADD(0x02), REPLACE(0x03), DELETE(0x04), INCREMENT(0x05), DECREMENT(0x06),
     QUIT(0x07), FLUSH(0x08), GETQ(0x09), NOOP(0x0a), VERSION(0x0b), GETK(0x0c), GETKQ(0x0d), APPEND(0x0e),
     PREPEND(0x0f), STAT(0x10), SETQ(0x11), ADDQ(0x12), REPLACEQ(0x13), DELETEQ(0x14), INCREMENTQ(0x15),
     DECREMENTQ(0x16), QUITQ(0x17), FLUSHQ(0x18), APPENDQ(0x19), PREPENDQ(0x1a), TOUCH(0x1c),
-    GAT(0x1d), GATQ(0x1e), GATK(0x23), GATKQ(0x24);
+    GAT(0x1d), GATQ(0x1e), SASL_LIST_MECHS(0x20), SASL_AUTH(0x21), SASL_STEP(0x22), GATK(0x23), GATKQ(0x24);
 
     private static final BinaryOpcode[] BY_CODE = new BinaryOpcode[256];
 
@@ -69,6 +70,10 @@ public enum BinaryOpcode {
         return this == INCREMENT || this == INCREMENTQ || this == DECREMENT || this == DECREMENTQ;
     }
 
+    public boolean isSasl() {
+        return this == SASL_LIST_MECHS || this == SASL_AUTH || this == SASL_STEP;
+    }
+
     /**
      * memcached's shape checks (proto_bin.c): true when extras, key and body lengths fit this
      * command; a request that does not fit is answered "Invalid arguments" and the connection closed.
@@ -97,6 +102,9 @@ public enum BinaryOpcode {
             case QUIT, QUITQ, NOOP, VERSION -> extrasLength == 0 && keyLength == 0 && bodyLength == 0;
             case FLUSH, FLUSHQ -> keyLength == 0 && valueLength == 0 && (extrasLength == 0 || extrasLength == 4);
             case STAT -> extrasLength == 0 && valueLength == 0;
+            // memcached checks the SASL commands' shape with or without -S
+            case SASL_LIST_MECHS -> extrasLength == 0 && keyLength == 0 && bodyLength == 0;
+            case SASL_AUTH, SASL_STEP -> extrasLength == 0 && keyLength > 0;
             default -> false;
         };
     }

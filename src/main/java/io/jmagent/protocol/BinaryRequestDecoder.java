@@ -10,20 +10,15 @@ import java.util.List;
  * value) into {@link BinaryRequest}s, with memcached's checks: the magic must be 0x80 (otherwise
  * the connection closes), a body shorter than its extras and key is "Unknown command" and close,
  * extras/key/body lengths must fit the opcode and a key is at most 250 bytes (otherwise "Invalid
- * arguments" and close; the SASL commands, which are not served, have their shape checked too).
- * Nothing is buffered beyond one header, one key and one value within
- * {@code maxItemSize}: a larger storage value is swallowed unread and answered "Too large."; the
- * body of an unknown command is swallowed whatever its length; any other body that large is
- * invalid.
+ * arguments" and close). Nothing is buffered beyond one header, one key and one value within
+ * {@code maxItemSize}: a larger storage or SASL value is swallowed unread (the request marked
+ * {@code tooLarge}); the body of an unknown command is swallowed whatever its length; any other
+ * body that large is invalid.
  */
 public final class BinaryRequestDecoder extends ByteToMessageDecoder {
 
     public static final int HEADER_LENGTH = 24;
     public static final int REQUEST_MAGIC = 0x80;
-    /** protocol_binary.h: the SASL commands. */
-    private static final int SASL_LIST_MECHS = 0x20;
-    private static final int SASL_AUTH = 0x21;
-    private static final int SASL_STEP = 0x22;
 
     private enum State { HEADER, BODY, SWALLOW, CLOSED }
 
@@ -117,11 +112,6 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
             out.add(BinaryRequest.closing(rawOpcode, opaque, BinaryResponses.INVALID_ARGUMENTS));
             return false;
         }
-        if (misshapenSasl(rawOpcode, extrasLength, keyLength, bodyLength)) {
-            stop();
-            out.add(BinaryRequest.closing(rawOpcode, opaque, BinaryResponses.INVALID_ARGUMENTS));
-            return false;
-        }
         if (opcode == null) {
             // "Unknown command", and the body is skipped unread however long it is
             out.add(new BinaryRequest(null, rawOpcode, opaque, cas, new byte[0], 0, 0, 0, 0, null, 0, false));
@@ -132,26 +122,13 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
         long valueLength = bodyLength - extrasLength - keyLength;
         boolean oversizedValue = valueLength > maxItemSize;
         if (!opcode.accepts(extrasLength, keyLength, bodyLength)
-                || (oversizedValue && !(opcode.isStore() || opcode.isConcat()))) {
+                || (oversizedValue && !(opcode.isStore() || opcode.isConcat() || opcode.isSasl()))) {
             stop();
             out.add(BinaryRequest.closing(rawOpcode, opaque, BinaryResponses.INVALID_ARGUMENTS));
             return false;
         }
         state = State.BODY;
         return true;
-    }
-
-    /**
-     * The SASL commands are not served (memcached without -S answers them "Unknown command"), but
-     * memcached checks their shape first (proto_bin.c): list mechs takes no extras, key nor value;
-     * auth and step take a key and no extras. One that does not fit is invalid.
-     */
-    private static boolean misshapenSasl(int rawOpcode, int extrasLength, int keyLength, long bodyLength) {
-        return switch (rawOpcode) {
-            case SASL_LIST_MECHS -> extrasLength != 0 || keyLength != 0 || bodyLength != 0;
-            case SASL_AUTH, SASL_STEP -> extrasLength != 0 || keyLength == 0;
-            default -> false;
-        };
     }
 
     private boolean readBody(ByteBuf in, List<Object> out) {

@@ -22,6 +22,8 @@ public final class BinaryResponses {
     public static final int INVALID_ARGUMENTS = 0x0004;
     public static final int NOT_STORED = 0x0005;
     public static final int NON_NUMERIC = 0x0006;
+    public static final int AUTH_ERROR = 0x0020;
+    public static final int AUTH_CONTINUE = 0x0021;
     public static final int UNKNOWN_COMMAND = 0x0081;
     public static final int OUT_OF_MEMORY = 0x0082;
     public static final int NOT_SUPPORTED = 0x0083;
@@ -39,6 +41,7 @@ public final class BinaryResponses {
             case INVALID_ARGUMENTS -> "Invalid arguments";
             case NOT_STORED -> "Not stored.";
             case NON_NUMERIC -> "Non-numeric server-side value for incr or decr";
+            case AUTH_ERROR -> "Auth failure.";
             case UNKNOWN_COMMAND -> "Unknown command";
             case OUT_OF_MEMORY -> "Out of memory";
             case NOT_SUPPORTED -> "Not supported";

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,16 +20,23 @@ public final class MemcachedProcess implements AutoCloseable {
 
     private final int port;
     private final List<String> extraArgs;
+    private final Map<String, String> environment;
     private Process process;
 
-    private MemcachedProcess(int port, List<String> extraArgs) {
+    private MemcachedProcess(int port, List<String> extraArgs, Map<String, String> environment) {
         this.port = port;
         this.extraArgs = extraArgs;
+        this.environment = environment;
     }
 
     /** Starts memcached on a free port and waits until it accepts connections. */
     public static MemcachedProcess start(String... extraArgs) {
-        MemcachedProcess m = new MemcachedProcess(freePort(), List.of(extraArgs));
+        return start(Map.of(), extraArgs);
+    }
+
+    /** As {@link #start(String...)}, with {@code environment} added to memcached's (SASL_CONF_PATH, say). */
+    public static MemcachedProcess start(Map<String, String> environment, String... extraArgs) {
+        MemcachedProcess m = new MemcachedProcess(freePort(), List.of(extraArgs), Map.copyOf(environment));
         m.startProcess();
         return m;
     }
@@ -48,8 +56,10 @@ public final class MemcachedProcess implements AutoCloseable {
         }
         cmd.addAll(extraArgs);
         try {
-            process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            builder.environment().putAll(environment);
+            process = builder.start();
         } catch (IOException e) {
             throw new IllegalStateException("cannot start memcached (is the memcached package installed?)", e);
         }
