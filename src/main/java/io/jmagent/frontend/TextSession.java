@@ -139,7 +139,7 @@ final class TextSession extends ClientSession {
     }
 
     private void attempt(StoreRequest s) {
-        String token = s.value().toString(StandardCharsets.ISO_8859_1).stripTrailing();
+        String token = s.value().toString(StandardCharsets.UTF_8).stripTrailing(); // as the auth file is read
         s.release();
         stats.authCmd();
         int space = token.indexOf(' ');
