@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * hash, so it runs on threads of its own ({@value #CHECK_THREADS}, at most {@value #MAX_QUEUED}
  * attempts waiting), never on an event loop. An address that failed
  * {@value #MAX_FAILURES_PER_WINDOW} times within {@value #FAILURE_WINDOW_MS} ms is refused
- * without a check until that window ends, so guessing costs time, not the proxy's CPU.
+ * without a check until that window ends, and one address has at most
+ * {@value #MAX_CHECKS_PER_ADDRESS} checks under way, so guessing costs time, not the proxy's CPU,
+ * and one address cannot keep others' checks waiting.
  */
 public final class AuthFile implements AutoCloseable {
 
@@ -31,10 +33,12 @@ public final class AuthFile implements AutoCloseable {
 
     public static final int MAX_FAILURES_PER_WINDOW = 10;
     public static final long FAILURE_WINDOW_MS = 60_000;
+    /** Checks of one address under way at once: more are refused unchecked, so one address cannot fill the queue. */
+    public static final int MAX_CHECKS_PER_ADDRESS = 2;
     static final long CHECK_EVERY_MS = 2000;
     static final int CHECK_THREADS = 2;
     static final int MAX_QUEUED = 1024;
-    /** Addresses remembered at once; past this the oldest windows are dropped. */
+    /** Addresses remembered at once; past this, expired ones are dropped, and a new address waits if none is. */
     static final int MAX_ADDRESSES = 100_000;
 
     private static final Logger log = LoggerFactory.getLogger(AuthFile.class);
@@ -73,33 +77,40 @@ public final class AuthFile implements AutoCloseable {
      * {@code done} gets the outcome on a thread of this file's (or at once, when refused unchecked).
      */
     public void check(String user, String password, InetAddress from, Consumer<Outcome> done) {
-        Failures f = failures.get(from);
         long now = System.currentTimeMillis();
-        if (f != null && f.limited(now)) {
+        if (failures.size() >= MAX_ADDRESSES && !failures.containsKey(from)) {
+            failures.entrySet().removeIf(e -> e.getValue().expired(now));
+            if (failures.size() >= MAX_ADDRESSES) {
+                done.accept(Outcome.BUSY); // that many addresses failing or checking at once: no room to remember one more
+                return;
+            }
+        }
+        Failures f = failures.computeIfAbsent(from, a -> new Failures());
+        if (f.limited(now) || !f.startCheck()) {
             done.accept(Outcome.RATE_LIMITED);
             return;
         }
         try {
             checks.execute(() -> {
-                boolean ok = credentials.check(user, password);
-                if (!ok) {
-                    failed(from, System.currentTimeMillis());
+                Outcome outcome = Outcome.BUSY;
+                try {
+                    if (f.limited(System.currentTimeMillis())) {
+                        outcome = Outcome.RATE_LIMITED; // failures counted while this one waited
+                    } else if (credentials.check(user, password)) {
+                        outcome = Outcome.ACCEPTED;
+                    } else {
+                        f.add(System.currentTimeMillis());
+                        outcome = Outcome.REFUSED;
+                    }
+                } finally {
+                    f.endCheck();
+                    done.accept(outcome);
                 }
-                done.accept(ok ? Outcome.ACCEPTED : Outcome.REFUSED);
             });
         } catch (RejectedExecutionException e) {
+            f.endCheck();
             done.accept(Outcome.BUSY);
         }
-    }
-
-    private void failed(InetAddress from, long now) {
-        if (failures.size() >= MAX_ADDRESSES) {
-            failures.entrySet().removeIf(e -> e.getValue().expired(now));
-            if (failures.size() >= MAX_ADDRESSES) {
-                failures.clear();
-            }
-        }
-        failures.computeIfAbsent(from, a -> new Failures()).add(now);
     }
 
     /** Re-reads the file if it changed; true if new credentials are in force. */
@@ -120,10 +131,11 @@ public final class AuthFile implements AutoCloseable {
         }
     }
 
+    /** Stops watching the file; the checks already asked for still run and answer. */
     @Override
     public void close() {
         reloads.shutdownNow();
-        checks.shutdownNow();
+        checks.shutdown();
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -134,10 +146,24 @@ public final class AuthFile implements AutoCloseable {
         };
     }
 
-    /** One address's failures in its current window. */
+    /** One address's failures in its current window, and its checks under way. */
     private static final class Failures {
         private long windowStart;
         private int count;
+        private int checking;
+
+        /** One more check of this address under way; false (and none started) past {@value #MAX_CHECKS_PER_ADDRESS}. */
+        synchronized boolean startCheck() {
+            if (checking >= MAX_CHECKS_PER_ADDRESS) {
+                return false;
+            }
+            checking++;
+            return true;
+        }
+
+        synchronized void endCheck() {
+            checking--;
+        }
 
         synchronized void add(long now) {
             if (now - windowStart >= FAILURE_WINDOW_MS) {
@@ -152,7 +178,7 @@ public final class AuthFile implements AutoCloseable {
         }
 
         synchronized boolean expired(long now) {
-            return now - windowStart >= FAILURE_WINDOW_MS;
+            return checking == 0 && now - windowStart >= FAILURE_WINDOW_MS;
         }
     }
 }

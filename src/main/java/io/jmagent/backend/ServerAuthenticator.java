@@ -10,9 +10,12 @@ import io.netty.util.ByteProcessor;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The first thing on a connection to a server that wants a login: sends the {@link ServerLogin},
- * holds back every request written meanwhile, and reads the server's first line itself. On
- * {@code STORED} it lets the held requests go and leaves the pipeline; on anything else the
+ * The first thing on a connection to a server that may want a login: asks its {@code version},
+ * holding back every request written meanwhile, and reads the answers itself. A server that
+ * answers {@code VERSION} wants no login, and is not sent the credentials (a memcached without
+ * {@code -Y} would store them as an item anyone could read); one that answers
+ * {@code CLIENT_ERROR unauthenticated} is sent the {@link ServerLogin}. On {@code STORED} (or no
+ * login needed) the held requests go and this handler leaves the pipeline; on anything else the
  * connection fails with {@link LoginRefused} (its requests fail as on any broken connection), so
  * that no request is ever sent unauthenticated, whose answers memcached would not frame.
  */
@@ -21,9 +24,13 @@ final class ServerAuthenticator extends ChannelDuplexHandler {
     /** A server's first line is short; more without a line end is no answer to a login. */
     private static final int MAX_ANSWER = 1024;
 
+    private static final byte[] VERSION = "version\r\n".getBytes(StandardCharsets.US_ASCII);
+
     private final ServerLogin login;
     private PendingWriteQueue held;
     private ByteBuf answer;
+    /** The version was answered "unauthenticated" and the login sent: the next line answers it. */
+    private boolean loginSent;
 
     ServerAuthenticator(ServerLogin login) {
         this.login = login;
@@ -46,7 +53,7 @@ final class ServerAuthenticator extends ChannelDuplexHandler {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(login.request()));
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(VERSION));
         super.channelActive(ctx);
     }
 
@@ -79,7 +86,14 @@ final class ServerAuthenticator extends ChannelDuplexHandler {
         String line = answer.toString(answer.readerIndex(), lf - answer.readerIndex(), StandardCharsets.US_ASCII)
                 .stripTrailing();
         answer.readerIndex(lf + 1);
-        if (!line.equals(ServerLogin.ACCEPTED)) {
+        if (!loginSent && line.equals(ServerLogin.UNAUTHENTICATED)) {
+            loginSent = true;
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(login.request()));
+            answer.discardReadBytes();
+            return;
+        }
+        boolean admitted = loginSent ? line.equals(ServerLogin.ACCEPTED) : line.startsWith("VERSION ");
+        if (!admitted) {
             ctx.fireExceptionCaught(new LoginRefused("login as '" + login.user() + "' refused: " + line));
             ctx.close();
             return;

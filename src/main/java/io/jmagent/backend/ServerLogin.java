@@ -46,6 +46,8 @@ public record ServerLogin(String user, String password) {
 
     /** What a server that accepted the login answers. */
     public static final String ACCEPTED = "STORED";
+    /** What a server that wants a login answers anything else. */
+    public static final String UNAUTHENTICATED = "CLIENT_ERROR unauthenticated";
 
     @Override
     public String toString() {

@@ -35,10 +35,16 @@ final class SocketProbeTransport implements ProbeTransport {
             }
             SocketLink link = new SocketLink(s, new BufferedInputStream(s.getInputStream()));
             if (login != null) {
-                link.socket().getOutputStream().write(login.request());
+                link.send("version\r\n"); // a server that answers it wants no login (and must not store one)
                 String answer = link.readLine();
-                if (!ServerLogin.ACCEPTED.equals(answer)) {
-                    throw new IOException("login as '" + login.user() + "' refused: " + answer);
+                if (ServerLogin.UNAUTHENTICATED.equals(answer)) {
+                    link.socket().getOutputStream().write(login.request());
+                    answer = link.readLine();
+                    if (!ServerLogin.ACCEPTED.equals(answer)) {
+                        throw new IOException("login as '" + login.user() + "' refused: " + answer);
+                    }
+                } else if (answer == null || !answer.startsWith("VERSION ")) {
+                    throw new IOException("login as '" + login.user() + "': unexpected answer " + answer);
                 }
             }
             return link;

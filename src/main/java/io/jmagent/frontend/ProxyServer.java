@@ -111,13 +111,13 @@ public final class ProxyServer implements AutoCloseable {
     public synchronized ProxyServer start() throws InterruptedException {
         ProxyConfig c = config;
         serverTls = openServerTls(c);
-        authFile = openAuthFile(c);
         try {
             serverLogin = c.serverAuthFile() == null ? null
                     : ServerLogin.parse(TextFiles.lines(c.serverAuthFile()), c.serverAuthFile().toString());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("server auth file " + e.getMessage(), e);
         }
+        authFile = openAuthFile(c); // last of the files: nothing after it can fail and leave it open
         BackendSettings settings = settingsOf(c);
         Farm primaries = new Farm("primary", c.servers(), transport, settings);
         Farm backups = c.backups().isEmpty() ? null : new Farm("backup", c.backups(), transport, settings);

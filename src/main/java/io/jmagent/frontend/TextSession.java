@@ -169,6 +169,7 @@ final class TextSession extends ClientSession {
         while (!checking && !held.isEmpty()) {
             channelRead(ctx, held.poll());
         }
+        swallowing = false; // what was held came with an earlier read: the next read is judged afresh
         updateReading();
     }
 

@@ -100,6 +100,17 @@ class AsciiAuthIT {
         }
     }
 
+    /** A refusal after a failed attempt drops the rest of that read only, never the client's next one. */
+    @Test
+    void aClientsNextWriteAfterAFailedAttemptIsAnswered() throws IOException {
+        try (RunningProxy proxy = proxy(authFile)) {
+            assertThat(play(proxy.port(), List.of("set x 0 0 11\r\nalice wrong\r\nget k\r\n",
+                    "set x 0 0 12\r\nalice secret\r\n")))
+                    .containsExactly("CLIENT_ERROR authentication failure\r\nCLIENT_ERROR unauthenticated\r\n",
+                            "STORED\r\n");
+        }
+    }
+
     /** The version line names the program: the only difference allowed. */
     private static List<String> normalise(List<String> answers) {
         return answers.stream().map(a -> a.replaceAll("VERSION [^\r]*", "VERSION x")).toList();

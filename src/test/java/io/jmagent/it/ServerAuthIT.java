@@ -89,6 +89,26 @@ class ServerAuthIT {
         }
     }
 
+    @Test
+    void aServerThatWantsNoLoginIsNeverSentTheCredentials() throws IOException {
+        MemcachedProcess open = MemcachedProcess.start();
+        Path file = Files.createTempFile(dir, "login", "");
+        Files.writeString(file, "jmagent:pr0xy\n");
+        try (RunningProxy proxy = RunningProxy.over(List.of(open), List.of(),
+                c -> new ProxyConfigBuilder(c).serverAuthFile(file).build());
+                TextClient c = new TextClient(proxy.port())) {
+            assertThat(c.exchange("set sauth:o 0 0 1\r\no\r\nget sauth:o\r\n"))
+                    .isEqualTo("STORED\r\nVALUE sauth:o 0 1\r\no\r\nEND\r\n");
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(4)).untilAsserted(() ->
+                    assertThat(proxy.server().primaries().health().get(0).state()).isEqualTo(ServerHealth.State.UP));
+            try (TextClient direct = new TextClient(open.port())) {
+                assertThat(direct.exchange("get auth\r\n")).as("no login stored as an item").isEqualTo("END\r\n");
+            }
+        } finally {
+            open.close();
+        }
+    }
+
     private static List<ServerHealth.State> states(RunningProxy proxy) {
         List<ServerHealth.State> states = new ArrayList<>();
         proxy.server().primaries().health().forEach(h -> states.add(h.state()));
