@@ -1,14 +1,13 @@
 package io.jmagent.auth;
 
 import io.jmagent.config.FileStamps;
+import io.jmagent.config.FileWatch;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -17,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A pool's auth file in force: its {@link Credentials}, read again when the file changes (checked
- * every {@value #CHECK_EVERY_MS} ms; a file that does not read is refused with one WARN line and
+ * every {@value FileWatch#CHECK_EVERY_MS} ms; a file that does not read is refused with one WARN line and
  * the credentials in force stay), and the checks of client attempts. A check may cost a PBKDF2
  * hash, so it runs on threads of its own ({@value #CHECK_THREADS}, at most {@value #MAX_QUEUED}
  * attempts waiting), never on an event loop. An address that failed
@@ -35,7 +34,6 @@ public final class AuthFile implements AutoCloseable {
     public static final long FAILURE_WINDOW_MS = 60_000;
     /** Checks of one address under way at once: more are refused unchecked, so one address cannot fill the queue. */
     public static final int MAX_CHECKS_PER_ADDRESS = 2;
-    static final long CHECK_EVERY_MS = 2000;
     static final int CHECK_THREADS = 2;
     static final int MAX_QUEUED = 1024;
     /** Addresses remembered at once; past this, expired ones are dropped, and a new address waits if none is. */
@@ -46,26 +44,29 @@ public final class AuthFile implements AutoCloseable {
     private final Path file;
     private final String where;
     private final ThreadPoolExecutor checks;
-    private final ScheduledExecutorService reloads;
+    private final FileWatch watch;
     private final Map<InetAddress, Failures> failures = new ConcurrentHashMap<>();
     private volatile Credentials credentials;
-    private volatile FileStamps read;
 
-    private AuthFile(Path file, String where, Credentials credentials, FileStamps read) {
+    private AuthFile(Path file, String where) {
         this.file = file;
         this.where = where;
-        this.credentials = credentials;
-        this.read = read;
+        this.credentials = Credentials.load(file);
         this.checks = new ThreadPoolExecutor(CHECK_THREADS, CHECK_THREADS, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(MAX_QUEUED), daemon("jmagent-auth"));
-        this.reloads = Executors.newSingleThreadScheduledExecutor(daemon("jmagent-auth-file"));
-        reloads.scheduleWithFixedDelay(this::reloadIfChanged, CHECK_EVERY_MS, CHECK_EVERY_MS, TimeUnit.MILLISECONDS);
+                new ArrayBlockingQueue<>(MAX_QUEUED), r -> {
+                    Thread t = new Thread(r, "jmagent-auth");
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.watch = new FileWatch("jmagent-auth-file", this::reread, e -> log.warn(
+                "{}: auth file {} changed but cannot be used, the users in force stay: {}", where, file,
+                e.getMessage()), file);
     }
 
     /** Reads {@code file} and watches it; {@code where} names the pool in log lines. An IllegalArgumentException if it does not read. */
     public static AuthFile open(Path file, String where) {
-        FileStamps stamps = FileStamps.of(file);
-        return new AuthFile(file, where, Credentials.load(file), stamps);
+        FileStamps.of(file); // names a missing file
+        return new AuthFile(file, where);
     }
 
     public Path file() {
@@ -113,38 +114,19 @@ public final class AuthFile implements AutoCloseable {
         }
     }
 
-    /** Re-reads the file if it changed; true if new credentials are in force. */
-    boolean reloadIfChanged() {
-        try {
-            FileStamps now = FileStamps.of(file);
-            if (now.equals(read)) {
-                return false;
-            }
-            read = now; // a bad file is reported once, not at every check
-            credentials = Credentials.load(file);
-            log.info("{}: auth file {} changed, reloaded: {} users", where, file, credentials.users());
-            return true;
-        } catch (RuntimeException e) {
-            log.warn("{}: auth file {} changed but cannot be used, the users in force stay: {}", where, file,
-                    e.getMessage());
-            return false;
-        }
+    /** Reads the file, which changed. */
+    private void reread() {
+        credentials = Credentials.load(file);
+        log.info("{}: auth file {} changed, reloaded: {} users", where, file, credentials.users());
     }
 
     /** Stops watching the file; the checks already asked for still run and answer. */
     @Override
     public void close() {
-        reloads.shutdownNow();
+        watch.close();
         checks.shutdown();
     }
 
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
-    }
 
     /** One address's failures in its current window, and its checks under way. */
     private static final class Failures {

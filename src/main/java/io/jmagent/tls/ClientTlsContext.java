@@ -2,6 +2,7 @@ package io.jmagent.tls;
 
 import io.jmagent.config.ClientTls;
 import io.jmagent.config.FileStamps;
+import io.jmagent.config.FileWatch;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
@@ -10,16 +11,13 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What one TLS listener serves its clients with: the SSL context built from the files a
  * {@link ClientTls} names, rebuilt when one of them changes, so that a certificate is rotated
- * without a restart (checked every {@value #CHECK_EVERY_MS} ms; a new file that does not make a
+ * without a restart (checked every {@value FileWatch#CHECK_EVERY_MS} ms; a new file that does not make a
  * context is refused with one WARN line and the one in force keeps serving). Each new client gets
  * a handler of the context in force when it connects. The OpenSSL engine (BoringSSL, from
  * netty-tcnative) where it loads, the JDK's otherwise.
@@ -27,25 +25,19 @@ import org.slf4j.LoggerFactory;
 public final class ClientTlsContext implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ClientTlsContext.class);
-    static final long CHECK_EVERY_MS = 2000;
-
     private final ClientTls settings;
     private final String where;
-    private final ScheduledExecutorService reloads;
+    private final FileWatch files;
     private volatile SslContext context;
-    private volatile FileStamps built;
 
-    private ClientTlsContext(ClientTls settings, String where, SslContext context, FileStamps built) {
+    private ClientTlsContext(ClientTls settings, String where) {
         this.settings = settings;
         this.where = where;
-        this.context = context;
-        this.built = built;
-        this.reloads = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "jmagent-tls-files");
-            t.setDaemon(true);
-            return t;
-        });
-        reloads.scheduleWithFixedDelay(this::reloadIfChanged, CHECK_EVERY_MS, CHECK_EVERY_MS, TimeUnit.MILLISECONDS);
+        this.context = build(settings);
+        this.files = new FileWatch("jmagent-tls-files", this::rebuild,
+                e -> log.warn("TLS {}: certificate files changed but cannot be used, the previous ones stay in force: {}",
+                        where, e.getMessage()),
+                settings.certificateChain(), settings.privateKey(), settings.clientCa());
     }
 
     /**
@@ -54,8 +46,8 @@ public final class ClientTlsContext implements AutoCloseable {
      * make a context.
      */
     public static ClientTlsContext open(ClientTls settings, String where) {
-        FileStamps stamps = stamps(settings);
-        return new ClientTlsContext(settings, where, build(settings), stamps);
+        FileStamps.of(settings.certificateChain(), settings.privateKey(), settings.clientCa()); // names a missing file
+        return new ClientTlsContext(settings, where);
     }
 
     /** The engine TLS runs on here. */
@@ -74,27 +66,15 @@ public final class ClientTlsContext implements AutoCloseable {
         return handler;
     }
 
-    /** Rebuilds the context if one of its files changed since it was built; true if it did. */
-    boolean reloadIfChanged() {
-        try {
-            FileStamps now = stamps(settings);
-            if (now.equals(built)) {
-                return false;
-            }
-            built = now; // a bad new file is reported once, not at every check
-            context = build(settings);
-            log.info("TLS {}: certificate files changed, reloaded: new clients get the new certificate", where);
-            return true;
-        } catch (RuntimeException e) {
-            log.warn("TLS {}: certificate files changed but cannot be used, the previous ones stay in force: {}",
-                    where, e.getMessage());
-            return false;
-        }
+    /** Rebuilds the context from its files, which changed. */
+    private void rebuild() {
+        context = build(settings);
+        log.info("TLS {}: certificate files changed, reloaded: new clients get the new certificate", where);
     }
 
     @Override
     public void close() {
-        reloads.shutdownNow();
+        files.close();
     }
 
     private static SslContext build(ClientTls t) {
@@ -132,7 +112,4 @@ public final class ClientTlsContext implements AutoCloseable {
         return m == null ? inner.getClass().getSimpleName() : m;
     }
 
-    private static FileStamps stamps(ClientTls t) {
-        return FileStamps.of(t.certificateChain(), t.privateKey(), t.clientCa());
-    }
 }
