@@ -104,11 +104,16 @@ class ClientTlsIT {
             Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + proxy.server().tlsPort(),
                     "-CAfile", ca.certificate().toString(), "-verify_return_error", "-verify_hostname", "localhost",
                     "-quiet").redirectErrorStream(true).start();
-            p.getOutputStream().write("set ossl 0 0 2\r\nok\r\nget ossl\r\nquit\r\n".getBytes(StandardCharsets.US_ASCII));
-            p.getOutputStream().flush();
-            assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-            assertThat(out).contains("verify return:1").endsWith("STORED\r\nVALUE ossl 0 2\r\nok\r\nEND\r\n");
+            try {
+                p.getOutputStream().write("set ossl 0 0 2\r\nok\r\nget ossl\r\nquit\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                p.getOutputStream().flush();
+                assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertThat(out).contains("verify return:1").endsWith("STORED\r\nVALUE ossl 0 2\r\nok\r\nEND\r\n");
+            } finally {
+                p.destroyForcibly();
+            }
         }
     }
 

@@ -87,11 +87,16 @@ class SighupIT {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
                     .start();
             Jmagent proxy = new Jmagent(process, log);
-            await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
-                try (TextClient probe = new TextClient(port)) {
-                    return probe.exchange("set k 0 0 1\r\nv\r\n").equals("STORED\r\n");
-                }
-            });
+            try {
+                await().atMost(Duration.ofSeconds(40)).ignoreExceptions().until(() -> {
+                    try (TextClient probe = new TextClient(port)) {
+                        return probe.exchange("set k 0 0 1\r\nv\r\n").equals("STORED\r\n");
+                    }
+                });
+            } catch (RuntimeException | AssertionError e) {
+                proxy.close(); // never leave a proxy running after a failed start
+                throw e;
+            }
             return proxy;
         }
 
