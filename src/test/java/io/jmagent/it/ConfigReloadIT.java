@@ -121,10 +121,14 @@ class ConfigReloadIT {
         loop.awaitRounds(LOOP_KEYS + 100);
 
         write(config(port, a, c));
+        loop.reloadStarts();
         assertThat(reloader.reload("test")).isEqualTo(ConfigReloader.Outcome.APPLIED);
+        loop.reloadEnded();
         loop.awaitRounds(loop.rounds() + LOOP_KEYS + 100);
 
         assertThat(loop.errors()).as("first error: %s", loop.firstError()).isZero();
+        assertThat(loop.ownWritesMissedAcrossTheReload()).as("reads of a write sent just before the reload")
+                .isLessThanOrEqualTo(ReadWriteLoop.CLIENTS);
         assertThat(primaries().servers()).containsExactlyElementsOf(RunningProxy.addresses(List.of(a, c)));
         assertThat(primaries().health(0)).isSameAs(healthOfA);
         assertThat(placementMismatches(pools.pool("main").router().ring(), List.of(a, c))).isZero();
@@ -362,11 +366,32 @@ class ConfigReloadIT {
      * pipelined; every reply that is not exactly what memcached would send counts as an error.
      */
     private static final class ReadWriteLoop implements AutoCloseable {
-        private static final int CLIENTS = 4;
+        static final int CLIENTS = 4;
 
         private final List<Worker> workers = new ArrayList<>();
         private final AtomicLong errors = new AtomicLong();
         private volatile String firstError;
+        /**
+         * The one miss the README allows a reload: a session's writes still on their way to the
+         * backup are known to the routing context the reload replaces, not to the new one, so the
+         * read of a moved key written just before can no longer be proven current and misses
+         * (docs/backup-farm.md). Counted, not an error, for a round that overlapped the reload.
+         */
+        private final AtomicLong ownWritesMissed = new AtomicLong();
+        private volatile long reloadStart = Long.MAX_VALUE;
+        private volatile long reloadEnd = Long.MAX_VALUE;
+
+        void reloadStarts() {
+            reloadStart = System.nanoTime();
+        }
+
+        void reloadEnded() {
+            reloadEnd = System.nanoTime();
+        }
+
+        long ownWritesMissedAcrossTheReload() {
+            return ownWritesMissed.get();
+        }
 
         static ReadWriteLoop start(int port) {
             ReadWriteLoop loop = new ReadWriteLoop();
@@ -456,8 +481,15 @@ class ConfigReloadIT {
                         expected.append(valueReply(key(earlier), "v" + earlier));
                     }
                     try {
+                        long sent = System.nanoTime();
                         String reply = client.exchange(request.toString());
-                        if (!reply.equals(expected.toString())) {
+                        long answered = System.nanoTime();
+                        String ownWriteMissed = expected.toString().replace("STORED\r\n" + valueReply(key, value),
+                                "STORED\r\nEND\r\n");
+                        boolean overlappedReload = sent - reloadEnd <= 0 && answered - reloadStart >= 0;
+                        if (overlappedReload && reply.equals(ownWriteMissed)) {
+                            ownWritesMissed.incrementAndGet();
+                        } else if (!reply.equals(expected.toString())) {
                             error(prefix + " round " + i + ": expected " + expected + " got " + reply);
                         }
                     } catch (RuntimeException | AssertionError e) {
