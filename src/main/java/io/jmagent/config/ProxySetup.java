@@ -3,6 +3,7 @@ package io.jmagent.config;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -35,7 +36,7 @@ public record ProxySetup(List<Pool> pools) {
             ProxyConfig first = pools.get(0).config();
             if (p.config().threads() != first.threads() || p.config().verbosity() != first.verbosity()
                     || p.config().operations().httpPort() != first.operations().httpPort()
-                    || !java.util.Objects.equals(p.config().operations().httpAddress(),
+                    || !Objects.equals(p.config().operations().httpAddress(),
                             first.operations().httpAddress())
                     || !p.config().operations().shutdownTimeout().equals(first.operations().shutdownTimeout())) {
                 throw new IllegalArgumentException(

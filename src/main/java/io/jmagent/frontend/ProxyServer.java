@@ -13,7 +13,6 @@ import io.jmagent.backend.ServerTlsContext;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
-import io.jmagent.config.TextFiles;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.replica.KeyVersions;
 import io.jmagent.routing.Router;
@@ -84,6 +83,7 @@ public final class ProxyServer implements AutoCloseable {
     /** TLS to the servers, made at start (a reload cannot change it); null without. */
     private ServerTlsContext serverTls;
     private final TlsHandshakeOutcome tlsOutcome = new TlsHandshakeOutcome(stats);
+    private final PoolSecurity security;
     private HealthChecker healthChecker;
     private boolean closing;
     /** Set when a shutdown begins: a client accepted from then on is closed at once. */
@@ -101,6 +101,7 @@ public final class ProxyServer implements AutoCloseable {
     public ProxyServer(String name, ProxyConfig config, NettyTransport transport, EventLoopGroup bossGroup,
             EventLoopGroup workerGroup) {
         this.name = name;
+        this.security = new PoolSecurity(name);
         this.config = config;
         this.transport = transport;
         this.ownsLoops = workerGroup == null;
@@ -110,14 +111,9 @@ public final class ProxyServer implements AutoCloseable {
 
     public synchronized ProxyServer start() throws InterruptedException {
         ProxyConfig c = config;
-        serverTls = openServerTls(c);
-        try {
-            serverLogin = c.serverAuthFile() == null ? null
-                    : ServerLogin.parse(TextFiles.lines(c.serverAuthFile()), c.serverAuthFile().toString());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("server auth file " + e.getMessage(), e);
-        }
-        authFile = openAuthFile(c); // last of the files: nothing after it can fail and leave it open
+        serverTls = security.openServerTls(c);
+        serverLogin = security.readServerLogin(c);
+        authFile = security.openAuthFile(c); // last of the files: nothing after it can fail and leave it open
         BackendSettings settings = settingsOf(c);
         Farm primaries = new Farm("primary", c.servers(), transport, settings);
         Farm backups = c.backups().isEmpty() ? null : new Farm("backup", c.backups(), transport, settings);
@@ -139,7 +135,7 @@ public final class ProxyServer implements AutoCloseable {
             tcpListener = c.port() > 0 ? listeners.bindTcp(c) : null;
             unixListener = c.unixSocket() != null ? listeners.bindUnix(c.unixSocket()) : null;
             if (c.tls().enabled()) {
-                tlsContext = openTls(c);
+                tlsContext = security.openClientTls(c);
                 tlsListener = listeners.bindTls(c, tlsClientInit);
             }
         } catch (Exception e) {
@@ -197,7 +193,7 @@ public final class ProxyServer implements AutoCloseable {
         AuthFile auth = null;
         try {
             if (next.authFile() != null && !next.authFile().equals(current.authFile())) {
-                auth = openAuthFile(next);
+                auth = security.openAuthFile(next);
             }
             if (next.port() > 0 && !sameTcp(current, next)) {
                 tcp = listeners.bindTcp(next);
@@ -206,7 +202,7 @@ public final class ProxyServer implements AutoCloseable {
                 unix = listeners.bindUnix(next.unixSocket());
             }
             if (next.tls().enabled() && !next.tls().equals(current.tls())) {
-                tls = openTls(next);
+                tls = security.openClientTls(next);
             }
             if (next.tls().enabled() && !sameTls(current, next)) {
                 tlsChannel = listeners.bindTls(next, tlsClientInit);
@@ -214,10 +210,8 @@ public final class ProxyServer implements AutoCloseable {
         } catch (Exception e) {
             Listeners.close(tcp);
             Listeners.close(unix);
-            if (tls != null) {
-                tls.close();
-            }
-            closeAuth(auth);
+            PoolSecurity.close(tls);
+            PoolSecurity.close(auth);
             throw new IllegalStateException("pool " + name + ": " + e.getMessage(), e);
         }
         return new Change(next, primaries, backups, tcp, unix, tls, tlsChannel, auth);
@@ -285,7 +279,7 @@ public final class ProxyServer implements AutoCloseable {
                     unixListener = unix;
                 }
                 if (tls != null || !next.tls().enabled()) {
-                    closeTls(tlsContext);
+                    PoolSecurity.close(tlsContext);
                     tlsContext = tls; // the listener's next client is served with it
                 }
                 if (tlsChannel != null || !next.tls().enabled()) {
@@ -293,7 +287,7 @@ public final class ProxyServer implements AutoCloseable {
                     tlsListener = tlsChannel;
                 }
                 if (auth != null || next.authFile() == null) {
-                    closeAuth(authFile); // clients already in keep what they were admitted with
+                    PoolSecurity.close(authFile); // clients already in keep what they were admitted with
                     authFile = auth;
                 }
                 logChange(before, next, old);
@@ -304,8 +298,8 @@ public final class ProxyServer implements AutoCloseable {
             Listeners.close(tcp);
             Listeners.close(unix);
             Listeners.close(tlsChannel);
-            closeTls(tls);
-            closeAuth(auth);
+            PoolSecurity.close(tls);
+            PoolSecurity.close(auth);
         }
     }
 
@@ -339,69 +333,11 @@ public final class ProxyServer implements AutoCloseable {
         return a.tls().port() == b.tls().port() && a.listenAddress().equals(b.listenAddress());
     }
 
-    /** The TLS context of {@code c}'s settings; a {@link ListenFailure} naming the file if they make none. */
-    private ClientTlsContext openTls(ProxyConfig c) {
-        String where = ProxySetup.hostPort(c.listenAddress(), c.tls().port());
-        try {
-            return ClientTlsContext.open(c.tls(), (name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + " ")
-                    + where);
-        } catch (IllegalArgumentException e) {
-            throw new ListenFailure(name, ListenFailure.Listener.TLS, where, e.getMessage(), e);
-        }
-    }
-
-    /** {@code c}'s auth file, or null; an IllegalArgumentException naming the file if it does not read. */
-    private AuthFile openAuthFile(ProxyConfig c) {
-        if (c.authFile() == null) {
-            return null;
-        }
-        String pool = name.equals(ProxySetup.DEFAULT_POOL) ? "jmagent" : "pool " + name;
-        try {
-            AuthFile file = AuthFile.open(c.authFile(), pool);
-            log.info("{}: clients authenticate first (auth file {}): text as memcached -Y, binary with SASL PLAIN",
-                    pool, c.authFile());
-            return file;
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("auth file " + e.getMessage(), e);
-        }
-    }
-
-    private static void closeAuth(AuthFile file) {
-        if (file != null) {
-            file.close();
-        }
-    }
-
-    private static void closeTls(ClientTlsContext context) {
-        if (context != null) {
-            context.close();
-        }
-    }
-
     private BackendSettings settingsOf(ProxyConfig c) {
         ProxyConfig.Failover failover = c.failover();
         return new BackendSettings(c.effectiveConnectionsPerLoop(), c.timeout(), Duration.ofMillis(100),
                 Duration.ofSeconds(5), c.maxItemSize(), failover.failureLimit(), failover.maxStaleKeys(), serverTls,
                 serverLogin);
-    }
-
-    /** The TLS to {@code c}'s servers, or null; an IllegalArgumentException naming the file if its files make none. */
-    private ServerTlsContext openServerTls(ProxyConfig c) {
-        if (!c.serverTls().enabled()) {
-            return null;
-        }
-        try {
-            ServerTlsContext tls = ServerTlsContext.of(c.serverTls().ca(), c.serverTls().certificate(),
-                    c.serverTls().key());
-            log.info("{}TLS to the servers ({}; certificates checked against {}{})",
-                    name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + ": ", ClientTlsContext.engine(),
-                    c.serverTls().ca() == null ? "the JDK's trusted CAs" : c.serverTls().ca(),
-                    c.serverTls().certificate() == null ? "" : "; client certificate " + c.serverTls().certificate());
-            return tls;
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException((name.equals(ProxySetup.DEFAULT_POOL) ? "" : "pool " + name + ": ")
-                    + e.getMessage(), e);
-        }
     }
 
     private ConnectionLimiter newLimiter(ProxyConfig c) {
@@ -593,8 +529,8 @@ public final class ProxyServer implements AutoCloseable {
         if (healthChecker != null) {
             healthChecker.close();
         }
-        closeTls(tlsContext);
-        closeAuth(authFile);
+        PoolSecurity.close(tlsContext);
+        PoolSecurity.close(authFile);
         Router r = router.get();
         if (r != null) {
             r.primaries().close();
