@@ -1,6 +1,7 @@
 package io.jmagent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.jmagent.backend.ServerHealth;
@@ -57,8 +58,18 @@ class ReplicaIT {
 
     /** {@code sharedFarm}: {@code --shared-farm}, for several proxies over the farms. */
     private RunningProxy startProxy(Duration timeout, boolean sharedFarm) {
+        return startProxy(timeout, sharedFarm, Duration.ofMillis(100));
+    }
+
+    /** As above, probing every {@code probeInterval}. */
+    private RunningProxy startProxy(Duration timeout, boolean sharedFarm, Duration probeInterval) {
+        return startProxy(timeout, sharedFarm, probeInterval, 2);
+    }
+
+    /** As above, marking a server down after {@code failureLimit} failures in a row. */
+    private RunningProxy startProxy(Duration timeout, boolean sharedFarm, Duration probeInterval, int failureLimit) {
         return RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(timeout)
-                .withFailover(new ProxyConfig.Failover(2, Duration.ofMillis(100), false, 100_000, 3600, sharedFarm)));
+                .withFailover(new ProxyConfig.Failover(failureLimit, probeInterval, false, 100_000, 3600, sharedFarm)));
     }
 
     @Test
@@ -242,6 +253,98 @@ class ReplicaIT {
             awaitUp(secondProxy.server().primaries().health(0));
             assertThat(reader.exchange("get k\r\n")).isEqualTo(value("k", "new"));
             assertThat(direct(primary, "get k\r\n")).isIn(value("k", "new"), "END\r\n");
+        }
+    }
+
+    /**
+     * Two proxies see a primary return at different moments (their probes are not in step): the
+     * first must not read it while the second still writes to the backup alone, nor keep what it
+     * wrote back there (issue 11, seen in ReplicaChaosIT with two proxies).
+     */
+    @Test
+    void aProxyThatSeesAPrimaryReturnFirstReadsNothingOlderThanTheOtherProxysWrites() {
+        proxy = startProxy(Duration.ofMillis(300), true, Duration.ofMillis(50));
+        secondProxy = startProxy(Duration.ofMillis(300), true, Duration.ofMillis(400));
+        try (TextClient reader = new TextClient(proxy.port()); TextClient writer = new TextClient(secondProxy.port())) {
+            assertThat(writer.exchange(set("k", "v0"))).isEqualTo("STORED\r\n");
+            primary.freeze();
+            try {
+                awaitDown(primaryHealth());
+                awaitDown(secondProxy.server().primaries().health(0));
+            } finally {
+                primary.thaw();
+            }
+            ServerHealth late = secondProxy.server().primaries().health(0);
+            int version = 1;
+            while (late.state() == ServerHealth.State.DOWN) {
+                String v = "v" + version++;
+                assertThat(writer.exchange(set("k", v))).isEqualTo("STORED\r\n");
+                assertThat(reader.exchange("get k\r\n")).as("read after %s was stored", v).isEqualTo(value("k", v));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> late.state() == ServerHealth.State.UP
+                    && primaryHealth().state() == ServerHealth.State.UP);
+            String v = "v" + version;
+            assertThat(writer.exchange(set("k", v))).isEqualTo("STORED\r\n");
+            assertThat(reader.exchange("get k\r\n")).isEqualTo(value("k", v));
+        }
+    }
+
+    /**
+     * A short freeze that one proxy calls DOWN (it writes to the backup alone) and the other only
+     * sees as a failed probe: the second must not read the thawed primary before the first has
+     * flushed it (issue 11, ReplicaChaosIT with two proxies: counters read back in time).
+     */
+    @Test
+    void aProxyThatSawOnlyAFailureDoesNotReadAPrimaryAnotherProxyCalledDown() {
+        proxy = startProxy(Duration.ofMillis(300), true, Duration.ofMillis(100), 1);
+        secondProxy = startProxy(Duration.ofMillis(300), true, Duration.ofMillis(100), 1_000);
+        try (TextClient writer = new TextClient(proxy.port()); TextClient reader = new TextClient(secondProxy.port())) {
+            assertThat(writer.exchange(set("k", "old"))).isEqualTo("STORED\r\n");
+            assertThat(reader.exchange("get k\r\n")).isEqualTo(value("k", "old"));
+            ServerHealth seenByReader = secondProxy.server().primaries().health(0);
+            primary.freeze();
+            try {
+                awaitDown(primaryHealth());
+                await().atMost(Duration.ofSeconds(10)).until(() -> !seenByReader.lastFailure().isEmpty());
+                assertThat(seenByReader.state()).isEqualTo(ServerHealth.State.UP);
+                assertThat(writer.exchange(set("k", "new"))).isEqualTo("STORED\r\n");
+            } finally {
+                primary.thaw();
+            }
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            while (System.nanoTime() < until) {
+                assertThat(reader.exchange("get k\r\n")).isIn(value("k", "new"), "END\r\n");
+            }
+        }
+    }
+
+    /**
+     * Over a shared farm a write is answered once both copies took it: a read another proxy starts
+     * after the answer cannot find the backup's older value (issue 11, ReplicaChaosIT with two
+     * proxies: a delete through one proxy, then a read through the other that the primary missed).
+     */
+    @Test
+    void overASharedFarmAWriteIsAnsweredOnceTheBackupTookItToo() throws Exception {
+        proxy = startProxy(Duration.ofSeconds(5), true);
+        try (TextClient c = new TextClient(proxy.port());
+                java.net.Socket raw = new java.net.Socket("127.0.0.1", proxy.port())) {
+            assertThat(c.exchange(set("k", "v1"))).isEqualTo("STORED\r\n");
+            raw.setSoTimeout(300);
+            backup.freeze();
+            byte[] reply = new byte[64];
+            int n;
+            try {
+                raw.getOutputStream().write("delete k\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                assertThatThrownBy(() -> raw.getInputStream().read(reply))
+                        .as("answered while the backup had not taken the delete")
+                        .isInstanceOf(java.net.SocketTimeoutException.class);
+            } finally {
+                backup.thaw();
+            }
+            raw.setSoTimeout(5000);
+            n = raw.getInputStream().read(reply);
+            assertThat(new String(reply, 0, n, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("DELETED\r\n");
+            assertThat(direct(backup, "get k\r\n")).isEqualTo("END\r\n");
         }
     }
 

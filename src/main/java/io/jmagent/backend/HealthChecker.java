@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * failed probe counts as a failure of the server, so an idle dead server is found as well.
  *
  * <p>With a backup farm shared by other proxies ({@code --shared-farm}), a DOWN server whose probe
- * succeeds and that did not restart (it was frozen or cut off) is flushed before anything reaches
- * it again, then UP ({@link #flushReturning}): what it holds may be older than writes another
- * proxy sent elsewhere. Otherwise it is brought
+ * succeeds is flushed before anything reaches it again, and stays RECOVERING (written, not read)
+ * for a settling time, then UP ({@link #flushReturning}): what it holds may be older than writes
+ * another proxy sent elsewhere, and another proxy may still be writing around it. Otherwise it is brought
  * back in three steps: RECOVERING (writes reach it again, reads do not); clean it; UP once every
  * key it missed was cleaned (until then those keys have one copy, so the server counts as down;
  * later probes leave it alone while refills are under way, and clean again what is left: a key
@@ -58,6 +58,14 @@ public final class HealthChecker implements AutoCloseable {
     private final CopyRefill refill;
     /** Servers RECOVERING whose refills are under way, with their {@link ServerHealth#recovery}: not probed meanwhile. */
     private final Map<ServerHealth, Long> recovering = new ConcurrentHashMap<>();
+    /**
+     * With {@code --shared-farm}: how long a flushed returning server stays RECOVERING, so that every
+     * other proxy of the fleet (same probe interval and timeout) has seen it return and flushed it
+     * too before this one reads it: two probe intervals and a probe's timeout.
+     */
+    private final long settleNanos;
+    /** Servers flushed on return over a shared farm, to the System.nanoTime() at which they may serve reads. */
+    private final Map<ServerHealth, Long> settling = new ConcurrentHashMap<>();
 
     /**
      * {@code cleanLiveServers}: clean the stale keys of servers that stayed UP (with a backup farm,
@@ -76,14 +84,19 @@ public final class HealthChecker implements AutoCloseable {
     public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, ServerTlsContext tls,
             ServerLogin login, boolean cleanLiveServers, boolean flushReturning, CopyRefill refill) {
         this(servers, interval, new SocketProbeTransport((int) Math.max(50, timeout.toMillis()), tls, login),
-                cleanLiveServers, flushReturning, refill);
+                cleanLiveServers, flushReturning ? interval.multipliedBy(2).plus(timeout) : null, refill);
     }
 
     /** A checker whose probes talk to the servers through {@code transport} (a test puts a model server behind it). */
+    /** {@code settle}: with {@code --shared-farm}, {@link #settleNanos}; null without. */
     HealthChecker(List<ServerHealth> servers, Duration interval, ProbeTransport transport, boolean cleanLiveServers,
-            boolean flushReturning, CopyRefill refill) {
+            Duration settle, CopyRefill refill) {
         this.cleanLiveServers = cleanLiveServers;
-        this.flushReturning = flushReturning;
+        this.flushReturning = settle != null;
+        this.settleNanos = settle == null ? 0 : settle.toNanos();
+        for (ServerHealth h : servers) {
+            h.holdReadsAfterFailures(settleNanos); // another proxy may call it DOWN on a fault this one survived
+        }
         this.refill = refill;
         this.servers = List.copyOf(servers);
         this.interval = interval;
@@ -124,19 +137,23 @@ public final class HealthChecker implements AutoCloseable {
         try (ProbeLink s = transport.open(h.server())) {
             ProbeResult r = stats(s);
             ServerHealth.Identity identity = h.observe(r.pid, r.uptime, r.time, r.speaksMeta);
+            h.releaseExpiredReadHold();
             if (state == ServerHealth.State.UP) {
                 if (cleanLiveServers) {
                     cleanWhileUp(h, s, identity);
                 }
                 return;
             }
-            if (state == ServerHealth.State.DOWN && flushReturning && identity != ServerHealth.Identity.RESTARTED) {
+            if (state == ServerHealth.State.DOWN && flushReturning) {
                 // it may hold values older than writes any proxy of the fleet sent elsewhere
                 flushReturning(h, s);
                 return;
             }
             if (state == ServerHealth.State.RECOVERING && recovering.containsKey(h)) {
                 return; // its refills are still under way
+            }
+            if (state == ServerHealth.State.RECOVERING && stillSettling(h)) {
+                return;
             }
             if (state == ServerHealth.State.DOWN && !h.beginRecovery()) {
                 return;
@@ -159,29 +176,47 @@ public final class HealthChecker implements AutoCloseable {
                 h.recordFailure("probe: " + e.getMessage()); // an idle dead server is found too
             } else {
                 recovering.remove(h);
+                settling.remove(h);
                 h.markDown("probe: " + e.getMessage());
             }
         }
     }
 
     /**
-     * A server that comes back without having restarted (frozen, partitioned, or unknown before),
-     * with a backup farm: flushed while still DOWN, before any read or write reaches it again. Its
+     * A server that comes back (frozen, partitioned, restarted, or unknown before) over a farm that
+     * other proxies share: flushed while still DOWN, before any read or write reaches it again. Its
      * stale marks are this proxy's alone; another proxy over the same farm may have written keys it
      * missed, so only an empty server is sure to hold nothing older than a write acknowledged
-     * anywhere. Every proxy that saw it DOWN flushes it the same way, sharing nothing. Its keys are
-     * then read from the backup and written back, as after a restart.
+     * anywhere. Every proxy that saw it DOWN flushes it the same way, sharing nothing; a restarted
+     * one too, since another proxy's write-backs may have reached it before this proxy's writes
+     * stopped skipping it. It then stays RECOVERING for {@link #settleNanos}: written, not read,
+     * while the other proxies see it return and flush it in turn (until then they write to the
+     * other copy alone, and a read or write-back here would be older than their writes). Its keys
+     * are then read from the backup and written back, as after a restart.
      */
     private void flushReturning(ServerHealth h, ProbeLink s) throws IOException {
-        log.info("{} server {} answers again and did not restart; flushing it before it serves", h.role(),
-                h.server());
+        log.info("{} server {} answers again; flushing it, then reading it again in {} ms (--shared-farm)",
+                h.role(), h.server(), TimeUnit.NANOSECONDS.toMillis(settleNanos));
         // requests a frozen server still had buffered from closed connections land before the flush
         transport.pause(RECOVERY_GRACE_MILLIS);
         flush(h, s);
         if (h.beginRecovery()) {
             h.forgetStaleKeys(); // marks made before the flush: it holds none of those values now
-            h.markUp("flushed on return");
+            settling.put(h, System.nanoTime() + settleNanos);
         }
+    }
+
+    /** Whether {@code h}, flushed on return over a shared farm, must not be read yet ({@link #flushReturning}). */
+    private boolean stillSettling(ServerHealth h) {
+        Long until = settling.get(h);
+        if (until == null) {
+            return false;
+        }
+        if (System.nanoTime() - until < 0) {
+            return true;
+        }
+        settling.remove(h, until);
+        return false;
     }
 
     /**

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -69,6 +70,14 @@ public final class ServerHealth {
     private volatile long seenPid = -1;
     private volatile long seenStartSecond = -1;
     private volatile boolean speaksMeta = true;
+    /**
+     * {@code --shared-farm}: how long after any failure this server is not read (0: never held).
+     * Another proxy may have called it DOWN on that fault and written around it; that proxy
+     * flushes it when it sees it return, within this time ({@link HealthChecker}).
+     */
+    private volatile long readHoldNanos;
+    /** 0, or the System.nanoTime() until which reads skip this server after a failure ({@link #readHoldNanos}). */
+    private final AtomicLong readsHeldUntil = new AtomicLong();
     private final ServerStats stats = new ServerStats();
 
     public ServerHealth(ServerAddress server, String role, int failureLimit, int maxStaleKeys) {
@@ -95,8 +104,33 @@ public final class ServerHealth {
         return state.get();
     }
 
+    /** UP, and not held from reads after a failure ({@link #holdReadsAfterFailures}). */
     public boolean readable() {
-        return state.get() == State.UP;
+        return state.get() == State.UP && readsHeldUntil.get() == 0;
+    }
+
+    /**
+     * Over a farm that other proxies share: after any failure (a timeout, a refused connection, a
+     * failed probe), reads skip this server for {@code nanos} ({@link #readHoldNanos}); writes do not.
+     */
+    void holdReadsAfterFailures(long nanos) {
+        readHoldNanos = nanos;
+    }
+
+    /** Whether reads skip this server after a recent failure ({@link #holdReadsAfterFailures}). */
+    public boolean readsHeld() {
+        return readsHeldUntil.get() != 0;
+    }
+
+    /** Ends a hold on reads whose time is over (each probe asks; no read pays for the clock). */
+    void releaseExpiredReadHold() {
+        long until = readsHeldUntil.get();
+        if (until != 0 && System.nanoTime() - until >= 0 && readsHeldUntil.compareAndSet(until, 0)) {
+            if (state.get() == State.UP) {
+                log.info("{} server {} read again (no failure for {} ms)", role, server,
+                        TimeUnit.NANOSECONDS.toMillis(readHoldNanos));
+            }
+        }
     }
 
     public boolean writable() {
@@ -143,6 +177,11 @@ public final class ServerHealth {
 
     public void recordFailure(String reason) {
         lastFailure = reason;
+        long hold = readHoldNanos;
+        if (hold > 0) {
+            long until = System.nanoTime() + hold;
+            readsHeldUntil.set(until == 0 ? 1 : until);
+        }
         if (consecutiveFailures.incrementAndGet() >= failureLimit) {
             markDown(reason);
         }

@@ -137,10 +137,11 @@ public final class Flags {
                     + "TTL (memcached before 1.6, no meta commands) (default: 3600).")
     int writeBackTtl = ProxyConfig.Failover.DEFAULTS.writeBackTtl();
 
-    @Option(names = "--shared-farm", description = "Other proxies write to the same servers: a server that "
-            + "returns without having restarted (frozen, cut off) is flushed before it is used again, as this proxy "
-            + "cannot know what the others wrote elsewhere meanwhile; its keys are read back from the other farm. "
-            + "Alone (the default), it is cleaned of this proxy's stale keys and keeps the rest.")
+    @Option(names = "--shared-farm", description = "Other proxies write to the same servers (give them all the "
+            + "same probe interval and timeout): writes are answered once both copies took them; a server that "
+            + "returns is flushed and read again only after two probe intervals and a timeout, as this proxy cannot "
+            + "know what the others wrote elsewhere meanwhile; after any failure a server is not read for that time. "
+            + "Alone (the default), a returning server is cleaned of this proxy's stale keys and keeps the rest.")
     boolean sharedFarm;
 
     @Option(names = "--http-port", paramLabel = "PORT",

@@ -346,7 +346,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private Router newRouter(ProxyConfig c, Farm primaries, Farm backups) {
         return new Router(primaries, backups, c.failover().autoEject(), c.failover().writeBackTtl(), stats,
-                keyVersions);
+                keyVersions, c.failover().sharedFarm());
     }
 
     /**

@@ -94,7 +94,8 @@ public final class StatsReport {
     /**
      * {@code stats servers}: one entry per server, primaries first, named by its address, its value
      * {@code role=R state=S inflight=N requests=N errors=N timeouts=N p50_us=N p99_us=N stale_keys=N
-     * stale_overflow=0|1 mirrors_in_flight=N}.
+     * stale_overflow=0|1 mirrors_in_flight=N reads_held=0|1}; reads_held: skipped by reads after a
+     * recent failure ({@code --shared-farm}).
      */
     public static Map<String, String> servers(List<Farm> farms) {
         Map<String, String> m = new LinkedHashMap<>();
@@ -107,7 +108,7 @@ public final class StatsReport {
                         + " errors=" + s.errors() + " timeouts=" + s.timeouts()
                         + " p50_us=" + s.latency().percentile(0.5, now) + " p99_us=" + s.latency().percentile(0.99, now)
                         + " stale_keys=" + h.staleKeyCount() + " stale_overflow=" + (h.staleOverflow() ? 1 : 0)
-                        + " mirrors_in_flight=" + h.mirrorsInFlight());
+                        + " mirrors_in_flight=" + h.mirrorsInFlight() + " reads_held=" + (h.readsHeld() ? 1 : 0));
             }
         }
         return m;

@@ -86,7 +86,7 @@ final class KeyWrite {
         this.ctx = ctx;
         this.request = request;
         this.key = key;
-        this.sink = sink;
+        this.sink = HeldReply.of(router, sink);
         this.primary = primary;
         this.backup = router.backupFor(key);
         this.policy = MirrorPolicy.of(request);
@@ -506,6 +506,7 @@ final class KeyWrite {
                 primaryLine = null;
             }
             ctx.writes().writeSettled(versions, slot, queuedOnBackup, commutes());
+            HeldReply.settled(sink);
         }
     }
 

@@ -78,7 +78,7 @@ final class MetaRoute {
         this.router = router;
         this.ctx = ctx;
         this.request = request;
-        this.sink = sink;
+        this.sink = request.isWrite() ? HeldReply.of(router, sink) : sink;
         this.primary = router.primaryFor(request.key());
         this.health = router.primaries().health(primary);
         KeyVersions versions = router.versions();
@@ -109,6 +109,7 @@ final class MetaRoute {
     private void partDone() {
         if (--parts == 0 && router.hasBackups() && request.isWrite()) {
             ctx.writes().writeSettled(router.versions(), slot, queuedOnBackup, request.plainArithmetic());
+            HeldReply.settled(sink);
         }
     }
 

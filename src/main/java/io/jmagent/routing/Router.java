@@ -52,6 +52,8 @@ public final class Router {
     private final int writeBackDefaultTtl;
     private final ProxyStats stats;
     private final KeyVersions versions;
+    /** {@code --shared-farm}: a write is answered once every copy it changes answered ({@link HeldReply}). */
+    private final boolean answersAfterEveryCopy;
     private volatile Ejection ejection;
 
     public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats) {
@@ -61,12 +63,22 @@ public final class Router {
     /** {@code versions}: the write epochs of the keys, kept from the router this one replaces. */
     public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats,
             KeyVersions versions) {
+        this(primaries, backups, autoEject, writeBackDefaultTtl, stats, versions, false);
+    }
+
+    /**
+     * {@code sharedFarm}: other proxies write to the same farms ({@code --shared-farm}), so a write
+     * is answered only once every copy it changes answered.
+     */
+    public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats,
+            KeyVersions versions, boolean sharedFarm) {
         this.versions = versions;
         this.primaries = primaries;
         this.backups = backups != null && backups.size() > 0 ? backups : null;
         this.ring = new KetamaRing(primaries.servers());
         this.backupRing = this.backups == null ? null : new KetamaRing(this.backups.servers());
         this.autoEject = autoEject;
+        this.answersAfterEveryCopy = sharedFarm && this.backups != null;
         this.writeBackDefaultTtl = writeBackDefaultTtl;
         this.stats = stats;
         this.ejection = new Ejection(new BitSet(), ring, null);
@@ -86,6 +98,11 @@ public final class Router {
 
     ProxyStats stats() {
         return stats;
+    }
+
+    /** Whether a write is answered only once every copy it changes answered ({@link HeldReply}). */
+    boolean answersAfterEveryCopy() {
+        return answersAfterEveryCopy;
     }
 
     public boolean hasBackups() {

@@ -42,7 +42,7 @@ public final class ModelProbes implements AutoCloseable {
             public void pause(long millis) {
                 grace.run();
             }
-        }, true, false, refill); // one proxy alone over its farms
+        }, true, null, refill); // one proxy alone over its farms
     }
 
     /** One probe of {@code h}, as a round of the health thread runs it. */

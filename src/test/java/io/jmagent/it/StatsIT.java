@@ -281,7 +281,7 @@ class StatsIT {
             Map<String, String> servers = client.stats("servers");
             assertThat(servers.keySet()).containsExactly(p1.address(), p2.address(), b1.address());
             String line = "role=%s state=UP inflight=0 requests=(\\d+) errors=0 timeouts=0 p50_us=\\d+ p99_us=\\d+"
-                    + " stale_keys=0 stale_overflow=0 mirrors_in_flight=0";
+                    + " stale_keys=0 stale_overflow=0 mirrors_in_flight=0 reads_held=0";
             assertThat(servers.get(p1.address())).matches(line.formatted("primary"));
             assertThat(servers.get(p2.address())).matches(line.formatted("primary"));
             assertThat(servers.get(b1.address())).matches(line.formatted("backup"));
