@@ -132,6 +132,10 @@ final class KeyWrite {
             w.primaryFailed = true;
             w.sendToBackup(encode(ctx, request));
             w.backupQueued();
+            if (health.writable() && router.answersAfterEveryCopy()) {
+                w.parts++;
+                Rebuild.dropStaleCopy(router, ctx, key, primary, w::partDone);
+            }
         } else {
             w.sendToPrimary(health);
         }

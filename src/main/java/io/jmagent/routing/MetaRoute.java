@@ -150,6 +150,10 @@ final class MetaRoute {
             if (router.hasBackups()) {
                 router.stats().primaryFailover();
                 toBackup(encode(), true, false);
+                if (request.isWrite() && health.writable() && router.answersAfterEveryCopy()) {
+                    parts++;
+                    Rebuild.dropStaleCopy(router, ctx, request.key(), primary, this::partDone);
+                }
             } else {
                 request.release();
                 sink.reply(Router.serverError("backend " + health.server() + " down"));

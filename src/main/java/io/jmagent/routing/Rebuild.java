@@ -146,6 +146,34 @@ final class Rebuild {
     }
 
     /**
+     * Over a farm other proxies share ({@link Router#answersAfterEveryCopy}): a write that skips the
+     * primary's copy of its key, which this proxy holds stale there, deletes that copy as one of its
+     * parts. Another proxy does not know the copy is stale and would read it; gone, it misses there
+     * and reads the backup. The key's stale mark is lifted once the server said the key is gone,
+     * unless a write failed there meanwhile. {@code done} runs exactly once.
+     */
+    static void dropStaleCopy(Router router, Router.RouteContext ctx, byte[] key, int primary, Runnable done) {
+        ServerHealth health = router.primaries().health(primary);
+        long mark = health.staleMark(key);
+        router.primary(ctx, primary).send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE,
+                new ReplyCallback() {
+                    @Override
+                    public void onReply(ServerReply reply) {
+                        if (TextEncoder.gone(reply)) {
+                            health.writtenHere(key, mark); // it holds nothing: as new as every write
+                        }
+                        reply.release();
+                        done.run();
+                    }
+
+                    @Override
+                    public void onFailure(String reason) {
+                        done.run(); // still stale here: the next probe deletes it
+                    }
+                });
+    }
+
+    /**
      * Whether no write of another session overlapped a write of this one ({@code startStamp},
      * {@code ownStamp} taken when it started). A copy made for it then holds the key's writes in
      * the order the target gets them, provided no change of the session reached the target while

@@ -30,6 +30,7 @@ final class TextEncoder {
     /** Values up to this size are copied into the command's buffer rather than referenced. */
     private static final int SMALL_VALUE = 512;
     private static final byte[] META_HD = "HD\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] META_NF = "NF\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] META_NS = "NS\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] META_EX = "EX\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EXISTS = "EXISTS\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -201,6 +202,17 @@ final class TextEncoder {
 
     static ByteBuf delete(ByteBufAllocator alloc, byte[] key) {
         return keyCommand(alloc, "delete", key, null);
+    }
+
+    /** A delete of any key: {@code delete}, or {@code md} with the key in base64 where no text line carries it. */
+    static ByteBuf deleteAnyKey(ByteBufAllocator alloc, byte[] key) {
+        return TextKeys.carries(key) ? delete(alloc, key) : line(alloc, "md " + TextKeys.base64(key) + " b");
+    }
+
+    /** A {@link #deleteAnyKey} the server answered: the key is gone (DELETED, NOT_FOUND, HD, NF). */
+    static boolean gone(ServerReply reply) {
+        return reply instanceof ServerReply.Line l && (l.is(TextReplies.DELETED) || l.is(TextReplies.NOT_FOUND)
+                || l.is(META_HD) || l.is(META_NF));
     }
 
     static ByteBuf arithmetic(ByteBufAllocator alloc, ArithmeticRequest r) {
