@@ -21,7 +21,12 @@ final class HeldReply implements ReplySink {
 
     /** {@code sink} itself where writes are answered as soon as their answer is known. */
     static ReplySink of(Router router, ReplySink sink) {
-        return router.answersAfterEveryCopy() ? new HeldReply(sink) : sink;
+        return router.answersAfterEveryCopy() ? held(sink) : sink;
+    }
+
+    /** A sink that holds the reply for {@code sink} until {@link #settled}. */
+    static ReplySink held(ReplySink sink) {
+        return new HeldReply(sink);
     }
 
     /** The write settled: the reply, held or still to come, goes to the client now. */

@@ -79,6 +79,8 @@ final class KeyWrite {
     private ByteBuf heldValue;
     /** Every change this write makes to the backup is queued on the session's connection ({@link SessionWrites}). */
     private boolean queuedOnBackup;
+    /** A delete over a shared farm went to the primary a second time ({@link #deleteFromPrimaryAgain}). */
+    private boolean deletedTwice;
 
     private KeyWrite(Router router, Router.RouteContext ctx, Request request, byte[] key, ReplySink sink,
             int primary) {
@@ -503,6 +505,10 @@ final class KeyWrite {
 
     /** One part of the write is done; the last one gives the key's ticket back. */
     private void partDone() {
+        if (parts == 1 && !deletedTwice && request instanceof DeleteRequest && router.answersAfterEveryCopy()
+                && !primaryFailed && router.primaries().health(primary).writable()) {
+            deleteFromPrimaryAgain();
+        }
         if (--parts == 0) {
             releaseBackupLine();
             if (primaryLine != null) {
@@ -512,6 +518,36 @@ final class KeyWrite {
             ctx.writes().writeSettled(versions, slot, queuedOnBackup, commutes());
             HeldReply.settled(sink);
         }
+    }
+
+    /**
+     * Over a shared farm, a delete both copies answered goes to the primary once more before it is
+     * answered: another proxy's write-back of the key (an {@code add} of the value it read from the
+     * backup before this delete reached it) may have landed on the primary after the first delete.
+     * Whatever lands after this one was added after the backup lost the key, which that proxy
+     * checks ({@code Router.confirmWriteBack}).
+     */
+    private void deleteFromPrimaryAgain() {
+        deletedTwice = true;
+        ServerHealth health = router.primaries().health(primary);
+        parts++;
+        router.primary(ctx, primary).send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE,
+                new ReplyCallback() {
+                    @Override
+                    public void onReply(ServerReply reply) {
+                        if (!TextEncoder.gone(reply)) {
+                            health.markStale(key);
+                        }
+                        reply.release();
+                        partDone();
+                    }
+
+                    @Override
+                    public void onFailure(String reason) {
+                        health.markStale(key);
+                        partDone();
+                    }
+                });
     }
 
     private void answer(ByteBuf line) {

@@ -73,6 +73,9 @@ final class MetaRoute {
     private long unmarksAtSend;
     /** A write: every change it makes to the backup is queued on the session's connection ({@link SessionWrites}). */
     private boolean queuedOnBackup;
+    /** An md (not invalidating) the primary answered: over a shared farm it goes there once more ({@link #deleteFromPrimaryAgain}). */
+    private boolean primaryTookDelete;
+    private boolean deletedTwice;
 
     private MetaRoute(Router router, Router.RouteContext ctx, MetaRequest request, ReplySink sink) {
         this.router = router;
@@ -107,10 +110,37 @@ final class MetaRoute {
 
     /** One request of a write is done; the last one gives the key's ticket back. */
     private void partDone() {
+        if (parts == 1 && primaryTookDelete && !deletedTwice && router.answersAfterEveryCopy()
+                && request.counter() == MetaRequest.Counter.DELETE && health.writable()) {
+            deleteFromPrimaryAgain();
+        }
         if (--parts == 0 && router.hasBackups() && request.isWrite()) {
             ctx.writes().writeSettled(router.versions(), slot, queuedOnBackup, request.plainArithmetic());
             HeldReply.settled(sink);
         }
+    }
+
+    /** As {@code KeyWrite}'s: an md both copies answered reaches the primary once more before it is answered. */
+    private void deleteFromPrimaryAgain() {
+        deletedTwice = true;
+        parts++;
+        router.primary(ctx, primary).send(TextEncoder.deleteAnyKey(ctx.alloc(), request.key()), ReplyShape.LINE,
+                new ReplyCallback() {
+                    @Override
+                    public void onReply(ServerReply reply) {
+                        if (!TextEncoder.gone(reply)) {
+                            health.markStale(request.key());
+                        }
+                        reply.release();
+                        partDone();
+                    }
+
+                    @Override
+                    public void onFailure(String reason) {
+                        health.markStale(request.key());
+                        partDone();
+                    }
+                });
     }
 
     /** From now on this write sends nothing more to the backup: a read the session sends there comes after it. */
@@ -227,6 +257,7 @@ final class MetaRoute {
             return;
         }
         boolean deleteMissed = request.kind() == MetaRequest.Kind.DELETE && startsWith(answer, "NF");
+        primaryTookDelete = request.kind() == MetaRequest.Kind.DELETE && (succeeded(answer) || deleteMissed);
         if (request.isWrite() && (succeeded(answer) || deleteMissed)) {
             // an md the primary found nothing for still goes to the backup: the primary may have lost the key
             if (mirror != null) {

@@ -16,6 +16,7 @@ import io.jmagent.protocol.Request;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.StoreRequest;
+import io.jmagent.protocol.TextKeys;
 import io.jmagent.protocol.TextReplies;
 import io.jmagent.protocol.TouchRequest;
 import io.jmagent.protocol.VerbosityRequest;
@@ -24,6 +25,7 @@ import io.jmagent.replica.SessionWrites;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -259,6 +261,7 @@ public final class Router {
                 hit.data().retainedSlice());
         stats.writeBack();
         SessionWrites writes = ctx.writes();
+        long backupCas = hit.isMeta() ? hit.cas() : 0;
         primary(ctx, primary).send(encoded, ReplyShape.LINE, new ReplyCallback() {
             @Override
             public void onReply(ServerReply reply) {
@@ -267,12 +270,66 @@ public final class Router {
                 // a write of the session started after the add was sent reaches the primary after it
                 if (stored && !writes.onlyOwnWritesSince(versions, slot, stamp, 0)) {
                     h.markStale(key);
+                } else if (stored && answersAfterEveryCopy && backupCas != 0) {
+                    confirmWriteBack(ctx, primary, key, backupCas);
                 }
             }
 
             @Override
             public void onFailure(String reason) {
                 h.markStale(key); // it may or may not have landed
+            }
+        });
+    }
+
+    /**
+     * Over a shared farm, a write-back that landed is checked against its source: another proxy's
+     * delete (or write) of the key may have reached the primary before the add and the backup after
+     * the read, invisible to this proxy's {@link KeyVersions}. Such a write reaches the primary a
+     * second time once both copies answered ({@link KeyWrite}), so an add that landed after it finds
+     * the backup's copy changed here: the copy written back is deleted (a miss there reads the
+     * backup again). Costs one meta read of the backup per write-back.
+     */
+    private void confirmWriteBack(RouteContext ctx, int primary, byte[] key, long backupCas) {
+        int b = backupFor(key);
+        if (!backups.health(b).readable()) {
+            dropWriteBack(ctx, primary, key);
+            return;
+        }
+        backup(ctx, b).send(TextEncoder.line(ctx.alloc(), "mg " + TextKeys.metaToken(key) + " c"), ReplyShape.LINE,
+                new ReplyCallback() {
+                    @Override
+                    public void onReply(ServerReply reply) {
+                        boolean same = reply instanceof ServerReply.Line l
+                                && l.is(("HD c" + Long.toUnsignedString(backupCas) + "\r\n")
+                                        .getBytes(StandardCharsets.US_ASCII));
+                        reply.release();
+                        if (!same) {
+                            dropWriteBack(ctx, primary, key);
+                        }
+                    }
+
+                    @Override
+                    public void onFailure(String reason) {
+                        dropWriteBack(ctx, primary, key);
+                    }
+                });
+    }
+
+    private void dropWriteBack(RouteContext ctx, int primary, byte[] key) {
+        ServerHealth h = primaries.health(primary);
+        primary(ctx, primary).send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE, new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                if (!TextEncoder.gone(reply)) {
+                    h.markStale(key);
+                }
+                reply.release();
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                h.markStale(key);
             }
         });
     }
