@@ -114,4 +114,26 @@ class ServerHealthTest {
         assertThat(health.staleOverflow()).isFalse();
         assertThat(health.isStale(key)).isFalse();
     }
+
+    @Test
+    void withoutAReadHoldAFailureBelowTheLimitLeavesTheServerReadable() {
+        health.recordFailure("timeout");
+        assertThat(health.readable()).isTrue();
+        assertThat(health.readsHeld()).isFalse();
+    }
+
+    @Test
+    void overASharedFarmAFailureHoldsReadsButNotWritesUntilTheHoldIsOver() throws InterruptedException {
+        health.holdReadsAfterFailures(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(2_000));
+        health.recordFailure("timeout");
+        assertThat(health.state()).isEqualTo(ServerHealth.State.UP);
+        assertThat(health.readable()).isFalse();
+        assertThat(health.writable()).isTrue();
+        health.releaseExpiredReadHold();
+        assertThat(health.readsHeld()).as("released before its time").isTrue();
+        Thread.sleep(2_100);
+        health.releaseExpiredReadHold();
+        assertThat(health.readsHeld()).isFalse();
+        assertThat(health.readable()).isTrue();
+    }
 }
