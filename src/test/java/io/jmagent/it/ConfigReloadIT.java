@@ -149,12 +149,17 @@ class ConfigReloadIT {
         loop = ReadWriteLoop.start(port);
         loop.awaitRounds(LOOP_KEYS + 100);
 
+        loop.reloadStarts();
         write(config(port, a, c));
 
         await().atMost(Duration.ofSeconds(10)).until(
                 () -> primaries().servers().equals(RunningProxy.addresses(List.of(a, c))));
+        loop.reloadEnded();
         loop.awaitRounds(loop.rounds() + LOOP_KEYS + 100);
         assertThat(loop.errors()).as("first error: %s", loop.firstError()).isZero();
+        // the one miss a reload allows, as in the test above (seen once here in a clean-clone run)
+        assertThat(loop.ownWritesMissedAcrossTheReload()).as("reads of a write sent just before the reload")
+                .isLessThanOrEqualTo(ReadWriteLoop.CLIENTS);
         assertThat(reloader.appliedCount()).isEqualTo(1);
         assertKeysWrittenNowSitWhereKetamaPutsThem(loop.client(), List.of(a, c), c);
         assertNoRequestFailedOver();
