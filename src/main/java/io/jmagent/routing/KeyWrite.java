@@ -531,23 +531,12 @@ final class KeyWrite {
         deletedTwice = true;
         ServerHealth health = router.primaries().health(primary);
         parts++;
-        router.primary(ctx, primary).send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE,
-                new ReplyCallback() {
-                    @Override
-                    public void onReply(ServerReply reply) {
-                        if (!TextEncoder.gone(reply)) {
-                            health.markStale(key);
-                        }
-                        reply.release();
-                        partDone();
-                    }
-
-                    @Override
-                    public void onFailure(String reason) {
-                        health.markStale(key);
-                        partDone();
-                    }
-                });
+        Rebuild.deleteOnPrimary(router, ctx, key, primary, gone -> {
+            if (!gone) {
+                health.markStale(key);
+            }
+            partDone();
+        });
     }
 
     private void answer(ByteBuf line) {

@@ -124,23 +124,12 @@ final class MetaRoute {
     private void deleteFromPrimaryAgain() {
         deletedTwice = true;
         parts++;
-        router.primary(ctx, primary).send(TextEncoder.deleteAnyKey(ctx.alloc(), request.key()), ReplyShape.LINE,
-                new ReplyCallback() {
-                    @Override
-                    public void onReply(ServerReply reply) {
-                        if (!TextEncoder.gone(reply)) {
-                            health.markStale(request.key());
-                        }
-                        reply.release();
-                        partDone();
-                    }
-
-                    @Override
-                    public void onFailure(String reason) {
-                        health.markStale(request.key());
-                        partDone();
-                    }
-                });
+        Rebuild.deleteOnPrimary(router, ctx, request.key(), primary, gone -> {
+            if (!gone) {
+                health.markStale(request.key());
+            }
+            partDone();
+        });
     }
 
     /** From now on this write sends nothing more to the backup: a read the session sends there comes after it. */

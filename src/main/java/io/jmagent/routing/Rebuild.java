@@ -155,20 +155,32 @@ final class Rebuild {
     static void dropStaleCopy(Router router, Router.RouteContext ctx, byte[] key, int primary, Runnable done) {
         ServerHealth health = router.primaries().health(primary);
         long mark = health.staleMark(key);
+        deleteOnPrimary(router, ctx, key, primary, gone -> {
+            if (gone) {
+                health.writtenHere(key, mark); // it holds nothing: as new as every write
+            }
+            done.run(); // otherwise still stale here: the next probe deletes it
+        });
+    }
+
+    /**
+     * Deletes {@code key} on {@code primary}; {@code settled} is told, exactly once, whether the
+     * server said the key is gone (false when it failed or answered otherwise).
+     */
+    static void deleteOnPrimary(Router router, Router.RouteContext ctx, byte[] key, int primary,
+            Consumer<Boolean> settled) {
         router.primary(ctx, primary).send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE,
                 new ReplyCallback() {
                     @Override
                     public void onReply(ServerReply reply) {
-                        if (TextEncoder.gone(reply)) {
-                            health.writtenHere(key, mark); // it holds nothing: as new as every write
-                        }
+                        boolean gone = TextEncoder.gone(reply);
                         reply.release();
-                        done.run();
+                        settled.accept(gone);
                     }
 
                     @Override
                     public void onFailure(String reason) {
-                        done.run(); // still stale here: the next probe deletes it
+                        settled.accept(false);
                     }
                 });
     }

@@ -318,18 +318,9 @@ public final class Router {
 
     private void dropWriteBack(RouteContext ctx, int primary, byte[] key) {
         ServerHealth h = primaries.health(primary);
-        primary(ctx, primary).send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE, new ReplyCallback() {
-            @Override
-            public void onReply(ServerReply reply) {
-                if (!TextEncoder.gone(reply)) {
-                    h.markStale(key);
-                }
-                reply.release();
-            }
-
-            @Override
-            public void onFailure(String reason) {
-                h.markStale(key);
+        Rebuild.deleteOnPrimary(this, ctx, key, primary, gone -> {
+            if (!gone) {
+                h.markStale(key); // it may still hold the copy written back
             }
         });
     }
