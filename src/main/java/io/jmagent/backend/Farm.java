@@ -2,8 +2,12 @@ package io.jmagent.backend;
 
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -168,6 +172,34 @@ public final class Farm {
 
     public List<ServerAddress> servers() {
         return servers;
+    }
+
+    /**
+     * The ring's fingerprint: the first 8 bytes, in hex, of the SHA-256 of the servers sorted by
+     * host, port and weight ({@code host:port:weight} lines). Ketama places keys by the servers'
+     * names and weights only, so two proxies whose farms have the same fingerprint place every key
+     * alike, whatever the order their servers were listed or found in.
+     */
+    public String fingerprint() {
+        return fingerprint(servers);
+    }
+
+    /** {@link #fingerprint()} of {@code servers}. */
+    public static String fingerprint(List<ServerAddress> servers) {
+        List<String> lines = new ArrayList<>();
+        for (ServerAddress s : servers) {
+            lines.add(s.host() + ":" + s.port() + ":" + s.weight() + "\n");
+        }
+        Collections.sort(lines);
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (String line : lines) {
+                sha.update(line.getBytes(StandardCharsets.UTF_8));
+            }
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-256", e); // every Java 17 runtime has it
+        }
     }
 
     public int size() {

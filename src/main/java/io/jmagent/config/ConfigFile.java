@@ -2,6 +2,7 @@ package io.jmagent.config;
 
 import io.jmagent.backend.ServerAddress;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -53,7 +54,9 @@ public final class ConfigFile {
             "distribution", "timeout", "failure-limit", "probe-interval", "auto-eject", "max-stale-keys",
             "write-back-ttl", "shared-farm", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
             "max-item-size", "max-line-length", "idle-timeout", "tls", "server-tls", "auth-file",
-            "server-auth");
+            "server-auth", "discovery");
+    private static final List<String> DISCOVERY_KEYS = List.of("servers", "backups", "interval", "leave-after",
+            "dns-servers", "flush-on-join");
     private static final List<String> SERVER_TLS_KEYS = List.of("ca", "cert", "key");
     private static final List<String> TLS_KEYS = List.of("port", "cert", "key", "ca", "protocols",
             "handshake-timeout");
@@ -188,12 +191,17 @@ public final class ConfigFile {
         if (!m.containsKey("listen") && !m.containsKey("unix-socket")) {
             throw error(path, "nothing to listen on: give listen (HOST:PORT) or unix-socket");
         }
-        if (!m.containsKey("servers")) {
-            throw error(at + "servers", "required: at least one HOST:PORT[:WEIGHT]");
+        Discovery discovery = m.containsKey("discovery")
+                ? discovery(values.mapping(m.get("discovery"), at + "discovery"), at + "discovery") : null;
+        b.discovery(discovery);
+        boolean discovered = discovery != null && discovery.servers() != null;
+        if (!m.containsKey("servers") && !discovered) {
+            throw error(at + "servers", "required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)");
         }
-        List<ServerAddress> servers = servers(m.get("servers"), at + "servers", List.of());
-        if (servers.isEmpty()) {
-            throw error(at + "servers", "required: at least one HOST:PORT[:WEIGHT]");
+        List<ServerAddress> servers = m.containsKey("servers")
+                ? servers(m.get("servers"), at + "servers", List.of()) : List.of();
+        if (servers.isEmpty() && !discovered) {
+            throw error(at + "servers", "required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)");
         }
         b.servers(servers);
         if (m.containsKey("backups")) {
@@ -262,6 +270,54 @@ public final class ConfigFile {
         }
         if (m.containsKey("server-auth")) {
             b.serverAuthFile(file(m.get("server-auth"), at + "server-auth"));
+        }
+    }
+
+    /** A pool's {@code discovery:}: its sources and how their answers are damped. */
+    private Discovery discovery(Map<?, ?> m, String path) throws ConfigException {
+        checkKeys(m, path, DISCOVERY_KEYS);
+        String at = path + ".";
+        Discovery.Source servers = m.containsKey("servers") ? source(m.get("servers"), at + "servers") : null;
+        Discovery.Source backups = m.containsKey("backups") ? source(m.get("backups"), at + "backups") : null;
+        Duration interval = m.containsKey("interval") ? values.seconds(m.get("interval"), at + "interval")
+                : Discovery.DEFAULT_INTERVAL;
+        int leaveAfter = m.containsKey("leave-after") ? values.positiveInt(m.get("leave-after"), at + "leave-after")
+                : Discovery.DEFAULT_LEAVE_AFTER;
+        List<InetSocketAddress> nameServers = new ArrayList<>();
+        if (m.containsKey("dns-servers")) {
+            if (!(m.get("dns-servers") instanceof List<?> list)) {
+                throw error(at + "dns-servers", "expected a list, like [ \"10.0.0.2:53\" ]");
+            }
+            for (int i = 0; i < list.size(); i++) {
+                String key = at + "dns-servers[" + i + "]";
+                try {
+                    nameServers.add(nameServer(values.string(list.get(i), key)));
+                } catch (IllegalArgumentException e) {
+                    throw error(key, e.getMessage());
+                }
+            }
+        }
+        boolean flush = !m.containsKey("flush-on-join") || values.bool(m.get("flush-on-join"), at + "flush-on-join");
+        try {
+            return new Discovery(servers, backups, interval, leaveAfter, nameServers, flush);
+        } catch (IllegalArgumentException e) {
+            throw error(path, e.getMessage());
+        }
+    }
+
+    /** {@code HOST[:PORT]} of a DNS server, port 53 by default; an IPv6 host in brackets. */
+    private static InetSocketAddress nameServer(String spec) {
+        boolean withPort = spec.matches("\\[.*\\]:\\d+") || spec.matches("[^:\\[\\]]+:\\d+");
+        ServerAddress a = ServerAddress.parse(withPort ? spec : spec.startsWith("[") ? spec : spec.indexOf(':') >= 0
+                ? "[" + spec + "]" : spec);
+        return new InetSocketAddress(a.host(), withPort ? a.port() : 53);
+    }
+
+    private Discovery.Source source(Object node, String key) throws ConfigException {
+        try {
+            return Discovery.Source.parse(values.string(node, key));
+        } catch (IllegalArgumentException e) {
+            throw error(key, e.getMessage());
         }
     }
 

@@ -30,12 +30,25 @@ import java.util.List;
  *                             with a user and password from it; null = anyone may come in
  * @param serverAuthFile       a file whose {@code user:password} the proxy logs in to the servers
  *                             with (memcached {@code -Y} on the servers); null = no login
+ * @param discovery            where more servers and backups are found (config file {@code discovery:});
+ *                             null = the literal lists only
  */
 public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
         List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
         Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
         Failover failover, Operations operations, ClientTls tls, ServerTls serverTls, Path authFile,
-        Path serverAuthFile) {
+        Path serverAuthFile, Discovery discovery) {
+
+    /** A configuration without discovery. */
+    public ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
+            List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
+            Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
+            Failover failover, Operations operations, ClientTls tls, ServerTls serverTls, Path authFile,
+            Path serverAuthFile) {
+        this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
+                connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
+                failover, operations, tls, serverTls, authFile, serverAuthFile, null);
+    }
 
     /**
      * How the proxy is run and watched.
@@ -162,19 +175,19 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
     public ProxyConfig withFailover(Failover f) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity, f,
-                operations, tls, serverTls, authFile, serverAuthFile);
+                operations, tls, serverTls, authFile, serverAuthFile, discovery);
     }
 
     public ProxyConfig withTimeout(Duration t) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, t, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations, tls, serverTls, authFile, serverAuthFile);
+                failover, operations, tls, serverTls, authFile, serverAuthFile, discovery);
     }
 
     public ProxyConfig withOperations(Operations o) {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, o, tls, serverTls, authFile, serverAuthFile);
+                failover, o, tls, serverTls, authFile, serverAuthFile, discovery);
     }
 
     public static final int DEFAULT_PORT = 11211;
@@ -189,7 +202,7 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
     public ProxyConfig {
         servers = List.copyOf(servers);
         backups = List.copyOf(backups);
-        if (servers.isEmpty()) {
+        if (servers.isEmpty() && (discovery == null || discovery.servers() == null)) {
             throw new IllegalArgumentException("at least one server (-s host:port) is required");
         }
         if (port < 0 || port > 65535) {

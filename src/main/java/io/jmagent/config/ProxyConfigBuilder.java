@@ -40,6 +40,7 @@ public final class ProxyConfigBuilder {
     ServerTls serverTls = ServerTls.NONE;
     Path authFile;
     Path serverAuthFile;
+    Discovery discovery;
 
     /** Starts from the defaults, as a command line with nothing but {@code -s} would. */
     public ProxyConfigBuilder() {
@@ -75,6 +76,7 @@ public final class ProxyConfigBuilder {
         serverTls = c.serverTls();
         authFile = c.authFile();
         serverAuthFile = c.serverAuthFile();
+        discovery = c.discovery();
     }
 
     public ProxyConfigBuilder listenAddress(String v) {
@@ -217,12 +219,18 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder discovery(Discovery v) {
+        discovery = v;
+        return this;
+    }
+
     /** The config; an inconsistent one (no server, nothing to listen on, ...) is an IllegalArgumentException. */
     public ProxyConfig build() {
         return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
                 new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl,
                         sharedFarm),
-                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout, httpAddress), tls, serverTls, authFile, serverAuthFile);
+                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout, httpAddress), tls, serverTls, authFile,
+                serverAuthFile, discovery);
     }
 }

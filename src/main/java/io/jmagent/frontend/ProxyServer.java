@@ -5,6 +5,7 @@ import io.jmagent.backend.BackendSettings;
 import io.jmagent.backend.Farm;
 import io.jmagent.backend.CopyRefill;
 import io.jmagent.backend.HealthChecker;
+import io.jmagent.backend.JoinProbe;
 import io.jmagent.backend.NettyTransport;
 import io.jmagent.backend.ServerAddress;
 import io.jmagent.backend.ServerHealth;
@@ -13,6 +14,7 @@ import io.jmagent.backend.ServerTlsContext;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
+import io.jmagent.discovery.PoolDiscovery;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.replica.KeyVersions;
 import io.jmagent.routing.Router;
@@ -85,6 +87,10 @@ public final class ProxyServer implements AutoCloseable {
     private final TlsHandshakeOutcome tlsOutcome = new TlsHandshakeOutcome(stats);
     private final PoolSecurity security;
     private HealthChecker healthChecker;
+    /** Where more servers come from (config file {@code discovery:}); null without. */
+    private PoolDiscovery discovery;
+    /** The configuration as given, before discovery added its servers. */
+    private ProxyConfig declared;
     private boolean closing;
     /** Set when a shutdown begins: a client accepted from then on is closed at once. */
     private volatile boolean shuttingDown;
@@ -113,6 +119,12 @@ public final class ProxyServer implements AutoCloseable {
         ProxyConfig c = config;
         serverTls = security.openServerTls(c);
         serverLogin = security.readServerLogin(c);
+        declared = c;
+        if (c.discovery() != null) {
+            discovery = newDiscovery(c);
+            c = discovery.overlay(c);
+            config = c;
+        }
         authFile = security.openAuthFile(c); // last of the files: nothing after it can fail and leave it open
         BackendSettings settings = settingsOf(c);
         Farm primaries = new Farm("primary", c.servers(), transport, settings);
@@ -120,6 +132,9 @@ public final class ProxyServer implements AutoCloseable {
         router.set(newRouter(c, primaries, backups));
         healthChecker = newHealthChecker(c, router.get());
         healthChecker.start();
+        if (discovery != null) {
+            discovery.watch(this::rediscovered);
+        }
         // the proxy sends meta commands only to servers that speak them: learn that first
         if (!healthChecker.awaitFirstRound(c.timeout().multipliedBy(2))) {
             log.info("pool {}: first probe of its servers still running; serving meanwhile", name);
@@ -178,6 +193,17 @@ public final class ProxyServer implements AutoCloseable {
             next = new ProxyConfigBuilder(next).serverTls(current.serverTls()).serverAuthFile(current.serverAuthFile())
                     .build();
         }
+        ProxyConfig asGiven = next;
+        PoolDiscovery found = discovery;
+        if (next.discovery() == null) {
+            found = null;
+        } else if (found == null || !found.follows(next.discovery())) {
+            found = newDiscovery(next); // asks its sources now: a source that fails refuses the reload
+        }
+        PoolDiscovery started = found != discovery ? found : null;
+        if (found != null) {
+            next = found.overlay(next);
+        }
         if (next.equals(current)) {
             return null;
         }
@@ -212,14 +238,21 @@ public final class ProxyServer implements AutoCloseable {
             Listeners.close(unix);
             PoolSecurity.close(tls);
             PoolSecurity.close(auth);
+            if (started != null) {
+                started.close();
+            }
             throw new IllegalStateException("pool " + name + ": " + e.getMessage(), e);
         }
-        return new Change(next, primaries, backups, tcp, unix, tls, tlsChannel, auth);
+        return new Change(next, asGiven, found, primaries, backups, tcp, unix, tls, tlsChannel, auth);
     }
 
     /** A prepared move to a new configuration: {@link #commit()} puts it in force, {@link #abort()} drops it. */
     final class Change {
         private final ProxyConfig next;
+        /** {@code next} as given, before discovery added its servers. */
+        private final ProxyConfig asGiven;
+        /** The discovery in force after the change: the same one, a new one, or null. */
+        private final PoolDiscovery found;
         private final Farm primaries;
         private final Farm backups;
         private final Channel tcp;
@@ -231,10 +264,12 @@ public final class ProxyServer implements AutoCloseable {
         /** The new auth file, null when it did not change. */
         private final AuthFile auth;
 
-        private Change(ProxyConfig next, Farm primaries, Farm backups, Channel tcp, Channel unix,
-                ClientTlsContext tls, Channel tlsChannel, AuthFile auth) {
+        private Change(ProxyConfig next, ProxyConfig asGiven, PoolDiscovery found, Farm primaries, Farm backups,
+                Channel tcp, Channel unix, ClientTlsContext tls, Channel tlsChannel, AuthFile auth) {
             this.auth = auth;
             this.next = next;
+            this.asGiven = asGiven;
+            this.found = found;
             this.primaries = primaries;
             this.backups = backups;
             this.tcp = tcp;
@@ -248,6 +283,16 @@ public final class ProxyServer implements AutoCloseable {
                 ProxyConfig before = config;
                 Router old = router.get();
                 config = next;
+                declared = asGiven;
+                if (found != discovery) {
+                    if (discovery != null) {
+                        discovery.close();
+                    }
+                    discovery = found;
+                    if (found != null) {
+                        found.watch(ProxyServer.this::rediscovered);
+                    }
+                }
                 if (next.maxConnections() != before.maxConnections()) {
                     limiter = newLimiter(next);
                 }
@@ -290,11 +335,17 @@ public final class ProxyServer implements AutoCloseable {
                     PoolSecurity.close(authFile); // clients already in keep what they were admitted with
                     authFile = auth;
                 }
+                if (!before.servers().equals(next.servers()) || !before.backups().equals(next.backups())) {
+                    stats.ringChanged();
+                }
                 logChange(before, next, old);
             }
         }
 
         void abort() {
+            if (found != discovery && found != null) {
+                found.close();
+            }
             Listeners.close(tcp);
             Listeners.close(unix);
             Listeners.close(tlsChannel);
@@ -354,6 +405,29 @@ public final class ProxyServer implements AutoCloseable {
      * of the pool's group; until the group exists (the first probe round), and over a shared farm,
      * they are deleted.
      */
+    /** A discovery for {@code c}'s sources, asked once already (throws if one fails). */
+    private PoolDiscovery newDiscovery(ProxyConfig c) {
+        return new PoolDiscovery(name, c.discovery(), c.timeout(), new JoinProbe(c.timeout(), serverTls, serverLogin), stats)
+                .start();
+    }
+
+    /** Discovery changed a list of servers: one ring change, as a reload of the configuration as given. */
+    private void rediscovered() {
+        ProxyConfig given;
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            given = declared;
+        }
+        reload(given);
+    }
+
+    /** This pool's discovery, or null without one. */
+    public synchronized PoolDiscovery discovery() {
+        return discovery;
+    }
+
     private HealthChecker newHealthChecker(ProxyConfig c, Router r) {
         List<ServerHealth> all = new ArrayList<>(r.primaries().health());
         if (r.hasBackups()) {
@@ -525,6 +599,9 @@ public final class ProxyServer implements AutoCloseable {
     void closeNow() {
         if (clients != null) {
             clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        if (discovery != null) {
+            discovery.close();
         }
         if (healthChecker != null) {
             healthChecker.close();

@@ -67,6 +67,12 @@ public final class PrometheusMetrics implements AutoCloseable {
             now.put(poolKey, p.stats());
             binders.put(poolKey, () -> bindProxy(p.stats(), Tags.of("pool", p.name())));
             for (Farm farm : p.farms()) {
+                List<String> ringKey = List.of(p.name(), farm.role(), "ring");
+                now.put(ringKey, farm);
+                binders.put(ringKey, () -> List.of(Gauge.builder("jmagent.ring.info", () -> 1)
+                        .tags(Tags.of("pool", p.name(), "role", farm.role(), "fingerprint", farm.fingerprint()))
+                        .description("the ring in force: its fingerprint (stats ring_fingerprint) as a label")
+                        .register(registry)));
                 for (ServerHealth h : farm.health()) {
                     List<String> key = List.of(p.name(), farm.role(), h.server().toString());
                     now.put(key, h);
@@ -116,6 +122,9 @@ public final class PrometheusMetrics implements AutoCloseable {
         m.add(counter("bytes_read", s, ProxyStats::bytesRead, tags));
         m.add(counter("bytes_written", s, ProxyStats::bytesWritten, tags));
         m.add(counter("idle_kicks", s, ProxyStats::idleKicks, tags));
+        m.add(counter("ring_changes", s, ProxyStats::ringChanges, tags));
+        m.add(counter("discovery_lookups", s, ProxyStats::discoveryLookups, tags));
+        m.add(counter("discovery_failures", s, ProxyStats::discoveryFailures, tags));
         m.add(counter("ssl_handshake_errors", s, ProxyStats::sslHandshakeErrors, tags));
         m.add(counter("auth_cmds", s, ProxyStats::authCmds, tags));
         m.add(counter("auth_errors", s, ProxyStats::authErrors, tags));

@@ -19,6 +19,9 @@ public final class ProxyStats {
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder idleKicks = new LongAdder();
+    private final LongAdder ringChanges = new LongAdder();
+    private final LongAdder discoveryLookups = new LongAdder();
+    private final LongAdder discoveryFailures = new LongAdder();
     private final LongAdder sslHandshakeErrors = new LongAdder();
     private final LongAdder authCmds = new LongAdder();
     private final LongAdder authErrors = new LongAdder();
@@ -60,6 +63,33 @@ public final class ProxyStats {
     }
 
     /** A client closed for having been idle longer than {@code --idle-timeout}. */
+    /** A reload or discovery changed the servers or backups. */
+    public void ringChanged() {
+        ringChanges.increment();
+    }
+
+    public long ringChanges() {
+        return ringChanges.sum();
+    }
+
+    /** A discovery source answered. */
+    public void discoveryLookup() {
+        discoveryLookups.increment();
+    }
+
+    public long discoveryLookups() {
+        return discoveryLookups.sum();
+    }
+
+    /** A discovery source failed (its last good list stays). */
+    public void discoveryFailure() {
+        discoveryFailures.increment();
+    }
+
+    public long discoveryFailures() {
+        return discoveryFailures.sum();
+    }
+
     public void idleKick() {
         idleKicks.increment();
     }

@@ -88,6 +88,13 @@ public final class StatsReport {
         put(m, "servers_up", up);
         put(m, "servers_down", down);
         put(m, "server_down_events", downEvents);
+        m.put("ring_fingerprint", farms.get(0).fingerprint());
+        if (farms.size() > 1) {
+            m.put("backup_ring_fingerprint", farms.get(1).fingerprint());
+        }
+        put(m, "ring_changes", stats.ringChanges());
+        put(m, "discovery_lookups", stats.discoveryLookups());
+        put(m, "discovery_failures", stats.discoveryFailures());
         return m;
     }
 

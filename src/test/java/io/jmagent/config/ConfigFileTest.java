@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jmagent.backend.ServerAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -152,6 +153,17 @@ class ConfigFileTest {
         "top level not a mapping|- a|test.yml: expected a mapping of key: value, got a list",
         "bad pool name|pools: / 'a b': { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
                 + "|test.yml: pools: bad pool name 'a b': letters, digits, '_', '-' and '.'",
+        // discovery
+        "discovery bad source|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'dns:x' } }"
+                + "|test.yml: pools.a.discovery.servers: dns:NAME:PORT needs the port",
+        "discovery unknown kind|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'consul:x' } }"
+                + "|test.yml: pools.a.discovery.servers: bad source 'consul:x': expected dns:NAME:PORT[:WEIGHT], srv:NAME or config:HOST:PORT",
+        "discovery of backups only needs servers|pools: / a: { listen: '127.0.0.1:1', discovery: { backups: 'srv:_m._tcp.x' } }"
+                + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)",
+        "discovery unknown key|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'srv:_m._tcp.x', ttl: 3 } }"
+                + "|test.yml: pools.a.discovery.ttl: unknown key",
+        "discovery interval too short|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'srv:_m._tcp.x', interval: 10ms } }"
+                + "|test.yml: pools.a.discovery: discovery interval must be at least 100ms",
         // unknown keys
         "unknown top-level key|treads: 2 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
                 + "|test.yml: treads: unknown key",
@@ -185,9 +197,9 @@ class ConfigFileTest {
         "servers not a list|pools: / a: { listen: '127.0.0.1:1', servers: '127.0.0.1:2' }"
                 + "|test.yml: pools.a.servers: expected a list of HOST:PORT[:WEIGHT], like [ \"127.0.0.1:11211:1\" ]",
         "no servers|pools: / a: { listen: '127.0.0.1:1' }"
-                + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT]",
+                + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)",
         "empty servers|pools: / a: { listen: '127.0.0.1:1', servers: [] }"
-                + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT]",
+                + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)",
         "nothing to listen on|pools: / a: { servers: [ '127.0.0.1:2' ] }"
                 + "|test.yml: pools.a: nothing to listen on: give listen (HOST:PORT) or unix-socket",
         "server on the pool's own address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:1' ] }"
@@ -249,6 +261,45 @@ class ConfigFileTest {
                 .replace("/ b:", "/   b:").replace("/ 'a b'", "/   'a b'"))))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage(message);
+    }
+
+    @Test
+    void aPoolMayFindItsServersByDiscovery() throws ConfigException {
+        ProxyConfig c = parse("""
+                pools:
+                  a:
+                    listen: 127.0.0.1:22121
+                    servers: [ "127.0.0.1:11211" ]
+                    discovery:
+                      servers: "srv:_memcache._tcp.cache.example"
+                      backups: "dns:backup.example:11311:2"
+                      interval: 5
+                      leave-after: 4
+                      dns-servers: [ "127.0.0.1:5353", "10.0.0.2", "[::1]:53" ]
+                      flush-on-join: false
+                  b:
+                    listen: 127.0.0.1:22122
+                    discovery: { servers: "config:cfg.example:11211" }
+                """).pool("a").config();
+
+        assertThat(c.servers()).containsExactly(new ServerAddress("127.0.0.1", 11211, 1));
+        Discovery d = c.discovery();
+        assertThat(d.servers()).isEqualTo(new Discovery.Srv("_memcache._tcp.cache.example"));
+        assertThat(d.backups()).isEqualTo(new Discovery.Dns("backup.example", 11311, 2));
+        assertThat(d.interval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(d.leaveAfter()).isEqualTo(4);
+        assertThat(d.nameServers()).containsExactly(new InetSocketAddress("127.0.0.1", 5353),
+                new InetSocketAddress("10.0.0.2", 53), new InetSocketAddress("::1", 53));
+        assertThat(d.flushOnJoin()).isFalse();
+        ProxyConfig b = parse("""
+                pools:
+                  b:
+                    listen: 127.0.0.1:22122
+                    discovery: { servers: "config:cfg.example:11211" }
+                """).pool("b").config();
+        assertThat(b.servers()).isEmpty();
+        assertThat(b.discovery()).isEqualTo(new Discovery(new Discovery.ConfigEndpoint("cfg.example", 11211), null,
+                Discovery.DEFAULT_INTERVAL, Discovery.DEFAULT_LEAVE_AFTER, List.of(), true));
     }
 
     @Test
