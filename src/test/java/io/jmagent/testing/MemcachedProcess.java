@@ -22,6 +22,8 @@ public final class MemcachedProcess implements AutoCloseable {
     private final List<String> extraArgs;
     private final Map<String, String> environment;
     private Process process;
+    /** The address it listens on. */
+    private String host = "127.0.0.1";
 
     private MemcachedProcess(int port, List<String> extraArgs, Map<String, String> environment) {
         this.port = port;
@@ -41,6 +43,14 @@ public final class MemcachedProcess implements AutoCloseable {
         return m;
     }
 
+    /** Starts memcached on {@code host} (a loopback address: 127.0.0.2, ...) and {@code port}. */
+    public static MemcachedProcess startAt(String host, int port) {
+        MemcachedProcess m = new MemcachedProcess(port, List.of(), Map.of());
+        m.host = host;
+        m.startProcess();
+        return m;
+    }
+
     /** Starts a new, empty memcached on the same port (after {@link #kill()}). */
     public void restart() {
         stopProcess();
@@ -48,7 +58,7 @@ public final class MemcachedProcess implements AutoCloseable {
     }
 
     private void startProcess() {
-        List<String> cmd = new ArrayList<>(List.of(binary(), "-l", "127.0.0.1", "-p", Integer.toString(port),
+        List<String> cmd = new ArrayList<>(List.of(binary(), "-l", host, "-p", Integer.toString(port),
                 "-U", "0", "-m", "64", "-t", "2"));
         if ("root".equals(System.getProperty("user.name"))) {
             cmd.add("-u");
@@ -66,7 +76,7 @@ public final class MemcachedProcess implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                s.connect(new InetSocketAddress(host, port), 200);
                 return;
             } catch (IOException e) {
                 if (!process.isAlive()) {
@@ -84,7 +94,7 @@ public final class MemcachedProcess implements AutoCloseable {
 
     /** "127.0.0.1:port", as given to the proxy's -s flag. */
     public String address() {
-        return "127.0.0.1:" + port;
+        return host + ":" + port;
     }
 
     public long pid() {
