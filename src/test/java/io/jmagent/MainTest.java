@@ -58,6 +58,8 @@ class MainTest {
         "-s 10.0.0.1 -p 0|jmagent: nothing to listen on: -p 0 needs -f <unix socket> or --tls-port (try --help)",
         "-s 10.0.0.1 --tls-port 11212|jmagent: a TLS port needs a certificate chain (--tls-cert) and its key (--tls-key) (try --help)",
         "-s 10.0.0.1 --server-tls-ca ca.pem|jmagent: --server-tls-ca, --server-tls-cert and --server-tls-key need --server-tls (try --help)",
+        "-s 10.0.0.1 --http-port 9150 --http-tls-cert c.pem|jmagent: HTTPS needs both a certificate (--http-tls-cert) "
+                + "and its key (--http-tls-key) (try --help)",
         "-s 10.0.0.1 -t 0|jmagent: threads (-t) must be positive, got 0 (try --help)",
         "-p 11311|jmagent: at least one server (-s host:port) is required (try --help)",
         "-s 10.0.0.1 --transport kqueue|jmagent: --transport: 'kqueue' is not one of auto, io_uring, epoll, nio "

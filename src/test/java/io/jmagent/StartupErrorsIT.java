@@ -106,6 +106,20 @@ class StartupErrorsIT {
     }
 
     @Test
+    void aMissingHttpsCertificateNamesTheHttpPortAndTheFile(@TempDir Path dir) {
+        Path cert = dir.resolve("missing.pem");
+        int http = MemcachedProcess.freePort();
+
+        Run run = run("-l", "127.0.0.1", "-p", Integer.toString(MemcachedProcess.freePort()), "-s", nowhere(),
+                "--http-port", Integer.toString(http), "--http-tls-cert", cert.toString(), "--http-tls-key",
+                cert.toString(), "--transport", TestTransport.name());
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.errors()).containsExactly("jmagent: --http-port " + http + ": cannot listen on 127.0.0.1:" + http
+                + ": " + cert + ": no such file");
+    }
+
+    @Test
     void anHttpPortInUseNamesTheFlagAndTheAddress() throws IOException {
         try (ServerSocket taken = occupied()) {
             int http = taken.getLocalPort();

@@ -14,6 +14,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * behind earlier requests, from the server's reply to the one before it (a server steadily
  * answering a deep pipeline is not hung). When the oldest one expires the connection is closed (its
  * stream can no longer be trusted) and everything pending fails with {@code backend timeout}.
- * A connection that cannot be (re)opened fails requests at once until its backoff has passed.
+ * A connection that cannot be (re)opened fails requests at once until its backoff has passed. A
+ * connection counts as opened once it is usable: its TLS handshake and its login, where there are
+ * any, succeeded; one that fails before then backs off as a refused connect does.
  *
  * <p>A reload that keeps the server keeps the connection ({@link #reconfigure}); one that removes
  * the server {@link #retire retires} it: it answers what it was sent, then closes.
@@ -40,6 +43,9 @@ public final class BackendConnection implements ServerConnection {
     private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
 
     private enum State { DISCONNECTED, CONNECTING, CONNECTED }
+
+    /** The last step before a new connection carries requests: the login, else the TLS handshake, else the connect. */
+    private enum Gate { CONNECT, TLS_HANDSHAKE, LOGIN }
 
     private final ServerAddress server;
     private final ServerHealth health;
@@ -55,6 +61,9 @@ public final class BackendConnection implements ServerConnection {
 
     private State state = State.DISCONNECTED;
     private Channel channel;
+    /** What the channel must pass to be usable, and whether it has: until then its loss is a failed connect. */
+    private Gate usableAfter;
+    private boolean usable;
     private long nextConnectNanos;
     private long backoffNanos;
     /** The health generation when the backoff began: a server that came back since is retried at once. */
@@ -205,6 +214,9 @@ public final class BackendConnection implements ServerConnection {
 
     private void connect() {
         state = State.CONNECTING;
+        BackendSettings s = settings;
+        usableAfter = s.login() != null ? Gate.LOGIN : s.tls() != null ? Gate.TLS_HANDSHAKE : Gate.CONNECT;
+        usable = false;
         Bootstrap b = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
@@ -214,14 +226,13 @@ public final class BackendConnection implements ServerConnection {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (settings.tls() != null) {
-                            ch.pipeline().addLast(settings.tls().newHandler(ch.alloc(), server.host(), server.port()));
+                        if (s.tls() != null) {
+                            ch.pipeline().addLast(s.tls().newHandler(ch.alloc(), server.host(), server.port()));
                         }
-                        if (settings.login() != null) {
-                            ch.pipeline().addLast(new ServerAuthenticator(settings.login()));
+                        if (s.login() != null) {
+                            ch.pipeline().addLast(new ServerAuthenticator(s.login()));
                         }
-                        ch.pipeline().addLast(new TextReplyDecoder(calls::headShape,
-                                settings.maxItemSize()));
+                        ch.pipeline().addLast(new TextReplyDecoder(calls::headShape, s.maxItemSize()));
                         ch.pipeline().addLast(new ReplyHandler());
                     }
                 });
@@ -241,12 +252,21 @@ public final class BackendConnection implements ServerConnection {
         });
     }
 
+    /** TCP is up: the requests held go out (a TLS handler or a login before them holds them until their turn). */
     private void onConnected() {
         health.connectionOpened();
         state = State.CONNECTED;
-        backoffNanos = settings.minBackoff().toNanos();
+        if (usableAfter == Gate.CONNECT) {
+            onUsable();
+        }
         calls.writeHeld(channel);
         flushNow();
+    }
+
+    /** The connection passed its last gate: the server is reachable again, the backoff starts over. */
+    private void onUsable() {
+        usable = true;
+        backoffNanos = settings.minBackoff().toNanos();
     }
 
     private void onConnectFailed(Throwable cause) {
@@ -364,11 +384,23 @@ public final class BackendConnection implements ServerConnection {
         }
         channel = null;
         state = State.DISCONNECTED;
+        if (!usable) {
+            // its TLS handshake or login failed: the next try waits, as after a refused connect
+            backOff();
+        }
         fail("backend " + server + " connection lost");
     }
 
-    /** Pipeline tail: hands decoded replies back to the connection. */
+    /** Pipeline tail: hands decoded replies back to the connection, and tells it when the channel is usable. */
     private final class ReplyHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (ctx.channel() == channel && !usable && gatePassed(evt) == usableAfter) {
+                onUsable();
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (ctx.channel() != channel) {
@@ -397,5 +429,16 @@ public final class BackendConnection implements ServerConnection {
             }
             ctx.close();
         }
+    }
+
+    /** The gate {@code evt} says a channel passed, or null. */
+    private static Gate gatePassed(Object evt) {
+        if (evt == ServerAuthenticator.ADMITTED) {
+            return Gate.LOGIN;
+        }
+        if (evt instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
+            return Gate.TLS_HANDSHAKE;
+        }
+        return null;
     }
 }

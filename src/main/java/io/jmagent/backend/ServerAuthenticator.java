@@ -15,9 +15,10 @@ import java.nio.charset.StandardCharsets;
  * answers {@code VERSION} wants no login, and is not sent the credentials (a memcached without
  * {@code -Y} would store them as an item anyone could read); one that answers
  * {@code CLIENT_ERROR unauthenticated} is sent the {@link ServerLogin}. On {@code STORED} (or no
- * login needed) the held requests go and this handler leaves the pipeline; on anything else the
- * connection fails with {@link LoginRefused} (its requests fail as on any broken connection), so
- * that no request is ever sent unauthenticated, whose answers memcached would not frame.
+ * login needed) the held requests go, {@link #ADMITTED} is fired down the pipeline and this handler
+ * leaves it; on anything else the connection fails with {@link LoginRefused} (its requests fail as
+ * on any broken connection), so that no request is ever sent unauthenticated, whose answers
+ * memcached would not frame.
  */
 final class ServerAuthenticator extends ChannelDuplexHandler {
 
@@ -25,6 +26,11 @@ final class ServerAuthenticator extends ChannelDuplexHandler {
     private static final int MAX_ANSWER = 1024;
 
     private static final byte[] VERSION = "version\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** The user event fired down the pipeline once the server let the connection in (or wanted no login). */
+    static final Object ADMITTED = Admitted.INSTANCE;
+
+    private enum Admitted { INSTANCE }
 
     private final ServerLogin login;
     private PendingWriteQueue held;
@@ -101,6 +107,7 @@ final class ServerAuthenticator extends ChannelDuplexHandler {
         held.removeAndWriteAll();
         ctx.flush();
         ByteBuf rest = answer.isReadable() ? answer.retainedSlice() : null;
+        ctx.fireUserEventTriggered(ADMITTED);
         ctx.pipeline().remove(this);
         if (rest != null) {
             ctx.fireChannelRead(rest);

@@ -4,6 +4,7 @@ import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ClientTls;
 import io.jmagent.config.ConfigException;
 import io.jmagent.config.ConfigFile;
+import io.jmagent.config.HttpTls;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ProxySetup;
@@ -19,8 +20,8 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * The flags given on the command line, laid over a config file ({@code -c}): {@code -t},
- * {@code -v}, {@code --http-port} and {@code --shutdown-timeout} set the process's event loops, log
- * level, HTTP endpoint and shutdown bound; every other setting flag overrides the file's first pool (for a single-pool file, simply: the flags win). Flags not given leave the file
+ * {@code -v}, {@code --http-port}, {@code --http-listen}, {@code --http-tls-*} and {@code --shutdown-timeout} set
+ * the process's event loops, log level, HTTP endpoint and shutdown bound; every other setting flag overrides the file's first pool (for a single-pool file, simply: the flags win). Flags not given leave the file
  * alone. The same flags lie over the file again at every reload.
  */
 public final class FlagOverrides {
@@ -67,6 +68,9 @@ public final class FlagOverrides {
             }
             if (given("--http-listen")) {
                 b.httpAddress(flags.httpListen);
+            }
+            if (HTTP_TLS_FLAGS.stream().anyMatch(this::given)) {
+                b.httpTls(httpTlsOver(p.config().operations().httpTls()));
             }
             if (given("--shutdown-timeout")) {
                 b.shutdownTimeout(Duration.ofSeconds(flags.shutdownTimeoutSeconds));
@@ -173,6 +177,8 @@ public final class FlagOverrides {
     private static final List<String> TLS_FLAGS = List.of("--tls-port", "--tls-cert", "--tls-key", "--tls-ca",
             "--tls-protocols", "--tls-handshake-timeout");
 
+    private static final List<String> HTTP_TLS_FLAGS = List.of("--http-tls-cert", "--http-tls-key", "--http-tls-ca");
+
     private static final List<String> SERVER_TLS_FLAGS = List.of("--server-tls", "--server-tls-ca",
             "--server-tls-cert", "--server-tls-key");
 
@@ -183,6 +189,14 @@ public final class FlagOverrides {
                 given("--server-tls-ca") ? flag.ca() : file.ca(),
                 given("--server-tls-cert") ? flag.certificate() : file.certificate(),
                 given("--server-tls-key") ? flag.key() : file.key());
+    }
+
+    /** The HTTP endpoint's TLS with what the flags give laid over it, setting by setting. */
+    private HttpTls httpTlsOver(HttpTls file) {
+        HttpTls flag = flags.httpTls();
+        return new HttpTls(given("--http-tls-cert") ? flag.certificateChain() : file.certificateChain(),
+                given("--http-tls-key") ? flag.privateKey() : file.privateKey(),
+                given("--http-tls-ca") ? flag.clientCa() : file.clientCa());
     }
 
     /** The pool's TLS settings with those the flags give laid over them, one by one. */

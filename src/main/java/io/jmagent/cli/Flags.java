@@ -5,6 +5,7 @@ import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ByteSize;
 import io.jmagent.config.ClientTls;
 import io.jmagent.config.ConfigException;
+import io.jmagent.config.HttpTls;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ServerTls;
 import io.jmagent.config.ProxySetup;
@@ -40,7 +41,7 @@ public final class Flags {
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
             description = "Read the configuration from this YAML file (several pools possible); flags given as well "
-                    + "override it: -t, -v, --http-port and --shutdown-timeout for the process, the others for the "
+                    + "override it: -t, -v, --http-* and --shutdown-timeout for the process, the others for the "
                     + "file's first pool. The file is "
                     + "reloaded on SIGHUP and when it changes.")
     Path configFile;
@@ -154,6 +155,20 @@ public final class Flags {
                     + "(default: the -l address).")
     String httpListen;
 
+    @Option(names = "--http-tls-cert", paramLabel = "FILE",
+            description = "PEM file: the HTTP endpoint's certificate, then its chain; with --http-tls-key, /metrics "
+                    + "and /health are served over HTTPS only. Reloaded when it changes.")
+    Path httpTlsCert;
+
+    @Option(names = "--http-tls-key", paramLabel = "FILE",
+            description = "PEM file: that certificate's private key (PKCS#8, unencrypted). Reloaded when it changes.")
+    Path httpTlsKey;
+
+    @Option(names = "--http-tls-ca", paramLabel = "FILE",
+            description = "PEM file of CA certificates: HTTPS clients (scrapers) must present a certificate they "
+                    + "signed (mutual TLS) (default: no client certificate asked for).")
+    Path httpTlsCa;
+
     @Option(names = "--shutdown-timeout", paramLabel = "SECONDS",
             description = "On SIGTERM, how long in-flight requests may take before the last clients are closed "
                     + "(default: 5).")
@@ -229,6 +244,11 @@ public final class Flags {
         return new ServerTls(serverTls, serverTlsCa, serverTlsCert, serverTlsKey);
     }
 
+    /** The HTTP endpoint's TLS the flags give, given or not. */
+    HttpTls httpTls() {
+        return new HttpTls(httpTlsCert, httpTlsKey, httpTlsCa);
+    }
+
     /** The TLS settings the flags give, given or not. */
     ClientTls tls() {
         return new ClientTls(tlsPort, tlsCert, tlsKey, tlsCa, tlsProtocols, Duration.ofMillis(tlsHandshakeTimeoutMillis));
@@ -240,7 +260,8 @@ public final class Flags {
                 verbose.length, new ProxyConfig.Failover(failureLimit, Duration.ofMillis(probeIntervalMillis),
                         autoEject, maxStaleKeys, writeBackTtl, sharedFarm),
                 new ProxyConfig.Operations(httpPort, Duration.ofSeconds(shutdownTimeoutSeconds),
-                        Duration.ofSeconds(idleTimeoutSeconds), httpListen), tls(), serverTls(), authFile, serverAuthFile);
+                        Duration.ofSeconds(idleTimeoutSeconds), httpListen, httpTls()), tls(), serverTls(), authFile,
+                serverAuthFile);
     }
 
     /**

@@ -32,6 +32,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * threads: 4                 # process-wide: event loops (-t), log level (-v), the HTTP endpoint
  * verbose: 0                 # and the graceful shutdown's bound
  * http-port: 9150
+ * http-tls: { cert: /etc/jmagent/http.pem, key: /etc/jmagent/http.key }   # HTTPS for /metrics
  * shutdown-timeout: 5        # s, or "500ms"
  * pools:
  *   web:                     # a pool: its own listeners, servers and failover settings
@@ -49,7 +50,7 @@ import org.yaml.snakeyaml.error.YAMLException;
 public final class ConfigFile {
 
     private static final Set<String> TOP_KEYS = Set.of("threads", "verbose", "http-port", "http-listen",
-            "shutdown-timeout", "pools");
+            "http-tls", "shutdown-timeout", "pools");
     private static final List<String> POOL_KEYS = List.of("listen", "unix-socket", "servers", "backups", "hash",
             "distribution", "timeout", "failure-limit", "probe-interval", "auto-eject", "max-stale-keys",
             "write-back-ttl", "shared-farm", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
@@ -58,6 +59,7 @@ public final class ConfigFile {
     private static final List<String> DISCOVERY_KEYS = List.of("servers", "backups", "interval", "leave-after",
             "dns-servers", "flush-on-join");
     private static final List<String> SERVER_TLS_KEYS = List.of("ca", "cert", "key");
+    private static final List<String> HTTP_TLS_KEYS = List.of("cert", "key", "ca");
     private static final List<String> TLS_KEYS = List.of("port", "cert", "key", "ca", "protocols",
             "handshake-timeout");
     /** twemproxy's names for jmagent's keys, to point a migrating user at ours. */
@@ -124,6 +126,13 @@ public final class ConfigFile {
             values.resolvable(address, "http-listen");
             operations = operations.withHttpAddress(address);
         }
+        if (top.containsKey("http-tls")) {
+            HttpTls tls = httpTls(values.mapping(top.get("http-tls"), "http-tls"), "http-tls");
+            if (operations.httpPort() == 0) {
+                throw error("http-tls", "needs http-port: the port HTTPS is served on");
+            }
+            operations = operations.withHttpTls(tls);
+        }
         if (top.containsKey("shutdown-timeout")) {
             operations = operations.withShutdownTimeout(values.seconds(top.get("shutdown-timeout"), "shutdown-timeout"));
         }
@@ -142,7 +151,7 @@ public final class ConfigFile {
             }
             String path = "pools." + name;
             ProxyConfigBuilder b = new ProxyConfigBuilder().threads(threads).verbosity(verbosity)
-                    .httpPort(operations.httpPort()).httpAddress(operations.httpAddress())
+                    .httpPort(operations.httpPort()).httpAddress(operations.httpAddress()).httpTls(operations.httpTls())
                     .shutdownTimeout(operations.shutdownTimeout());
             pool(values.mapping(e.getValue(), path), path, b);
             ProxyConfig config;
@@ -335,6 +344,20 @@ public final class ConfigFile {
                     m.containsKey("key") ? file(m.get("key"), at + "key") : null);
         } catch (IllegalArgumentException e) {
             throw error(path, e.getMessage().replace("--server-tls-cert", "cert").replace("--server-tls-key", "key"));
+        }
+    }
+
+    /** The top-level {@code http-tls:} mapping: the flags' --http-tls-* settings, under their names without the prefix. */
+    private HttpTls httpTls(Map<?, ?> m, String path) throws ConfigException {
+        checkKeys(m, path, HTTP_TLS_KEYS);
+        String at = path + ".";
+        try {
+            return new HttpTls(m.containsKey("cert") ? file(m.get("cert"), at + "cert") : null,
+                    m.containsKey("key") ? file(m.get("key"), at + "key") : null,
+                    m.containsKey("ca") ? file(m.get("ca"), at + "ca") : null);
+        } catch (IllegalArgumentException e) {
+            throw error(path, e.getMessage().replace("--http-tls-cert", "cert").replace("--http-tls-key", "key")
+                    .replace("--http-tls-ca", "ca"));
         }
     }
 

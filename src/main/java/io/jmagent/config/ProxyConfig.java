@@ -59,8 +59,10 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
      * @param idleTimeout      a client that sends nothing for this long is closed; zero = never
      * @param httpAddress      where the HTTP endpoint listens ({@code --http-listen}); null = the
      *                         (first pool's) listen address
+     * @param httpTls          HTTPS for the HTTP endpoint ({@code --http-tls-cert}, ...); off = plain HTTP
      */
-    public record Operations(int httpPort, Duration shutdownTimeout, Duration idleTimeout, String httpAddress) {
+    public record Operations(int httpPort, Duration shutdownTimeout, Duration idleTimeout, String httpAddress,
+            HttpTls httpTls) {
 
         public static final Operations DEFAULTS = new Operations(0, Duration.ofSeconds(5), Duration.ZERO);
 
@@ -69,9 +71,21 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
             this(httpPort, shutdownTimeout, idleTimeout, null);
         }
 
+        /** Settings whose HTTP endpoint, if any, serves plain HTTP. */
+        public Operations(int httpPort, Duration shutdownTimeout, Duration idleTimeout, String httpAddress) {
+            this(httpPort, shutdownTimeout, idleTimeout, httpAddress, HttpTls.NONE);
+        }
+
         public Operations {
             if (httpPort < 0 || httpPort > 65535) {
                 throw new IllegalArgumentException("HTTP port out of range: " + httpPort);
+            }
+            if (httpTls == null) {
+                httpTls = HttpTls.NONE;
+            }
+            if (httpTls.enabled() && httpPort == 0) {
+                throw new IllegalArgumentException("HTTPS (--http-tls-cert) needs the HTTP endpoint's port "
+                        + "(--http-port)");
             }
             if (shutdownTimeout.isNegative()) {
                 throw new IllegalArgumentException("shutdown timeout must not be negative");
@@ -82,19 +96,23 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
         }
 
         public Operations withHttpPort(int port) {
-            return new Operations(port, shutdownTimeout, idleTimeout, httpAddress);
+            return new Operations(port, shutdownTimeout, idleTimeout, httpAddress, httpTls);
         }
 
         public Operations withShutdownTimeout(Duration d) {
-            return new Operations(httpPort, d, idleTimeout, httpAddress);
+            return new Operations(httpPort, d, idleTimeout, httpAddress, httpTls);
         }
 
         public Operations withIdleTimeout(Duration d) {
-            return new Operations(httpPort, shutdownTimeout, d, httpAddress);
+            return new Operations(httpPort, shutdownTimeout, d, httpAddress, httpTls);
         }
 
         public Operations withHttpAddress(String address) {
-            return new Operations(httpPort, shutdownTimeout, idleTimeout, address);
+            return new Operations(httpPort, shutdownTimeout, idleTimeout, address, httpTls);
+        }
+
+        public Operations withHttpTls(HttpTls tls) {
+            return new Operations(httpPort, shutdownTimeout, idleTimeout, httpAddress, tls);
         }
     }
 

@@ -36,6 +36,7 @@ public final class ProxyConfigBuilder {
     Duration shutdownTimeout = ProxyConfig.Operations.DEFAULTS.shutdownTimeout();
     Duration idleTimeout = ProxyConfig.Operations.DEFAULTS.idleTimeout();
     String httpAddress;
+    HttpTls httpTls = HttpTls.NONE;
     ClientTls tls = ClientTls.NONE;
     ServerTls serverTls = ServerTls.NONE;
     Path authFile;
@@ -72,6 +73,7 @@ public final class ProxyConfigBuilder {
         shutdownTimeout = c.operations().shutdownTimeout();
         idleTimeout = c.operations().idleTimeout();
         httpAddress = c.operations().httpAddress();
+        httpTls = c.operations().httpTls();
         tls = c.tls();
         serverTls = c.serverTls();
         authFile = c.authFile();
@@ -199,6 +201,11 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder httpTls(HttpTls v) {
+        httpTls = v;
+        return this;
+    }
+
     public ProxyConfigBuilder tls(ClientTls v) {
         tls = v;
         return this;
@@ -230,7 +237,7 @@ public final class ProxyConfigBuilder {
                 threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
                 new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl,
                         sharedFarm),
-                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout, httpAddress), tls, serverTls, authFile,
-                serverAuthFile, discovery);
+                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout, httpAddress, httpTls), tls, serverTls,
+                authFile, serverAuthFile, discovery);
     }
 }

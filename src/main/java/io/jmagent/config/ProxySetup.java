@@ -11,7 +11,7 @@ import java.util.Set;
  * (a {@link ProxyConfig}), all served by the process's event loops. Built from the command line
  * (one pool, named {@value #DEFAULT_POOL}) or from a config file; a reload builds a new one and the
  * running proxy moves to it. The process-wide settings, {@code threads}, {@code verbosity}, the HTTP
- * port and the shutdown timeout, are the same in every pool.
+ * endpoint (port, address, TLS) and the shutdown timeout, are the same in every pool.
  */
 public record ProxySetup(List<Pool> pools) {
 
@@ -38,10 +38,11 @@ public record ProxySetup(List<Pool> pools) {
                     || p.config().operations().httpPort() != first.operations().httpPort()
                     || !Objects.equals(p.config().operations().httpAddress(),
                             first.operations().httpAddress())
+                    || !p.config().operations().httpTls().equals(first.operations().httpTls())
                     || !p.config().operations().shutdownTimeout().equals(first.operations().shutdownTimeout())) {
                 throw new IllegalArgumentException(
-                        "threads, verbosity, http-port, http-listen and shutdown-timeout are the process's, the same in "
-                                + "every pool");
+                        "threads, verbosity, http-port, http-listen, http-tls and shutdown-timeout are the process's, "
+                                + "the same in every pool");
             }
             for (int j = 0; j < i; j++) {
                 String clash = listenerClash(pools.get(j).config(), p.config());
@@ -77,6 +78,11 @@ public record ProxySetup(List<Pool> pools) {
     public String httpAddress() {
         String own = pools.get(0).config().operations().httpAddress();
         return own != null ? own : pools.get(0).config().listenAddress();
+    }
+
+    /** HTTPS for the HTTP endpoint; {@link HttpTls#NONE}: plain HTTP. */
+    public HttpTls httpTls() {
+        return pools.get(0).config().operations().httpTls();
     }
 
     /** How long a graceful shutdown waits for the requests in flight. */

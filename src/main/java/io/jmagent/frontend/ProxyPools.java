@@ -8,6 +8,7 @@ import io.jmagent.metrics.HttpEndpoint;
 import io.jmagent.metrics.PoolView;
 import io.jmagent.metrics.PrometheusMetrics;
 import io.jmagent.routing.Router;
+import io.jmagent.tls.ClientTlsContext;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The pools of one jmagent process ({@link ProxySetup}), one {@link ProxyServer} each, on event
  * loops they share, and the process's HTTP endpoint ({@code http-port}: {@code /metrics} and
- * {@code /health} over every pool). {@link #apply} moves the process to a new setup, all or
+ * {@code /health} over every pool, over HTTPS with {@code http-tls}). {@link #apply} moves the process to a new setup, all or
  * nothing: every pool's change is prepared first (farms built, new listeners bound); if any fails,
  * none is made. Then pools are reloaded, added and removed by name; a pool kept keeps its
  * counters. The event loop count and the HTTP endpoint are fixed at start. {@link #close()} shuts
@@ -51,6 +52,8 @@ public final class ProxyPools implements AutoCloseable {
     /** The running pools, for the HTTP endpoint, which reads them on an event loop without the lock. */
     private volatile List<ProxyServer> running = List.of();
     private Channel httpListener;
+    /** What the HTTP endpoint serves HTTPS with; null for plain HTTP. */
+    private ClientTlsContext httpTls;
     private PrometheusMetrics metrics;
 
     public ProxyPools(ProxySetup setup) {
@@ -81,6 +84,17 @@ public final class ProxyPools implements AutoCloseable {
     }
 
     private void startHttp() throws InterruptedException {
+        String where = ProxySetup.hostPort(setup.httpAddress(), setup.httpPort());
+        ClientTlsContext tls = null;
+        if (setup.httpTls().enabled()) {
+            try {
+                tls = ClientTlsContext.open(setup.httpTls().listener(setup.httpPort()), "HTTP endpoint " + where);
+            } catch (IllegalArgumentException e) {
+                throw new ListenFailure(null, ListenFailure.Listener.HTTP, where, e.getMessage(), e);
+            }
+            httpTls = tls;
+        }
+        ClientTlsContext https = tls;
         metrics = new PrometheusMetrics(this::views, ByteBufAllocator.DEFAULT);
         PrometheusMetrics m = metrics;
         ServerBootstrap b = new ServerBootstrap()
@@ -90,11 +104,15 @@ public final class ProxyPools implements AutoCloseable {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (https != null) {
+                            // a failed handshake (plain HTTP, an unknown client) reaches the endpoint as an
+                            // exception, which closes that connection
+                            ch.pipeline().addLast(https.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(16 * 1024),
                                 new HttpEndpoint(m, ProxyPools.this::views));
                     }
                 });
-        String where = ProxySetup.hostPort(setup.httpAddress(), setup.httpPort());
         try {
             httpListener = b.bind(new InetSocketAddress(setup.httpAddress(), setup.httpPort())).sync().channel();
         } catch (InterruptedException e) {
@@ -103,7 +121,14 @@ public final class ProxyPools implements AutoCloseable {
             throw new ListenFailure(null, ListenFailure.Listener.HTTP, where, e);
         }
         InetSocketAddress bound = (InetSocketAddress) httpListener.localAddress();
-        log.info("serving /metrics and /health on http://{}:{}/", bound.getHostString(), bound.getPort());
+        if (https == null) {
+            log.info("serving /metrics and /health on http://{}:{}/", bound.getHostString(), bound.getPort());
+        } else {
+            log.info("serving /metrics and /health on https://{}:{}/ ({}; {})", bound.getHostString(),
+                    bound.getPort(), ClientTlsContext.engine(), setup.httpTls().clientCa() == null
+                            ? "no client certificate asked for"
+                            : "client certificates checked against " + setup.httpTls().clientCa());
+        }
     }
 
     /** What the HTTP endpoint reads of each running pool now. */
@@ -186,7 +211,8 @@ public final class ProxyPools implements AutoCloseable {
     private ProxySetup keepProcessSettings(ProxySetup next) {
         String httpListen = setup.pools().get(0).config().operations().httpAddress();
         boolean sameHttp = next.httpPort() == setup.httpPort()
-                && Objects.equals(next.pools().get(0).config().operations().httpAddress(), httpListen);
+                && Objects.equals(next.pools().get(0).config().operations().httpAddress(), httpListen)
+                && next.httpTls().equals(setup.httpTls());
         if (next.threads() == setup.threads() && sameHttp) {
             return next;
         }
@@ -195,14 +221,14 @@ public final class ProxyPools implements AutoCloseable {
                     setup.threads(), next.threads());
         }
         if (!sameHttp) {
-            log.warn("a reload cannot change the HTTP endpoint (http-port {} -> {}, http-listen {} -> {}); "
-                    + "ignored until a restart", setup.httpPort(), next.httpPort(), httpListen,
-                    next.pools().get(0).config().operations().httpAddress());
+            log.warn("a reload cannot change the HTTP endpoint (http-port {} -> {}, http-listen {} -> {}, "
+                    + "http-tls {} -> {}); ignored until a restart", setup.httpPort(), next.httpPort(), httpListen,
+                    next.pools().get(0).config().operations().httpAddress(), setup.httpTls(), next.httpTls());
         }
         List<ProxySetup.Pool> kept = new ArrayList<>();
         for (ProxySetup.Pool p : next.pools()) {
             ProxyConfig c = new ProxyConfigBuilder(p.config()).threads(setup.threads()).httpPort(setup.httpPort())
-                    .httpAddress(httpListen).build();
+                    .httpAddress(httpListen).httpTls(setup.httpTls()).build();
             kept.add(new ProxySetup.Pool(p.name(), c));
         }
         return new ProxySetup(kept);
@@ -250,6 +276,7 @@ public final class ProxyPools implements AutoCloseable {
             }
         }
         GracefulShutdown.close(open, timeout);
+        PoolSecurity.close(httpTls);
         if (metrics != null) {
             metrics.close();
         }

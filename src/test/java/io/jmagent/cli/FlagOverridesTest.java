@@ -7,6 +7,7 @@ import io.jmagent.backend.ServerAddress;
 import io.jmagent.config.ClientTls;
 import io.jmagent.config.ConfigException;
 import io.jmagent.config.ConfigFile;
+import io.jmagent.config.HttpTls;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxySetup;
 import java.nio.file.Path;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
- * Flags given with {@code -c}: -t, -v, --http-port and --shutdown-timeout for the process, the rest
+ * Flags given with {@code -c}: -t, -v, --http-* and --shutdown-timeout for the process, the rest
  * for the file's first pool.
  */
 class FlagOverridesTest {
@@ -110,6 +111,21 @@ class FlagOverridesTest {
                 .isEqualTo(new ProxyConfig.Operations(9150, Duration.ofSeconds(12), Duration.ofSeconds(300)));
         assertThat(setup.pool("second").config().operations())
                 .isEqualTo(new ProxyConfig.Operations(9150, Duration.ofSeconds(12), Duration.ZERO));
+    }
+
+    @Test
+    void httpTlsFlagsAreTheProcesssLaidOverTheFilesOneByOne() throws ConfigException {
+        String withHttps = FILE.replace("threads: 4\n", "threads: 4\nhttp-port: 9150\n"
+                + "http-tls: { cert: file.pem, key: file.key, ca: file-ca.pem }\n");
+        Flags flags = new Flags();
+        CommandLine.ParseResult given = new CommandLine(flags).parseArgs("-c", "test.yml", "--http-tls-cert",
+                "flag.pem", "--http-tls-key", "flag.key");
+
+        ProxySetup setup = new FlagOverrides(flags, given).applyTo(ConfigFile.parse(withHttps, "test.yml"));
+
+        HttpTls expected = new HttpTls(Path.of("flag.pem"), Path.of("flag.key"), Path.of("file-ca.pem"));
+        assertThat(setup.httpTls()).isEqualTo(expected);
+        assertThat(setup.pool("second").config().operations().httpTls()).isEqualTo(expected);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jmagent.backend.ServerAddress;
+import io.jmagent.config.HttpTls;
 import io.jmagent.config.ProxyConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,6 +76,23 @@ class FlagsTest {
 
         assertThat(defaults).isEqualTo(new ProxyConfig.Operations(0, Duration.ofSeconds(5), Duration.ZERO));
         assertThat(set).isEqualTo(new ProxyConfig.Operations(9150, Duration.ofSeconds(12), Duration.ofSeconds(300)));
+    }
+
+    @Test
+    void httpTlsFlagsServeTheEndpointOverHttpsAndComeAsAPair() {
+        ProxyConfig.Operations https = parse("-s", "h", "--http-port", "9150", "--http-tls-cert", "http.pem",
+                "--http-tls-key", "http.key", "--http-tls-ca", "scrapers.pem").toConfig().operations();
+
+        assertThat(https.httpTls()).isEqualTo(new HttpTls(Path.of("http.pem"), Path.of("http.key"),
+                Path.of("scrapers.pem")));
+        assertThat(parse("-s", "h", "--http-port", "9150").toConfig().operations().httpTls()).isEqualTo(HttpTls.NONE);
+        assertThatThrownBy(() -> parse("-s", "h", "--http-port", "9150", "--http-tls-cert", "http.pem").toConfig())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("HTTPS needs both a certificate (--http-tls-cert) and its key (--http-tls-key)");
+        assertThatThrownBy(() -> parse("-s", "h", "--http-tls-cert", "http.pem", "--http-tls-key", "http.key")
+                .toConfig())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("HTTPS (--http-tls-cert) needs the HTTP endpoint's port (--http-port)");
     }
 
     @Test

@@ -82,6 +82,26 @@ class ConfigFileTest {
     }
 
     @Test
+    void httpTlsServesTheEndpointOverHttpsForEveryPool() throws ConfigException {
+        ProxySetup setup = parse("""
+                http-port: 9150
+                http-tls: { cert: /etc/jmagent/http.pem, key: /etc/jmagent/http.key, ca: /etc/jmagent/scrapers.pem }
+                pools:
+                  a:
+                    listen: 127.0.0.1:22121
+                    servers: [ "127.0.0.1:11211" ]
+                  b:
+                    listen: 127.0.0.1:22122
+                    servers: [ "127.0.0.1:11212" ]
+                """);
+
+        HttpTls expected = new HttpTls(Path.of("/etc/jmagent/http.pem"), Path.of("/etc/jmagent/http.key"),
+                Path.of("/etc/jmagent/scrapers.pem"));
+        assertThat(setup.httpTls()).isEqualTo(expected);
+        assertThat(setup.pools()).extracting(p -> p.config().operations().httpTls()).containsOnly(expected);
+    }
+
+    @Test
     void aPoolGivesEverySettingItNamesAndTheFlagsDefaultsForTheRest() throws ConfigException {
         ProxySetup setup = parse("""
                 threads: 3
@@ -247,6 +267,12 @@ class ConfigFileTest {
                 + "|test.yml: pools.a: the HTTP port must differ from the memcached port (-p)",
         "http port in a pool|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], http-port: 3 }"
                 + "|test.yml: pools.a.http-port: unknown key",
+        "http-tls without a key|http-port: 9150 / http-tls: { cert: /c.pem } / pools: / a: { listen: '127.0.0.1:1',"
+                + " servers: [ '127.0.0.1:2' ] }|test.yml: http-tls: HTTPS needs both a certificate (cert) and its key (key)",
+        "http-tls without http-port|http-tls: { cert: /c.pem, key: /c.key } / pools: / a: { listen: '127.0.0.1:1',"
+                + " servers: [ '127.0.0.1:2' ] }|test.yml: http-tls: needs http-port: the port HTTPS is served on",
+        "http-tls unknown key|http-port: 9150 / http-tls: { cert: /c.pem, key: /c.key, port: 1 } / pools: / a: {"
+                + " listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }|test.yml: http-tls.port: unknown key",
         "negative shutdown timeout|shutdown-timeout: -1 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
                 + "|test.yml: shutdown-timeout: must not be negative, got -1",
         "idle timeout not a duration|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], idle-timeout: 5m }"

@@ -89,6 +89,26 @@ class ServerAuthIT {
         }
     }
 
+    /** A refused login is a failed connect: retried after a growing pause, not at every request. */
+    @Test
+    void aServerThatRefusesTheLoginIsRetriedAfterABackoffNotAtEveryRequest() throws Exception {
+        Path file = Files.createTempFile(dir, "login", "");
+        Files.writeString(file, "jmagent:wrong\n");
+        MemcachedProcess server = servers.get(0);
+        try (RunningProxy proxy = RunningProxy.over(List.of(server), List.of(), c -> new ProxyConfigBuilder(c)
+                .serverAuthFile(file).failureLimit(Integer.MAX_VALUE).build());
+                TextClient c = new TextClient(proxy.port())) {
+            ServerHealth health = proxy.server().primaries().health().get(0);
+
+            long requests = BackoffWindow.requestFor(Duration.ofSeconds(2), c, "get sauth:backoff\r\n",
+                    "SERVER_ERROR backend 127.0.0.1:" + server.port());
+
+            assertThat(health.state()).isEqualTo(ServerHealth.State.UP);
+            assertThat(health.connectionsOpened()).as("connections opened for %d requests", requests)
+                    .isBetween(2L, BackoffWindow.MOST_ATTEMPTS);
+        }
+    }
+
     @Test
     void aServerThatWantsNoLoginIsNeverSentTheCredentials() throws IOException {
         MemcachedProcess open = MemcachedProcess.start();

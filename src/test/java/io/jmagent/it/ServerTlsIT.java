@@ -3,6 +3,11 @@ package io.jmagent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.jmagent.backend.BackendConnection;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.config.ProxyConfigBuilder;
 import io.jmagent.config.ServerTls;
@@ -17,6 +22,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * TLS to the servers (issue 14): memcached started with -Z, as an operator starts it, the proxy
@@ -104,6 +110,42 @@ class ServerTlsIT {
             } finally {
                 server.close();
             }
+        }
+    }
+
+    /**
+     * A handshake that fails is a failed connect: the server is tried again after a growing pause
+     * (100 ms, doubling), not at every request. Kept UP (a failure limit never reached), it is sent
+     * request after request for two seconds; a reconnect per request would open hundreds, and log a
+     * WARN line for each.
+     */
+    @Test
+    void aServerWhoseCertificateIsRefusedIsRetriedAfterABackoffNotAtEveryRequest() throws Exception {
+        TestCertificates.Authority other = certs.authority("backoff-ca");
+        MemcachedProcess server = tlsMemcached(other.issue("backoff", "memcached", 30), "");
+        Logger logger = (Logger) LoggerFactory.getLogger(BackendConnection.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try (RunningProxy proxy = RunningProxy.over(List.of(server), List.of(), c -> new ProxyConfigBuilder(c)
+                .serverTls(new ServerTls(true, ca.certificate(), null, null)).timeout(Duration.ofSeconds(5))
+                .failureLimit(Integer.MAX_VALUE).build()); TextClient c = new TextClient(proxy.port())) {
+            ServerHealth health = proxy.server().primaries().health().get(0);
+
+            long requests = BackoffWindow.requestFor(Duration.ofSeconds(2), c, "get stls:backoff\r\n",
+                    "SERVER_ERROR backend 127.0.0.1:" + server.port());
+
+            assertThat(health.state()).isEqualTo(ServerHealth.State.UP);
+            long connections = health.connectionsOpened();
+            assertThat(connections).as("connections opened for %d requests", requests)
+                    .isBetween(2L, BackoffWindow.MOST_ATTEMPTS);
+            assertThat(logged.list.stream().filter(e -> e.getLevel() == Level.WARN)
+                    .map(ILoggingEvent::getFormattedMessage)).as("one WARN line per failed connection")
+                    .hasSize((int) connections)
+                    .allMatch(m -> m.startsWith("connection to 127.0.0.1:" + server.port() + " broke: "));
+        } finally {
+            logger.detachAppender(logged);
+            server.close();
         }
     }
 
