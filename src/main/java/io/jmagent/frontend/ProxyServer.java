@@ -17,6 +17,7 @@ import io.jmagent.config.ProxySetup;
 import io.jmagent.discovery.PoolDiscovery;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.replica.KeyVersions;
+import io.jmagent.routing.FormerRings;
 import io.jmagent.routing.Router;
 import io.jmagent.routing.StaleCopyRefill;
 import io.jmagent.tls.ClientTlsContext;
@@ -56,6 +57,9 @@ public final class ProxyServer implements AutoCloseable {
 
     /** The keys' write epochs, kept across reloads: writes in flight under the old router still count. */
     private final KeyVersions keyVersions = new KeyVersions();
+    /** The server lists the farms had before, whose servers may keep copies of keys that moved away. */
+    private FormerRings formerPrimaries = FormerRings.NONE;
+    private FormerRings formerBackups = FormerRings.NONE;
 
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
@@ -296,6 +300,8 @@ public final class ProxyServer implements AutoCloseable {
                 if (next.maxConnections() != before.maxConnections()) {
                     limiter = newLimiter(next);
                 }
+                formerPrimaries = formerPrimaries.after(before.servers(), next.servers());
+                formerBackups = formerBackups.after(before.backups(), next.backups());
                 router.set(newRouter(next, primaries, backups));
                 primaries.takeOver();
                 if (backups != null) {
@@ -397,14 +403,9 @@ public final class ProxyServer implements AutoCloseable {
 
     private Router newRouter(ProxyConfig c, Farm primaries, Farm backups) {
         return new Router(primaries, backups, c.failover().autoEject(), c.failover().writeBackTtl(), stats,
-                keyVersions, c.failover().sharedFarm());
+                keyVersions, c.failover().sharedFarm(), formerPrimaries, formerBackups);
     }
 
-    /**
-     * The checker of {@code r}'s farms. Stale copies are refilled over the connections of one loop
-     * of the pool's group; until the group exists (the first probe round), and over a shared farm,
-     * they are deleted.
-     */
     /** A discovery for {@code c}'s sources, asked once already (throws if one fails). */
     private PoolDiscovery newDiscovery(ProxyConfig c) {
         return new PoolDiscovery(name, c.discovery(), c.timeout(), new JoinProbe(c.timeout(), serverTls, serverLogin), stats)
@@ -428,6 +429,11 @@ public final class ProxyServer implements AutoCloseable {
         return discovery;
     }
 
+    /**
+     * The checker of {@code r}'s farms. Stale copies are refilled over the connections of one loop
+     * of the pool's group; until the group exists (the first probe round), and over a shared farm,
+     * they are deleted.
+     */
     private HealthChecker newHealthChecker(ProxyConfig c, Router r) {
         List<ServerHealth> all = new ArrayList<>(r.primaries().health());
         if (r.hasBackups()) {

@@ -125,6 +125,7 @@ public final class PrometheusMetrics implements AutoCloseable {
         m.add(counter("ring_changes", s, ProxyStats::ringChanges, tags));
         m.add(counter("discovery_lookups", s, ProxyStats::discoveryLookups, tags));
         m.add(counter("discovery_failures", s, ProxyStats::discoveryFailures, tags));
+        m.add(counter("former_copy_deletes", s, ProxyStats::formerCopyDeletes, tags));
         m.add(counter("ssl_handshake_errors", s, ProxyStats::sslHandshakeErrors, tags));
         m.add(counter("auth_cmds", s, ProxyStats::authCmds, tags));
         m.add(counter("auth_errors", s, ProxyStats::authErrors, tags));

@@ -22,6 +22,7 @@ public final class ProxyStats {
     private final LongAdder ringChanges = new LongAdder();
     private final LongAdder discoveryLookups = new LongAdder();
     private final LongAdder discoveryFailures = new LongAdder();
+    private final LongAdder formerCopyDeletes = new LongAdder();
     private final LongAdder sslHandshakeErrors = new LongAdder();
     private final LongAdder authCmds = new LongAdder();
     private final LongAdder authErrors = new LongAdder();
@@ -88,6 +89,15 @@ public final class ProxyStats {
 
     public long discoveryFailures() {
         return discoveryFailures.sum();
+    }
+
+    /** A write's key is deleted on a server that owned it in a former ring (FormerRings). */
+    public void formerCopyDelete() {
+        formerCopyDeletes.increment();
+    }
+
+    public long formerCopyDeletes() {
+        return formerCopyDeletes.sum();
     }
 
     public void idleKick() {

@@ -95,6 +95,7 @@ public final class StatsReport {
         put(m, "ring_changes", stats.ringChanges());
         put(m, "discovery_lookups", stats.discoveryLookups());
         put(m, "discovery_failures", stats.discoveryFailures());
+        put(m, "former_copy_deletes", stats.formerCopyDeletes());
         return m;
     }
 

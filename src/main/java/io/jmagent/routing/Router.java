@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Decides where each request goes and how the answer is made: a key's reads and writes go to its
@@ -50,6 +51,9 @@ public final class Router {
     private final Farm backups;
     private final KetamaRing ring;
     private final KetamaRing backupRing;
+    /** Servers in force that owned a key's place in a former ring: they may hold an old copy of it. */
+    private final FormerRings.Owners formerPrimaryOwners;
+    private final FormerRings.Owners formerBackupOwners;
     private final boolean autoEject;
     private final int writeBackDefaultTtl;
     private final ProxyStats stats;
@@ -74,6 +78,16 @@ public final class Router {
      */
     public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats,
             KeyVersions versions, boolean sharedFarm) {
+        this(primaries, backups, autoEject, writeBackDefaultTtl, stats, versions, sharedFarm, FormerRings.NONE,
+                FormerRings.NONE);
+    }
+
+    /**
+     * {@code formerPrimaries}, {@code formerBackups}: the lists each farm had before, whose
+     * servers may still hold copies of keys that moved away from them ({@link FormerRings}).
+     */
+    public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats,
+            KeyVersions versions, boolean sharedFarm, FormerRings formerPrimaries, FormerRings formerBackups) {
         this.versions = versions;
         this.primaries = primaries;
         this.backups = backups != null && backups.size() > 0 ? backups : null;
@@ -84,6 +98,9 @@ public final class Router {
         this.writeBackDefaultTtl = writeBackDefaultTtl;
         this.stats = stats;
         this.ejection = new Ejection(new BitSet(), ring, null);
+        this.formerPrimaryOwners = formerPrimaries.against(primaries.servers());
+        this.formerBackupOwners = this.backups == null ? FormerRings.Owners.NONE
+                : formerBackups.against(this.backups.servers());
     }
 
     public KetamaRing ring() {
@@ -133,6 +150,10 @@ public final class Router {
     }
 
     private void dispatch(Request request, RouteContext ctx, ReplySink sink) {
+        byte[] written = writtenKey(request);
+        if (written != null) {
+            dropFormerCopies(ctx, written);
+        }
         if (request instanceof RetrievalRequest r) {
             Retrieval.start(this, r, ctx, sink);
         } else if (request instanceof StoreRequest r) {
@@ -155,6 +176,68 @@ public final class Router {
         } else {
             throw new IllegalArgumentException("not a routed request: " + request);
         }
+    }
+
+    /** The key a request changes (a write, a touch, an mg that touches), or null. */
+    private static byte[] writtenKey(Request request) {
+        if (request instanceof StoreRequest r) {
+            return r.key();
+        } else if (request instanceof DeleteRequest r) {
+            return r.key();
+        } else if (request instanceof ArithmeticRequest r) {
+            return r.key();
+        } else if (request instanceof TouchRequest r) {
+            return r.key();
+        } else if (request instanceof MetaRequest r && (r.isWrite() || r.mirrorLine() != null)) {
+            return r.key();
+        } else if (request instanceof OversizedStoreRequest r && r.kind() == StoreRequest.Kind.SET) {
+            return r.key(); // deleted, as memcached drops the old value
+        }
+        return null;
+    }
+
+    /**
+     * A write of {@code key} goes to its owners in force only: each server that owned it in a
+     * former ring and is still in the farm is told its copy is stale and asked to delete it, so
+     * that no later ring change that gives the key back to it reads that copy. A copy not
+     * confirmed gone stays marked, and is cleaned by the server's next probe.
+     */
+    private void dropFormerCopies(RouteContext ctx, byte[] key) {
+        if (formerPrimaryOwners.isEmpty() && formerBackupOwners.isEmpty()) {
+            return;
+        }
+        long hash = KetamaRing.hash(key);
+        formerPrimaryOwners.forEach(hash, ring.serverForHash(hash),
+                s -> dropFormerCopy(ctx, key, primaries.health(s), () -> primary(ctx, s)));
+        if (backups != null) {
+            formerBackupOwners.forEach(hash, backupRing.serverForHash(hash),
+                    s -> dropFormerCopy(ctx, key, backups.health(s), () -> backup(ctx, s)));
+        }
+    }
+
+    private void dropFormerCopy(RouteContext ctx, byte[] key, ServerHealth health,
+            Supplier<ServerConnection> connection) {
+        health.markStale(key);
+        if (!health.writable()) {
+            return; // cleaned once it is back
+        }
+        long mark = health.staleMark(key);
+        stats.formerCopyDelete();
+        connection.get().send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE, new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                boolean gone = TextEncoder.gone(reply);
+                reply.release();
+                if (gone) {
+                    health.writtenHere(key, mark); // it holds nothing of the key: as new as every write
+                }
+            }
+
+            @Override
+            public void onFailure(String reason) {
+                // still marked: the next probe deletes it
+            }
+        });
     }
 
     /**

@@ -111,6 +111,40 @@ class DiscoveryIT {
         }
     }
 
+    /**
+     * The other half of the rule: keys that moved to a server that joined leave their old values
+     * on the servers that stayed; a write of such a key deletes that copy there, so that when the
+     * server leaves again and the keys move back, none of those old values is read. With a backup
+     * farm the moved-back keys read the newest value, from the backup.
+     */
+    @Test
+    void keysThatMoveBackToAServerThatStayedReadNoneOfTheValuesItKeptMeanwhile() throws Exception {
+        for (int i = 0; i < 4; i++) {
+            servers.add(MemcachedProcess.start());
+        }
+        Dnsmasq dns = dns();
+        List<MemcachedProcess> primaries = servers.subList(0, 3);
+        dns.srv(srvRecords(primaries.subList(0, 2)));
+        int proxy = proxy("servers: \"srv:_memcache._tcp.mc.test\"", dns,
+                "backups: [ \"" + servers.get(3).address() + "\" ]");
+        setKeys(proxy, "old");
+
+        dns.srv(srvRecords(primaries));
+        await().atMost(Duration.ofSeconds(10)).until(() -> primariesOf(proxy).size() == 3);
+        setKeys(proxy, "new"); // a third of the keys now live on the third server
+
+        assertThat(Long.parseLong(stats(proxy).get("former_copy_deletes"))).as("old copies deleted")
+                .isPositive().isLessThan(KEYS);
+        dns.srv(srvRecords(primaries.subList(0, 2)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> primariesOf(proxy).size() == 2);
+        try (TextClient c = new TextClient(proxy)) {
+            for (int i = 0; i < KEYS; i++) {
+                assertThat(c.exchange("get k" + i + "\r\n")).as("k%d", i)
+                        .isEqualTo("VALUE k" + i + " 0 " + ("new" + i).length() + "\r\nnew" + i + "\r\nEND\r\n");
+            }
+        }
+    }
+
     @Test
     void proxiesFedTheSameServersFromDifferentSourcesInAnotherOrderShowTheSameFingerprint() throws Exception {
         for (int i = 0; i < 3; i++) {
@@ -170,18 +204,24 @@ class DiscoveryIT {
 
     /** Starts a proxy whose one pool has {@code source} under discovery; its port. */
     private int proxy(String source, Dnsmasq dns) throws Exception {
+        return proxy(source, dns, "");
+    }
+
+    /** As above, with {@code poolLines} (YAML at the pool's indentation) added to the pool. */
+    private int proxy(String source, Dnsmasq dns, String poolLines) throws Exception {
         int port = MemcachedProcess.freePort();
         String yaml = """
                 pools:
                   main:
                     listen: 127.0.0.1:%d
                     timeout: 500ms
+                    %s
                     discovery:
                       %s
                       interval: 200ms
                       leave-after: 2
                       dns-servers: [ "127.0.0.1:%d" ]
-                """.formatted(port, source, dns.port());
+                """.formatted(port, poolLines, source, dns.port());
         ProxyPools p = new ProxyPools(ConfigFile.parse(yaml, "test.yml"), TestTransport.chosen()).start();
         proxies.add(p);
         return port;
@@ -193,6 +233,11 @@ class DiscoveryIT {
 
     private static List<String> serversOf(int port) {
         return new ArrayList<>(statLines(port, "stats servers\r\n").keySet());
+    }
+
+    private static List<String> primariesOf(int port) {
+        return statLines(port, "stats servers\r\n").entrySet().stream()
+                .filter(e -> e.getValue().startsWith("role=primary")).map(Map.Entry::getKey).toList();
     }
 
     private static Map<String, String> statLines(int port, String command) {
