@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jmagent.backend.ServerAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.yaml.snakeyaml.Yaml;
 
 /** The config file: what a valid one gives, and the one-line error of each kind of invalid one. */
 class ConfigFileTest {
@@ -22,6 +25,18 @@ class ConfigFileTest {
     /** A YAML document from lines separated by '/' (CSV sources cannot hold newlines). */
     private static String lines(String slashSeparated) {
         return slashSeparated.replace(" / ", "\n");
+    }
+
+    @Test
+    void theKubernetesExampleFindsItsServersThroughTheDnsOfAHeadlessService() throws Exception {
+        Map<?, ?> configMap = new Yaml().load(
+                Files.readString(Path.of("deploy/kubernetes/configmap.yaml")));
+        String yaml = (String) ((Map<?, ?>) configMap.get("data")).get("jmagent.yaml");
+        ProxyConfig app = ConfigFile.parse(yaml, "configmap.yaml").pool("app").config();
+        assertThat(app.servers()).isEmpty();
+        assertThat(app.discovery().servers()).hasToString("dns:memcached.cache.svc.cluster.local:11211");
+        assertThat(app.discovery().backups()).hasToString("dns:memcached-backup.cache.svc.cluster.local:11211");
+        assertThat(app.discovery().interval()).isEqualTo(Duration.ofSeconds(10));
     }
 
     @Test
