@@ -51,6 +51,8 @@ public final class PoolDiscovery implements AutoCloseable {
         final Membership membership = new Membership(spec.leaveAfter());
         volatile List<ServerAddress> members = List.of();
         String failing;
+        /** The wait before the first question after the one at start. */
+        Duration firstWait = spec.interval();
 
         Tracked(String role, ServerSource source) {
             this.role = role;
@@ -106,6 +108,7 @@ public final class PoolDiscovery implements AutoCloseable {
             }
             t.membership.offer(a.servers(), s -> null);
             t.members = t.membership.members();
+            t.firstWait = nextWait(a);
             log.info("pool {}: {}s from {}: {}", pool, t.role, t.source, t.members);
         }
         return this;
@@ -115,8 +118,18 @@ public final class PoolDiscovery implements AutoCloseable {
     public void watch(Runnable onChange) {
         this.onChange = onChange;
         for (Tracked t : tracked) {
-            thread.schedule(() -> ask(t), spec.interval().toMillis(), TimeUnit.MILLISECONDS);
+            thread.schedule(() -> ask(t), t.firstWait.toMillis(), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** How long to wait after answer {@code a}: the interval, or its TTL if shorter (at least {@code MIN_TTL_WAIT}). */
+    private Duration nextWait(ServerSource.Answer a) {
+        Duration next = spec.interval();
+        if (a.ttl() != null) {
+            Duration ttl = a.ttl().compareTo(MIN_TTL_WAIT) < 0 ? MIN_TTL_WAIT : a.ttl();
+            next = ttl.compareTo(next) < 0 ? ttl : next;
+        }
+        return next;
     }
 
     private void ask(Tracked t) {
@@ -131,10 +144,7 @@ public final class PoolDiscovery implements AutoCloseable {
                 log.info("pool {}: {} answers again", pool, t.source);
                 t.failing = null;
             }
-            if (a.ttl() != null) {
-                Duration ttl = a.ttl().compareTo(MIN_TTL_WAIT) < 0 ? MIN_TTL_WAIT : a.ttl();
-                next = ttl.compareTo(next) < 0 ? ttl : next;
-            }
+            next = nextWait(a);
             Membership.Change c = t.membership.offer(a.servers(), s -> probe.check(s, spec.flushOnJoin()));
             for (String refused : c.refused()) {
                 log.warn("pool {}: {} named by {} does not join yet: {}", pool, t.role, t.source, refused);

@@ -174,6 +174,23 @@ class DiscoveryIT {
         assertThat(stats(byEndpoint).get("ring_fingerprint")).isNotEqualTo(stats(bySrv).get("ring_fingerprint"));
     }
 
+    /** A record's TTL shorter than the interval brings the next question forward (to 1 s at least). */
+    @Test
+    void aShortTtlIsFollowedBeforeTheIntervalIsOver() throws Exception {
+        int port = MemcachedProcess.freePort();
+        for (String host : List.of("127.0.0.2", "127.0.0.3")) {
+            servers.add(MemcachedProcess.startAt(host, port));
+        }
+        Dnsmasq dns = Dnsmasq.start(1);
+        others.add(dns);
+        dns.hosts("127.0.0.2 mc.test");
+        int proxy = proxy("servers: \"dns:mc.test:" + port + "\"", dns, "", "600s");
+        assertThat(serversOf(proxy)).containsExactly("127.0.0.2:" + port);
+
+        dns.hosts("127.0.0.2 mc.test", "127.0.0.3 mc.test");
+        await().atMost(Duration.ofSeconds(10)).until(() -> serversOf(proxy).size() == 2);
+    }
+
     @Test
     void aPoolWhoseSourceCannotAnswerDoesNotStart() {
         Dnsmasq dns = dns();
@@ -209,6 +226,11 @@ class DiscoveryIT {
 
     /** As above, with {@code poolLines} (YAML at the pool's indentation) added to the pool. */
     private int proxy(String source, Dnsmasq dns, String poolLines) throws Exception {
+        return proxy(source, dns, poolLines, "200ms");
+    }
+
+    /** As above, asking every {@code interval}. */
+    private int proxy(String source, Dnsmasq dns, String poolLines, String interval) throws Exception {
         int port = MemcachedProcess.freePort();
         String yaml = """
                 pools:
@@ -218,10 +240,10 @@ class DiscoveryIT {
                     %s
                     discovery:
                       %s
-                      interval: 200ms
+                      interval: %s
                       leave-after: 2
                       dns-servers: [ "127.0.0.1:%d" ]
-                """.formatted(port, poolLines, source, dns.port());
+                """.formatted(port, poolLines, source, interval, dns.port());
         ProxyPools p = new ProxyPools(ConfigFile.parse(yaml, "test.yml"), TestTransport.chosen()).start();
         proxies.add(p);
         return port;

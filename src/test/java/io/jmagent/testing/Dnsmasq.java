@@ -17,17 +17,24 @@ public final class Dnsmasq implements AutoCloseable {
 
     private final Path dir;
     private final int port;
+    private final int ttl;
     private Process process;
 
-    private Dnsmasq(Path dir, int port) {
+    private Dnsmasq(Path dir, int port, int ttl) {
         this.dir = dir;
         this.port = port;
+        this.ttl = ttl;
     }
 
-    /** Starts dnsmasq with no records. */
+    /** Starts dnsmasq with no records, answering with a TTL of 0. */
     public static Dnsmasq start() {
+        return start(0);
+    }
+
+    /** Starts dnsmasq with no records, answering with a TTL of {@code ttlSeconds}. */
+    public static Dnsmasq start(int ttlSeconds) {
         try {
-            Dnsmasq d = new Dnsmasq(Files.createTempDirectory("jmagent-dns"), MemcachedProcess.freePort());
+            Dnsmasq d = new Dnsmasq(Files.createTempDirectory("jmagent-dns"), MemcachedProcess.freePort(), ttlSeconds);
             Files.writeString(d.dir.resolve("hosts"), "");
             Files.writeString(d.dir.resolve("conf"), "");
             d.startProcess();
@@ -85,7 +92,7 @@ public final class Dnsmasq implements AutoCloseable {
     private void startProcess() {
         List<String> cmd = new ArrayList<>(List.of(binary(), "--keep-in-foreground", "--port=" + port,
                 "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/test/",
-                "--local-ttl=0", "--pid-file=", "--addn-hosts=" + dir.resolve("hosts"),
+                "--local-ttl=" + ttl, "--pid-file=", "--addn-hosts=" + dir.resolve("hosts"),
                 "--conf-file=" + dir.resolve("conf")));
         if ("root".equals(System.getProperty("user.name"))) {
             cmd.add("--user=root");
