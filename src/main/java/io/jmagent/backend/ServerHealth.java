@@ -48,6 +48,8 @@ public final class ServerHealth {
     /** Stale key to the mark of its latest failed write (a number from {@code marks}). */
     private final ConcurrentHashMap<String, Long> staleKeys = new ConcurrentHashMap<>();
     private final AtomicLong marks = new AtomicLong();
+    /** Marks of former copies ({@link #markFormerCopy}): negative, apart from {@code marks}. */
+    private final AtomicLong formerCopyMarks = new AtomicLong();
     /** Stale keys whose copy here was rebuilt from the other copy, untrusted ({@link #markUncertain}). */
     private final ConcurrentHashMap<String, UncertainCopy> uncertainCopies = new ConcurrentHashMap<>();
     /** Mirrors sent here and not answered yet (a figure for stats: which keys they hold is the replica's business). */
@@ -245,6 +247,33 @@ public final class ServerHealth {
         } else if (overflowMark.getAndSet(mark) == 0) {
             log.warn("{} server {}: more than {} stale keys; no key is read from it until it is flushed or"
                     + " restarted", role, server, maxStaleKeys);
+        }
+    }
+
+    /**
+     * Marks {@code key} stale here because this server owned it in a former ring and a write of it
+     * now goes elsewhere (routing's FormerRings); returns the mark, for {@link #formerCopyGone}.
+     * Unlike {@link #markStale} it is not counted in {@link #staleMarks}: the server does not own
+     * the key in the ring in force, so no read of it here can be in flight but one racing a ring
+     * change, which may answer either value. Reads that saw the key stale when sent drop its hit
+     * whatever happened since.
+     */
+    public long markFormerCopy(byte[] key) {
+        String k = new String(key, StandardCharsets.ISO_8859_1);
+        if (staleKeys.size() >= maxStaleKeys && !staleKeys.containsKey(k)) {
+            markStale(key); // overflows, as any mark past the bound does
+            return 0;
+        }
+        uncertainCopies.remove(k);
+        long mark = formerCopyMarks.decrementAndGet(); // negative: never equal to a counted mark
+        staleKeys.put(k, mark);
+        return mark;
+    }
+
+    /** The server said {@code key} is gone: unmarked, unless marked again since {@code mark} (not counted in {@link #unmarks}). */
+    public void formerCopyGone(byte[] key, long mark) {
+        if (mark != 0) {
+            staleKeys.remove(new String(key, StandardCharsets.ISO_8859_1), mark);
         }
     }
 

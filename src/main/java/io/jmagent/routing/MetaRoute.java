@@ -226,8 +226,8 @@ final class MetaRoute {
             sink.reply(answer);
             return;
         }
-        boolean stale = health.isStale(request.key()) || health.unmarks() != unmarksAtSend
-                && (staleAtSend || health.staleMarks() != marksAtSend); // cleaned after it was read
+        boolean stale = health.isStale(request.key()) || staleAtSend || health.unmarks() != unmarksAtSend
+                && health.staleMarks() != marksAtSend; // cleaned after it was read
         if (request.kind() == MetaRequest.Kind.GET && (isMiss(answer) || stale)) {
             answer.release();
             toBackup(encode(), false, false);

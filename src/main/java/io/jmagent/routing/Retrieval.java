@@ -308,13 +308,13 @@ final class Retrieval {
      */
     private void dropStale(List<Integer> indexes, ServerHealth server, List<Integer> missed, StaleView atSend) {
         boolean unmarked = server.unmarks() != atSend.unmarks;
-        if (!server.mayHoldStaleKeys() && !unmarked) {
+        if (!server.mayHoldStaleKeys() && !unmarked && atSend.stale.isEmpty()) {
             return;
         }
         boolean marked = server.staleMarks() != atSend.marks;
         for (int i : indexes) {
-            if (hits[i] != null && (server.isStale(request.keys().get(i))
-                    || unmarked && (marked || atSend.stale.contains(i)))) {
+            if (hits[i] != null && (server.isStale(request.keys().get(i)) || atSend.stale.contains(i)
+                    || unmarked && marked)) {
                 hits[i].release();
                 hits[i] = null;
                 missed.add(i);

@@ -217,11 +217,10 @@ public final class Router {
 
     private void dropFormerCopy(RouteContext ctx, byte[] key, ServerHealth health,
             Supplier<ServerConnection> connection) {
-        health.markStale(key);
+        long mark = health.markFormerCopy(key);
         if (!health.writable()) {
             return; // cleaned once it is back
         }
-        long mark = health.staleMark(key);
         stats.formerCopyDelete();
         connection.get().send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE, new ReplyCallback() {
             @Override
@@ -229,7 +228,7 @@ public final class Router {
                 boolean gone = TextEncoder.gone(reply);
                 reply.release();
                 if (gone) {
-                    health.writtenHere(key, mark); // it holds nothing of the key: as new as every write
+                    health.formerCopyGone(key, mark); // it holds nothing of the key: as new as every write
                 }
             }
 

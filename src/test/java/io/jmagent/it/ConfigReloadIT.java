@@ -11,6 +11,7 @@ import io.jmagent.config.ConfigFile;
 import io.jmagent.config.ConfigReloader;
 import io.jmagent.config.ProxySetup;
 import io.jmagent.frontend.ProxyPools;
+import io.jmagent.metrics.ProxyStats;
 import io.jmagent.routing.KetamaRing;
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.RunningProxy;
@@ -126,7 +127,8 @@ class ConfigReloadIT {
         loop.reloadEnded();
         loop.awaitRounds(loop.rounds() + LOOP_KEYS + 100);
 
-        assertThat(loop.errors()).as("first error: %s", loop.firstError()).isZero();
+        assertThat(loop.errors()).as("first error: %s (%s)", loop.firstError(), replicaFigures()).isZero();
+        assertThat(loop.unprovenMisses()).as("misses a second read answered").isLessThanOrEqualTo(MAX_UNPROVEN_MISSES);
         assertThat(loop.ownWritesMissedAcrossTheReload()).as("reads of a write sent just before the reload")
                 .isLessThanOrEqualTo(ReadWriteLoop.CLIENTS);
         assertThat(primaries().servers()).containsExactlyElementsOf(RunningProxy.addresses(List.of(a, c)));
@@ -139,7 +141,7 @@ class ConfigReloadIT {
         assertThat(healthOfA.connectionsOpened()).as("connections opened to A").isEqualTo(2);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(
                 () -> assertThat(currConnections(b)).as("B's open connections").isEqualTo(bConnectionsWithoutProxy));
-        assertThat(loop.errors()).as("first error: %s", loop.firstError()).isZero();
+        assertThat(loop.errors()).as("first error: %s (%s)", loop.firstError(), replicaFigures()).isZero();
     }
 
     @Test
@@ -156,8 +158,9 @@ class ConfigReloadIT {
                 () -> primaries().servers().equals(RunningProxy.addresses(List.of(a, c))));
         loop.reloadEnded();
         loop.awaitRounds(loop.rounds() + LOOP_KEYS + 100);
-        assertThat(loop.errors()).as("first error: %s", loop.firstError()).isZero();
+        assertThat(loop.errors()).as("first error: %s (%s)", loop.firstError(), replicaFigures()).isZero();
         // the one miss a reload allows, as in the test above (seen once here in a clean-clone run)
+        assertThat(loop.unprovenMisses()).as("misses a second read answered").isLessThanOrEqualTo(MAX_UNPROVEN_MISSES);
         assertThat(loop.ownWritesMissedAcrossTheReload()).as("reads of a write sent just before the reload")
                 .isLessThanOrEqualTo(ReadWriteLoop.CLIENTS);
         assertThat(reloader.appliedCount()).isEqualTo(1);
@@ -179,7 +182,7 @@ class ConfigReloadIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> reloader.refusedCount() == 3);
         loop.awaitRounds(loop.rounds() + 300);
 
-        assertThat(loop.errors()).as("first error: %s", loop.firstError()).isZero();
+        assertThat(loop.errors()).as("first error: %s (%s)", loop.firstError(), replicaFigures()).isZero();
         assertThat(reloader.appliedCount()).isZero();
         assertThat(primaries().servers()).containsExactlyElementsOf(RunningProxy.addresses(List.of(a, b)));
         assertKeysWrittenNowSitWhereKetamaPutsThem(loop.client(), List.of(a, b), b);
@@ -290,6 +293,22 @@ class ConfigReloadIT {
         await().atMost(Duration.ofSeconds(5)).until(() -> primaries().health(0).connectionsOpened() == 2);
     }
 
+    /**
+     * Backup reads of moved keys that the proxy could not prove current and answered as misses
+     * (seen about once in ten runs of the watcher test, each making 100-200 backup reads; a write
+     * of another client in flight in the same slot is one cause): a bound above that, far below
+     * what a lost write would show, since a second read must then still find the value.
+     */
+    private static final long MAX_UNPROVEN_MISSES = 3;
+
+    /** The pool's backup-farm counters, to tell from a failure's message where a value went. */
+    private String replicaFigures() {
+        ProxyStats s = pools.pool("main").stats();
+        return "backup_reads=" + s.backupReads() + " write_backs=" + s.writeBacks() + " mirror_failures="
+                + s.mirrorFailures() + " backup_deletes=" + s.backupDeletes() + " primary_failovers="
+                + s.primaryFailovers() + " former_copy_deletes=" + s.formerCopyDeletes();
+    }
+
     /** The reload cost no request its primary: no write or read had to fall back to the backup. */
     private void assertNoRequestFailedOver() {
         assertThat(pools.pool("main").stats().primaryFailovers()).as("primary failovers").isZero();
@@ -383,6 +402,14 @@ class ConfigReloadIT {
          * (docs/backup-farm.md). Counted, not an error, for a round that overlapped the reload.
          */
         private final AtomicLong ownWritesMissed = new AtomicLong();
+        /**
+         * Misses of the earlier key that a second read answered with its value: the proxy could
+         * not prove the backup's copy current at the first read (for one, another client's write
+         * in flight in the same {@code KeyVersions} slot turns a backup read into a miss), so it
+         * missed, which the promise allows; the write was not lost. A miss a second read repeats
+         * is an error.
+         */
+        private final AtomicLong unprovenMisses = new AtomicLong();
         private volatile long reloadStart = Long.MAX_VALUE;
         private volatile long reloadEnd = Long.MAX_VALUE;
 
@@ -392,6 +419,10 @@ class ConfigReloadIT {
 
         void reloadEnded() {
             reloadEnd = System.nanoTime();
+        }
+
+        long unprovenMisses() {
+            return unprovenMisses.get();
         }
 
         long ownWritesMissedAcrossTheReload() {
@@ -492,8 +523,13 @@ class ConfigReloadIT {
                         String ownWriteMissed = expected.toString().replace("STORED\r\n" + valueReply(key, value),
                                 "STORED\r\nEND\r\n");
                         boolean overlappedReload = sent - reloadEnd <= 0 && answered - reloadStart >= 0;
+                        String earlierMissed = i >= LOOP_KEYS / 2
+                                ? "STORED\r\n" + valueReply(key, value) + "END\r\n" : null;
                         if (overlappedReload && reply.equals(ownWriteMissed)) {
                             ownWritesMissed.incrementAndGet();
+                        } else if (reply.equals(earlierMissed) && client.exchange("get " + key(i - LOOP_KEYS / 2)
+                                + "\r\n").equals(valueReply(key(i - LOOP_KEYS / 2), "v" + (i - LOOP_KEYS / 2)))) {
+                            unprovenMisses.incrementAndGet();
                         } else if (!reply.equals(expected.toString())) {
                             error(prefix + " round " + i + ": expected " + expected + " got " + reply);
                         }
