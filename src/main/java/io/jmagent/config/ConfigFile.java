@@ -185,8 +185,9 @@ public final class ConfigFile {
     private void pool(Map<?, ?> m, String path, ProxyConfigBuilder b) throws ConfigException {
         checkKeys(m, path, POOL_KEYS);
         String at = path + ".";
+        int plainPort = -1;
         if (m.containsKey("listen")) {
-            listen(values.string(m.get("listen"), at + "listen"), at + "listen", b);
+            plainPort = listen(values.string(m.get("listen"), at + "listen"), at + "listen", b);
         } else {
             b.port(0);
         }
@@ -279,6 +280,9 @@ public final class ConfigFile {
         }
         if (m.containsKey("server-auth")) {
             b.serverAuthFile(file(m.get("server-auth"), at + "server-auth"));
+        }
+        if (plainPort == 0 && !m.containsKey("tls") && !m.containsKey("unix-socket")) {
+            throw error(at + "listen", "port 0 listens for TLS clients only (as -p 0): give tls, or a port");
         }
     }
 
@@ -403,8 +407,8 @@ public final class ConfigFile {
         return Path.of(name);
     }
 
-    /** {@code HOST:PORT}, an IPv6 host in brackets; the host must resolve. */
-    private void listen(String spec, String key, ProxyConfigBuilder b) throws ConfigException {
+    /** {@code HOST:PORT}, an IPv6 host in brackets; the host must resolve. Returns the port (0: TLS clients only). */
+    private int listen(String spec, String key, ProxyConfigBuilder b) throws ConfigException {
         String s = spec.trim();
         String host;
         String port;
@@ -435,11 +439,12 @@ public final class ConfigFile {
         } catch (NumberFormatException e) {
             throw error(key, "bad address '" + spec + "': port is not a number");
         }
-        if (p < 1 || p > 65535) {
+        if (p < 0 || p > 65535) {
             throw error(key, "bad address '" + spec + "': port out of range");
         }
         values.resolvable(host, key);
         b.listenAddress(host).port(p);
+        return p;
     }
 
     /** A list of {@code HOST:PORT[:WEIGHT]}, none twice, none in {@code others}. */

@@ -215,6 +215,8 @@ class ConfigFileTest {
                 + "|test.yml: pools.a.listen: bad address '127.0.0.1:x': port is not a number",
         "listen port out of range|pools: / a: { listen: '127.0.0.1:70000', servers: [ '127.0.0.1:2' ] }"
                 + "|test.yml: pools.a.listen: bad address '127.0.0.1:70000': port out of range",
+        "listen port 0 without tls|pools: / a: { listen: '127.0.0.1:0', servers: [ '127.0.0.1:2' ] }"
+                + "|test.yml: pools.a.listen: port 0 listens for TLS clients only (as -p 0): give tls, or a port",
         "listen IPv6 without brackets|pools: / a: { listen: '::1:22121', servers: [ '127.0.0.1:2' ] }"
                 + "|test.yml: pools.a.listen: bad address '::1:22121': an IPv6 address goes in brackets, [::1]:22121",
         "listen not a string|pools: / a: { listen: 22121, servers: [ '127.0.0.1:2' ] }"

@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.jmagent.config.ClientTls;
+import io.jmagent.config.ConfigFile;
 import io.jmagent.config.ProxyConfigBuilder;
+import io.jmagent.frontend.ProxyPools;
 import io.jmagent.testing.MemcachedProcess;
 import io.jmagent.testing.RunningProxy;
 import io.jmagent.testing.TestCertificates;
+import io.jmagent.testing.TestTransport;
 import io.jmagent.testing.TextClient;
 import java.io.IOException;
 import java.io.InputStream;
@@ -95,6 +98,26 @@ class ClientTlsIT {
             String big = "v".repeat(500_000);
             assertThat(tls.exchange("set tls:big 0 0 500000\r\n" + big + "\r\n")).isEqualTo("STORED\r\n");
             assertThat(plain.exchange("get tls:big\r\n")).isEqualTo("VALUE tls:big 0 500000\r\n" + big + "\r\nEND\r\n");
+        }
+    }
+
+    /** A pool of a config file that listens for TLS clients only: {@code listen} on port 0, as {@code -p 0}. */
+    @Test
+    void aConfigFilePoolOnPortZeroServesTlsClientsOnly() throws Exception {
+        int tlsPort = MemcachedProcess.freePort();
+        String yaml = """
+                pools:
+                  secure:
+                    listen: 127.0.0.1:0
+                    servers: [ "%s" ]
+                    tls: { port: %d, cert: "%s", key: "%s" }
+                """.formatted(servers.get(0).address(), tlsPort, proxyCert.certificate(), proxyCert.key());
+        try (ProxyPools pools = new ProxyPools(ConfigFile.parse(yaml, "tls-only.yml"), TestTransport.chosen()).start();
+                TextClient tls = new TextClient(connect(TestCertificates.clientContext("TLS", ca.certificate(), null),
+                        tlsPort))) {
+            assertThat(pools.pool("secure").tlsPort()).isEqualTo(tlsPort);
+            assertThat(tls.exchange("set tls:only 0 0 2\r\nok\r\nget tls:only\r\n"))
+                    .isEqualTo("STORED\r\nVALUE tls:only 0 2\r\nok\r\nEND\r\n");
         }
     }
 
