@@ -243,6 +243,42 @@ class FailoverIT {
         }
     }
 
+    /**
+     * With auto-eject and no backup, the keys of a frozen server are written on the others; when it
+     * thaws it still holds their old values, and none may be read before they are deleted from it.
+     * A reader asks for them without pause from the moment the server thaws.
+     */
+    @Test
+    void anEjectedServerThatThawsServesNoneOfTheValuesWrittenElsewhereMeanwhile() throws Exception {
+        proxy = startProxy(List.of(), true);
+        List<String> victimKeys = keysOwnedBy(0);
+        try (TextClient client = new TextClient(proxy.port())) {
+            for (String key : victimKeys) {
+                assertThat(client.exchange(setCommand(key, "old"))).isEqualTo("STORED\r\n");
+            }
+            primaries.get(0).freeze();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                client.exchange("get " + victimKeys.get(0) + "\r\n");
+                return health(0).state() == ServerHealth.State.DOWN;
+            });
+            for (String key : victimKeys) {
+                assertThat(client.exchange(setCommand(key, "new"))).isEqualTo("STORED\r\n");
+            }
+            primaries.get(0).thaw();
+            long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            List<String> old = new ArrayList<>();
+            while (System.nanoTime() < until) {
+                for (String key : victimKeys) {
+                    String reply = client.exchange("get " + key + "\r\n");
+                    if (reply.contains("old")) {
+                        old.add(key + " in state " + health(0).state());
+                    }
+                }
+            }
+            assertThat(old).as("old values read").isEmpty();
+        }
+    }
+
     @Test
     void twoProxiesWithTheSameFlagsPlaceEveryKeyIdentically() {
         proxy = startProxy(List.of(backup), false);

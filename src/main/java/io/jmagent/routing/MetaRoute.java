@@ -82,7 +82,8 @@ final class MetaRoute {
         this.ctx = ctx;
         this.request = request;
         this.sink = request.isWrite() ? HeldReply.of(router, sink) : sink;
-        this.primary = router.primaryFor(request.key());
+        this.primary = request.kind() == MetaRequest.Kind.GET ? router.readPrimaryFor(request.key())
+                : router.primaryFor(request.key());
         this.health = router.primaries().health(primary);
         KeyVersions versions = router.versions();
         this.slot = router.hasBackups() ? versions.slotOf(request.key()) : 0;

@@ -80,9 +80,9 @@ final class Retrieval {
         if (keys.size() == 1) {
             r.pending = 1;
             if (request.kind().touching()) {
-                r.askPrimary(router.primaryFor(keys.get(0)), ONLY_KEY);
+                r.askPrimary(router.readPrimaryFor(keys.get(0)), ONLY_KEY);
             } else {
-                r.askPrimaryWhole(router.primaryFor(keys.get(0)));
+                r.askPrimaryWhole(router.readPrimaryFor(keys.get(0)));
             }
             return;
         }
@@ -93,7 +93,7 @@ final class Retrieval {
             groups.add(null);
         }
         for (int i = 0; i < keys.size(); i++) {
-            int p = router.primaryFor(keys.get(i));
+            int p = router.readPrimaryFor(keys.get(i));
             primaryOf[i] = p;
             if (groups.get(p) == null) {
                 groups.set(p, new ArrayList<>());

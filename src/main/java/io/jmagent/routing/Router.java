@@ -61,6 +61,8 @@ public final class Router {
     /** {@code --shared-farm}: a write is answered once every copy it changes answered ({@link HeldReply}). */
     private final boolean answersAfterEveryCopy;
     private volatile Ejection ejection;
+    /** The same over the servers not readable (DOWN or RECOVERING), for {@link #readPrimaryFor}. */
+    private volatile Ejection readEjection;
 
     public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats) {
         this(primaries, backups, autoEject, writeBackDefaultTtl, stats, new KeyVersions());
@@ -98,6 +100,7 @@ public final class Router {
         this.writeBackDefaultTtl = writeBackDefaultTtl;
         this.stats = stats;
         this.ejection = new Ejection(new BitSet(), ring, null);
+        this.readEjection = ejection;
         this.formerPrimaryOwners = formerPrimaries.against(primaries.servers());
         this.formerBackupOwners = this.backups == null ? FormerRings.Owners.NONE
                 : formerBackups.against(this.backups.servers());
@@ -273,6 +276,35 @@ public final class Router {
 
     int backupFor(byte[] key) {
         return backupRing.serverForHash(KetamaRing.hash(key));
+    }
+
+    /**
+     * The server a read of {@code key} goes to: {@link #primaryFor}, except with auto-eject (and
+     * no backup) while the key's server is back but not cleaned yet (RECOVERING: written, not
+     * read) and holds the key stale. Its copy is then older than the one written on the live
+     * servers while it was ejected: the read goes where that write went.
+     */
+    int readPrimaryFor(byte[] key) {
+        int p = primaryFor(key);
+        if (!autoEject || backups != null) {
+            return p;
+        }
+        ServerHealth h = primaries.health(p);
+        if (h.readable() || !h.isStale(key)) {
+            return p;
+        }
+        BitSet unreadable = new BitSet();
+        for (int i = 0; i < primaries.size(); i++) {
+            if (!primaries.health(i).readable()) {
+                unreadable.set(i);
+            }
+        }
+        Ejection e = readEjection;
+        if (!e.down.equals(unreadable)) {
+            e = Ejection.of(primaries, unreadable);
+            readEjection = e;
+        }
+        return e.serverFor(key, p);
     }
 
     /** The ejection view for the servers down right now, rebuilt when that set changes. */

@@ -21,7 +21,7 @@ final class WholeGet {
 
     static void start(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
         boolean touching = request.kind().touching();
-        int primary = router.primaryFor(request.keys().get(0));
+        int primary = router.readPrimaryFor(request.keys().get(0));
         ServerHealth health = router.primaries().health(primary);
         if (!health.writable()) {
             router.stats().commands().retrievalFailed(touching, 1);
