@@ -53,8 +53,8 @@ final class BinarySession extends ClientSession {
 
     /** Keys of increments and decrements that may still create their counter. */
     private final Set<ByteBuffer> creating = new HashSet<>();
-    /** Requests that came while one before them waits for a counter, in order. */
-    private final ArrayDeque<BinaryRequest> held = new ArrayDeque<>();
+    /** Requests that came while one before them waits for a counter, in order (rarely any: capacity 0). */
+    private final ArrayDeque<BinaryRequest> held = new ArrayDeque<>(0);
     /** memcached's -S with the auth file's users, or null where there is no auth file. */
     private final SaslGate sasl;
 

@@ -49,7 +49,8 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     private static final InetAddress LOCAL = InetAddress.getLoopbackAddress();
     private final Supplier<Router> routers;
     private final long id = IDS.incrementAndGet();
-    private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+    /** Room for one reply at first, as most clients wait for each answer; pipelining grows it. */
+    private final ArrayDeque<Slot> slots = new ArrayDeque<>(1);
 
     protected ChannelHandlerContext ctx;
     /** The router of the latest request, and this loop's pools of its farms. */

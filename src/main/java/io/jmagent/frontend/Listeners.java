@@ -5,10 +5,12 @@ import io.jmagent.config.ProxyConfig;
 import io.jmagent.config.ProxySetup;
 import io.jmagent.tls.ClientTlsContext;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
@@ -27,6 +29,12 @@ final class Listeners {
 
     private static final Logger log = LoggerFactory.getLogger(Listeners.class);
     private static final WriteBufferWaterMark CLIENT_WATER_MARK = new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
+    /**
+     * Netty's default for a socket (an adaptive guess, at most 16 reads per wake-up), one for every
+     * client instead of one each: the allocator only holds settings, each channel's guesses live in
+     * its own handle.
+     */
+    private static final RecvByteBufAllocator CLIENT_READS = new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(16);
 
     private final NettyTransport transport;
     private final EventLoopGroup bossGroup;
@@ -76,6 +84,7 @@ final class Listeners {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, CLIENT_READS)
                 .childHandler(init);
         try {
             return b.bind(new InetSocketAddress(address, port)).sync().channel();
@@ -104,6 +113,7 @@ final class Listeners {
                 .channel(transport.domainServerChannel())
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, CLIENT_WATER_MARK)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, CLIENT_READS)
                 .childHandler(clientInit);
         Channel ch;
         try {

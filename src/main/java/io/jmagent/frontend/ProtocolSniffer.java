@@ -1,47 +1,62 @@
 package io.jmagent.frontend;
 
+import io.jmagent.auth.AuthFile;
+import io.jmagent.config.ProxyConfig;
+import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.BinaryRequestDecoder;
 import io.jmagent.protocol.TextRequestDecoder;
+import io.jmagent.routing.Router;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
-import java.util.List;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
 import java.util.function.Supplier;
 
 /**
  * Picks a connection's protocol from its first byte, as memcached does: 0x80 (the binary request
  * magic) is the binary protocol, anything else is text (which also carries the meta commands).
- * It then puts that protocol's decoder and session in its own place and leaves the pipeline,
- * handing them the bytes it has read.
+ * It then puts that protocol's decoder and session in its own place, leaves the pipeline and
+ * hands them the bytes it read. It keeps nothing per connection, so one serves every client
+ * admitted under the same settings and auth file: a client that never sends costs no sniffer.
  */
-final class ProtocolSniffer extends ByteToMessageDecoder {
+@ChannelHandler.Sharable
+final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
 
-    private final int maxItemSize;
-    private final int maxRetrievalLine;
-    private final Supplier<TextSession> textSession;
-    private final Supplier<BinarySession> binarySession;
+    private final ProxyConfig config;
+    private final ProxyStats stats;
+    private final Supplier<Router> routers;
+    private final AuthFile auth;
 
-    ProtocolSniffer(int maxItemSize, int maxRetrievalLine, Supplier<TextSession> textSession,
-            Supplier<BinarySession> binarySession) {
-        this.maxItemSize = maxItemSize;
-        this.maxRetrievalLine = maxRetrievalLine;
-        this.textSession = textSession;
-        this.binarySession = binarySession;
+    /** {@code auth}: the auth file its clients must authenticate with first, or null. */
+    ProtocolSniffer(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth) {
+        this.config = config;
+        this.stats = stats;
+        this.routers = routers;
+        this.auth = auth;
+    }
+
+    /** True when this sniffer sets clients up with {@code c} and {@code a}. */
+    boolean serves(ProxyConfig c, AuthFile a) {
+        return config == c && auth == a;
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (!in.isReadable()) {
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf in) || !in.isReadable()) {
+            ReferenceCountUtil.release(msg); // nothing to pick a protocol from
             return;
         }
         String name = ctx.name();
         if (in.getUnsignedByte(in.readerIndex()) == BinaryRequestDecoder.REQUEST_MAGIC) {
-            ctx.pipeline().addAfter(name, "binary-session", binarySession.get());
-            ctx.pipeline().addAfter(name, "binary-decoder", new BinaryRequestDecoder(maxItemSize));
+            ctx.pipeline().addAfter(name, "binary-session", new BinarySession(config, stats, routers, auth));
+            ctx.pipeline().addAfter(name, "binary-decoder", new BinaryRequestDecoder(config.maxItemSize()));
         } else {
-            ctx.pipeline().addAfter(name, "text-session", textSession.get());
-            ctx.pipeline().addAfter(name, "text-decoder", new TextRequestDecoder(maxItemSize, maxRetrievalLine));
+            ctx.pipeline().addAfter(name, "text-session", new TextSession(config, stats, routers, auth));
+            ctx.pipeline().addAfter(name, "text-decoder",
+                    new TextRequestDecoder(config.maxItemSize(), config.maxRetrievalLine()));
         }
         ctx.pipeline().remove(this);
+        ctx.fireChannelRead(in);
     }
 }

@@ -35,6 +35,7 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +71,10 @@ public final class ProxyServer implements AutoCloseable {
     private final boolean ownsLoops;
     /** The router in force: read by every client session for each request, swapped by a reload. */
     private final AtomicReference<Router> router = new AtomicReference<>();
+    /** How every client session reads {@link #router}: one for all of them. */
+    private final Supplier<Router> routers = router::get;
+    /** What picks a new client's protocol under the settings and auth file in force (made again when they change). */
+    private volatile ProtocolSniffer sniffer;
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile ProxyConfig config;
     private volatile ConnectionLimiter limiter;
@@ -493,9 +498,12 @@ public final class ProxyServer implements AutoCloseable {
             ch.pipeline().addLast("idle", new IdleClientTimeout(idleTimeout, stats));
         }
         AuthFile auth = authFile;
-        ch.pipeline().addLast("sniffer", new ProtocolSniffer(c.maxItemSize(), c.maxRetrievalLine(),
-                () -> new TextSession(c, stats, router::get, auth),
-                () -> new BinarySession(c, stats, router::get, auth)));
+        ProtocolSniffer s = sniffer;
+        if (s == null || !s.serves(c, auth)) {
+            s = new ProtocolSniffer(c, stats, routers, auth); // two loops may both make one: either will do
+            sniffer = s;
+        }
+        ch.pipeline().addLast("sniffer", s);
     }
 
     public String name() {

@@ -36,7 +36,8 @@ final class TextSession extends ClientSession {
     private boolean authenticated;
     /** An attempt is being checked: what follows waits for its answer. */
     private boolean checking;
-    private final ArrayDeque<Request> held = new ArrayDeque<>();
+    /** Empty but for authentication (capacity 0: an idle client holds no room for it). */
+    private final ArrayDeque<Request> held = new ArrayDeque<>(0);
     /** An unauthenticated command was refused: the rest of that read is dropped, as memcached drops it. */
     private boolean swallowing;
 

@@ -11,8 +11,9 @@ import java.util.Arrays;
  * the tokens point into the decoder's buffer and are valid until the next {@link #split}.
  */
 final class CommandTokens {
-    int[] starts = new int[16];
-    private int[] ends = new int[16];
+    /** Room for a storage command's 6 tokens and more; a longer line (a multi-get) grows them. */
+    int[] starts = new int[8];
+    private int[] ends = new int[8];
     int count;
 
     void split(ByteBuf in, int from, int to) {

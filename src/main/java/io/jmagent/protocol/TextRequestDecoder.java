@@ -53,7 +53,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     private final int maxItemSize;
     private final int maxRetrievalLine;
     private final CommandTokens tokens = new CommandTokens();
-    private final MetaLineParser metaLine = new MetaLineParser(tokens);
+    /** Made at the first meta command: a client that never sends one holds none. */
+    private MetaLineParser metaLine;
 
     private State state = State.LINE;
     /** The storage command whose data block is being read (state DATA). */
@@ -332,6 +333,9 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
 
     /** A meta command: its key and flags read by {@link MetaLineParser}, its line passed on; an ms frames a value. */
     private Request meta(ByteBuf in, MetaRequest.Kind kind) {
+        if (metaLine == null) {
+            metaLine = new MetaLineParser(tokens);
+        }
         LocalReply malformed = metaLine.read(in, kind);
         if (malformed != null) {
             return malformed;

@@ -1,5 +1,6 @@
 package io.jmagent.replica;
 
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -36,7 +37,8 @@ public final class SessionWrites {
         long events;
     }
 
-    private final Map<Integer, Entry> slots = new HashMap<>();
+    /** Empty and shared until the session's first write (most sessions of a pool sit idle), then its own. */
+    private Map<Integer, Entry> slots = Collections.emptyMap();
 
     /**
      * Starts a write of a key in {@code slot}, in {@code versions} and here. Returns the session's
@@ -48,6 +50,9 @@ public final class SessionWrites {
 
     /** {@link #writeStarted(KeyVersions, int)}; {@code commutes}: see {@link KeyVersions#writeStarted}. */
     public long writeStarted(KeyVersions versions, int slot, boolean commutes) {
+        if (!(slots instanceof HashMap)) {
+            slots = new HashMap<>();
+        }
         Entry e = slots.computeIfAbsent(slot, s -> new Entry());
         e.inFlight++;
         e.events++;
