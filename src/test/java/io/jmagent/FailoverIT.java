@@ -279,6 +279,47 @@ class FailoverIT {
         }
     }
 
+    /**
+     * The copy an ejection left on another server must not outlive the ejection: written there
+     * while its server was ejected, then written on its own server once back, the key must not
+     * read the ejection's value when its server is ejected a second time.
+     */
+    @Test
+    void aSecondEjectionDoesNotReadTheCopyTheFirstLeftElsewhere() throws Exception {
+        proxy = startProxy(List.of(), true);
+        List<String> victimKeys = keysOwnedBy(0);
+        try (TextClient client = new TextClient(proxy.port())) {
+            ejectAndAwait(client, victimKeys.get(0));
+            for (String key : victimKeys) {
+                assertThat(client.exchange(setCommand(key, "ejected"))).isEqualTo("STORED\r\n");
+            }
+            primaries.get(0).thaw();
+            await().atMost(Duration.ofSeconds(10)).until(() -> health(0).state() == ServerHealth.State.UP);
+            for (String key : victimKeys) {
+                assertThat(client.exchange(setCommand(key, "back"))).isEqualTo("STORED\r\n");
+            }
+            Thread.sleep(500); // a few probe rounds
+            ejectAndAwait(client, victimKeys.get(0));
+            List<String> old = new ArrayList<>();
+            for (String key : victimKeys) {
+                if (client.exchange("get " + key + "\r\n").contains("ejected")) {
+                    old.add(key);
+                }
+            }
+            primaries.get(0).thaw();
+            assertThat(old).as("values of the first ejection read in the second").isEmpty();
+        }
+    }
+
+    /** Freezes primary 0 and waits until the proxy calls it DOWN (reading {@code key} meanwhile). */
+    private void ejectAndAwait(TextClient client, String key) {
+        primaries.get(0).freeze();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            client.exchange("get " + key + "\r\n");
+            return health(0).state() == ServerHealth.State.DOWN;
+        });
+    }
+
     @Test
     void twoProxiesWithTheSameFlagsPlaceEveryKeyIdentically() {
         proxy = startProxy(List.of(backup), false);

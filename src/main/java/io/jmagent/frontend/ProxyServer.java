@@ -17,12 +17,14 @@ import io.jmagent.config.ProxySetup;
 import io.jmagent.discovery.PoolDiscovery;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.replica.KeyVersions;
+import io.jmagent.routing.EjectedCopyDrop;
 import io.jmagent.routing.FormerRings;
 import io.jmagent.routing.Router;
 import io.jmagent.routing.StaleCopyRefill;
 import io.jmagent.tls.ClientTlsContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -446,10 +448,12 @@ public final class ProxyServer implements AutoCloseable {
         }
         // over a shared farm another proxy's write of the key is invisible to the refill's checks: delete
         boolean shared = c.failover().sharedFarm();
-        CopyRefill refill = !r.hasBackups() || shared ? CopyRefill.NONE : StaleCopyRefill.onLoopOf(r, () -> {
+        Supplier<EventLoop> loops = () -> {
             EventLoopGroup group = workerGroup;
             return group == null ? null : group.next();
-        });
+        };
+        CopyRefill refill = !r.hasBackups() ? (c.failover().autoEject() ? new EjectedCopyDrop(r, loops) : CopyRefill.NONE)
+                : shared ? CopyRefill.NONE : StaleCopyRefill.onLoopOf(r, loops);
         return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), serverTls, serverLogin,
                 r.hasBackups(),
                 r.hasBackups() && c.failover().sharedFarm(), refill);
