@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 
 /**
@@ -293,34 +294,27 @@ public final class Router {
         if (h.readable() || !h.isStale(key)) {
             return p;
         }
-        BitSet unreadable = new BitSet();
-        for (int i = 0; i < primaries.size(); i++) {
-            if (!primaries.health(i).readable()) {
-                unreadable.set(i);
-            }
-        }
-        Ejection e = readEjection;
-        if (!e.down.equals(unreadable)) {
-            e = Ejection.of(primaries, unreadable);
-            readEjection = e;
-        }
+        Ejection e = refreshed(readEjection, i -> !primaries.health(i).readable());
+        readEjection = e;
         return e.serverFor(key, p);
     }
 
     /** The ejection view for the servers down right now, rebuilt when that set changes. */
     private Ejection currentEjection() {
+        Ejection e = refreshed(ejection, i -> !primaries.health(i).writable());
+        ejection = e;
+        return e;
+    }
+
+    /** {@code e}, or a new view when the servers {@code out} leaves out are no longer those {@code e} left out. */
+    private Ejection refreshed(Ejection e, IntPredicate out) {
         BitSet down = new BitSet();
         for (int i = 0; i < primaries.size(); i++) {
-            if (!primaries.health(i).writable()) {
+            if (out.test(i)) {
                 down.set(i);
             }
         }
-        Ejection e = ejection;
-        if (!e.down.equals(down)) {
-            e = Ejection.of(primaries, down);
-            ejection = e;
-        }
-        return e;
+        return e.down.equals(down) ? e : Ejection.of(primaries, down);
     }
 
     /** The ring over the live servers while some are ejected. */
