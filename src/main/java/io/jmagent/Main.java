@@ -39,8 +39,7 @@ public final class Main {
      */
     static final int USAGE = 2;
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -117,8 +116,9 @@ public final class Main {
             err.println("jmagent: cannot start: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;
         }
-        ConfigReloader reloader = file == null ? null : new ConfigReloader(file, setup, () -> overrides.load(file),
-                next -> {
+        ConfigReloader reloader = file == null
+                ? null
+                : new ConfigReloader(file, setup, () -> overrides.load(file), next -> {
                     pools.apply(next);
                     setLogLevel(next.verbosity());
                 });
@@ -138,7 +138,8 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(reloader, pools), "jmagent-shutdown"));
         try {
             stop.await();
-            log.info("shutting down: no new clients; answering the requests in flight (at most {} ms)",
+            log.info(
+                    "shutting down: no new clients; answering the requests in flight (at most {} ms)",
                     pools.setup().shutdownTimeout().toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -175,8 +176,8 @@ public final class Main {
             });
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             if (file != null) {
-                log.warn("cannot handle SIGHUP ({}); the config file is still reloaded when it changes",
-                        e.getMessage());
+                log.warn(
+                        "cannot handle SIGHUP ({}); the config file is still reloaded when it changes", e.getMessage());
             }
         }
     }

@@ -35,8 +35,8 @@ record DifferentialCase(String name, List<Step> steps, String oracleReplyStart) 
     }
 
     static String store(String cmd, String key, int flags, int exptime, String value) {
-        return cmd + " " + key + " " + Integer.toUnsignedString(flags) + " " + exptime + " " + value.length()
-                + "\r\n" + value + "\r\n";
+        return cmd + " " + key + " " + Integer.toUnsignedString(flags) + " " + exptime + " " + value.length() + "\r\n"
+                + value + "\r\n";
     }
 
     /** Adds " noreply" to the first line of a request. */

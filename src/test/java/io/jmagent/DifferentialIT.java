@@ -56,9 +56,21 @@ class DifferentialIT {
      * busy machine a server may take more than the default second to answer.
      */
     private static ProxyConfig patient(ProxyConfig c) {
-        return new ProxyConfig(c.listenAddress(), c.port(), c.unixSocket(), c.servers(), c.backups(),
-                c.maxConnections(), c.maxKeepAlive(), c.threads(), c.connectionsPerLoop(), Duration.ofSeconds(10),
-                c.maxItemSize(), c.maxRetrievalLine(), c.maxPendingPerClient(), c.verbosity());
+        return new ProxyConfig(
+                c.listenAddress(),
+                c.port(),
+                c.unixSocket(),
+                c.servers(),
+                c.backups(),
+                c.maxConnections(),
+                c.maxKeepAlive(),
+                c.threads(),
+                c.connectionsPerLoop(),
+                Duration.ofSeconds(10),
+                c.maxItemSize(),
+                c.maxRetrievalLine(),
+                c.maxPendingPerClient(),
+                c.verbosity());
     }
 
     @AfterAll
@@ -104,7 +116,8 @@ class DifferentialIT {
             allHits.append("VALUE ").append(key).append(" 0 1\r\nv\r\n");
         }
         allHits.append("END\r\n");
-        try (TextClient memcached = new TextClient(oracle.port()); TextClient jmagent = new TextClient(proxy.port())) {
+        try (TextClient memcached = new TextClient(oracle.port());
+                TextClient jmagent = new TextClient(proxy.port())) {
             // memcached's clock ticks once a second: a delay of 3 s cannot pass before the next line
             for (TextClient side : List.of(memcached, jmagent)) {
                 assertThat(side.exchange("flush_all\r\n" + sets + "flush_all 3\r\n"))
@@ -113,7 +126,8 @@ class DifferentialIT {
             }
         }
         for (int port : new int[] {oracle.port(), proxy.port()}) {
-            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+            await().atMost(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofMillis(100))
                     .until(() -> retrieve(port, get).equals("END\r\n"));
         }
     }
@@ -157,7 +171,9 @@ class DifferentialIT {
     /** Empties the server (or farm) behind {@code port}, then plays the case on a new connection. */
     private static String play(DifferentialCase c, int port, String side) {
         try (TextClient reset = new TextClient(port)) {
-            assertThat(reset.exchange("flush_all\r\n")).as("flush_all before the case").isEqualTo("OK\r\n");
+            assertThat(reset.exchange("flush_all\r\n"))
+                    .as("flush_all before the case")
+                    .isEqualTo("OK\r\n");
         }
         StringBuilder transcript = new StringBuilder();
         try (TextClient client = new TextClient(port)) {

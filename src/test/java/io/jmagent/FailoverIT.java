@@ -157,8 +157,9 @@ class FailoverIT {
                             }
                         } else {
                             String reply = c.exchange("get " + key + "\r\n");
-                            if (reply.equals("END\r\n") && c.exchange("get " + key + "\r\n")
-                                    .equals(valueReply(key, Integer.toString(version[k])))) {
+                            if (reply.equals("END\r\n")
+                                    && c.exchange("get " + key + "\r\n")
+                                            .equals(valueReply(key, Integer.toString(version[k])))) {
                                 unproven.incrementAndGet(); // the backup's copy not proven current: allowed
                             } else if (reply.equals("END\r\n")) {
                                 misses.incrementAndGet();
@@ -233,9 +234,11 @@ class FailoverIT {
                 return health(0).state() == ServerHealth.State.DOWN;
             });
             assertThat(client.exchange("get " + victimKey + "\r\n"))
-                    .isEqualTo("SERVER_ERROR backend 127.0.0.1:" + primaries.get(0).port() + " down\r\n");
+                    .isEqualTo(
+                            "SERVER_ERROR backend 127.0.0.1:" + primaries.get(0).port() + " down\r\n");
             String otherKey = keysOwnedBy(1).get(0);
-            assertThat(client.exchange("get " + otherKey + "\r\n")).isEqualTo(valueReply(otherKey, "x" + otherKey.substring(3)));
+            assertThat(client.exchange("get " + otherKey + "\r\n"))
+                    .isEqualTo(valueReply(otherKey, "x" + otherKey.substring(3)));
         }
         proxy.close();
 
@@ -315,7 +318,9 @@ class FailoverIT {
                 }
             }
             primaries.get(0).thaw();
-            assertThat(old).as("values of the first ejection read in the second").isEmpty();
+            assertThat(old)
+                    .as("values of the first ejection read in the second")
+                    .isEmpty();
         }
     }
 
@@ -332,8 +337,8 @@ class FailoverIT {
     void twoProxiesWithTheSameFlagsPlaceEveryKeyIdentically() {
         proxy = startProxy(List.of(backup), false);
         try (RunningProxy spare = startProxy(List.of(backup), false);
-             TextClient first = new TextClient(proxy.port());
-             TextClient second = new TextClient(spare.port())) {
+                TextClient first = new TextClient(proxy.port());
+                TextClient second = new TextClient(spare.port())) {
             writeAll(first, "same");
             assertAllRead(second, "same");
             for (int p = 0; p < primaries.size(); p++) {
@@ -358,8 +363,8 @@ class FailoverIT {
             victim.kill();
 
             assertThat(client.exchange("mg " + key + " v k f\r\nmg " + key + " v q\r\nmn\r\n"))
-                    .isEqualTo("VA " + value.length() + " k" + key + " f0\r\n" + value + "\r\n"
-                            + "VA " + value.length() + "\r\n" + value + "\r\nMN\r\n");
+                    .isEqualTo("VA " + value.length() + " k" + key + " f0\r\n" + value + "\r\n" + "VA " + value.length()
+                            + "\r\n" + value + "\r\nMN\r\n");
             assertThat(binaryGet(key)).isEqualTo(value);
 
             victim.restart();
@@ -367,8 +372,9 @@ class FailoverIT {
             assertThat(client.exchange("mg " + key + " v\r\n"))
                     .isEqualTo("VA " + value.length() + "\r\n" + value + "\r\n");
             try (TextClient direct = new TextClient(victim.port())) {
-                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
-                        direct.exchange("get " + key + "\r\n")).isEqualTo(valueReply(key, value)));
+                await().atMost(Duration.ofSeconds(5))
+                        .untilAsserted(() -> assertThat(direct.exchange("get " + key + "\r\n"))
+                                .isEqualTo(valueReply(key, value)));
             }
             String other = keysOwnedBy(1).get(1);
             assertThat(binaryGet(other)).isEqualTo("m" + other.substring(3));
@@ -381,22 +387,26 @@ class FailoverIT {
         try (BinaryClient client = new BinaryClient(proxy.port());
                 TextClient onBackup = new TextClient(backup.port());
                 TextClient text = new TextClient(proxy.port())) {
-            List<BinaryResponse> stored = client.exchange(BinaryPacket.store(BinaryPacket.SET, "casdel", 0, 0, "v")
-                    .bytes());
+            List<BinaryResponse> stored = client.exchange(
+                    BinaryPacket.store(BinaryPacket.SET, "casdel", 0, 0, "v").bytes());
             long cas = stored.get(0).cas();
             assertThat(cas).isNotZero();
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(onBackup.exchange("get casdel\r\n")).isEqualTo(valueReply("casdel", "v")));
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(onBackup.exchange("get casdel\r\n"))
+                    .isEqualTo(valueReply("casdel", "v")));
 
-            List<BinaryResponse> stale = client.exchange(
-                    BinaryPacket.request(BinaryPacket.DELETE).key("casdel").cas(cas + 1).bytes());
+            List<BinaryResponse> stale = client.exchange(BinaryPacket.request(BinaryPacket.DELETE)
+                    .key("casdel")
+                    .cas(cas + 1)
+                    .bytes());
             assertThat(stale).extracting(BinaryResponse::status).containsExactly(BinaryPacket.KEY_EXISTS);
-            List<BinaryResponse> deleted = client.exchange(
-                    BinaryPacket.request(BinaryPacket.DELETE).key("casdel").cas(cas).bytes());
+            List<BinaryResponse> deleted = client.exchange(BinaryPacket.request(BinaryPacket.DELETE)
+                    .key("casdel")
+                    .cas(cas)
+                    .bytes());
             assertThat(deleted).extracting(BinaryResponse::status).containsExactly(BinaryPacket.SUCCESS);
 
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(onBackup.exchange("get casdel\r\n")).isEqualTo("END\r\n"));
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(onBackup.exchange("get casdel\r\n"))
+                    .isEqualTo("END\r\n"));
             assertThat(stat(text, "backup_deletes")).isEqualTo(1);
         }
     }
@@ -407,21 +417,25 @@ class FailoverIT {
         String key = keysOwnedBy(1).get(0);
         try (BinaryClient client = new BinaryClient(proxy.port());
                 TextClient onBackup = new TextClient(backup.port())) {
-            List<BinaryResponse> created = client.exchange(
-                    BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key, 1, 10, 0).bytes());
+            List<BinaryResponse> created =
+                    client.exchange(BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key, 1, 10, 0)
+                            .bytes());
             assertThat(created.get(0).counter()).isEqualTo(10);
-            List<BinaryResponse> added = client.exchange(
-                    BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key, 5, 0, 0).bytes());
+            List<BinaryResponse> added = client.exchange(BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key, 5, 0, 0)
+                    .bytes());
             assertThat(added.get(0).counter()).isEqualTo(15);
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(onBackup.exchange("get " + key + "\r\n")).isEqualTo(valueReply(key, "15")));
+            await().atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() ->
+                            assertThat(onBackup.exchange("get " + key + "\r\n")).isEqualTo(valueReply(key, "15")));
 
             primaries.get(1).kill();
 
-            List<BinaryResponse> after = client.exchange(
-                    BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key, 1, 0, 0).bytes());
+            List<BinaryResponse> after = client.exchange(BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key, 1, 0, 0)
+                    .bytes());
             assertThat(after).extracting(BinaryResponse::status).containsExactly(BinaryPacket.SUCCESS);
-            assertThat(after.get(0).counter()).as("counted on from the backup's copy").isEqualTo(16);
+            assertThat(after.get(0).counter())
+                    .as("counted on from the backup's copy")
+                    .isEqualTo(16);
         }
     }
 
@@ -429,8 +443,16 @@ class FailoverIT {
     private String binaryGet(String key) throws java.io.IOException {
         byte[] k = key.getBytes(StandardCharsets.US_ASCII);
         java.nio.ByteBuffer req = java.nio.ByteBuffer.allocate(24 + k.length);
-        req.put((byte) 0x80).put((byte) 0x00).putShort((short) k.length).put((byte) 0).put((byte) 0)
-                .putShort((short) 0).putInt(k.length).putInt(7).putLong(0).put(k);
+        req.put((byte) 0x80)
+                .put((byte) 0x00)
+                .putShort((short) k.length)
+                .put((byte) 0)
+                .put((byte) 0)
+                .putShort((short) 0)
+                .putInt(k.length)
+                .putInt(7)
+                .putLong(0)
+                .put(k);
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(5000);
             s.getOutputStream().write(req.array());
@@ -481,7 +503,8 @@ class FailoverIT {
             request.append(" key").append(i);
             expected.append(valueReply("key" + i, prefix + i).replace("END\r\n", ""));
         }
-        assertThat(client.exchange(request.append("\r\n").toString())).isEqualTo(expected.append("END\r\n").toString());
+        assertThat(client.exchange(request.append("\r\n").toString()))
+                .isEqualTo(expected.append("END\r\n").toString());
     }
 
     private static void set(TextClient c, String key, String value) {

@@ -22,11 +22,13 @@ final class FuzzCommands {
     private static final String[] STORES = {"set", "add", "replace", "append", "prepend"};
     /** mg flags that answer the same from any server: value, key, flags, size, opaque, base64, quiet... */
     private static final String[] MG_FLAGS = {"v", "k", "f", "s", "O7", "q", "t", "c", "h", "T900", "N900"};
-    private static final String[] MS_FLAGS = {"F5", "T900", "q", "k", "O3", "c", "I", "MS", "ME", "MA", "MP", "MR",
-        "C12345678901"};
+
+    private static final String[] MS_FLAGS = {
+        "F5", "T900", "q", "k", "O3", "c", "I", "MS", "ME", "MA", "MP", "MR", "C12345678901"
+    };
     private static final String[] MD_FLAGS = {"q", "k", "O9", "I", "T900", "C12345678901"};
-    private static final String[] MA_FLAGS = {"v", "q", "k", "O5", "N900", "J13", "D7", "MI", "MD", "M+", "M-", "t",
-        "c"};
+    private static final String[] MA_FLAGS = {"v", "q", "k", "O5", "N900", "J13", "D7", "MI", "MD", "M+", "M-", "t", "c"
+    };
 
     /** Where a request is cut in two writes (a char no request holds: requests are ISO-8859-1). */
     static final String SPLIT = "\uE000";
@@ -79,8 +81,8 @@ final class FuzzCommands {
                 case 1 -> "\r\n";
                 case 2 -> "me\r\n"; // a meta command without its key
                 // near memcached's 2048-byte line limit, or far past it
-                default -> "delete " + key() + "x".repeat(random.nextBoolean() ? 2040 + random.nextInt(16) : 9000)
-                        + "\r\n";
+                default ->
+                    "delete " + key() + "x".repeat(random.nextBoolean() ? 2040 + random.nextInt(16) : 9000) + "\r\n";
             };
         } else {
             c = "set " + key() + " 0 0 2\r\n" + "1" + random.nextInt(10) + "\r\n"; // a number, for incr
@@ -104,12 +106,13 @@ final class FuzzCommands {
     }
 
     private String retrieval() {
-        String cmd = switch (random.nextInt(4)) {
-            case 0 -> "get";
-            case 1 -> "gets";
-            case 2 -> "gat 900";
-            default -> "gats 0";
-        };
+        String cmd =
+                switch (random.nextInt(4)) {
+                    case 0 -> "get";
+                    case 1 -> "gets";
+                    case 2 -> "gat 900";
+                    default -> "gats 0";
+                };
         StringBuilder b = new StringBuilder(cmd);
         int keys = 1 + random.nextInt(4);
         for (int i = 0; i < keys; i++) {
@@ -119,12 +122,13 @@ final class FuzzCommands {
     }
 
     private String arithmetic() {
-        String delta = switch (random.nextInt(5)) {
-            case 0 -> "18446744073709551615";
-            case 1 -> "18446744073709551616"; // one past 2^64 - 1
-            case 2 -> "-1";
-            default -> Integer.toString(random.nextInt(100));
-        };
+        String delta =
+                switch (random.nextInt(5)) {
+                    case 0 -> "18446744073709551615";
+                    case 1 -> "18446744073709551616"; // one past 2^64 - 1
+                    case 2 -> "-1";
+                    default -> Integer.toString(random.nextInt(100));
+                };
         return (random.nextBoolean() ? "incr " : "decr ") + key() + " " + delta + noreply() + "\r\n";
     }
 

@@ -39,6 +39,7 @@ class FuzzDifferentialIT {
     private static final int LENGTH = 12;
     /** How long a side may stay silent before a reply is taken as all there is (a data block swallowed the sentinel). */
     private static final int IDLE_MILLIS = 150;
+
     private static final byte[] SENTINEL = "version\r\n".getBytes(ISO_8859_1);
     private static final String SILENT = "<no sentinel reply>";
 
@@ -102,9 +103,12 @@ class FuzzDifferentialIT {
                 }
             }
         }
-        System.out.printf("FuzzDifferentialIT: seed %d, %d sequences of %d requests, %d failing%n", SEED, to - from,
-                LENGTH, failing);
-        assertThat(failures).as("sequences where jmagent answers otherwise than memcached").isEmpty();
+        System.out.printf(
+                "FuzzDifferentialIT: seed %d, %d sequences of %d requests, %d failing%n",
+                SEED, to - from, LENGTH, failing);
+        assertThat(failures)
+                .as("sequences where jmagent answers otherwise than memcached")
+                .isEmpty();
     }
 
     private static List<String> shrink(List<String> sequence) {
@@ -186,15 +190,17 @@ class FuzzDifferentialIT {
             got.write(buf, 0, n);
             String all = got.toString(ISO_8859_1);
             int version = all.lastIndexOf("VERSION ");
-            if (version >= 0 && all.endsWith("\r\n") && (version == 0 || all.charAt(version - 1) == '\n')
+            if (version >= 0
+                    && all.endsWith("\r\n")
+                    && (version == 0 || all.charAt(version - 1) == '\n')
                     && all.indexOf('\n', version) == all.length() - 1) {
                 return all.substring(0, version);
             }
         }
     }
 
-    private static final Pattern META_LINE = Pattern.compile("^(VA \\d+|HD|EN|NF|NS|EX)((?: \\S+)*)\\r?$",
-            Pattern.MULTILINE);
+    private static final Pattern META_LINE =
+            Pattern.compile("^(VA \\d+|HD|EN|NF|NS|EX)((?: \\S+)*)\\r?$", Pattern.MULTILINE);
 
     /**
      * What legitimately differs between one memcached and jmagent over three, replaced by a

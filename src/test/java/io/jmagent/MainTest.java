@@ -21,8 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class MainTest {
 
     /** What one {@link Main#run} printed and returned. */
-    private record Run(int exitCode, String out, String err) {
-    }
+    private record Run(int exitCode, String out, String err) {}
 
     private static Run run(String... args) {
         PrintStream out = System.out;
@@ -42,29 +41,31 @@ class MainTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "-s 10.0.0.1 -p abc|jmagent: Invalid value for option '--port': 'abc' is not an int (try --help)",
-        "-s 10.0.0.1 --nosuch|jmagent: Unknown option: '--nosuch' (try --help)",
-        "-s 10.0.0.1 -x|jmagent: Unknown option: '-x' (try --help)",
-        "-s 10.0.0.1 extra|jmagent: Unmatched argument at index 2: 'extra' (try --help)",
-        "-s|jmagent: Missing required parameter for option '--server' (HOST:PORT[:WEIGHT]) (try --help)",
-        "-s 10.0.0.1:abc|jmagent: Invalid value for option '--server' (HOST:PORT[:WEIGHT]): "
-                + "bad server address '10.0.0.1:abc': not a number (try --help)",
-        "-s 10.0.0.1 -b [::1|jmagent: Invalid value for option '--backup' (HOST:PORT[:WEIGHT]): "
-                + "bad server address '[::1' (try --help)",
-        "-s 10.0.0.1 -I 0|jmagent: Invalid value for option '--max-item-size': size out of range: '0' (try --help)",
-        "-s 10.0.0.1 -I 1g|jmagent: Invalid value for option '--max-item-size': not a size: '1g' (try --help)",
-        "-s 10.0.0.1 -p 70000|jmagent: port out of range: 70000 (try --help)",
-        "-s 10.0.0.1 -p 0|jmagent: nothing to listen on: -p 0 needs -f <unix socket> or --tls-port (try --help)",
-        "-s 10.0.0.1 --tls-port 11212|jmagent: a TLS port needs a certificate chain (--tls-cert) and its key (--tls-key) (try --help)",
-        "-s 10.0.0.1 --server-tls-ca ca.pem|jmagent: --server-tls-ca, --server-tls-cert and --server-tls-key need --server-tls (try --help)",
-        "-s 10.0.0.1 --http-port 9150 --http-tls-cert c.pem|jmagent: HTTPS needs both a certificate (--http-tls-cert) "
-                + "and its key (--http-tls-key) (try --help)",
-        "-s 10.0.0.1 -t 0|jmagent: threads (-t) must be positive, got 0 (try --help)",
-        "-p 11311|jmagent: at least one server (-s host:port) is required (try --help)",
-        "-s 10.0.0.1 --transport kqueue|jmagent: --transport: 'kqueue' is not one of auto, io_uring, epoll, nio "
-                + "(try --help)",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "-s 10.0.0.1 -p abc|jmagent: Invalid value for option '--port': 'abc' is not an int (try --help)",
+                "-s 10.0.0.1 --nosuch|jmagent: Unknown option: '--nosuch' (try --help)",
+                "-s 10.0.0.1 -x|jmagent: Unknown option: '-x' (try --help)",
+                "-s 10.0.0.1 extra|jmagent: Unmatched argument at index 2: 'extra' (try --help)",
+                "-s|jmagent: Missing required parameter for option '--server' (HOST:PORT[:WEIGHT]) (try --help)",
+                "-s 10.0.0.1:abc|jmagent: Invalid value for option '--server' (HOST:PORT[:WEIGHT]): "
+                        + "bad server address '10.0.0.1:abc': not a number (try --help)",
+                "-s 10.0.0.1 -b [::1|jmagent: Invalid value for option '--backup' (HOST:PORT[:WEIGHT]): "
+                        + "bad server address '[::1' (try --help)",
+                "-s 10.0.0.1 -I 0|jmagent: Invalid value for option '--max-item-size': size out of range: '0' (try --help)",
+                "-s 10.0.0.1 -I 1g|jmagent: Invalid value for option '--max-item-size': not a size: '1g' (try --help)",
+                "-s 10.0.0.1 -p 70000|jmagent: port out of range: 70000 (try --help)",
+                "-s 10.0.0.1 -p 0|jmagent: nothing to listen on: -p 0 needs -f <unix socket> or --tls-port (try --help)",
+                "-s 10.0.0.1 --tls-port 11212|jmagent: a TLS port needs a certificate chain (--tls-cert) and its key (--tls-key) (try --help)",
+                "-s 10.0.0.1 --server-tls-ca ca.pem|jmagent: --server-tls-ca, --server-tls-cert and --server-tls-key need --server-tls (try --help)",
+                "-s 10.0.0.1 --http-port 9150 --http-tls-cert c.pem|jmagent: HTTPS needs both a certificate (--http-tls-cert) "
+                        + "and its key (--http-tls-key) (try --help)",
+                "-s 10.0.0.1 -t 0|jmagent: threads (-t) must be positive, got 0 (try --help)",
+                "-p 11311|jmagent: at least one server (-s host:port) is required (try --help)",
+                "-s 10.0.0.1 --transport kqueue|jmagent: --transport: 'kqueue' is not one of auto, io_uring, epoll, nio "
+                        + "(try --help)",
+            })
     void aBadCommandLineExits2WithOneLineOnStderr(String args, String message) {
         Run run = run(args.split(" "));
 
@@ -74,26 +75,28 @@ class MainTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "-s 10.0.0.1 -s 10.0.0.2 -s 10.0.0.1:11211:3|jmagent: -s 10.0.0.1:11211: given twice",
-        "-s 10.0.0.1 -b 10.0.0.2 -b 10.0.0.1|jmagent: -b 10.0.0.1:11211: also a server (-s)",
-        "-s 10.0.0.1 -l nosuch.invalid|jmagent: -l nosuch.invalid: cannot resolve host 'nosuch.invalid'",
-        "-s 10.0.0.1 -l 999.1.1.1|jmagent: -l 999.1.1.1: cannot resolve host '999.1.1.1'",
-        "-s nosuchhost.invalid|jmagent: -s nosuchhost.invalid:11211: cannot resolve host 'nosuchhost.invalid'",
-        "-s 10.0.0.1 -b nosuchhost.invalid:7|jmagent: -b nosuchhost.invalid:7: cannot resolve host 'nosuchhost.invalid'",
-        // the proxy's own address: every request would come back to it
-        "-s 127.0.0.1|jmagent: -s 127.0.0.1:11211: jmagent itself listens there (-l 0.0.0.0 -p 11211): "
-                + "it would send every request to itself",
-        "-s 10.0.0.1 -b localhost:11211|jmagent: -b localhost:11211: jmagent itself listens there "
-                + "(-l 0.0.0.0 -p 11211): it would send every request to itself",
-        "-l 127.0.0.1 -p 11311 -s 10.0.0.1 -s 127.0.0.1:11311|jmagent: -s 127.0.0.1:11311: jmagent itself listens "
-                + "there (-l 127.0.0.1 -p 11311): it would send every request to itself",
-        "-l :: -p 11311 -s [::1]:11311|jmagent: -s [::1]:11311: jmagent itself listens there (-l :: -p 11311): "
-                + "it would send every request to itself",
-        // NIO has no unix domain sockets
-        "--transport nio -p 0 -f /tmp/jmagent-nio.sock -s 10.0.0.1|jmagent: -f /tmp/jmagent-nio.sock: the nio "
-                + "transport (--transport nio) cannot serve a unix socket; use epoll or io_uring",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "-s 10.0.0.1 -s 10.0.0.2 -s 10.0.0.1:11211:3|jmagent: -s 10.0.0.1:11211: given twice",
+                "-s 10.0.0.1 -b 10.0.0.2 -b 10.0.0.1|jmagent: -b 10.0.0.1:11211: also a server (-s)",
+                "-s 10.0.0.1 -l nosuch.invalid|jmagent: -l nosuch.invalid: cannot resolve host 'nosuch.invalid'",
+                "-s 10.0.0.1 -l 999.1.1.1|jmagent: -l 999.1.1.1: cannot resolve host '999.1.1.1'",
+                "-s nosuchhost.invalid|jmagent: -s nosuchhost.invalid:11211: cannot resolve host 'nosuchhost.invalid'",
+                "-s 10.0.0.1 -b nosuchhost.invalid:7|jmagent: -b nosuchhost.invalid:7: cannot resolve host 'nosuchhost.invalid'",
+                // the proxy's own address: every request would come back to it
+                "-s 127.0.0.1|jmagent: -s 127.0.0.1:11211: jmagent itself listens there (-l 0.0.0.0 -p 11211): "
+                        + "it would send every request to itself",
+                "-s 10.0.0.1 -b localhost:11211|jmagent: -b localhost:11211: jmagent itself listens there "
+                        + "(-l 0.0.0.0 -p 11211): it would send every request to itself",
+                "-l 127.0.0.1 -p 11311 -s 10.0.0.1 -s 127.0.0.1:11311|jmagent: -s 127.0.0.1:11311: jmagent itself listens "
+                        + "there (-l 127.0.0.1 -p 11311): it would send every request to itself",
+                "-l :: -p 11311 -s [::1]:11311|jmagent: -s [::1]:11311: jmagent itself listens there (-l :: -p 11311): "
+                        + "it would send every request to itself",
+                // NIO has no unix domain sockets
+                "--transport nio -p 0 -f /tmp/jmagent-nio.sock -s 10.0.0.1|jmagent: -f /tmp/jmagent-nio.sock: the nio "
+                        + "transport (--transport nio) cannot serve a unix socket; use epoll or io_uring",
+            })
     void aServerOrAddressThatCannotWorkExits2WithOneLineNamingTheFlag(String args, String message) {
         Run run = run(args.split(" "));
 
@@ -113,15 +116,18 @@ class MainTest {
     @Test
     void aFileWhoseServerIsItsOwnListenAddressExits2NamingTheKey(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("jmagent.yml");
-        Files.writeString(file, "pools:\n  web:\n    listen: 127.0.0.1:22121\n"
-                + "    servers: [ \"127.0.0.1:11211\", \"localhost:22121\" ]\n");
+        Files.writeString(
+                file,
+                "pools:\n  web:\n    listen: 127.0.0.1:22121\n"
+                        + "    servers: [ \"127.0.0.1:11211\", \"localhost:22121\" ]\n");
 
         Run run = run("-c", file.toString());
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.err()).isEqualTo("jmagent: " + file + ": pools.web.servers[1]: localhost:22121 is where "
-                + "pool 'web' listens (127.0.0.1:22121): jmagent would send every request to itself"
-                + System.lineSeparator());
+        assertThat(run.err())
+                .isEqualTo("jmagent: " + file + ": pools.web.servers[1]: localhost:22121 is where "
+                        + "pool 'web' listens (127.0.0.1:22121): jmagent would send every request to itself"
+                        + System.lineSeparator());
     }
 
     @Test
@@ -132,9 +138,10 @@ class MainTest {
         Run run = run("-c", file.toString(), "-p", "11211");
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.err()).isEqualTo("jmagent: " + file + ": with the command line's flags: pools.web.servers[0]: "
-                + "127.0.0.1:11211 is where pool 'web' listens (127.0.0.1:11211): jmagent would send every request "
-                + "to itself" + System.lineSeparator());
+        assertThat(run.err())
+                .isEqualTo("jmagent: " + file + ": with the command line's flags: pools.web.servers[0]: "
+                        + "127.0.0.1:11211 is where pool 'web' listens (127.0.0.1:11211): jmagent would send every request "
+                        + "to itself" + System.lineSeparator());
     }
 
     @Test
@@ -142,8 +149,9 @@ class MainTest {
         Run run = run();
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.err()).isEqualTo(
-                "jmagent: at least one server (-s host:port) is required (try --help)" + System.lineSeparator());
+        assertThat(run.err())
+                .isEqualTo("jmagent: at least one server (-s host:port) is required (try --help)"
+                        + System.lineSeparator());
     }
 
     @Test
@@ -151,7 +159,8 @@ class MainTest {
         Run run = run("-h");
 
         assertThat(run.exitCode()).isZero();
-        assertThat(run.out()).startsWith("Usage: jmagent ")
+        assertThat(run.out())
+                .startsWith("Usage: jmagent ")
                 .contains("-s, --server=HOST:PORT[:WEIGHT]")
                 .contains("-I, --max-item-size=SIZE")
                 .contains("Example: jmagent -l 127.0.0.1 -p 10000 -s 127.0.0.1:11211");
@@ -172,8 +181,8 @@ class MainTest {
         Run run = run("-c", "no/such/jmagent.yml");
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.err()).isEqualTo("jmagent: no/such/jmagent.yml: cannot read: no such file"
-                + System.lineSeparator());
+        assertThat(run.err())
+                .isEqualTo("jmagent: no/such/jmagent.yml: cannot read: no such file" + System.lineSeparator());
     }
 
     @Test
@@ -184,21 +193,25 @@ class MainTest {
         Run run = run("-c", file.toString());
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.err()).isEqualTo("jmagent: " + file + ": pools.web.servers[0]: bad server address "
-                + "'127.0.0.1:x': not a number" + System.lineSeparator());
+        assertThat(run.err())
+                .isEqualTo("jmagent: " + file + ": pools.web.servers[0]: bad server address "
+                        + "'127.0.0.1:x': not a number" + System.lineSeparator());
         assertThat(run.out()).isEmpty();
     }
 
     @Test
     void flagsThatMakeAValidFileInconsistentExit2(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("jmagent.yml");
-        Files.writeString(file, "pools:\n  web:\n    unix-socket: /tmp/j.sock\n    servers: [ \"127.0.0.1:1\" ]\n"
-                + "  api:\n    listen: 127.0.0.1:22122\n    servers: [ \"127.0.0.1:2\" ]\n");
+        Files.writeString(
+                file,
+                "pools:\n  web:\n    unix-socket: /tmp/j.sock\n    servers: [ \"127.0.0.1:1\" ]\n"
+                        + "  api:\n    listen: 127.0.0.1:22122\n    servers: [ \"127.0.0.1:2\" ]\n");
 
         Run run = run("-c", file.toString(), "-p", "22122", "-l", "127.0.0.1");
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.err()).isEqualTo("jmagent: " + file + ": with the command line's flags: pools 'web' and "
-                + "'api' both listen on 127.0.0.1:22122" + System.lineSeparator());
+        assertThat(run.err())
+                .isEqualTo("jmagent: " + file + ": with the command line's flags: pools 'web' and "
+                        + "'api' both listen on 127.0.0.1:22122" + System.lineSeparator());
     }
 }

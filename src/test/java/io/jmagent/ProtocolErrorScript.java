@@ -20,14 +20,14 @@ final class ProtocolErrorScript {
 
     /** memcached 1.6.18 with -I 1m stores at most this many bytes under {@link #MAX_VALUE_KEY}, flags 0. */
     static final int MAX_VALUE_BYTES = 1048514;
+
     static final String MAX_VALUE_KEY = "max";
     static final String KEY_250 = "k".repeat(249) + "X";
     static final String KEY_251 = "k".repeat(250) + "Y";
 
     private final List<DifferentialCase> cases = new ArrayList<>();
 
-    private ProtocolErrorScript() {
-    }
+    private ProtocolErrorScript() {}
 
     static List<DifferentialCase> cases() {
         ProtocolErrorScript s = new ProtocolErrorScript();
@@ -49,8 +49,10 @@ final class ProtocolErrorScript {
      * is a step of its own, as memcached also drops the unsent replies to earlier commands.
      */
     private void keysBeforeAKeyTooLongAreRead(String cmd) {
-        cases.add(DifferentialCase.of("key of 251 bytes after others: " + cmd + " reads the keys before it",
-                previous -> store("set", "kl:a", 0, 0, "A") + store("set", "kl:b", 0, 0, "B")
+        cases.add(DifferentialCase.of(
+                "key of 251 bytes after others: " + cmd + " reads the keys before it",
+                previous -> store("set", "kl:a", 0, 0, "A")
+                        + store("set", "kl:b", 0, 0, "B")
                         + store("set", "kl:c", 0, 0, "C"),
                 previous -> line(cmd + " kl:a kl:miss kl:b " + KEY_251 + " kl:c"),
                 previous -> line("mg kl:a t h") + line("mg kl:b t h") + line("mg kl:c t h") + line("mg kl:miss h")));
@@ -68,8 +70,16 @@ final class ProtocolErrorScript {
         add("unknown command", line("foo"));
         add("unknown command with arguments", line("foo bar baz 1 2 3"));
         add("commands are case sensitive", line("GET k") + line("Set k 0 0 1") + line("DELETE k"));
-        add("near misses of real commands", line("gett k") + line("sets k 0 0 1") + line("increment k 1")
-                + line("g k") + line("m") + line("mx k") + line("flush") + line("touched k 1"));
+        add(
+                "near misses of real commands",
+                line("gett k")
+                        + line("sets k 0 0 1")
+                        + line("increment k 1")
+                        + line("g k")
+                        + line("m")
+                        + line("mx k")
+                        + line("flush")
+                        + line("touched k 1"));
         add("empty line", line(""));
         add("blank lines", line(" ") + line("   ") + "\n" + "\r\n");
         add("debug-build commands are unknown", line("misbehave") + line("debugtime 1"));
@@ -80,7 +90,8 @@ final class ProtocolErrorScript {
         String[] storage = {"tc:k", "0", "0", "1", "noreply", "extra", "extra"};
         for (String cmd : new String[] {"set", "add", "replace", "append", "prepend"}) {
             for (int n = 0; n <= storage.length; n++) {
-                add("token count: " + cmd + " with " + n + " arguments",
+                add(
+                        "token count: " + cmd + " with " + n + " arguments",
                         line(cmd + args(storage, n)) + "x\r\n" + line("get tc:k"));
             }
         }
@@ -103,15 +114,18 @@ final class ProtocolErrorScript {
 
     /** A last token that is not "noreply" is ignored where memcached allows one token more. */
     private void junkLastTokens() {
-        add("a junk last token is ignored", line("set tc:k 0 0 1 junk") + "7\r\n" + line("cas tc:k 0 0 1 5 junk")
-                + "8\r\n" + line("incr tc:k 1 junk") + line("touch tc:k 100 junk") + line("delete tc:k junk")
-                + line("verbosity 0 junk") + line("flush_all 0 junk") + line("get tc:k"));
+        add(
+                "a junk last token is ignored",
+                line("set tc:k 0 0 1 junk") + "7\r\n" + line("cas tc:k 0 0 1 5 junk")
+                        + "8\r\n" + line("incr tc:k 1 junk") + line("touch tc:k 100 junk") + line("delete tc:k junk")
+                        + line("verbosity 0 junk") + line("flush_all 0 junk") + line("get tc:k"));
     }
 
     /** The command with 0..all of {@code template} as arguments, on an item "tc:k" holding 5. */
     private void tokenCount(String cmd, String[] template) {
         for (int n = 0; n <= template.length; n++) {
-            add("token count: " + cmd + " with " + n + " arguments",
+            add(
+                    "token count: " + cmd + " with " + n + " arguments",
                     store("set", "tc:k", 0, 0, "5") + line(cmd + args(template, n)) + line("get tc:k"));
         }
     }
@@ -125,19 +139,74 @@ final class ProtocolErrorScript {
     }
 
     /** Numbers memcached's safe_strto* helpers refuse, truncate or read in their own way. */
-    private static final String[] ODD_NUMBERS = {"x", "-1", "-0", "+100", "100x", "0x10", "1.0", "00100",
-        "2147483647", "2147483648", "-2147483648", "-2147483649", "4294967295", "4294967296",
-        "9223372036854775807", "9223372036854775808", "-9223372036854775808", "18446744073709551615",
-        "18446744073709551616", "-18446744073709551615", "99999999999999999999", "\t100", "100\t", "100\tx",
-        "100\u000b", "\u000c100", "100\r", "-", "+", "\t"};
+    private static final String[] ODD_NUMBERS = {
+        "x",
+        "-1",
+        "-0",
+        "+100",
+        "100x",
+        "0x10",
+        "1.0",
+        "00100",
+        "2147483647",
+        "2147483648",
+        "-2147483648",
+        "-2147483649",
+        "4294967295",
+        "4294967296",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-18446744073709551615",
+        "99999999999999999999",
+        "\t100",
+        "100\t",
+        "100\tx",
+        "100\u000b",
+        "\u000c100",
+        "100\r",
+        "-",
+        "+",
+        "\t"
+    };
     /**
      * Odd data lengths: each is refused or reads as 0 or 1, so that no case waits for a value of
      * megabytes (memcached would swallow it, the test's own sentinel included).
      */
-    private static final String[] ODD_LENGTHS = {"x", "-1", "-0", "+1", "1x", "0x1", "1.0", "01", "2147483646",
-        "2147483647", "2147483648", "-2147483648", "-2147483649", "4294967295", "4294967296", "4294967297",
-        "9223372036854775807", "9223372036854775808", "18446744073709551616", "-18446744073709551615",
-        "99999999999999999999", "\t1", "1\t", "1\tx", "1\u000b", "\u000c1", "1\r", "-", "+", "\t"};
+    private static final String[] ODD_LENGTHS = {
+        "x",
+        "-1",
+        "-0",
+        "+1",
+        "1x",
+        "0x1",
+        "1.0",
+        "01",
+        "2147483646",
+        "2147483647",
+        "2147483648",
+        "-2147483648",
+        "-2147483649",
+        "4294967295",
+        "4294967296",
+        "4294967297",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551616",
+        "-18446744073709551615",
+        "99999999999999999999",
+        "\t1",
+        "1\t",
+        "1\tx",
+        "1\u000b",
+        "\u000c1",
+        "1\r",
+        "-",
+        "+",
+        "\t"
+    };
 
     private void badNumbers() {
         for (String cmd : new String[] {"set", "add", "replace", "append", "prepend", "cas"}) {
@@ -147,7 +216,8 @@ final class ProtocolErrorScript {
             oddNumbers(cmd + " length", ODD_LENGTHS, n -> line(cmd + " bn:k 0 0 " + n + casField) + "v\r\n");
         }
         // as cas uniques, the odd numbers read as 0 where they would read as 100, which an item may have
-        String[] oddUniques = Arrays.stream(ODD_NUMBERS).map(n -> n.replace("100", "0")).toArray(String[]::new);
+        String[] oddUniques =
+                Arrays.stream(ODD_NUMBERS).map(n -> n.replace("100", "0")).toArray(String[]::new);
         oddNumbers("cas unique", oddUniques, n -> line("cas bn:k 0 0 1 " + n) + "v\r\n");
         oddNumbers("incr delta", ODD_NUMBERS, n -> line("incr bn:k " + n));
         oddNumbers("decr delta", ODD_NUMBERS, n -> line("decr bn:k " + n));
@@ -190,17 +260,35 @@ final class ProtocolErrorScript {
                 add("key of " + size + " among others: " + cmd, line(cmd + " kl:a " + key + " kl:b"));
             }
             for (String cmd : new String[] {"set", "add", "replace", "append", "prepend"}) {
-                add("key of " + size + ": " + cmd, store("set", "kl:a", 0, 0, "A") + line(cmd + " " + key + " 0 0 1")
-                        + "v\r\n" + line(cmd + " " + key + " 0 0 1 noreply") + "w\r\n" + line("get kl:a"));
+                add(
+                        "key of " + size + ": " + cmd,
+                        store("set", "kl:a", 0, 0, "A") + line(cmd + " " + key + " 0 0 1") + "v\r\n"
+                                + line(cmd + " " + key + " 0 0 1 noreply") + "w\r\n" + line("get kl:a"));
             }
-            add("key of " + size + ": cas", store("set", "kl:a", 0, 0, "A") + line("cas " + key + " 0 0 1 1")
-                    + "v\r\n" + line("cas " + key + " 0 0 1 1 noreply") + "w\r\n" + line("get kl:a"));
-            add("key of " + size + ": delete", store("set", "kl:a", 0, 0, "A") + line("delete " + key)
-                    + line("delete " + key + " noreply") + line("delete " + key + " 0") + line("delete " + key + " x"));
-            add("key of " + size + ": incr and decr", store("set", "kl:a", 0, 0, "A") + line("incr " + key + " 1")
-                    + line("decr " + key + " 1") + line("incr " + key + " 1 noreply") + line("incr " + key + " x"));
-            add("key of " + size + ": touch", store("set", "kl:a", 0, 0, "A") + line("touch " + key + " 10")
-                    + line("touch " + key + " 10 noreply") + line("touch " + key + " x"));
+            add(
+                    "key of " + size + ": cas",
+                    store("set", "kl:a", 0, 0, "A") + line("cas " + key + " 0 0 1 1") + "v\r\n"
+                            + line("cas " + key + " 0 0 1 1 noreply") + "w\r\n" + line("get kl:a"));
+            add(
+                    "key of " + size + ": delete",
+                    store("set", "kl:a", 0, 0, "A")
+                            + line("delete " + key)
+                            + line("delete " + key + " noreply")
+                            + line("delete " + key + " 0")
+                            + line("delete " + key + " x"));
+            add(
+                    "key of " + size + ": incr and decr",
+                    store("set", "kl:a", 0, 0, "A")
+                            + line("incr " + key + " 1")
+                            + line("decr " + key + " 1")
+                            + line("incr " + key + " 1 noreply")
+                            + line("incr " + key + " x"));
+            add(
+                    "key of " + size + ": touch",
+                    store("set", "kl:a", 0, 0, "A")
+                            + line("touch " + key + " 10")
+                            + line("touch " + key + " 10 noreply")
+                            + line("touch " + key + " x"));
         }
         for (String cmd : new String[] {"get", "gets", "bget", "gat 0", "gats 0", "gat -1", "gats -1"}) {
             keysBeforeAKeyTooLongAreRead(cmd);
@@ -209,80 +297,122 @@ final class ProtocolErrorScript {
         for (String cmd : new String[] {"set", "add", "replace", "append", "prepend"}) {
             all.append(store(cmd, KEY_250, 1, 0, cmd));
         }
-        add("key of 250 bytes: stored and read back", all + line("cas " + KEY_250 + " 0 0 1 1") + "c\r\n"
-                + line("incr " + KEY_250 + " 1") + line("touch " + KEY_250 + " 100") + line("get " + KEY_250)
-                + line("gets " + KEY_250) + line("gat 0 " + KEY_250) + line("delete " + KEY_250)
-                + line("get " + KEY_250));
+        add(
+                "key of 250 bytes: stored and read back",
+                all + line("cas " + KEY_250 + " 0 0 1 1") + "c\r\n"
+                        + line("incr " + KEY_250 + " 1") + line("touch " + KEY_250 + " 100") + line("get " + KEY_250)
+                        + line("gets " + KEY_250) + line("gat 0 " + KEY_250) + line("delete " + KEY_250)
+                        + line("get " + KEY_250));
     }
 
     private void dataBlocks() {
         for (String cmd : new String[] {"set", "add", "replace", "append", "prepend", "cas"}) {
             String casField = cmd.equals("cas") ? " 0" : "";
-            add("bad data chunk leaves the old value: " + cmd, store("set", "db:a", 0, 0, "old")
-                    + line(cmd + " db:a 0 0 1" + casField) + "xyz\r\n" + line("get db:a")
-                    + line(cmd + " db:a 0 0 1" + casField + " noreply") + "xyz\r\n" + line("get db:a"));
+            add(
+                    "bad data chunk leaves the old value: " + cmd,
+                    store("set", "db:a", 0, 0, "old")
+                            + line(cmd + " db:a 0 0 1" + casField) + "xyz\r\n" + line("get db:a")
+                            + line(cmd + " db:a 0 0 1" + casField + " noreply") + "xyz\r\n" + line("get db:a"));
         }
-        add("data block shorter than announced", store("set", "db:a", 0, 0, "old") + line("set db:a 0 0 5")
-                + "ab\r\n" + line("get db:a") + line("get db:a"));
-        add("data block ended by a bare newline", store("set", "db:a", 0, 0, "old") + line("set db:a 0 0 1")
-                + "a\n" + line("get db:a") + line("set db:a 0 0 2") + "ab\n\n" + line("get db:a"));
-        add("data block ended by CR alone", store("set", "db:a", 0, 0, "old") + line("set db:a 0 0 1")
-                + "a\r" + line("get db:a"));
-        add("negative length", store("set", "db:a", 0, 0, "old") + line("set db:a 0 0 -1") + "x\r\n"
-                + line("get db:a") + line("set db:a 0 0 -1 noreply") + line("get db:a"));
+        add(
+                "data block shorter than announced",
+                store("set", "db:a", 0, 0, "old") + line("set db:a 0 0 5") + "ab\r\n" + line("get db:a")
+                        + line("get db:a"));
+        add(
+                "data block ended by a bare newline",
+                store("set", "db:a", 0, 0, "old") + line("set db:a 0 0 1") + "a\n" + line("get db:a")
+                        + line("set db:a 0 0 2") + "ab\n\n" + line("get db:a"));
+        add(
+                "data block ended by CR alone",
+                store("set", "db:a", 0, 0, "old") + line("set db:a 0 0 1") + "a\r" + line("get db:a"));
+        add(
+                "negative length",
+                store("set", "db:a", 0, 0, "old") + line("set db:a 0 0 -1") + "x\r\n" + line("get db:a")
+                        + line("set db:a 0 0 -1 noreply") + line("get db:a"));
         add("zero length with a non-empty block", line("set db:a 0 0 0") + "x\r\n" + line("get db:a"));
     }
 
     private void valueSizes() {
         String oneMb = "m".repeat(1024 * 1024);
-        addExpecting("value of exactly 1 MB", "STORED\r\nSERVER_ERROR object too large for cache\r\n",
-                store("set", "vs:a", 0, 0, "old") + store("set", "vs:a", 0, 0, oneMb) + line("get vs:a")
-                        + store("set", "vs:b", 0, 0, "old") + store("add", "vs:b", 0, 0, oneMb) + line("get vs:b"));
+        addExpecting(
+                "value of exactly 1 MB",
+                "STORED\r\nSERVER_ERROR object too large for cache\r\n",
+                store("set", "vs:a", 0, 0, "old")
+                        + store("set", "vs:a", 0, 0, oneMb)
+                        + line("get vs:a")
+                        + store("set", "vs:b", 0, 0, "old")
+                        + store("add", "vs:b", 0, 0, oneMb)
+                        + line("get vs:b"));
         String max = "x".repeat(MAX_VALUE_BYTES);
-        addExpecting("largest value memcached stores", "STORED\r\nVALUE " + MAX_VALUE_KEY,
-                store("set", MAX_VALUE_KEY, 0, 0, max) + line("get " + MAX_VALUE_KEY)
-                        + store("append", MAX_VALUE_KEY, 0, 0, "y") + line("get " + MAX_VALUE_KEY));
-        addExpecting("one byte over the largest value", "SERVER_ERROR object too large for cache",
+        addExpecting(
+                "largest value memcached stores",
+                "STORED\r\nVALUE " + MAX_VALUE_KEY,
+                store("set", MAX_VALUE_KEY, 0, 0, max)
+                        + line("get " + MAX_VALUE_KEY)
+                        + store("append", MAX_VALUE_KEY, 0, 0, "y")
+                        + line("get " + MAX_VALUE_KEY));
+        addExpecting(
+                "one byte over the largest value",
+                "SERVER_ERROR object too large for cache",
                 store("set", MAX_VALUE_KEY, 0, 0, max + "y") + line("get " + MAX_VALUE_KEY));
         String twoMb = "t".repeat(2 * 1024 * 1024);
         for (String cmd : new String[] {"set", "add", "replace", "append", "prepend", "cas"}) {
             String casField = cmd.equals("cas") ? " 1" : "";
             String big = line(cmd + " vs:a 0 0 " + twoMb.length() + casField) + twoMb + "\r\n";
-            add("value of 2 MB refused, effect on the key: " + cmd,
+            add(
+                    "value of 2 MB refused, effect on the key: " + cmd,
                     store("set", "vs:a", 0, 0, "old") + big + line("get vs:a"));
-            add("value of 2 MB refused with noreply, effect on the key: " + cmd,
+            add(
+                    "value of 2 MB refused with noreply, effect on the key: " + cmd,
                     store("set", "vs:a", 0, 0, "old") + withNoreply(big) + line("get vs:a"));
         }
     }
 
     private void whitespaceAndLineEndings() {
-        add("tabs do not separate tokens", line("get\tws:a") + line("set\tws:a 0 0 1") + "x\r\n"
-                + line("set ws:a\t0 0 1") + "y\r\n" + line("get ws:a\t") + line("get ws:a"));
-        add("many spaces between tokens", line("  set   ws:a   5   0   1  ") + "x\r\n" + line("get  ws:a   ws:b ")
-                + line("  incr  ws:a   1 ") + line("   delete    ws:a    noreply  ") + line("get ws:a"));
-        add("bare newline line endings", "set ws:a 0 0 1\nx\r\nget ws:a\nincr ws:a 1\ndelete ws:a\n"
-                + "touch ws:a 1\nflush_all\nverbosity 0\nget ws:a\n");
+        add(
+                "tabs do not separate tokens",
+                line("get\tws:a") + line("set\tws:a 0 0 1") + "x\r\n" + line("set ws:a\t0 0 1") + "y\r\n"
+                        + line("get ws:a\t") + line("get ws:a"));
+        add(
+                "many spaces between tokens",
+                line("  set   ws:a   5   0   1  ") + "x\r\n" + line("get  ws:a   ws:b ") + line("  incr  ws:a   1 ")
+                        + line("   delete    ws:a    noreply  ") + line("get ws:a"));
+        add(
+                "bare newline line endings",
+                "set ws:a 0 0 1\nx\r\nget ws:a\nincr ws:a 1\ndelete ws:a\n"
+                        + "touch ws:a 1\nflush_all\nverbosity 0\nget ws:a\n");
         add("bare newline after the data block", "set ws:a 0 0 1\nx\nget ws:a\n");
-        add("keys with control and high bytes", line("set ws:\u0001\u007f\u00ff\t 3 0 1") + "v\r\n"
-                + line("get ws:\u0001\u007f\u00ff\t ws:\u0001") + line("incr ws:\u0001\u007f\u00ff\t 1")
-                + line("delete ws:\u0001\u007f\u00ff\t"));
+        add(
+                "keys with control and high bytes",
+                line("set ws:\u0001\u007f\u00ff\t 3 0 1") + "v\r\n"
+                        + line("get ws:\u0001\u007f\u00ff\t ws:\u0001") + line("incr ws:\u0001\u007f\u00ff\t 1")
+                        + line("delete ws:\u0001\u007f\u00ff\t"));
         add("stray carriage returns", line("get ws:a\r") + line("\r") + "get\r ws:a\r\n" + line("get ws:a\rb"));
-        add("NUL ends a command line", line("get ws:a\0ws:b") + line("set ws:a\0x 0 0 1") + "v\r\n"
-                + line("set ws:a 0 0 1\0 junk") + "w\r\n" + line("get ws:a") + line("\0get ws:a"));
+        add(
+                "NUL ends a command line",
+                line("get ws:a\0ws:b") + line("set ws:a\0x 0 0 1") + "v\r\n" + line("set ws:a 0 0 1\0 junk") + "w\r\n"
+                        + line("get ws:a") + line("\0get ws:a"));
         add("leading spaces before a long multiget", " ".repeat(90) + "get " + "ws:a ".repeat(600) + "\r\n");
         add("a line that never ends", "x".repeat(40_000));
         add("a set line that never ends", "set ws:a 0 0 1" + " ".repeat(40_000));
         add("a gat line that never ends", "gat 0" + " ws:a".repeat(8_000));
         add("a long get line after 101 spaces", " ".repeat(101) + "get" + " ws:a".repeat(8_000));
         add("a long get line", "get" + " ws:a".repeat(8_000) + "\r\n");
-        add("a long gat line that arrives whole", store("set", "ws:a", 0, 0, "A") + "gat 0"
-                + " ws:a".repeat(1_000) + "\r\n" + "gats 0" + " ws:a ws:b".repeat(300) + "\r\n");
+        add(
+                "a long gat line that arrives whole",
+                store("set", "ws:a", 0, 0, "A") + "gat 0" + " ws:a".repeat(1_000) + "\r\n" + "gats 0"
+                        + " ws:a ws:b".repeat(300) + "\r\n");
         add("a long line that arrives whole", "set ws:a 0 0 1" + " ".repeat(3_000) + "\r\nx\r\n" + line("get ws:a"));
         // after a few round trips the proxy's reads are small: a 9 KB line sent in one write is still
         // a line memcached reads whole (a key over 250 bytes), not one past 2048 bytes without a newline
-        cases.add(DifferentialCase.of("a 9 KB line in one write after a few round trips",
-                p -> "set ws:b 0 0 1\r\nx\r\n", p -> line("get ws:b"), p -> line("get ws:b"), p -> line("get ws:b"),
-                p -> line("delete ws:" + "k".repeat(9_000)), p -> line("get ws:b")));
+        cases.add(DifferentialCase.of(
+                "a 9 KB line in one write after a few round trips",
+                p -> "set ws:b 0 0 1\r\nx\r\n",
+                p -> line("get ws:b"),
+                p -> line("get ws:b"),
+                p -> line("get ws:b"),
+                p -> line("delete ws:" + "k".repeat(9_000)),
+                p -> line("get ws:b")));
     }
 
     private void junk() {
@@ -306,7 +436,8 @@ final class ProtocolErrorScript {
             noNewline.append(b == '\n' ? ' ' : (char) b);
         }
         add("binary junk without a newline", noNewline.toString());
-        add("control characters", line("\u0001\u0002\u0003") + line("\u007f") + line("\u00ff\u00fe get")
-                + line("get \u0001"));
+        add(
+                "control characters",
+                line("\u0001\u0002\u0003") + line("\u007f") + line("\u00ff\u00fe get") + line("get \u0001"));
     }
 }

@@ -79,18 +79,23 @@ class ReplicaIT {
         proxy = RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(Duration.ofSeconds(30))
                 .withFailover(new ProxyConfig.Failover(50, Duration.ofHours(1), false, 100_000, 3600)));
         // two event loops, clients assigned in turn: a and b share the loop, hence the backup connection
-        try (TextClient a = new TextClient(proxy.port()); TextClient other = new TextClient(proxy.port());
+        try (TextClient a = new TextClient(proxy.port());
+                TextClient other = new TextClient(proxy.port());
                 TextClient b = new TextClient(proxy.port())) {
             assertThat(a.exchange(set("k", "v1"))).isEqualTo("STORED\r\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get k\r\n").equals(value("k", "v1")));
-            assertThat(direct(primary, "delete k\r\n")).as("the primary lost it").isEqualTo("DELETED\r\n");
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "get k\r\n").equals(value("k", "v1")));
+            assertThat(direct(primary, "delete k\r\n"))
+                    .as("the primary lost it")
+                    .isEqualTo("DELETED\r\n");
             assertThat(other.exchange("get nothing\r\n")).isEqualTo("END\r\n");
 
             backup.freeze();
             CompletableFuture<String> read;
             try {
                 read = CompletableFuture.supplyAsync(() -> a.exchange("get k\r\n"));
-                await().atMost(Duration.ofSeconds(5)).until(() -> backupHealth().stats().inflight() == 1);
+                await().atMost(Duration.ofSeconds(5))
+                        .until(() -> backupHealth().stats().inflight() == 1);
                 // the delete's mirror queues behind a's read on the same backup connection
                 assertThat(b.exchange("delete k\r\n")).isEqualTo("NOT_FOUND\r\n");
             } finally {
@@ -98,7 +103,8 @@ class ReplicaIT {
             }
             // a's read began before the delete was acknowledged: either answer is a true one
             assertThat(read.get(10, TimeUnit.SECONDS)).isIn(value("k", "v1"), "END\r\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> backupHealth().stats().inflight() == 0);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> backupHealth().stats().inflight() == 0);
 
             assertThat(b.exchange("get k\r\n")).isEqualTo("END\r\n");
             assertThat(direct(primary, "get k\r\n")).as("not written back").isEqualTo("END\r\n");
@@ -162,7 +168,8 @@ class ReplicaIT {
             awaitUp(backupHealth());
 
             assertThat(incrs(client, 1)).isEqualTo("12\r\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get ctr\r\n").equals(value("ctr", "12")));
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "get ctr\r\n").equals(value("ctr", "12")));
             // the rebuilt copy is what survives the primary's loss
             primary.kill();
             assertThat(incrs(client, 2)).isEqualTo("13\r\n14\r\n");
@@ -174,13 +181,17 @@ class ReplicaIT {
         proxy = startProxy(Duration.ofMillis(500));
         try (TextClient client = new TextClient(proxy.port())) {
             assertThat(client.exchange(set("log", "a"))).isEqualTo("STORED\r\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get log\r\n").equals(value("log", "a")));
-            assertThat(direct(primary, "delete log\r\n")).as("the primary lost it").isEqualTo("DELETED\r\n");
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "get log\r\n").equals(value("log", "a")));
+            assertThat(direct(primary, "delete log\r\n"))
+                    .as("the primary lost it")
+                    .isEqualTo("DELETED\r\n");
 
             assertThat(client.exchange("append log 0 0 1\r\nb\r\n")).isEqualTo("STORED\r\n");
             assertThat(client.exchange("get log\r\n")).isEqualTo(value("log", "ab"));
             assertThat(client.exchange("prepend log 0 0 1\r\nz\r\n")).isEqualTo("STORED\r\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get log\r\n").equals(value("log", "zab")));
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "get log\r\n").equals(value("log", "zab")));
             assertThat(direct(primary, "get log\r\n")).isEqualTo(value("log", "zab"));
         }
     }
@@ -190,17 +201,20 @@ class ReplicaIT {
         proxy = startProxy(Duration.ofMillis(500));
         try (TextClient client = new TextClient(proxy.port())) {
             assertThat(client.exchange("ms tm1 1 T0\r\nx\r\n")).isEqualTo("HD\r\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg tm1 t\r\n").equals("HD t-1\r\n"));
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "mg tm1 t\r\n").equals("HD t-1\r\n"));
 
             assertThat(client.exchange("mg tm1 T1\r\n")).isEqualTo("HD\r\n");
             // the backup's copy gets the same new TTL; else it outlives the primary's and is served after it
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg tm1 t\r\n").matches("HD t[01]\r\n"));
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "mg tm1 t\r\n").matches("HD t[01]\r\n"));
             Thread.sleep(2200);
             assertThat(client.exchange("mg tm1 v\r\n")).isEqualTo("EN\r\n");
             // a base64 key and a quiet mg touch the backup's copy the same way
             assertThat(client.exchange("ms dG0y 1 b T0\r\ny\r\n")).isEqualTo("HD\r\n");
             assertThat(client.exchange("mg dG0y b T100 q v\r\nmn\r\n")).isEqualTo("VA 1\r\ny\r\nMN\r\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg tm2 t\r\n").matches("HD t(100|99)\r\n"));
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "mg tm2 t\r\n").matches("HD t(100|99)\r\n"));
         }
     }
 
@@ -209,25 +223,37 @@ class ReplicaIT {
         proxy = startProxy(Duration.ofMillis(500));
         String key = "a b\nc"; // base64 YSBiCmM=: no text line carries it, meta commands do
         try (BinaryClient client = new BinaryClient(proxy.port())) {
-            assertThat(client.exchange(BinaryPacket.store(BinaryPacket.SET, key, 3, 0, "v1").bytes()).get(0).status())
+            assertThat(client.exchange(BinaryPacket.store(BinaryPacket.SET, key, 3, 0, "v1")
+                                    .bytes())
+                            .get(0)
+                            .status())
                     .isEqualTo(BinaryPacket.SUCCESS);
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg YSBiCmM= b v f\r\n")
-                    .equals("VA 2 f3\r\nv1\r\n"));
-            assertThat(direct(primary, "md YSBiCmM= b\r\n")).as("the primary lost it").isEqualTo("HD\r\n");
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "mg YSBiCmM= b v f\r\n").equals("VA 2 f3\r\nv1\r\n"));
+            assertThat(direct(primary, "md YSBiCmM= b\r\n"))
+                    .as("the primary lost it")
+                    .isEqualTo("HD\r\n");
 
-            BinaryResponse hit = client.exchange(BinaryPacket.get(BinaryPacket.GET, key, 7)).get(0);
+            BinaryResponse hit =
+                    client.exchange(BinaryPacket.get(BinaryPacket.GET, key, 7)).get(0);
             assertThat(hit.valueText()).as("read from the backup").isEqualTo("v1");
             // written back to the primary with the key in base64
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(primary, "mg YSBiCmM= b v f\r\n")
-                    .equals("VA 2 f3\r\nv1\r\n"));
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(primary, "mg YSBiCmM= b v f\r\n").equals("VA 2 f3\r\nv1\r\n"));
 
             // a counter on such a key goes to both copies (ma), and survives its primary's loss
-            assertThat(client.exchange(BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key + "#", 1, 10, 0).bytes())
-                    .get(0).status()).isEqualTo(BinaryPacket.SUCCESS);
-            assertThat(client.exchange(BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key + "#", 5, 0, 0).bytes())
-                    .get(0).status()).isEqualTo(BinaryPacket.SUCCESS);
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "mg YSBiCmMj b v\r\n")
-                    .equals("VA 2\r\n15\r\n"));
+            assertThat(client.exchange(BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key + "#", 1, 10, 0)
+                                    .bytes())
+                            .get(0)
+                            .status())
+                    .isEqualTo(BinaryPacket.SUCCESS);
+            assertThat(client.exchange(BinaryPacket.arithmetic(BinaryPacket.INCREMENT, key + "#", 5, 0, 0)
+                                    .bytes())
+                            .get(0)
+                            .status())
+                    .isEqualTo(BinaryPacket.SUCCESS);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "mg YSBiCmMj b v\r\n").equals("VA 2\r\n15\r\n"));
         }
     }
 
@@ -235,7 +261,8 @@ class ReplicaIT {
     void aSecondProxyNeverReadsWhatAFrozenPrimaryHeld() {
         proxy = startProxy(Duration.ofMillis(300), true);
         secondProxy = startProxy(Duration.ofMillis(300), true);
-        try (TextClient writer = new TextClient(proxy.port()); TextClient reader = new TextClient(secondProxy.port())) {
+        try (TextClient writer = new TextClient(proxy.port());
+                TextClient reader = new TextClient(secondProxy.port())) {
             assertThat(writer.exchange(set("k", "old"))).isEqualTo("STORED\r\n");
             assertThat(reader.exchange("get k\r\n")).isEqualTo(value("k", "old"));
             primary.freeze();
@@ -263,7 +290,8 @@ class ReplicaIT {
     void aProxyThatSeesAPrimaryReturnFirstReadsNothingOlderThanTheOtherProxysWrites() {
         proxy = startProxy(Duration.ofMillis(300), true, Duration.ofMillis(50));
         secondProxy = startProxy(Duration.ofMillis(300), true, Duration.ofMillis(400));
-        try (TextClient reader = new TextClient(proxy.port()); TextClient writer = new TextClient(secondProxy.port())) {
+        try (TextClient reader = new TextClient(proxy.port());
+                TextClient writer = new TextClient(secondProxy.port())) {
             assertThat(writer.exchange(set("k", "v0"))).isEqualTo("STORED\r\n");
             primary.freeze();
             try {
@@ -277,10 +305,13 @@ class ReplicaIT {
             while (late.state() == ServerHealth.State.DOWN) {
                 String v = "v" + version++;
                 assertThat(writer.exchange(set("k", v))).isEqualTo("STORED\r\n");
-                assertThat(reader.exchange("get k\r\n")).as("read after %s was stored", v).isEqualTo(value("k", v));
+                assertThat(reader.exchange("get k\r\n"))
+                        .as("read after %s was stored", v)
+                        .isEqualTo(value("k", v));
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> late.state() == ServerHealth.State.UP
-                    && primaryHealth().state() == ServerHealth.State.UP);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> late.state() == ServerHealth.State.UP
+                            && primaryHealth().state() == ServerHealth.State.UP);
             String v = "v" + version;
             assertThat(writer.exchange(set("k", v))).isEqualTo("STORED\r\n");
             assertThat(reader.exchange("get k\r\n")).isEqualTo(value("k", v));
@@ -296,14 +327,16 @@ class ReplicaIT {
     void aProxyThatSawOnlyAFailureDoesNotReadAPrimaryAnotherProxyCalledDown() {
         proxy = startProxy(Duration.ofMillis(300), true, Duration.ofMillis(100), 1);
         secondProxy = startProxy(Duration.ofMillis(300), true, Duration.ofMillis(100), 1_000);
-        try (TextClient writer = new TextClient(proxy.port()); TextClient reader = new TextClient(secondProxy.port())) {
+        try (TextClient writer = new TextClient(proxy.port());
+                TextClient reader = new TextClient(secondProxy.port())) {
             assertThat(writer.exchange(set("k", "old"))).isEqualTo("STORED\r\n");
             assertThat(reader.exchange("get k\r\n")).isEqualTo(value("k", "old"));
             ServerHealth seenByReader = secondProxy.server().primaries().health(0);
             primary.freeze();
             try {
                 awaitDown(primaryHealth());
-                await().atMost(Duration.ofSeconds(10)).until(() -> !seenByReader.lastFailure().isEmpty());
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> !seenByReader.lastFailure().isEmpty());
                 assertThat(seenByReader.state()).isEqualTo(ServerHealth.State.UP);
                 assertThat(writer.exchange(set("k", "new"))).isEqualTo("STORED\r\n");
             } finally {
@@ -338,7 +371,8 @@ class ReplicaIT {
             }
             raw.setSoTimeout(5000);
             n = raw.getInputStream().read(reply);
-            assertThat(new String(reply, 0, n, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("DELETED\r\n");
+            assertThat(new String(reply, 0, n, java.nio.charset.StandardCharsets.US_ASCII))
+                    .isEqualTo("DELETED\r\n");
             assertThat(direct(backup, "get k\r\n")).isEqualTo("END\r\n");
         }
     }
@@ -353,7 +387,8 @@ class ReplicaIT {
     void aWriteThatSkipsAStaleCopyDeletesItOverASharedFarm() {
         proxy = startProxy(Duration.ofMillis(300), true);
         secondProxy = startProxy(Duration.ofMillis(300), true);
-        try (TextClient reader = new TextClient(proxy.port()); TextClient writer = new TextClient(secondProxy.port())) {
+        try (TextClient reader = new TextClient(proxy.port());
+                TextClient writer = new TextClient(secondProxy.port())) {
             assertThat(writer.exchange(set("ctr", "10"))).isEqualTo("STORED\r\n");
             assertThat(reader.exchange("get ctr\r\n")).isEqualTo(value("ctr", "10"));
             secondProxy.server().primaries().health(0).markStale("ctr".getBytes(StandardCharsets.US_ASCII));

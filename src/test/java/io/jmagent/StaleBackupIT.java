@@ -71,9 +71,11 @@ class StaleBackupIT {
         try (TextClient client = new TextClient(proxy.port())) {
             setAndAwaitMirror(client, "k", "v1");
 
-            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            backupMissesWrites(
+                    client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
             assertThat(backupHealth().state()).isEqualTo(ServerHealth.State.UP);
-            assertThat(direct(backup, "get k\r\n")).as("the backup really holds the old value")
+            assertThat(direct(backup, "get k\r\n"))
+                    .as("the backup really holds the old value")
                     .isEqualTo(value("k", "v1"));
             assertThat(direct(primary, "delete k\r\n")).isEqualTo("DELETED\r\n"); // a primary miss
 
@@ -98,12 +100,15 @@ class StaleBackupIT {
             setAndAwaitMirror(client, "d", "gone");
             setAndAwaitMirror(client, "kept", "here");
 
-            backupMissesWrites(client, () -> assertThat(client.exchange("delete d\r\n")).isEqualTo("DELETED\r\n"));
+            backupMissesWrites(
+                    client, () -> assertThat(client.exchange("delete d\r\n")).isEqualTo("DELETED\r\n"));
             assertThat(direct(backup, "get d\r\n")).isEqualTo(value("d", "gone"));
 
             assertThat(client.exchange("get d kept\r\n")).isEqualTo("VALUE kept 0 4\r\nhere\r\nEND\r\n");
             assertThat(client.exchange("get d\r\n")).isEqualTo("END\r\n");
-            assertThat(direct(primary, "get d\r\n")).as("not resurrected on the primary").isEqualTo("END\r\n");
+            assertThat(direct(primary, "get d\r\n"))
+                    .as("not resurrected on the primary")
+                    .isEqualTo("END\r\n");
             assertThat(serversLine(backup)).contains(" stale_keys=2 stale_overflow=0");
 
             // a key the backup holds correctly is still read from it (once the proxy's connection
@@ -122,7 +127,8 @@ class StaleBackupIT {
         proxy = RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(Duration.ofSeconds(30))
                 .withFailover(new ProxyConfig.Failover(50, Duration.ofHours(1), false, 100_000, 3600)));
         // two event loops, clients assigned in turn: writer and reader use different backup connections
-        try (TextClient writer = new TextClient(proxy.port()); TextClient reader = new TextClient(proxy.port())) {
+        try (TextClient writer = new TextClient(proxy.port());
+                TextClient reader = new TextClient(proxy.port())) {
             setAndAwaitMirror(writer, "f", "old");
             setAndAwaitMirror(writer, "g", "good");
             backup.freeze();
@@ -135,14 +141,17 @@ class StaleBackupIT {
                 assertThat(reader.exchange("get f\r\n")).isEqualTo("END\r\n");
                 assertThat(reader.exchange("mg f v\r\n")).isEqualTo("EN\r\n");
                 assertThat(direct(primary, "get f\r\n")).as("not written back").isEqualTo("END\r\n");
-                assertThat(serversLine(backup)).as("in flight, not stale")
+                assertThat(serversLine(backup))
+                        .as("in flight, not stale")
                         .contains(" stale_keys=0 stale_overflow=0 mirrors_in_flight=1");
             } finally {
                 backup.thaw();
             }
             await().atMost(Duration.ofSeconds(5)).until(() -> backupHealth().mirrorsInFlight() == 0);
             assertThat(direct(backup, "get f\r\n")).isEqualTo("END\r\n");
-            assertThat(direct(primary, "get f\r\n")).as("not resurrected on the primary").isEqualTo("END\r\n");
+            assertThat(direct(primary, "get f\r\n"))
+                    .as("not resurrected on the primary")
+                    .isEqualTo("END\r\n");
 
             // the mirror landed: the backup is read again
             assertThat(getAfterPrimaryMiss(reader, "g")).isEqualTo(value("g", "good"));
@@ -165,8 +174,9 @@ class StaleBackupIT {
                 // pipelined: the read goes out behind the client's own mirror, on the same backup
                 // connection, so the backup answers it after applying the mirror
                 replies = CompletableFuture.supplyAsync(() -> client.exchange(set("p", "two") + "get p\r\n"));
-                await().atMost(Duration.ofSeconds(5)).until(() -> replies.isDone()
-                        || proxy.server().backups().health(0).stats().inflight() == 2);
+                await().atMost(Duration.ofSeconds(5))
+                        .until(() -> replies.isDone()
+                                || proxy.server().backups().health(0).stats().inflight() == 2);
             } finally {
                 backup.thaw();
             }
@@ -181,7 +191,8 @@ class StaleBackupIT {
         // a long timeout: the flush waits on the frozen backup instead of failing
         proxy = RunningProxy.over(List.of(primary), List.of(backup), c -> c.withTimeout(Duration.ofSeconds(30))
                 .withFailover(new ProxyConfig.Failover(50, Duration.ofHours(1), false, 100_000, 3600)));
-        try (TextClient client = new TextClient(proxy.port()); TextClient other = new TextClient(proxy.port())) {
+        try (TextClient client = new TextClient(proxy.port());
+                TextClient other = new TextClient(proxy.port())) {
             setAndAwaitMirror(client, "f", "before");
             backup.freeze();
             try {
@@ -193,8 +204,11 @@ class StaleBackupIT {
             } finally {
                 backup.thaw();
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get f\r\n").equals("END\r\n"));
-            assertThat(backupHealth().staleOverflow()).as("the backup confirmed the flush").isFalse();
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "get f\r\n").equals("END\r\n"));
+            assertThat(backupHealth().staleOverflow())
+                    .as("the backup confirmed the flush")
+                    .isFalse();
             setAndAwaitMirror(client, "f", "after");
             assertThat(getAfterPrimaryMiss(other, "f")).isEqualTo(value("f", "after"));
         }
@@ -205,14 +219,16 @@ class StaleBackupIT {
         startProxy(Duration.ofMillis(100), 1);
         try (TextClient client = new TextClient(proxy.port())) {
             setAndAwaitMirror(client, "k", "v1");
-            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            backupMissesWrites(
+                    client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
             assertThat(backupHealth().staleOverflow()).isTrue();
 
             primary.kill();
             backup.kill();
             // the failure limit is 50 here: the probes (every 100 ms) take about 5 s to call them DOWN
-            await().atMost(Duration.ofSeconds(20)).until(() -> backupHealth().state() == ServerHealth.State.DOWN
-                    && proxy.server().primaries().health(0).state() == ServerHealth.State.DOWN);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> backupHealth().state() == ServerHealth.State.DOWN
+                            && proxy.server().primaries().health(0).state() == ServerHealth.State.DOWN);
             assertThat(client.exchange("get k\r\n")).startsWith("SERVER_ERROR ");
             assertThat(client.exchange("mg k v\r\n")).startsWith("SERVER_ERROR ");
         }
@@ -223,12 +239,15 @@ class StaleBackupIT {
         startProxy(Duration.ofHours(1), 100_000);
         try (TextClient client = new TextClient(proxy.port())) {
             assertThat(client.exchange("set t 0 3600 1\r\nx\r\n")).isEqualTo("STORED\r\n");
-            await().atMost(Duration.ofSeconds(5)).until(() -> direct(backup, "get t\r\n").equals(value("t", "x")));
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> direct(backup, "get t\r\n").equals(value("t", "x")));
 
             // the primary's copy now expires in 1 s; the backup's would live on for an hour
-            backupMissesWrites(client, () -> assertThat(client.exchange("gat 1 t\r\n")).isEqualTo(value("t", "x")));
+            backupMissesWrites(
+                    client, () -> assertThat(client.exchange("gat 1 t\r\n")).isEqualTo(value("t", "x")));
 
-            assertThat(backupHealth().isStale("t".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isTrue();
+            assertThat(backupHealth().isStale("t".getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                    .isTrue();
             // the primary's copy is deleted, unless it expired already (a slow machine)
             assertThat(direct(primary, "delete t\r\n")).isIn("DELETED\r\n", "NOT_FOUND\r\n");
             assertThat(client.exchange("get t\r\n")).isEqualTo("END\r\n");
@@ -248,7 +267,8 @@ class StaleBackupIT {
 
             assertThat(client.exchange("get p\r\n")).isEqualTo(value("p", "new"));
             assertThat(client.exchange("gets p\r\n")).startsWith("VALUE p 0 3 ").endsWith("\r\nnew\r\nEND\r\n");
-            assertThat(client.exchange("get q p\r\n")).isEqualTo("VALUE q 0 4\r\nfine\r\nVALUE p 0 3\r\nnew\r\nEND\r\n");
+            assertThat(client.exchange("get q p\r\n"))
+                    .isEqualTo("VALUE q 0 4\r\nfine\r\nVALUE p 0 3\r\nnew\r\nEND\r\n");
             assertThat(client.exchange("get q\r\n")).isEqualTo(value("q", "fine"));
         }
     }
@@ -258,13 +278,16 @@ class StaleBackupIT {
         startProxy(Duration.ofHours(1), 100_000);
         try (TextClient client = new TextClient(proxy.port())) {
             setAndAwaitMirror(client, "k", "v1");
-            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
-            assertThat(backupHealth().isStale("k".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isTrue();
+            backupMissesWrites(
+                    client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            assertThat(backupHealth().isStale("k".getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                    .isTrue();
 
             primary.kill(); // the write goes to the backup alone, which then holds the key's latest value
             assertThat(client.exchange(set("k", "v3"))).isEqualTo("STORED\r\n");
 
-            assertThat(backupHealth().isStale("k".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isFalse();
+            assertThat(backupHealth().isStale("k".getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                    .isFalse();
             assertThat(client.exchange("get k\r\n")).isEqualTo(value("k", "v3"));
             assertThat(client.exchange("mg k v\r\n")).isEqualTo("VA 2\r\nv3\r\n");
         }
@@ -279,8 +302,10 @@ class StaleBackupIT {
             String big = "x".repeat(2000);
             assertThat(client.exchange("ms big 2000\r\n" + big + "\r\n")).isEqualTo("HD\r\n");
 
-            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.server().stats().mirrorFailures() == 1);
-            assertThat(backupHealth().isStale("big".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isTrue();
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> proxy.server().stats().mirrorFailures() == 1);
+            assertThat(backupHealth().isStale("big".getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                    .isTrue();
         }
     }
 
@@ -289,7 +314,8 @@ class StaleBackupIT {
         startProxy(Duration.ofMillis(100), 100_000);
         try (TextClient client = new TextClient(proxy.port())) {
             setAndAwaitMirror(client, "k", "v1");
-            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            backupMissesWrites(
+                    client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
 
             // the backup gets the primary's copy back, rather than losing its own (one copy left)
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
@@ -308,14 +334,15 @@ class StaleBackupIT {
         try (TextClient client = new TextClient(proxy.port())) {
             setAndAwaitMirror(client, "kept", "here");
             setAndAwaitMirror(client, "k", "v1");
-            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            backupMissesWrites(
+                    client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
             assertThat(backupHealth().staleOverflow()).isTrue();
             assertThat(serversLine(backup)).contains(" stale_overflow=1");
 
             // any key may be stale there: none is read, and the probe does not flush it by itself
             assertThat(getAfterPrimaryMiss(client, "kept")).isEqualTo("END\r\n");
-            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
-                    .until(() -> backupHealth().staleOverflow());
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> backupHealth()
+                    .staleOverflow());
             assertThat(direct(backup, "get kept\r\n")).isEqualTo(value("kept", "here"));
 
             assertThat(client.exchange("flush_all\r\n")).isEqualTo("OK\r\n");
@@ -331,14 +358,17 @@ class StaleBackupIT {
         startProxy(Duration.ofMillis(100), 1);
         try (TextClient client = new TextClient(proxy.port())) {
             setAndAwaitMirror(client, "k", "v1");
-            backupMissesWrites(client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
+            backupMissesWrites(
+                    client, () -> assertThat(client.exchange(set("k", "v2"))).isEqualTo("STORED\r\n"));
             assertThat(backupHealth().staleOverflow()).isTrue();
 
             backup.restart();
             await().atMost(Duration.ofSeconds(5)).until(() -> !backupHealth().staleOverflow());
             // the restart broke the proxy's connection: a first mirror may fail (and be cleaned)
-            await().atMost(Duration.ofSeconds(5)).until(() -> client.exchange(set("k", "v3")).equals("STORED\r\n")
-                    && direct(backup, "get k\r\n").equals(value("k", "v3")) && !backupHealth().mayHoldStaleKeys());
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> client.exchange(set("k", "v3")).equals("STORED\r\n")
+                            && direct(backup, "get k\r\n").equals(value("k", "v3"))
+                            && !backupHealth().mayHoldStaleKeys());
             assertThat(getAfterPrimaryMiss(client, "k")).isEqualTo(value("k", "v3"));
         }
     }

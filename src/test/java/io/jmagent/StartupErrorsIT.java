@@ -26,8 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StartupErrorsIT {
 
     /** What one {@link Main#run} returned, and the lines it printed that are not log lines. */
-    private record Run(int exitCode, List<String> errors) {
-    }
+    private record Run(int exitCode, List<String> errors) {}
 
     private static Run run(String... args) {
         PrintStream err = System.err;
@@ -41,7 +40,8 @@ class StartupErrorsIT {
         }
         String printed = errBytes.toString(StandardCharsets.UTF_8);
         err.print(printed);
-        return new Run(code, printed.lines().filter(l -> l.startsWith("jmagent:")).toList());
+        return new Run(
+                code, printed.lines().filter(l -> l.startsWith("jmagent:")).toList());
     }
 
     private static String nowhere() {
@@ -57,12 +57,20 @@ class StartupErrorsIT {
         try (ServerSocket taken = occupied()) {
             int port = taken.getLocalPort();
 
-            Run run = run("-l", "127.0.0.1", "-p", Integer.toString(port), "-s", nowhere(),
-                    "--transport", TestTransport.name());
+            Run run = run(
+                    "-l",
+                    "127.0.0.1",
+                    "-p",
+                    Integer.toString(port),
+                    "-s",
+                    nowhere(),
+                    "--transport",
+                    TestTransport.name());
 
             assertThat(run.exitCode()).isEqualTo(2);
-            assertThat(run.errors()).containsExactly("jmagent: -l 127.0.0.1 -p " + port + ": cannot listen on 127.0.0.1:"
-                    + port + ": Address already in use");
+            assertThat(run.errors())
+                    .containsExactly("jmagent: -l 127.0.0.1 -p " + port + ": cannot listen on 127.0.0.1:" + port
+                            + ": Address already in use");
         }
     }
 
@@ -72,12 +80,13 @@ class StartupErrorsIT {
         assumeTrue(NetworkInterface.getByInetAddress(foreign) == null, "10.9.9.9 is not an address of this machine");
         int port = MemcachedProcess.freePort();
 
-        Run run = run("-l", "10.9.9.9", "-p", Integer.toString(port), "-s", nowhere(),
-                "--transport", TestTransport.name());
+        Run run = run(
+                "-l", "10.9.9.9", "-p", Integer.toString(port), "-s", nowhere(), "--transport", TestTransport.name());
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.errors()).containsExactly("jmagent: -l 10.9.9.9 -p " + port + ": cannot listen on 10.9.9.9:"
-                + port + ": Cannot assign requested address (not an address of this machine)");
+        assertThat(run.errors())
+                .containsExactly("jmagent: -l 10.9.9.9 -p " + port + ": cannot listen on 10.9.9.9:" + port
+                        + ": Cannot assign requested address (not an address of this machine)");
     }
 
     @Test
@@ -87,8 +96,9 @@ class StartupErrorsIT {
         Run run = run("-p", "0", "-f", socket.toString(), "-s", nowhere(), "--transport", TestTransport.name());
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.errors()).containsExactly("jmagent: -f " + socket + ": cannot listen on unix socket " + socket
-                + ": No such file or directory");
+        assertThat(run.errors())
+                .containsExactly("jmagent: -f " + socket + ": cannot listen on unix socket " + socket
+                        + ": No such file or directory");
     }
 
     @Test
@@ -96,13 +106,26 @@ class StartupErrorsIT {
         Path cert = dir.resolve("missing.pem");
         int port = MemcachedProcess.freePort();
 
-        Run run = run("-l", "127.0.0.1", "-p", Integer.toString(MemcachedProcess.freePort()), "--tls-port",
-                Integer.toString(port), "--tls-cert", cert.toString(), "--tls-key", cert.toString(), "-s", nowhere(),
-                "--transport", TestTransport.name());
+        Run run = run(
+                "-l",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(MemcachedProcess.freePort()),
+                "--tls-port",
+                Integer.toString(port),
+                "--tls-cert",
+                cert.toString(),
+                "--tls-key",
+                cert.toString(),
+                "-s",
+                nowhere(),
+                "--transport",
+                TestTransport.name());
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.errors()).containsExactly("jmagent: --tls-port " + port + ": cannot listen on 127.0.0.1:" + port
-                + ": " + cert + ": no such file");
+        assertThat(run.errors())
+                .containsExactly("jmagent: --tls-port " + port + ": cannot listen on 127.0.0.1:" + port + ": " + cert
+                        + ": no such file");
     }
 
     @Test
@@ -110,13 +133,26 @@ class StartupErrorsIT {
         Path cert = dir.resolve("missing.pem");
         int http = MemcachedProcess.freePort();
 
-        Run run = run("-l", "127.0.0.1", "-p", Integer.toString(MemcachedProcess.freePort()), "-s", nowhere(),
-                "--http-port", Integer.toString(http), "--http-tls-cert", cert.toString(), "--http-tls-key",
-                cert.toString(), "--transport", TestTransport.name());
+        Run run = run(
+                "-l",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(MemcachedProcess.freePort()),
+                "-s",
+                nowhere(),
+                "--http-port",
+                Integer.toString(http),
+                "--http-tls-cert",
+                cert.toString(),
+                "--http-tls-key",
+                cert.toString(),
+                "--transport",
+                TestTransport.name());
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.errors()).containsExactly("jmagent: --http-port " + http + ": cannot listen on 127.0.0.1:" + http
-                + ": " + cert + ": no such file");
+        assertThat(run.errors())
+                .containsExactly("jmagent: --http-port " + http + ": cannot listen on 127.0.0.1:" + http + ": " + cert
+                        + ": no such file");
     }
 
     @Test
@@ -124,12 +160,22 @@ class StartupErrorsIT {
         try (ServerSocket taken = occupied()) {
             int http = taken.getLocalPort();
 
-            Run run = run("-l", "127.0.0.1", "-p", Integer.toString(MemcachedProcess.freePort()), "-s", nowhere(),
-                    "--http-port", Integer.toString(http), "--transport", TestTransport.name());
+            Run run = run(
+                    "-l",
+                    "127.0.0.1",
+                    "-p",
+                    Integer.toString(MemcachedProcess.freePort()),
+                    "-s",
+                    nowhere(),
+                    "--http-port",
+                    Integer.toString(http),
+                    "--transport",
+                    TestTransport.name());
 
             assertThat(run.exitCode()).isEqualTo(2);
-            assertThat(run.errors()).containsExactly("jmagent: --http-port " + http + ": cannot listen on 127.0.0.1:"
-                    + http + ": Address already in use");
+            assertThat(run.errors())
+                    .containsExactly("jmagent: --http-port " + http + ": cannot listen on 127.0.0.1:" + http
+                            + ": Address already in use");
         }
     }
 
@@ -138,15 +184,18 @@ class StartupErrorsIT {
         try (ServerSocket taken = occupied()) {
             int port = taken.getLocalPort();
             Path file = dir.resolve("jmagent.yml");
-            Files.writeString(file, "pools:\n  web:\n    listen: 127.0.0.1:" + MemcachedProcess.freePort()
-                    + "\n    servers: [ \"" + nowhere() + "\" ]\n  api:\n    listen: 127.0.0.1:" + port
-                    + "\n    servers: [ \"" + nowhere() + "\" ]\n");
+            Files.writeString(
+                    file,
+                    "pools:\n  web:\n    listen: 127.0.0.1:" + MemcachedProcess.freePort()
+                            + "\n    servers: [ \"" + nowhere() + "\" ]\n  api:\n    listen: 127.0.0.1:" + port
+                            + "\n    servers: [ \"" + nowhere() + "\" ]\n");
 
             Run run = run("-c", file.toString(), "--transport", TestTransport.name());
 
             assertThat(run.exitCode()).isEqualTo(2);
-            assertThat(run.errors()).containsExactly("jmagent: " + file + ": pools.api.listen: cannot listen on "
-                    + "127.0.0.1:" + port + ": Address already in use");
+            assertThat(run.errors())
+                    .containsExactly("jmagent: " + file + ": pools.api.listen: cannot listen on " + "127.0.0.1:" + port
+                            + ": Address already in use");
         }
     }
 }

@@ -28,12 +28,18 @@ import org.slf4j.LoggerFactory;
 public final class AuthFile implements AutoCloseable {
 
     /** What became of one attempt. */
-    public enum Outcome { ACCEPTED, REFUSED, RATE_LIMITED, BUSY }
+    public enum Outcome {
+        ACCEPTED,
+        REFUSED,
+        RATE_LIMITED,
+        BUSY
+    }
 
     public static final int MAX_FAILURES_PER_WINDOW = 10;
     public static final long FAILURE_WINDOW_MS = 60_000;
     /** Checks of one address under way at once: more are refused unchecked, so one address cannot fill the queue. */
     public static final int MAX_CHECKS_PER_ADDRESS = 2;
+
     static final int CHECK_THREADS = 2;
     static final int MAX_QUEUED = 1024;
     /** Addresses remembered at once; past this, expired ones are dropped, and a new address waits if none is. */
@@ -52,15 +58,21 @@ public final class AuthFile implements AutoCloseable {
         this.file = file;
         this.where = where;
         this.credentials = Credentials.load(file);
-        this.checks = new ThreadPoolExecutor(CHECK_THREADS, CHECK_THREADS, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(MAX_QUEUED), r -> {
+        this.checks = new ThreadPoolExecutor(
+                CHECK_THREADS, CHECK_THREADS, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(MAX_QUEUED), r -> {
                     Thread t = new Thread(r, "jmagent-auth");
                     t.setDaemon(true);
                     return t;
                 });
-        this.watch = new FileWatch("jmagent-auth-file", this::reread, e -> log.warn(
-                "{}: auth file {} changed but cannot be used, the users in force stay: {}", where, file,
-                e.getMessage()), file);
+        this.watch = new FileWatch(
+                "jmagent-auth-file",
+                this::reread,
+                e -> log.warn(
+                        "{}: auth file {} changed but cannot be used, the users in force stay: {}",
+                        where,
+                        file,
+                        e.getMessage()),
+                file);
     }
 
     /** Reads {@code file} and watches it; {@code where} names the pool in log lines. An IllegalArgumentException if it does not read. */
@@ -82,7 +94,8 @@ public final class AuthFile implements AutoCloseable {
         if (failures.size() >= MAX_ADDRESSES && !failures.containsKey(from)) {
             failures.entrySet().removeIf(e -> e.getValue().expired(now));
             if (failures.size() >= MAX_ADDRESSES) {
-                done.accept(Outcome.BUSY); // that many addresses failing or checking at once: no room to remember one more
+                done.accept(
+                        Outcome.BUSY); // that many addresses failing or checking at once: no room to remember one more
                 return;
             }
         }
@@ -126,7 +139,6 @@ public final class AuthFile implements AutoCloseable {
         watch.close();
         checks.shutdown();
     }
-
 
     /** One address's failures in its current window, and its checks under way. */
     private static final class Failures {

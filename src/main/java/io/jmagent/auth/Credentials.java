@@ -31,7 +31,10 @@ public final class Credentials {
 
     private Credentials(Map<String, String> secrets) {
         this.secrets = Map.copyOf(secrets);
-        this.decoy = secrets.values().stream().filter(s -> s.startsWith(PBKDF2 + "$")).findFirst().orElse("");
+        this.decoy = secrets.values().stream()
+                .filter(s -> s.startsWith(PBKDF2 + "$"))
+                .findFirst()
+                .orElse("");
     }
 
     /** Reads {@code file}; an IllegalArgumentException naming the file and line if it is not one. */
@@ -93,8 +96,8 @@ public final class Credentials {
 
     private static boolean matches(String secret, String password) {
         if (!secret.startsWith(PBKDF2 + "$")) {
-            return MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8),
-                    password.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.isEqual(
+                    secret.getBytes(StandardCharsets.UTF_8), password.getBytes(StandardCharsets.UTF_8));
         }
         String[] parts = secret.split("\\$");
         int iterations = Integer.parseInt(parts[1]);
@@ -114,15 +117,19 @@ public final class Credentials {
                 throw new IllegalArgumentException();
             }
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(at + ": a hash is " + PBKDF2
-                    + "$ITERATIONS$SALT$HASH (at least 1000 iterations, base64 salt and 32-byte hash)", e);
+            throw new IllegalArgumentException(
+                    at + ": a hash is " + PBKDF2
+                            + "$ITERATIONS$SALT$HASH (at least 1000 iterations, base64 salt and 32-byte hash)",
+                    e);
         }
     }
 
     private static byte[] pbkdf2(String password, byte[] salt, int iterations) {
         try {
             PBEKeySpec spec = new PBEKeySpec(password.toCharArray(), salt, iterations, 256);
-            return SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
+            return SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256")
+                    .generateSecret(spec)
+                    .getEncoded();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("PBKDF2WithHmacSHA256 is part of every Java 17", e);
         }

@@ -42,10 +42,18 @@ public final class BackendConnection implements ServerConnection {
 
     private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
 
-    private enum State { DISCONNECTED, CONNECTING, CONNECTED }
+    private enum State {
+        DISCONNECTED,
+        CONNECTING,
+        CONNECTED
+    }
 
     /** The last step before a new connection carries requests: the login, else the TLS handshake, else the connect. */
-    private enum Gate { CONNECT, TLS_HANDSHAKE, LOGIN }
+    private enum Gate {
+        CONNECT,
+        TLS_HANDSHAKE,
+        LOGIN
+    }
 
     private final ServerAddress server;
     private final ServerHealth health;
@@ -63,11 +71,13 @@ public final class BackendConnection implements ServerConnection {
     private Channel channel;
     /** What the channel must pass to be usable, and whether it has: until then its loss is a failed connect. */
     private Gate usableAfter;
+
     private boolean usable;
     private long nextConnectNanos;
     private long backoffNanos;
     /** The health generation when the backoff began: a server that came back since is retried at once. */
     private long backoffGeneration;
+
     private ScheduledFuture<?> timer;
     private boolean flushScheduled;
     private final Runnable flushTask = this::flushNow;
@@ -77,9 +87,14 @@ public final class BackendConnection implements ServerConnection {
     private boolean recycle;
     /** Closed for good: requests fail at once with {@link #closedReason}. */
     private boolean closed;
+
     private String closedReason;
 
-    public BackendConnection(ServerHealth health, InetSocketAddress resolved, EventLoop loop, NettyTransport transport,
+    public BackendConnection(
+            ServerHealth health,
+            InetSocketAddress resolved,
+            EventLoop loop,
+            NettyTransport transport,
             BackendSettings settings) {
         this.server = health.server();
         this.health = health;
@@ -222,7 +237,8 @@ public final class BackendConnection implements ServerConnection {
                 .channel(transport.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, settings.timeout().toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        Math.max(1, settings.timeout().toMillis()))
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {

@@ -14,8 +14,12 @@ public final class BackendPool implements ServerConnections {
 
     private final BackendConnection[][] connections;
 
-    public BackendPool(List<ServerHealth> servers, List<InetSocketAddress> resolved, EventLoop loop,
-            NettyTransport transport, BackendSettings settings) {
+    public BackendPool(
+            List<ServerHealth> servers,
+            List<InetSocketAddress> resolved,
+            EventLoop loop,
+            NettyTransport transport,
+            BackendSettings settings) {
         connections = new BackendConnection[servers.size()][settings.connectionsPerLoop()];
         for (int s = 0; s < servers.size(); s++) {
             for (int c = 0; c < settings.connectionsPerLoop(); c++) {

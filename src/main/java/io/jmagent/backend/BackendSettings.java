@@ -8,8 +8,16 @@ import java.time.Duration;
  * consecutive failures mark a server down, how many stale keys are remembered per server, TLS
  * (null: none) and the login servers want (null: none).
  */
-public record BackendSettings(int connectionsPerLoop, Duration timeout, Duration minBackoff, Duration maxBackoff,
-        int maxItemSize, int failureLimit, int maxStaleKeys, ServerTlsContext tls, ServerLogin login) {
+public record BackendSettings(
+        int connectionsPerLoop,
+        Duration timeout,
+        Duration minBackoff,
+        Duration maxBackoff,
+        int maxItemSize,
+        int failureLimit,
+        int maxStaleKeys,
+        ServerTlsContext tls,
+        ServerLogin login) {
 
     public BackendSettings {
         if (connectionsPerLoop < 1) {
@@ -18,8 +26,14 @@ public record BackendSettings(int connectionsPerLoop, Duration timeout, Duration
     }
 
     /** Settings without TLS or login. */
-    public BackendSettings(int connectionsPerLoop, Duration timeout, Duration minBackoff, Duration maxBackoff,
-            int maxItemSize, int failureLimit, int maxStaleKeys) {
+    public BackendSettings(
+            int connectionsPerLoop,
+            Duration timeout,
+            Duration minBackoff,
+            Duration maxBackoff,
+            int maxItemSize,
+            int failureLimit,
+            int maxStaleKeys) {
         this(connectionsPerLoop, timeout, minBackoff, maxBackoff, maxItemSize, failureLimit, maxStaleKeys, null, null);
     }
 }

@@ -47,7 +47,11 @@ public final class Farm {
      * A farm over {@code servers} that takes over from {@code previous} (null for none) the health
      * of, and the connections to, the servers both have.
      */
-    public Farm(String role, List<ServerAddress> servers, NettyTransport transport, BackendSettings settings,
+    public Farm(
+            String role,
+            List<ServerAddress> servers,
+            NettyTransport transport,
+            BackendSettings settings,
             Farm previous) {
         this.role = role;
         this.servers = List.copyOf(servers);
@@ -91,7 +95,8 @@ public final class Farm {
         for (int s = 0; s < servers.size(); s++) {
             BackendConnection[] oldRow = from[s] >= 0 ? old.connectionsTo(from[s]) : new BackendConnection[0];
             for (int c = 0; c < perLoop; c++) {
-                connections[s][c] = c < oldRow.length ? oldRow[c]
+                connections[s][c] = c < oldRow.length
+                        ? oldRow[c]
                         : new BackendConnection(health.get(s), resolved.get(s), loop, transport, settings);
             }
         }

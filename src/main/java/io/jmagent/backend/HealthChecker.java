@@ -75,22 +75,44 @@ public final class HealthChecker implements AutoCloseable {
      * returns without having restarted is flushed ({@link #flushReturning}) rather than cleaned.
      * {@code refill}: where a stale key's other copy is ({@link CopyRefill#NONE} without a backup farm).
      */
-    public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, boolean cleanLiveServers,
-            boolean flushReturning, CopyRefill refill) {
+    public HealthChecker(
+            List<ServerHealth> servers,
+            Duration interval,
+            Duration timeout,
+            boolean cleanLiveServers,
+            boolean flushReturning,
+            CopyRefill refill) {
         this(servers, interval, timeout, null, null, cleanLiveServers, flushReturning, refill);
     }
 
     /** As above, the probes speaking TLS with {@code tls} and logging in with {@code login} (null: none). */
-    public HealthChecker(List<ServerHealth> servers, Duration interval, Duration timeout, ServerTlsContext tls,
-            ServerLogin login, boolean cleanLiveServers, boolean flushReturning, CopyRefill refill) {
-        this(servers, interval, new SocketProbeTransport((int) Math.max(50, timeout.toMillis()), tls, login),
-                cleanLiveServers, flushReturning ? interval.multipliedBy(2).plus(timeout) : null, refill);
+    public HealthChecker(
+            List<ServerHealth> servers,
+            Duration interval,
+            Duration timeout,
+            ServerTlsContext tls,
+            ServerLogin login,
+            boolean cleanLiveServers,
+            boolean flushReturning,
+            CopyRefill refill) {
+        this(
+                servers,
+                interval,
+                new SocketProbeTransport((int) Math.max(50, timeout.toMillis()), tls, login),
+                cleanLiveServers,
+                flushReturning ? interval.multipliedBy(2).plus(timeout) : null,
+                refill);
     }
 
     /** A checker whose probes talk to the servers through {@code transport} (a test puts a model server behind it). */
     /** {@code settle}: with {@code --shared-farm}, {@link #settleNanos}; null without. */
-    HealthChecker(List<ServerHealth> servers, Duration interval, ProbeTransport transport, boolean cleanLiveServers,
-            Duration settle, CopyRefill refill) {
+    HealthChecker(
+            List<ServerHealth> servers,
+            Duration interval,
+            ProbeTransport transport,
+            boolean cleanLiveServers,
+            Duration settle,
+            CopyRefill refill) {
         this.cleanLiveServers = cleanLiveServers;
         this.flushReturning = settle != null;
         this.settleNanos = settle == null ? 0 : settle.toNanos();
@@ -195,8 +217,11 @@ public final class HealthChecker implements AutoCloseable {
      * are then read from the backup and written back, as after a restart.
      */
     private void flushReturning(ServerHealth h, ProbeLink s) throws IOException {
-        log.info("{} server {} answers again; flushing it, then reading it again in {} ms (--shared-farm)",
-                h.role(), h.server(), TimeUnit.NANOSECONDS.toMillis(settleNanos));
+        log.info(
+                "{} server {} answers again; flushing it, then reading it again in {} ms (--shared-farm)",
+                h.role(),
+                h.server(),
+                TimeUnit.NANOSECONDS.toMillis(settleNanos));
         // requests a frozen server still had buffered from closed connections land before the flush
         transport.pause(RECOVERY_GRACE_MILLIS);
         flush(h, s);
@@ -248,18 +273,16 @@ public final class HealthChecker implements AutoCloseable {
      * flush_all (through the proxy) or a restart: flushing a live copy, perhaps the only one of a
      * down primary's keys, is not the proxy's decision.
      */
-    private void cleanWhileUp(ServerHealth h, ProbeLink s, ServerHealth.Identity identity)
-            throws IOException {
+    private void cleanWhileUp(ServerHealth h, ProbeLink s, ServerHealth.Identity identity) throws IOException {
         if (h.staleOverflow()) {
             if (identity == ServerHealth.Identity.RESTARTED) {
-                log.info("{} server {} restarted while it had too many stale keys; flushing it", h.role(),
-                        h.server());
+                log.info("{} server {} restarted while it had too many stale keys; flushing it", h.role(), h.server());
                 flush(h, s);
             }
             return;
         }
         if (h.hasStaleKeys()) {
-            cleanStaleKeys(h, s, h.staleKeyCount(), "whose writes missed it", allCleaned -> { });
+            cleanStaleKeys(h, s, h.staleKeyCount(), "whose writes missed it", allCleaned -> {});
         }
     }
 
@@ -322,8 +345,14 @@ public final class HealthChecker implements AutoCloseable {
             deleted += deletes.size();
         }
         if (refills + deleted > 0) {
-            log.info("{} server {}: {} keys {}: {} being refilled from their other copy, {} deleted", h.role(),
-                    h.server(), refills + deleted, why, refills, deleted);
+            log.info(
+                    "{} server {}: {} keys {}: {} being refilled from their other copy, {} deleted",
+                    h.role(),
+                    h.server(),
+                    refills + deleted,
+                    why,
+                    refills,
+                    deleted);
         }
         oneSettled.run();
     }
@@ -351,8 +380,7 @@ public final class HealthChecker implements AutoCloseable {
         }
     }
 
-    private record ProbeResult(long pid, long uptime, long time, boolean speaksMeta) {
-    }
+    private record ProbeResult(long pid, long uptime, long time, boolean speaksMeta) {}
 
     private static ProbeResult stats(ProbeLink s) throws IOException {
         s.send("stats\r\n");

@@ -27,8 +27,8 @@ public final class LatencyHistogram {
     }
 
     LatencyHistogram(long nowNanos) {
-        windows = new AtomicReference<>(new Windows(new AtomicLongArray(BUCKETS), new AtomicLongArray(BUCKETS),
-                nowNanos + WINDOW_NANOS));
+        windows = new AtomicReference<>(
+                new Windows(new AtomicLongArray(BUCKETS), new AtomicLongArray(BUCKETS), nowNanos + WINDOW_NANOS));
     }
 
     /** Records one latency measured at {@code nowNanos} (System.nanoTime()). */
@@ -72,7 +72,9 @@ public final class LatencyHistogram {
         while (nowNanos - w.endNanos >= 0) {
             // a window missed entirely leaves nothing recent behind it
             boolean gap = nowNanos - w.endNanos >= WINDOW_NANOS;
-            Windows next = new Windows(new AtomicLongArray(BUCKETS), gap ? new AtomicLongArray(BUCKETS) : w.current,
+            Windows next = new Windows(
+                    new AtomicLongArray(BUCKETS),
+                    gap ? new AtomicLongArray(BUCKETS) : w.current,
                     gap ? nowNanos + WINDOW_NANOS : w.endNanos + WINDOW_NANOS);
             if (windows.compareAndSet(w, next)) {
                 return next;
@@ -102,6 +104,5 @@ public final class LatencyHistogram {
         return ((1L << exponent) + sub * width) + width - 1;
     }
 
-    private record Windows(AtomicLongArray current, AtomicLongArray previous, long endNanos) {
-    }
+    private record Windows(AtomicLongArray current, AtomicLongArray previous, long endNanos) {}
 }

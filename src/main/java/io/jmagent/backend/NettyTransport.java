@@ -25,10 +25,13 @@ import java.util.Locale;
  * {@code --transport} picks one by name.
  */
 public enum NettyTransport {
-    IO_URING, EPOLL, NIO;
+    IO_URING,
+    EPOLL,
+    NIO;
 
     /** Why {@code -f} fails on NIO, for the one line that refuses it. */
-    public static final String NIO_HAS_NO_UNIX_SOCKETS = "the nio transport cannot serve a unix socket; use epoll or io_uring";
+    public static final String NIO_HAS_NO_UNIX_SOCKETS =
+            "the nio transport cannot serve a unix socket; use epoll or io_uring";
 
     /** What {@code --transport auto} picks here. */
     public static NettyTransport best() {
@@ -48,13 +51,15 @@ public enum NettyTransport {
         if (n.equals("auto")) {
             return best();
         }
-        NettyTransport t = switch (n) {
-            case "io_uring", "io-uring", "iouring" -> IO_URING;
-            case "epoll" -> EPOLL;
-            case "nio" -> NIO;
-            default -> throw new IllegalArgumentException(
-                    "--transport: '" + name + "' is not one of auto, io_uring, epoll, nio");
-        };
+        NettyTransport t =
+                switch (n) {
+                    case "io_uring", "io-uring", "iouring" -> IO_URING;
+                    case "epoll" -> EPOLL;
+                    case "nio" -> NIO;
+                    default ->
+                        throw new IllegalArgumentException(
+                                "--transport: '" + name + "' is not one of auto, io_uring, epoll, nio");
+                };
         Throwable missing = t.unavailabilityCause();
         if (missing != null) {
             throw new IllegalArgumentException("--transport " + t.label() + " is not available here: " + missing);
@@ -77,11 +82,12 @@ public enum NettyTransport {
     }
 
     public MultiThreadIoEventLoopGroup newGroup(int threads) {
-        IoHandlerFactory factory = switch (this) {
-            case IO_URING -> IoUringIoHandler.newFactory();
-            case EPOLL -> EpollIoHandler.newFactory();
-            case NIO -> NioIoHandler.newFactory();
-        };
+        IoHandlerFactory factory =
+                switch (this) {
+                    case IO_URING -> IoUringIoHandler.newFactory();
+                    case EPOLL -> EpollIoHandler.newFactory();
+                    case NIO -> NioIoHandler.newFactory();
+                };
         return new MultiThreadIoEventLoopGroup(threads, factory);
     }
 

@@ -30,7 +30,9 @@ final class ServerAuthenticator extends ChannelDuplexHandler {
     /** The user event fired down the pipeline once the server let the connection in (or wanted no login). */
     static final Object ADMITTED = Admitted.INSTANCE;
 
-    private enum Admitted { INSTANCE }
+    private enum Admitted {
+        INSTANCE
+    }
 
     private final ServerLogin login;
     private PendingWriteQueue held;

@@ -35,7 +35,11 @@ public final class ServerHealth {
 
     private static final Logger log = LoggerFactory.getLogger(ServerHealth.class);
 
-    public enum State { UP, DOWN, RECOVERING }
+    public enum State {
+        UP,
+        DOWN,
+        RECOVERING
+    }
 
     private final ServerAddress server;
     private final String role;
@@ -47,6 +51,7 @@ public final class ServerHealth {
     private final AtomicLong generation = new AtomicLong();
     /** Stale key to the mark of its latest failed write (a number from {@code marks}). */
     private final ConcurrentHashMap<String, Long> staleKeys = new ConcurrentHashMap<>();
+
     private final AtomicLong marks = new AtomicLong();
     /** Marks of former copies ({@link #markFormerCopy}): negative, apart from {@code marks}. */
     private final AtomicLong formerCopyMarks = new AtomicLong();
@@ -56,6 +61,7 @@ public final class ServerHealth {
     private final AtomicInteger mirrorsInFlight = new AtomicInteger();
     /** Immediate flush_alls sent here and not answered yet: until then any key may be older than the flush. */
     private final AtomicInteger flushesInFlight = new AtomicInteger();
+
     private final AtomicLong flushesSent = new AtomicLong();
     /** How many stale marks were ever removed (a key cleaned, refilled, rewritten here, forgotten). */
     private final AtomicLong unmarks = new AtomicLong();
@@ -65,11 +71,13 @@ public final class ServerHealth {
     private volatile long recoveryCutoff;
     /** Which recovery is under way (one more at each {@link #beginRecovery}), for {@link #finishRecovery}. */
     private final AtomicLong recoveries = new AtomicLong();
+
     private final AtomicLong downTransitions = new AtomicLong();
     private final AtomicLong connectionsOpened = new AtomicLong();
     private volatile String lastFailure = "";
     /** Identity of the process last seen by a probe: pid and the wall-clock second it started. */
     private volatile long seenPid = -1;
+
     private volatile long seenStartSecond = -1;
     private volatile boolean speaksMeta = true;
     /**
@@ -80,6 +88,7 @@ public final class ServerHealth {
     private volatile long readHoldNanos;
     /** 0, or the System.nanoTime() until which reads skip this server after a failure ({@link #readHoldNanos}). */
     private final AtomicLong readsHeldUntil = new AtomicLong();
+
     private final ServerStats stats = new ServerStats();
 
     public ServerHealth(ServerAddress server, String role, int failureLimit, int maxStaleKeys) {
@@ -129,7 +138,10 @@ public final class ServerHealth {
         long until = readsHeldUntil.get();
         if (until != 0 && System.nanoTime() - until >= 0 && readsHeldUntil.compareAndSet(until, 0)) {
             if (state.get() == State.UP) {
-                log.info("{} server {} read again (no failure for {} ms)", role, server,
+                log.info(
+                        "{} server {} read again (no failure for {} ms)",
+                        role,
+                        server,
                         TimeUnit.NANOSECONDS.toMillis(readHoldNanos));
             }
         }
@@ -245,8 +257,12 @@ public final class ServerHealth {
         if (staleKeys.size() < maxStaleKeys || staleKeys.containsKey(k)) {
             staleKeys.put(k, mark);
         } else if (overflowMark.getAndSet(mark) == 0) {
-            log.warn("{} server {}: more than {} stale keys; no key is read from it until it is flushed or"
-                    + " restarted", role, server, maxStaleKeys);
+            log.warn(
+                    "{} server {}: more than {} stale keys; no key is read from it until it is flushed or"
+                            + " restarted",
+                    role,
+                    server,
+                    maxStaleKeys);
         }
     }
 
@@ -278,8 +294,7 @@ public final class ServerHealth {
     }
 
     /** Where an uncertain copy came from: the source's DOWN transitions then, and the copy's stale mark. */
-    private record UncertainCopy(ServerHealth source, long sourceDowns, long mark) {
-    }
+    private record UncertainCopy(ServerHealth source, long sourceDowns, long mark) {}
 
     /**
      * The key's copy here was just rebuilt from {@code source}'s copy (an {@code add}, which never
@@ -390,8 +405,10 @@ public final class ServerHealth {
     public void missedFlush() {
         long mark = marks.incrementAndGet();
         if (overflowMark.getAndSet(mark) == 0) {
-            log.warn("{} server {} missed a flush_all; no key is read from it until it is flushed or restarted",
-                    role, server);
+            log.warn(
+                    "{} server {} missed a flush_all; no key is read from it until it is flushed or restarted",
+                    role,
+                    server);
         }
     }
 
@@ -401,8 +418,7 @@ public final class ServerHealth {
     }
 
     /** A stale key as remembered at one moment: {@code mark} tells a later failed write apart. */
-    record StaleKey(String key, long mark) {
-    }
+    record StaleKey(String key, long mark) {}
 
     /** Up to {@code max} stale keys, left in the set (reads keep treating them as stale). */
     List<StaleKey> staleKeys(int max) {
@@ -537,7 +553,11 @@ public final class ServerHealth {
         return result;
     }
 
-    enum Identity { UNKNOWN, SAME_PROCESS, RESTARTED }
+    enum Identity {
+        UNKNOWN,
+        SAME_PROCESS,
+        RESTARTED
+    }
 
     @Override
     public String toString() {

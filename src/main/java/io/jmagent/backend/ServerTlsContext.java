@@ -39,8 +39,9 @@ public final class ServerTlsContext {
      * naming the file if they make none.
      */
     public static ServerTlsContext of(Path ca, Path certificate, Path key) {
-        return new ServerTlsContext(build(ca, certificate, key, OpenSsl.isAvailable() ? SslProvider.OPENSSL
-                : SslProvider.JDK), (JdkSslContext) build(ca, certificate, key, SslProvider.JDK));
+        return new ServerTlsContext(
+                build(ca, certificate, key, OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK),
+                (JdkSslContext) build(ca, certificate, key, SslProvider.JDK));
     }
 
     /** A handler for a new connection to the server at {@code host} (as written) and {@code port}. */
@@ -68,7 +69,8 @@ public final class ServerTlsContext {
     }
 
     private static SslContext build(Path ca, Path certificate, Path key, SslProvider provider) {
-        SslContextBuilder b = SslContextBuilder.forClient().sslProvider(provider).protocols(PROTOCOLS);
+        SslContextBuilder b =
+                SslContextBuilder.forClient().sslProvider(provider).protocols(PROTOCOLS);
         try {
             if (ca != null) {
                 b.trustManager(ca.toFile());
@@ -81,16 +83,18 @@ public final class ServerTlsContext {
                 b.keyManager(certificate.toFile(), key.toFile());
             }
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("client certificate " + certificate + " or key " + key + ": "
-                    + reason(e), e);
+            throw new IllegalArgumentException(
+                    "client certificate " + certificate + " or key " + key + ": " + reason(e), e);
         }
         try {
             return b.build();
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException("TLS to the servers"
-                    + (ca == null ? "" : ", CA " + ca)
-                    + (certificate == null ? "" : ", certificate " + certificate + ", key " + key)
-                    + ": " + reason(e), e);
+            throw new IllegalArgumentException(
+                    "TLS to the servers"
+                            + (ca == null ? "" : ", CA " + ca)
+                            + (certificate == null ? "" : ", certificate " + certificate + ", key " + key)
+                            + ": " + reason(e),
+                    e);
         }
     }
 

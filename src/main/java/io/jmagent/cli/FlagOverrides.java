@@ -45,8 +45,8 @@ public final class FlagOverrides {
         }
         SelfForwarding.Loop loop = SelfForwarding.find(setup);
         if (loop != null) {
-            throw new ConfigException(file.toString(), null, "with the command line's flags: " + loop.key() + ": "
-                    + loop.problem());
+            throw new ConfigException(
+                    file.toString(), null, "with the command line's flags: " + loop.key() + ": " + loop.problem());
         }
         return setup;
     }
@@ -174,18 +174,19 @@ public final class FlagOverrides {
         }
     }
 
-    private static final List<String> TLS_FLAGS = List.of("--tls-port", "--tls-cert", "--tls-key", "--tls-ca",
-            "--tls-protocols", "--tls-handshake-timeout");
+    private static final List<String> TLS_FLAGS =
+            List.of("--tls-port", "--tls-cert", "--tls-key", "--tls-ca", "--tls-protocols", "--tls-handshake-timeout");
 
     private static final List<String> HTTP_TLS_FLAGS = List.of("--http-tls-cert", "--http-tls-key", "--http-tls-ca");
 
-    private static final List<String> SERVER_TLS_FLAGS = List.of("--server-tls", "--server-tls-ca",
-            "--server-tls-cert", "--server-tls-key");
+    private static final List<String> SERVER_TLS_FLAGS =
+            List.of("--server-tls", "--server-tls-ca", "--server-tls-cert", "--server-tls-key");
 
     /** The pool's TLS to its servers with what the flags give laid over it, setting by setting. */
     private ServerTls serverTlsOver(ServerTls file) {
         ServerTls flag = flags.serverTls();
-        return new ServerTls(given("--server-tls") || file.enabled(),
+        return new ServerTls(
+                given("--server-tls") || file.enabled(),
                 given("--server-tls-ca") ? flag.ca() : file.ca(),
                 given("--server-tls-cert") ? flag.certificate() : file.certificate(),
                 given("--server-tls-key") ? flag.key() : file.key());
@@ -194,7 +195,8 @@ public final class FlagOverrides {
     /** The HTTP endpoint's TLS with what the flags give laid over it, setting by setting. */
     private HttpTls httpTlsOver(HttpTls file) {
         HttpTls flag = flags.httpTls();
-        return new HttpTls(given("--http-tls-cert") ? flag.certificateChain() : file.certificateChain(),
+        return new HttpTls(
+                given("--http-tls-cert") ? flag.certificateChain() : file.certificateChain(),
                 given("--http-tls-key") ? flag.privateKey() : file.privateKey(),
                 given("--http-tls-ca") ? flag.clientCa() : file.clientCa());
     }
@@ -202,7 +204,8 @@ public final class FlagOverrides {
     /** The pool's TLS settings with those the flags give laid over them, one by one. */
     private ClientTls tlsOver(ClientTls file) {
         ClientTls flag = flags.tls();
-        return new ClientTls(given("--tls-port") ? flag.port() : file.port(),
+        return new ClientTls(
+                given("--tls-port") ? flag.port() : file.port(),
                 given("--tls-cert") ? flag.certificateChain() : file.certificateChain(),
                 given("--tls-key") ? flag.privateKey() : file.privateKey(),
                 given("--tls-ca") ? flag.clientCa() : file.clientCa(),

@@ -27,7 +27,8 @@ public final class ListenerOrigins {
     /** Where {@code pool}'s listener of this kind (or, for HTTP, the process's endpoint) was asked for. */
     public String of(ListenFailure.Listener listener, String pool, ProxySetup setup) {
         if (listener == ListenFailure.Listener.HTTP) {
-            return file == null || given.hasMatchedOption("--http-port") ? "--http-port " + setup.httpPort()
+            return file == null || given.hasMatchedOption("--http-port")
+                    ? "--http-port " + setup.httpPort()
                     : file + ": http-port";
         }
         ProxyConfig c = setup.pool(pool).config();

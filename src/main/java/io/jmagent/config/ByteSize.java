@@ -5,8 +5,7 @@ import java.util.Locale;
 /** A size in bytes as memcached's {@code -I} takes it: a number, or a number with {@code k} or {@code m}. */
 public final class ByteSize {
 
-    private ByteSize() {
-    }
+    private ByteSize() {}
 
     /** Parses {@code 1048576}, {@code 1024k} or {@code 1m}; a size must be positive and fit an int. */
     public static int parse(String value) {

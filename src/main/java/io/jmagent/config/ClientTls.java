@@ -17,15 +17,21 @@ import java.util.Set;
  * @param protocols         TLS versions offered ({@code --tls-protocols}); TLSv1.2 and TLSv1.3 only
  * @param handshakeTimeout  a client that has not finished its handshake by then is closed
  */
-public record ClientTls(int port, Path certificateChain, Path privateKey, Path clientCa, List<String> protocols,
+public record ClientTls(
+        int port,
+        Path certificateChain,
+        Path privateKey,
+        Path clientCa,
+        List<String> protocols,
         Duration handshakeTimeout) {
 
     /** Older versions are broken (RFC 8996); anything else is not a TLS version. */
     private static final Set<String> SAFE_PROTOCOLS = Set.of("TLSv1.2", "TLSv1.3");
+
     public static final List<String> DEFAULT_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
-    public static final ClientTls NONE = new ClientTls(0, null, null, null, DEFAULT_PROTOCOLS,
-            DEFAULT_HANDSHAKE_TIMEOUT);
+    public static final ClientTls NONE =
+            new ClientTls(0, null, null, null, DEFAULT_PROTOCOLS, DEFAULT_HANDSHAKE_TIMEOUT);
 
     public ClientTls {
         protocols = List.copyOf(protocols);
@@ -33,8 +39,8 @@ public record ClientTls(int port, Path certificateChain, Path privateKey, Path c
             throw new IllegalArgumentException("TLS port out of range: " + port);
         }
         if (port > 0 && (certificateChain == null || privateKey == null)) {
-            throw new IllegalArgumentException("a TLS port needs a certificate chain (--tls-cert) and its key "
-                    + "(--tls-key)");
+            throw new IllegalArgumentException(
+                    "a TLS port needs a certificate chain (--tls-cert) and its key " + "(--tls-key)");
         }
         if (protocols.isEmpty()) {
             throw new IllegalArgumentException("TLS protocols: at least one of TLSv1.2, TLSv1.3");

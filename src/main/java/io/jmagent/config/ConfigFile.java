@@ -49,19 +49,39 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 public final class ConfigFile {
 
-    private static final Set<String> TOP_KEYS = Set.of("threads", "verbose", "http-port", "http-listen",
-            "http-tls", "shutdown-timeout", "pools");
-    private static final List<String> POOL_KEYS = List.of("listen", "unix-socket", "servers", "backups", "hash",
-            "distribution", "timeout", "failure-limit", "probe-interval", "auto-eject", "max-stale-keys",
-            "write-back-ttl", "shared-farm", "max-connections", "max-keep-alive", "backend-connections", "max-pending",
-            "max-item-size", "max-line-length", "idle-timeout", "tls", "server-tls", "auth-file",
-            "server-auth", "discovery");
-    private static final List<String> DISCOVERY_KEYS = List.of("servers", "backups", "interval", "leave-after",
-            "dns-servers", "flush-on-join");
+    private static final Set<String> TOP_KEYS =
+            Set.of("threads", "verbose", "http-port", "http-listen", "http-tls", "shutdown-timeout", "pools");
+    private static final List<String> POOL_KEYS = List.of(
+            "listen",
+            "unix-socket",
+            "servers",
+            "backups",
+            "hash",
+            "distribution",
+            "timeout",
+            "failure-limit",
+            "probe-interval",
+            "auto-eject",
+            "max-stale-keys",
+            "write-back-ttl",
+            "shared-farm",
+            "max-connections",
+            "max-keep-alive",
+            "backend-connections",
+            "max-pending",
+            "max-item-size",
+            "max-line-length",
+            "idle-timeout",
+            "tls",
+            "server-tls",
+            "auth-file",
+            "server-auth",
+            "discovery");
+    private static final List<String> DISCOVERY_KEYS =
+            List.of("servers", "backups", "interval", "leave-after", "dns-servers", "flush-on-join");
     private static final List<String> SERVER_TLS_KEYS = List.of("ca", "cert", "key");
     private static final List<String> HTTP_TLS_KEYS = List.of("cert", "key", "ca");
-    private static final List<String> TLS_KEYS = List.of("port", "cert", "key", "ca", "protocols",
-            "handshake-timeout");
+    private static final List<String> TLS_KEYS = List.of("port", "cert", "key", "ca", "protocols", "handshake-timeout");
     /** twemproxy's names for jmagent's keys, to point a migrating user at ours. */
     private static final Map<String, String> TWEMPROXY_NAMES = Map.of(
             "auto_eject_hosts", "auto-eject",
@@ -69,6 +89,7 @@ public final class ConfigFile {
             "server_retry_timeout", "probe-interval",
             "server_connections", "backend-connections",
             "client_connections", "max-connections");
+
     private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
 
     private final String source;
@@ -104,7 +125,8 @@ public final class ConfigFile {
         }
         Map<?, ?> top = values.mapping(root, "");
         checkKeys(top, "", TOP_KEYS);
-        int threads = top.containsKey("threads") ? values.positiveInt(top.get("threads"), "threads")
+        int threads = top.containsKey("threads")
+                ? values.positiveInt(top.get("threads"), "threads")
                 : Runtime.getRuntime().availableProcessors();
         int verbosity = 0;
         if (top.containsKey("verbose")) {
@@ -134,7 +156,8 @@ public final class ConfigFile {
             operations = operations.withHttpTls(tls);
         }
         if (top.containsKey("shutdown-timeout")) {
-            operations = operations.withShutdownTimeout(values.seconds(top.get("shutdown-timeout"), "shutdown-timeout"));
+            operations =
+                    operations.withShutdownTimeout(values.seconds(top.get("shutdown-timeout"), "shutdown-timeout"));
         }
         Object poolsNode = top.get("pools");
         if (poolsNode == null) {
@@ -150,8 +173,12 @@ public final class ConfigFile {
                 throw error("pools", "bad pool name '" + e.getKey() + "': letters, digits, '_', '-' and '.'");
             }
             String path = "pools." + name;
-            ProxyConfigBuilder b = new ProxyConfigBuilder().threads(threads).verbosity(verbosity)
-                    .httpPort(operations.httpPort()).httpAddress(operations.httpAddress()).httpTls(operations.httpTls())
+            ProxyConfigBuilder b = new ProxyConfigBuilder()
+                    .threads(threads)
+                    .verbosity(verbosity)
+                    .httpPort(operations.httpPort())
+                    .httpAddress(operations.httpAddress())
+                    .httpTls(operations.httpTls())
                     .shutdownTimeout(operations.shutdownTimeout());
             pool(values.mapping(e.getValue(), path), path, b);
             ProxyConfig config;
@@ -202,14 +229,15 @@ public final class ConfigFile {
             throw error(path, "nothing to listen on: give listen (HOST:PORT) or unix-socket");
         }
         Discovery discovery = m.containsKey("discovery")
-                ? discovery(values.mapping(m.get("discovery"), at + "discovery"), at + "discovery") : null;
+                ? discovery(values.mapping(m.get("discovery"), at + "discovery"), at + "discovery")
+                : null;
         b.discovery(discovery);
         boolean discovered = discovery != null && discovery.servers() != null;
         if (!m.containsKey("servers") && !discovered) {
             throw error(at + "servers", "required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)");
         }
-        List<ServerAddress> servers = m.containsKey("servers")
-                ? servers(m.get("servers"), at + "servers", List.of()) : List.of();
+        List<ServerAddress> servers =
+                m.containsKey("servers") ? servers(m.get("servers"), at + "servers", List.of()) : List.of();
         if (servers.isEmpty() && !discovered) {
             throw error(at + "servers", "required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)");
         }
@@ -292,9 +320,11 @@ public final class ConfigFile {
         String at = path + ".";
         Discovery.Source servers = m.containsKey("servers") ? source(m.get("servers"), at + "servers") : null;
         Discovery.Source backups = m.containsKey("backups") ? source(m.get("backups"), at + "backups") : null;
-        Duration interval = m.containsKey("interval") ? values.seconds(m.get("interval"), at + "interval")
+        Duration interval = m.containsKey("interval")
+                ? values.seconds(m.get("interval"), at + "interval")
                 : Discovery.DEFAULT_INTERVAL;
-        int leaveAfter = m.containsKey("leave-after") ? values.positiveInt(m.get("leave-after"), at + "leave-after")
+        int leaveAfter = m.containsKey("leave-after")
+                ? values.positiveInt(m.get("leave-after"), at + "leave-after")
                 : Discovery.DEFAULT_LEAVE_AFTER;
         List<InetSocketAddress> nameServers = new ArrayList<>();
         if (m.containsKey("dns-servers")) {
@@ -321,8 +351,8 @@ public final class ConfigFile {
     /** {@code HOST[:PORT]} of a DNS server, port 53 by default; an IPv6 host in brackets. */
     private static InetSocketAddress nameServer(String spec) {
         boolean withPort = spec.matches("\\[.*\\]:\\d+") || spec.matches("[^:\\[\\]]+:\\d+");
-        ServerAddress a = ServerAddress.parse(withPort ? spec : spec.startsWith("[") ? spec : spec.indexOf(':') >= 0
-                ? "[" + spec + "]" : spec);
+        ServerAddress a = ServerAddress.parse(
+                withPort ? spec : spec.startsWith("[") ? spec : spec.indexOf(':') >= 0 ? "[" + spec + "]" : spec);
         return new InetSocketAddress(a.host(), withPort ? a.port() : 53);
     }
 
@@ -343,11 +373,14 @@ public final class ConfigFile {
         checkKeys(m, path, SERVER_TLS_KEYS);
         String at = path + ".";
         try {
-            return new ServerTls(true, m.containsKey("ca") ? file(m.get("ca"), at + "ca") : null,
+            return new ServerTls(
+                    true,
+                    m.containsKey("ca") ? file(m.get("ca"), at + "ca") : null,
                     m.containsKey("cert") ? file(m.get("cert"), at + "cert") : null,
                     m.containsKey("key") ? file(m.get("key"), at + "key") : null);
         } catch (IllegalArgumentException e) {
-            throw error(path, e.getMessage().replace("--server-tls-cert", "cert").replace("--server-tls-key", "key"));
+            throw error(
+                    path, e.getMessage().replace("--server-tls-cert", "cert").replace("--server-tls-key", "key"));
         }
     }
 
@@ -356,12 +389,17 @@ public final class ConfigFile {
         checkKeys(m, path, HTTP_TLS_KEYS);
         String at = path + ".";
         try {
-            return new HttpTls(m.containsKey("cert") ? file(m.get("cert"), at + "cert") : null,
+            return new HttpTls(
+                    m.containsKey("cert") ? file(m.get("cert"), at + "cert") : null,
                     m.containsKey("key") ? file(m.get("key"), at + "key") : null,
                     m.containsKey("ca") ? file(m.get("ca"), at + "ca") : null);
         } catch (IllegalArgumentException e) {
-            throw error(path, e.getMessage().replace("--http-tls-cert", "cert").replace("--http-tls-key", "key")
-                    .replace("--http-tls-ca", "ca"));
+            throw error(
+                    path,
+                    e.getMessage()
+                            .replace("--http-tls-cert", "cert")
+                            .replace("--http-tls-key", "key")
+                            .replace("--http-tls-ca", "ca"));
         }
     }
 
@@ -484,8 +522,10 @@ public final class ConfigFile {
         try {
             return new Yaml(new SafeConstructor(options)).load(text);
         } catch (MarkedYAMLException e) {
-            String where = e.getProblemMark() == null ? "" : "line " + (e.getProblemMark().getLine() + 1)
-                    + ", column " + (e.getProblemMark().getColumn() + 1) + ": ";
+            String where = e.getProblemMark() == null
+                    ? ""
+                    : "line " + (e.getProblemMark().getLine() + 1) + ", column "
+                            + (e.getProblemMark().getColumn() + 1) + ": ";
             throw error(null, where + e.getProblem());
         } catch (YAMLException e) {
             throw error(null, e.getMessage());

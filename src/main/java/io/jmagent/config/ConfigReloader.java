@@ -37,7 +37,11 @@ public final class ConfigReloader implements AutoCloseable {
     static final long DEBOUNCE_MILLIS = 250;
 
     /** What one reload did. */
-    public enum Outcome { APPLIED, UNCHANGED, REFUSED }
+    public enum Outcome {
+        APPLIED,
+        UNCHANGED,
+        REFUSED
+    }
 
     /** Reads and checks the configuration (the file, with whatever lies over it). */
     @FunctionalInterface
@@ -55,6 +59,7 @@ public final class ConfigReloader implements AutoCloseable {
     private ProxySetup current;
     /** Digest of the file's content when last read for a reload; null if it could not be read. */
     private volatile byte[] lastDigest;
+
     private ScheduledFuture<?> pending;
     private WatchService watcher;
 
@@ -119,7 +124,10 @@ public final class ConfigReloader implements AutoCloseable {
         }
         Path dir = file.toAbsolutePath().getParent();
         watcher = dir.getFileSystem().newWatchService();
-        dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+        dir.register(
+                watcher,
+                StandardWatchEventKinds.ENTRY_CREATE,
+                StandardWatchEventKinds.ENTRY_MODIFY,
                 StandardWatchEventKinds.ENTRY_DELETE);
         WatchService w = watcher;
         Thread t = new Thread(() -> watchLoop(w), "jmagent-config-watch");

@@ -19,8 +19,13 @@ import java.util.List;
  * @param nameServers DNS servers to ask; empty = the system's ({@code /etc/resolv.conf})
  * @param flushOnJoin flush a server that joins a running ring before it is used
  */
-public record Discovery(Source servers, Source backups, Duration interval, int leaveAfter,
-        List<InetSocketAddress> nameServers, boolean flushOnJoin) {
+public record Discovery(
+        Source servers,
+        Source backups,
+        Duration interval,
+        int leaveAfter,
+        List<InetSocketAddress> nameServers,
+        boolean flushOnJoin) {
 
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(30);
     public static final int DEFAULT_LEAVE_AFTER = 3;
@@ -63,7 +68,8 @@ public record Discovery(Source servers, Source backups, Duration interval, int l
                 }
                 case "srv" -> {
                     if (rest.isBlank() || rest.indexOf(':') >= 0) {
-                        throw new IllegalArgumentException("srv:NAME takes a record name, like srv:_memcache._tcp.example.com");
+                        throw new IllegalArgumentException(
+                                "srv:NAME takes a record name, like srv:_memcache._tcp.example.com");
                     }
                     return new Srv(rest);
                 }
@@ -71,8 +77,9 @@ public record Discovery(Source servers, Source backups, Duration interval, int l
                     ServerAddress a = ServerAddress.parse(rest);
                     return new ConfigEndpoint(a.host(), a.port());
                 }
-                default -> throw new IllegalArgumentException("bad source '" + spec
-                        + "': expected dns:NAME:PORT[:WEIGHT], srv:NAME or config:HOST:PORT");
+                default ->
+                    throw new IllegalArgumentException(
+                            "bad source '" + spec + "': expected dns:NAME:PORT[:WEIGHT], srv:NAME or config:HOST:PORT");
             }
         }
     }

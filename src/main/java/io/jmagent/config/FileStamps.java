@@ -16,8 +16,7 @@ import java.util.List;
 public record FileStamps(List<Stamp> stamps) {
 
     /** One file's reading. */
-    public record Stamp(Path path, FileTime modified, long size) {
-    }
+    public record Stamp(Path path, FileTime modified, long size) {}
 
     /** The files' readings now (null paths are skipped); an IllegalArgumentException naming a missing file. */
     public static FileStamps of(Path... files) {

@@ -18,12 +18,12 @@ public record HttpTls(Path certificateChain, Path privateKey, Path clientCa) {
 
     public HttpTls {
         if ((certificateChain == null) != (privateKey == null)) {
-            throw new IllegalArgumentException("HTTPS needs both a certificate (--http-tls-cert) and its key "
-                    + "(--http-tls-key)");
+            throw new IllegalArgumentException(
+                    "HTTPS needs both a certificate (--http-tls-cert) and its key " + "(--http-tls-key)");
         }
         if (clientCa != null && certificateChain == null) {
-            throw new IllegalArgumentException("client certificates for HTTP (--http-tls-ca) need HTTPS: "
-                    + "--http-tls-cert and --http-tls-key");
+            throw new IllegalArgumentException(
+                    "client certificates for HTTP (--http-tls-ca) need HTTPS: " + "--http-tls-cert and --http-tls-key");
         }
     }
 
@@ -33,7 +33,12 @@ public record HttpTls(Path certificateChain, Path privateKey, Path clientCa) {
 
     /** The settings of a TLS listener on {@code port} serving these files, as a pool's TLS listener is served. */
     public ClientTls listener(int port) {
-        return new ClientTls(port, certificateChain, privateKey, clientCa, ClientTls.DEFAULT_PROTOCOLS,
+        return new ClientTls(
+                port,
+                certificateChain,
+                privateKey,
+                clientCa,
+                ClientTls.DEFAULT_PROTOCOLS,
                 ClientTls.DEFAULT_HANDSHAKE_TIMEOUT);
     }
 }

@@ -33,21 +33,73 @@ import java.util.List;
  * @param discovery            where more servers and backups are found (config file {@code discovery:});
  *                             null = the literal lists only
  */
-public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
-        List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
-        Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
-        Failover failover, Operations operations, ClientTls tls, ServerTls serverTls, Path authFile,
-        Path serverAuthFile, Discovery discovery) {
+public record ProxyConfig(
+        String listenAddress,
+        int port,
+        Path unixSocket,
+        List<ServerAddress> servers,
+        List<ServerAddress> backups,
+        int maxConnections,
+        int maxKeepAlive,
+        int threads,
+        int connectionsPerLoop,
+        Duration timeout,
+        int maxItemSize,
+        int maxRetrievalLine,
+        int maxPendingPerClient,
+        int verbosity,
+        Failover failover,
+        Operations operations,
+        ClientTls tls,
+        ServerTls serverTls,
+        Path authFile,
+        Path serverAuthFile,
+        Discovery discovery) {
 
     /** A configuration without discovery. */
-    public ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
-            List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
-            Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
-            Failover failover, Operations operations, ClientTls tls, ServerTls serverTls, Path authFile,
+    public ProxyConfig(
+            String listenAddress,
+            int port,
+            Path unixSocket,
+            List<ServerAddress> servers,
+            List<ServerAddress> backups,
+            int maxConnections,
+            int maxKeepAlive,
+            int threads,
+            int connectionsPerLoop,
+            Duration timeout,
+            int maxItemSize,
+            int maxRetrievalLine,
+            int maxPendingPerClient,
+            int verbosity,
+            Failover failover,
+            Operations operations,
+            ClientTls tls,
+            ServerTls serverTls,
+            Path authFile,
             Path serverAuthFile) {
-        this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
-                connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations, tls, serverTls, authFile, serverAuthFile, null);
+        this(
+                listenAddress,
+                port,
+                unixSocket,
+                servers,
+                backups,
+                maxConnections,
+                maxKeepAlive,
+                threads,
+                connectionsPerLoop,
+                timeout,
+                maxItemSize,
+                maxRetrievalLine,
+                maxPendingPerClient,
+                verbosity,
+                failover,
+                operations,
+                tls,
+                serverTls,
+                authFile,
+                serverAuthFile,
+                null);
     }
 
     /**
@@ -61,8 +113,8 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
      *                         (first pool's) listen address
      * @param httpTls          HTTPS for the HTTP endpoint ({@code --http-tls-cert}, ...); off = plain HTTP
      */
-    public record Operations(int httpPort, Duration shutdownTimeout, Duration idleTimeout, String httpAddress,
-            HttpTls httpTls) {
+    public record Operations(
+            int httpPort, Duration shutdownTimeout, Duration idleTimeout, String httpAddress, HttpTls httpTls) {
 
         public static final Operations DEFAULTS = new Operations(0, Duration.ofSeconds(5), Duration.ZERO);
 
@@ -84,8 +136,8 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
                 httpTls = HttpTls.NONE;
             }
             if (httpTls.enabled() && httpPort == 0) {
-                throw new IllegalArgumentException("HTTPS (--http-tls-cert) needs the HTTP endpoint's port "
-                        + "(--http-port)");
+                throw new IllegalArgumentException(
+                        "HTTPS (--http-tls-cert) needs the HTTP endpoint's port " + "(--http-port)");
             }
             if (shutdownTimeout.isNegative()) {
                 throw new IllegalArgumentException("shutdown timeout must not be negative");
@@ -117,23 +169,80 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
     }
 
     /** A configuration without TLS. */
-    public ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
-            List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
-            Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
-            Failover failover, Operations operations) {
-        this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
-                connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations, ClientTls.NONE, ServerTls.NONE, null, null);
+    public ProxyConfig(
+            String listenAddress,
+            int port,
+            Path unixSocket,
+            List<ServerAddress> servers,
+            List<ServerAddress> backups,
+            int maxConnections,
+            int maxKeepAlive,
+            int threads,
+            int connectionsPerLoop,
+            Duration timeout,
+            int maxItemSize,
+            int maxRetrievalLine,
+            int maxPendingPerClient,
+            int verbosity,
+            Failover failover,
+            Operations operations) {
+        this(
+                listenAddress,
+                port,
+                unixSocket,
+                servers,
+                backups,
+                maxConnections,
+                maxKeepAlive,
+                threads,
+                connectionsPerLoop,
+                timeout,
+                maxItemSize,
+                maxRetrievalLine,
+                maxPendingPerClient,
+                verbosity,
+                failover,
+                operations,
+                ClientTls.NONE,
+                ServerTls.NONE,
+                null,
+                null);
     }
 
     /** A configuration with the default operations settings. */
-    public ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
-            List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
-            Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity,
+    public ProxyConfig(
+            String listenAddress,
+            int port,
+            Path unixSocket,
+            List<ServerAddress> servers,
+            List<ServerAddress> backups,
+            int maxConnections,
+            int maxKeepAlive,
+            int threads,
+            int connectionsPerLoop,
+            Duration timeout,
+            int maxItemSize,
+            int maxRetrievalLine,
+            int maxPendingPerClient,
+            int verbosity,
             Failover failover) {
-        this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
-                connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, Operations.DEFAULTS);
+        this(
+                listenAddress,
+                port,
+                unixSocket,
+                servers,
+                backups,
+                maxConnections,
+                maxKeepAlive,
+                threads,
+                connectionsPerLoop,
+                timeout,
+                maxItemSize,
+                maxRetrievalLine,
+                maxPendingPerClient,
+                verbosity,
+                failover,
+                Operations.DEFAULTS);
     }
 
     /**
@@ -153,14 +262,19 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
      *                       alone (the default), it is cleaned of this proxy's stale keys and keeps
      *                       the rest
      */
-    public record Failover(int failureLimit, Duration probeInterval, boolean autoEject, int maxStaleKeys,
-            int writeBackTtl, boolean sharedFarm) {
+    public record Failover(
+            int failureLimit,
+            Duration probeInterval,
+            boolean autoEject,
+            int maxStaleKeys,
+            int writeBackTtl,
+            boolean sharedFarm) {
 
         public static final Failover DEFAULTS = new Failover(2, Duration.ofSeconds(1), false, 100_000, 3600, false);
 
         /** Settings for a proxy alone over its farms. */
-        public Failover(int failureLimit, Duration probeInterval, boolean autoEject, int maxStaleKeys,
-                int writeBackTtl) {
+        public Failover(
+                int failureLimit, Duration probeInterval, boolean autoEject, int maxStaleKeys, int writeBackTtl) {
             this(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl, false);
         }
 
@@ -182,30 +296,112 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
     }
 
     /** A configuration with the default failover settings. */
-    public ProxyConfig(String listenAddress, int port, Path unixSocket, List<ServerAddress> servers,
-            List<ServerAddress> backups, int maxConnections, int maxKeepAlive, int threads, int connectionsPerLoop,
-            Duration timeout, int maxItemSize, int maxRetrievalLine, int maxPendingPerClient, int verbosity) {
-        this(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive, threads,
-                connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
+    public ProxyConfig(
+            String listenAddress,
+            int port,
+            Path unixSocket,
+            List<ServerAddress> servers,
+            List<ServerAddress> backups,
+            int maxConnections,
+            int maxKeepAlive,
+            int threads,
+            int connectionsPerLoop,
+            Duration timeout,
+            int maxItemSize,
+            int maxRetrievalLine,
+            int maxPendingPerClient,
+            int verbosity) {
+        this(
+                listenAddress,
+                port,
+                unixSocket,
+                servers,
+                backups,
+                maxConnections,
+                maxKeepAlive,
+                threads,
+                connectionsPerLoop,
+                timeout,
+                maxItemSize,
+                maxRetrievalLine,
+                maxPendingPerClient,
+                verbosity,
                 Failover.DEFAULTS);
     }
 
     public ProxyConfig withFailover(Failover f) {
-        return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
-                threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity, f,
-                operations, tls, serverTls, authFile, serverAuthFile, discovery);
+        return new ProxyConfig(
+                listenAddress,
+                port,
+                unixSocket,
+                servers,
+                backups,
+                maxConnections,
+                maxKeepAlive,
+                threads,
+                connectionsPerLoop,
+                timeout,
+                maxItemSize,
+                maxRetrievalLine,
+                maxPendingPerClient,
+                verbosity,
+                f,
+                operations,
+                tls,
+                serverTls,
+                authFile,
+                serverAuthFile,
+                discovery);
     }
 
     public ProxyConfig withTimeout(Duration t) {
-        return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
-                threads, connectionsPerLoop, t, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, operations, tls, serverTls, authFile, serverAuthFile, discovery);
+        return new ProxyConfig(
+                listenAddress,
+                port,
+                unixSocket,
+                servers,
+                backups,
+                maxConnections,
+                maxKeepAlive,
+                threads,
+                connectionsPerLoop,
+                t,
+                maxItemSize,
+                maxRetrievalLine,
+                maxPendingPerClient,
+                verbosity,
+                failover,
+                operations,
+                tls,
+                serverTls,
+                authFile,
+                serverAuthFile,
+                discovery);
     }
 
     public ProxyConfig withOperations(Operations o) {
-        return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
-                threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                failover, o, tls, serverTls, authFile, serverAuthFile, discovery);
+        return new ProxyConfig(
+                listenAddress,
+                port,
+                unixSocket,
+                servers,
+                backups,
+                maxConnections,
+                maxKeepAlive,
+                threads,
+                connectionsPerLoop,
+                timeout,
+                maxItemSize,
+                maxRetrievalLine,
+                maxPendingPerClient,
+                verbosity,
+                failover,
+                o,
+                tls,
+                serverTls,
+                authFile,
+                serverAuthFile,
+                discovery);
     }
 
     public static final int DEFAULT_PORT = 11211;
@@ -254,7 +450,8 @@ public record ProxyConfig(String listenAddress, int port, Path unixSocket, List<
         if (operations == null) {
             operations = Operations.DEFAULTS;
         }
-        if (operations.httpPort() != 0 && operations.httpPort() == port
+        if (operations.httpPort() != 0
+                && operations.httpPort() == port
                 && (operations.httpAddress() == null || operations.httpAddress().equals(listenAddress))) {
             throw new IllegalArgumentException("the HTTP port must differ from the memcached port (-p)");
         }

@@ -44,8 +44,7 @@ public final class ProxyConfigBuilder {
     Discovery discovery;
 
     /** Starts from the defaults, as a command line with nothing but {@code -s} would. */
-    public ProxyConfigBuilder() {
-    }
+    public ProxyConfigBuilder() {}
 
     /** Starts from every setting of {@code c}. */
     public ProxyConfigBuilder(ProxyConfig c) {
@@ -233,11 +232,28 @@ public final class ProxyConfigBuilder {
 
     /** The config; an inconsistent one (no server, nothing to listen on, ...) is an IllegalArgumentException. */
     public ProxyConfig build() {
-        return new ProxyConfig(listenAddress, port, unixSocket, servers, backups, maxConnections, maxKeepAlive,
-                threads, connectionsPerLoop, timeout, maxItemSize, maxRetrievalLine, maxPendingPerClient, verbosity,
-                new ProxyConfig.Failover(failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl,
-                        sharedFarm),
-                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout, httpAddress, httpTls), tls, serverTls,
-                authFile, serverAuthFile, discovery);
+        return new ProxyConfig(
+                listenAddress,
+                port,
+                unixSocket,
+                servers,
+                backups,
+                maxConnections,
+                maxKeepAlive,
+                threads,
+                connectionsPerLoop,
+                timeout,
+                maxItemSize,
+                maxRetrievalLine,
+                maxPendingPerClient,
+                verbosity,
+                new ProxyConfig.Failover(
+                        failureLimit, probeInterval, autoEject, maxStaleKeys, writeBackTtl, sharedFarm),
+                new ProxyConfig.Operations(httpPort, shutdownTimeout, idleTimeout, httpAddress, httpTls),
+                tls,
+                serverTls,
+                authFile,
+                serverAuthFile,
+                discovery);
     }
 }

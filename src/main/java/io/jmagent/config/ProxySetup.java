@@ -19,8 +19,7 @@ public record ProxySetup(List<Pool> pools) {
     public static final String DEFAULT_POOL = "default";
 
     /** One pool: a name, unique in the setup, and its configuration. */
-    public record Pool(String name, ProxyConfig config) {
-    }
+    public record Pool(String name, ProxyConfig config) {}
 
     public ProxySetup {
         pools = List.copyOf(pools);
@@ -34,12 +33,20 @@ public record ProxySetup(List<Pool> pools) {
                 throw new IllegalArgumentException("two pools are named '" + p.name() + "'");
             }
             ProxyConfig first = pools.get(0).config();
-            if (p.config().threads() != first.threads() || p.config().verbosity() != first.verbosity()
+            if (p.config().threads() != first.threads()
+                    || p.config().verbosity() != first.verbosity()
                     || p.config().operations().httpPort() != first.operations().httpPort()
-                    || !Objects.equals(p.config().operations().httpAddress(),
+                    || !Objects.equals(
+                            p.config().operations().httpAddress(),
                             first.operations().httpAddress())
-                    || !p.config().operations().httpTls().equals(first.operations().httpTls())
-                    || !p.config().operations().shutdownTimeout().equals(first.operations().shutdownTimeout())) {
+                    || !p.config()
+                            .operations()
+                            .httpTls()
+                            .equals(first.operations().httpTls())
+                    || !p.config()
+                            .operations()
+                            .shutdownTimeout()
+                            .equals(first.operations().shutdownTimeout())) {
                 throw new IllegalArgumentException(
                         "threads, verbosity, http-port, http-listen, http-tls and shutdown-timeout are the process's, "
                                 + "the same in every pool");
@@ -47,8 +54,8 @@ public record ProxySetup(List<Pool> pools) {
             for (int j = 0; j < i; j++) {
                 String clash = listenerClash(pools.get(j).config(), p.config());
                 if (clash != null) {
-                    throw new IllegalArgumentException("pools '" + pools.get(j).name() + "' and '" + p.name()
-                            + "' both listen on " + clash);
+                    throw new IllegalArgumentException(
+                            "pools '" + pools.get(j).name() + "' and '" + p.name() + "' both listen on " + clash);
                 }
             }
         }
@@ -105,14 +112,19 @@ public record ProxySetup(List<Pool> pools) {
      * same unix socket, or the same TCP port on the same address or on a wildcard address.
      */
     public static String listenerClash(ProxyConfig a, ProxyConfig b) {
-        if (a.unixSocket() != null && b.unixSocket() != null
-                && a.unixSocket().toAbsolutePath().normalize().equals(b.unixSocket().toAbsolutePath().normalize())) {
+        if (a.unixSocket() != null
+                && b.unixSocket() != null
+                && a.unixSocket()
+                        .toAbsolutePath()
+                        .normalize()
+                        .equals(b.unixSocket().toAbsolutePath().normalize())) {
             return "unix socket " + b.unixSocket();
         }
         if (a.port() == 0 || a.port() != b.port()) {
             return null;
         }
-        if (a.listenAddress().equals(b.listenAddress()) || isWildcard(a.listenAddress())
+        if (a.listenAddress().equals(b.listenAddress())
+                || isWildcard(a.listenAddress())
                 || isWildcard(b.listenAddress())) {
             return hostPort(b.listenAddress(), b.port());
         }

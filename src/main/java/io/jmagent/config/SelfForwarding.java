@@ -34,8 +34,7 @@ public final class SelfForwarding {
 
     private static final String CONSEQUENCE = "jmagent would send every request to itself";
 
-    private SelfForwarding() {
-    }
+    private SelfForwarding() {}
 
     /** The first server of {@code setup} that is one of its own TCP listeners, or null. */
     public static Loop find(ProxySetup setup) {
@@ -56,7 +55,12 @@ public final class SelfForwarding {
             for (ProxySetup.Pool listening : setup.pools()) {
                 ProxyConfig c = listening.config();
                 if (c.port() > 0 && reaches(servers.get(i), c.listenAddress(), c.port())) {
-                    return new Loop(pool, farm, i, servers.get(i), listening.name(),
+                    return new Loop(
+                            pool,
+                            farm,
+                            i,
+                            servers.get(i),
+                            listening.name(),
                             ProxySetup.hostPort(c.listenAddress(), c.port()));
                 }
             }
@@ -85,8 +89,10 @@ public final class SelfForwarding {
             }
         }
         for (InetAddress target : targets) {
-            boolean reached = wildcard ? isLocal(target) : (listened.contains(target)
-                    || (target.isAnyLocalAddress() && listened.stream().anyMatch(SelfForwarding::isLocal)));
+            boolean reached = wildcard
+                    ? isLocal(target)
+                    : (listened.contains(target)
+                            || (target.isAnyLocalAddress() && listened.stream().anyMatch(SelfForwarding::isLocal)));
             if (reached) {
                 return true;
             }

@@ -20,12 +20,12 @@ public record ServerTls(boolean enabled, Path ca, Path certificate, Path key) {
 
     public ServerTls {
         if ((certificate == null) != (key == null)) {
-            throw new IllegalArgumentException("a client certificate for the servers needs both "
-                    + "--server-tls-cert and --server-tls-key");
+            throw new IllegalArgumentException(
+                    "a client certificate for the servers needs both " + "--server-tls-cert and --server-tls-key");
         }
         if (!enabled && (ca != null || certificate != null)) {
-            throw new IllegalArgumentException("--server-tls-ca, --server-tls-cert and --server-tls-key need "
-                    + "--server-tls");
+            throw new IllegalArgumentException(
+                    "--server-tls-ca, --server-tls-cert and --server-tls-key need " + "--server-tls");
         }
     }
 }

@@ -10,8 +10,7 @@ import java.util.List;
 /** Reading the small text files the settings name (credentials, logins). */
 public final class TextFiles {
 
-    private TextFiles() {
-    }
+    private TextFiles() {}
 
     /** {@code file}'s lines (UTF-8); an IllegalArgumentException naming the file if it cannot be read. */
     public static List<String> lines(Path file) {

@@ -21,11 +21,13 @@ import java.util.function.Function;
 final class Membership {
 
     static final Comparator<ServerAddress> ORDER = Comparator.comparing(ServerAddress::host)
-            .thenComparingInt(ServerAddress::port).thenComparingInt(ServerAddress::weight);
+            .thenComparingInt(ServerAddress::port)
+            .thenComparingInt(ServerAddress::weight);
 
     private final int leaveAfter;
     /** host:port to the member and the answers in a row that lacked it. */
     private final Map<String, Member> members = new LinkedHashMap<>();
+
     private boolean seeded;
 
     private static final class Member {

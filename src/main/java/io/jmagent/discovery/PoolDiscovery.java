@@ -41,7 +41,7 @@ public final class PoolDiscovery implements AutoCloseable {
     private MultiThreadIoEventLoopGroup dnsLoop;
     private final List<Tracked> tracked = new ArrayList<>();
     private final ProxyStats stats;
-    private volatile Runnable onChange = () -> { };
+    private volatile Runnable onChange = () -> {};
     private volatile boolean closed;
 
     /** One source and the membership its answers make. */
@@ -98,8 +98,10 @@ public final class PoolDiscovery implements AutoCloseable {
                 a = t.source.lookup();
             } catch (IOException e) {
                 close();
-                throw new IllegalStateException("pool " + pool + ": discovery of " + t.role + "s from " + t.source
-                        + " failed: " + e.getMessage(), e);
+                throw new IllegalStateException(
+                        "pool " + pool + ": discovery of " + t.role + "s from " + t.source + " failed: "
+                                + e.getMessage(),
+                        e);
             }
             stats.discoveryLookup();
             if (a.servers().isEmpty()) {
@@ -151,8 +153,14 @@ public final class PoolDiscovery implements AutoCloseable {
             }
             if (c.any()) {
                 t.members = t.membership.members();
-                log.info("pool {}: {}s from {} changed (joined {}, left {}): {}", pool, t.role, t.source, c.joined(),
-                        c.left(), t.members);
+                log.info(
+                        "pool {}: {}s from {} changed (joined {}, left {}): {}",
+                        pool,
+                        t.role,
+                        t.source,
+                        c.joined(),
+                        c.left(),
+                        t.members);
                 try {
                     onChange.run();
                 } catch (RuntimeException e) {
@@ -162,7 +170,12 @@ public final class PoolDiscovery implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             stats.discoveryFailure();
             if (!String.valueOf(e.getMessage()).equals(t.failing)) {
-                log.warn("pool {}: {} failed, keeping its last {}s {}: {}", pool, t.source, t.role, t.members,
+                log.warn(
+                        "pool {}: {} failed, keeping its last {}s {}: {}",
+                        pool,
+                        t.source,
+                        t.role,
+                        t.members,
                         e.getMessage());
             }
             t.failing = String.valueOf(e.getMessage());

@@ -12,8 +12,7 @@ interface ServerSource extends AutoCloseable {
     Answer lookup() throws IOException;
 
     @Override
-    default void close() {
-    }
+    default void close() {}
 
     /**
      * One answer: its servers, and how long it holds (a DNS answer's smallest TTL; null: until the

@@ -14,11 +14,11 @@ import io.jmagent.protocol.BinaryResponses;
 import io.jmagent.protocol.DeleteRequest;
 import io.jmagent.protocol.FlushAllRequest;
 import io.jmagent.protocol.MetaRequest;
-import io.jmagent.protocol.TextKeys;
 import io.jmagent.protocol.OversizedStoreRequest;
 import io.jmagent.protocol.Request;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.StoreRequest;
+import io.jmagent.protocol.TextKeys;
 import io.jmagent.routing.Router;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -131,31 +131,48 @@ final class BinarySession extends ClientSession {
         boolean keyInBase64 = !TextKeys.carries(r.key()) && op != BinaryOpcode.STAT;
         if (keyInBase64 && !speaksMeta(r)) {
             r.release();
-            answer(BinaryResponses.error(alloc, r, BinaryResponses.INVALID_ARGUMENTS,
+            answer(BinaryResponses.error(
+                    alloc,
+                    r,
+                    BinaryResponses.INVALID_ARGUMENTS,
                     "Invalid arguments: a key with a space, CR, LF or NUL byte needs servers that speak the meta"
                             + " commands (memcached 1.6)"));
             return;
         }
         if (r.tooLarge()) {
-            StoreRequest.Kind kind = op == BinaryOpcode.SET || op == BinaryOpcode.SETQ ? StoreRequest.Kind.SET
+            StoreRequest.Kind kind = op == BinaryOpcode.SET || op == BinaryOpcode.SETQ
+                    ? StoreRequest.Kind.SET
                     : StoreRequest.Kind.APPEND;
             route(new OversizedStoreRequest(kind, r.key(), true), null);
             answer(BinaryResponses.error(alloc, r, BinaryResponses.TOO_LARGE, null));
             return;
         }
-        if (r.cas() != 0 && (op == BinaryOpcode.DELETE || op == BinaryOpcode.DELETEQ || op.isArithmetic()
-                || op.isConcat()) && !speaksMeta(r)) {
-            // memcached compares the cas; only the meta commands can, and a server before 1.6.10 has none as the proxy sends them
+        if (r.cas() != 0
+                && (op == BinaryOpcode.DELETE || op == BinaryOpcode.DELETEQ || op.isArithmetic() || op.isConcat())
+                && !speaksMeta(r)) {
+            // memcached compares the cas; only the meta commands can, and a server before 1.6.10 has none as the proxy
+            // sends them
             r.release();
-            answer(BinaryResponses.error(alloc, r, BinaryResponses.NOT_SUPPORTED,
+            answer(BinaryResponses.error(
+                    alloc,
+                    r,
+                    BinaryResponses.NOT_SUPPORTED,
                     "Not supported: jmagent cannot compare a cas on delete, incr, decr, append or prepend"
                             + " on a memcached older than 1.6.10"));
             return;
         }
         switch (op) {
             case NOOP -> answer(BinaryResponses.success(alloc, r));
-            case VERSION -> answer(BinaryResponses.response(alloc, r.rawOpcode(), BinaryResponses.SUCCESS,
-                    r.opaque(), 0, null, null, Unpooled.copiedBuffer(VERSION, US_ASCII)));
+            case VERSION ->
+                answer(BinaryResponses.response(
+                        alloc,
+                        r.rawOpcode(),
+                        BinaryResponses.SUCCESS,
+                        r.opaque(),
+                        0,
+                        null,
+                        null,
+                        Unpooled.copiedBuffer(VERSION, US_ASCII)));
             case QUIT -> answerAndClose(BinaryResponses.success(alloc, r));
             case QUITQ -> answerAndClose(Unpooled.EMPTY_BUFFER);
             case STAT -> answer(stats(alloc, r));
@@ -170,8 +187,8 @@ final class BinarySession extends ClientSession {
                 if (keyInBase64) {
                     routeMetaRetrieval(r, r.textExptime());
                 } else {
-                    routeTranslated(r,
-                            new RetrievalRequest(RetrievalRequest.Kind.GATS, r.textExptime(), List.of(r.key())));
+                    routeTranslated(
+                            r, new RetrievalRequest(RetrievalRequest.Kind.GATS, r.textExptime(), List.of(r.key())));
                 }
             }
             // proto_bin.c: any storage command with a cas is a cas, an add too
@@ -182,8 +199,8 @@ final class BinarySession extends ClientSession {
             case PREPEND, PREPENDQ -> store(r, StoreRequest.Kind.PREPEND);
             case DELETE, DELETEQ -> delete(r);
             case INCREMENT, INCREMENTQ, DECREMENT, DECREMENTQ -> arithmetic(r);
-            case FLUSH, FLUSHQ -> routeTranslated(r,
-                    new FlushAllRequest(r.exptime() == 0 ? null : r.textExptime(), false));
+            case FLUSH, FLUSHQ ->
+                routeTranslated(r, new FlushAllRequest(r.exptime() == 0 ? null : r.textExptime(), false));
             default -> answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
         }
     }
@@ -231,8 +248,14 @@ final class BinarySession extends ClientSession {
     }
 
     private static StoreRequest textStore(BinaryRequest r, StoreRequest.Kind kind) {
-        return new StoreRequest(kind, r.key(), kind == StoreRequest.Kind.APPEND || kind == StoreRequest.Kind.PREPEND
-                ? 0 : r.flags(), r.textExptime(), r.cas(), false, r.value());
+        return new StoreRequest(
+                kind,
+                r.key(),
+                kind == StoreRequest.Kind.APPEND || kind == StoreRequest.Kind.PREPEND ? 0 : r.flags(),
+                r.textExptime(),
+                r.cas(),
+                false,
+                r.value());
     }
 
     /** A text reply, or the text reply a meta reply stands for, and the cas of the item it left (0: unknown). */
@@ -307,8 +330,8 @@ final class BinarySession extends ClientSession {
     }
 
     /** The incr/decr as ma (cas compared, new cas returned) or as text; counted when {@code counted}. */
-    private void routeArithmetic(BinaryRequest r, ArithmeticRequest incr, boolean meta, boolean counted,
-            TextAnswer answer) {
+    private void routeArithmetic(
+            BinaryRequest r, ArithmeticRequest incr, boolean meta, boolean counted, TextAnswer answer) {
         if (meta) {
             routeMeta(BinaryMetaCommands.arithmetic(ctx.alloc(), r), counted ? incr : null, answer);
         } else if (counted) {
@@ -336,15 +359,18 @@ final class BinarySession extends ClientSession {
         if (meta) {
             routeMeta(BinaryMetaCommands.createCounter(ctx.alloc(), r, value), null, created);
         } else {
-            routeFollowUp(new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, r.textExptime(), 0, false, value),
+            routeFollowUp(
+                    new StoreRequest(StoreRequest.Kind.ADD, r.key(), 0, r.textExptime(), 0, false, value),
                     text -> created.reply(text, 0));
         }
     }
 
     /** True when {@code r} must wait for a counter being created: it is on that key, or a flush. */
     private boolean waitsForCounter(BinaryRequest r) {
-        return !creating.isEmpty() && (r.opcode() == BinaryOpcode.FLUSH || r.opcode() == BinaryOpcode.FLUSHQ
-                || creating.contains(ByteBuffer.wrap(r.key())));
+        return !creating.isEmpty()
+                && (r.opcode() == BinaryOpcode.FLUSH
+                        || r.opcode() == BinaryOpcode.FLUSHQ
+                        || creating.contains(ByteBuffer.wrap(r.key())));
     }
 
     private void counterSettled(ByteBuffer key) {
@@ -374,9 +400,17 @@ final class BinarySession extends ClientSession {
         }
         Map<String, String> all = group.isEmpty() ? generalStats() : serverStats();
         CompositeByteBuf out = alloc.compositeBuffer(all.size() + 1);
-        all.forEach((name, value) -> out.addComponent(true, BinaryResponses.response(alloc, r.rawOpcode(),
-                BinaryResponses.SUCCESS, r.opaque(), 0, null, name.getBytes(US_ASCII),
-                Unpooled.copiedBuffer(value, US_ASCII))));
+        all.forEach((name, value) -> out.addComponent(
+                true,
+                BinaryResponses.response(
+                        alloc,
+                        r.rawOpcode(),
+                        BinaryResponses.SUCCESS,
+                        r.opaque(),
+                        0,
+                        null,
+                        name.getBytes(US_ASCII),
+                        Unpooled.copiedBuffer(value, US_ASCII))));
         out.addComponent(true, BinaryResponses.success(alloc, r));
         return out;
     }

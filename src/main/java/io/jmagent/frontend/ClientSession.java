@@ -55,12 +55,14 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     protected ChannelHandlerContext ctx;
     /** The router of the latest request, and this loop's pools of its farms. */
     private Router router;
+
     private Router.RouteContext routeContext;
     private boolean closing;
     private boolean inputShutdown;
     private boolean flushScheduled;
     /** The proxy is shutting down: close once every request read so far is answered. */
     private boolean finishing;
+
     private final Runnable flushTask = this::flushNow;
 
     ClientSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers) {
@@ -81,8 +83,11 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
         if (r != router) {
             Channel ch = ctx.channel();
             Farm backups = r.backups();
-            routeContext = new Router.RouteContext(r.primaries().poolFor(ch.eventLoop()),
-                    backups == null ? null : backups.poolFor(ch.eventLoop()), id, ch.alloc());
+            routeContext = new Router.RouteContext(
+                    r.primaries().poolFor(ch.eventLoop()),
+                    backups == null ? null : backups.poolFor(ch.eventLoop()),
+                    id,
+                    ch.alloc());
             router = r;
         }
         return r;
@@ -266,8 +271,7 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     protected void updateReading() {
         Channel ch = ctx.channel();
-        boolean read = !closing && ch.isWritable() && slots.size() < config.maxPendingPerClient()
-                && !holdsRequests();
+        boolean read = !closing && ch.isWritable() && slots.size() < config.maxPendingPerClient() && !holdsRequests();
         if (ch.config().isAutoRead() != read) {
             ch.config().setAutoRead(read);
         }

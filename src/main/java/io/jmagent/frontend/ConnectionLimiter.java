@@ -83,7 +83,10 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     private void report() {
         long n = unreported.getAndSet(0);
         if (n > 0) {
-            log.info("refused {} more client connections in the last {} s (-n {})", n, reportEvery.toSeconds(),
+            log.info(
+                    "refused {} more client connections in the last {} s (-n {})",
+                    n,
+                    reportEvery.toSeconds(),
                     maxConnections);
             scheduleReport();
             return;

@@ -17,8 +17,7 @@ final class GracefulShutdown {
 
     private static final Logger log = LoggerFactory.getLogger(GracefulShutdown.class);
 
-    private GracefulShutdown() {
-    }
+    private GracefulShutdown() {}
 
     static void close(List<ProxyServer> pools, Duration timeout) {
         List<ProxyServer> closing = new ArrayList<>();
@@ -34,8 +33,11 @@ final class GracefulShutdown {
         for (ProxyServer p : closing) {
             int left = p.clientCount();
             if (left > 0) {
-                log.info("shutdown: closing {} clients of pool {} still waiting for answers after {} ms", left,
-                        p.name(), timeout.toMillis());
+                log.info(
+                        "shutdown: closing {} clients of pool {} still waiting for answers after {} ms",
+                        left,
+                        p.name(),
+                        timeout.toMillis());
             }
             p.closeNow();
         }

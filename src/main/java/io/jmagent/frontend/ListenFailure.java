@@ -16,7 +16,12 @@ public final class ListenFailure extends RuntimeException {
     private static final Pattern NATIVE_PREFIX = Pattern.compile("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ");
 
     /** Which listener failed. */
-    public enum Listener { TCP, TLS, UNIX_SOCKET, HTTP }
+    public enum Listener {
+        TCP,
+        TLS,
+        UNIX_SOCKET,
+        HTTP
+    }
 
     private final String pool;
     private final Listener listener;

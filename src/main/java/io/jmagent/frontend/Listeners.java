@@ -44,7 +44,11 @@ final class Listeners {
     private final String logPrefix;
 
     /** {@code pool}: the name of the pool whose listeners these are, for its log lines and {@link ListenFailure}s. */
-    Listeners(NettyTransport transport, EventLoopGroup bossGroup, EventLoopGroup workerGroup, ChannelHandler clientInit,
+    Listeners(
+            NettyTransport transport,
+            EventLoopGroup bossGroup,
+            EventLoopGroup workerGroup,
+            ChannelHandler clientInit,
             String pool) {
         this.transport = transport;
         this.bossGroup = bossGroup;
@@ -57,8 +61,13 @@ final class Listeners {
     /** Listens on {@code c}'s TCP address and port; a {@link ListenFailure} if it cannot. */
     Channel bindTcp(ProxyConfig c) throws InterruptedException {
         Channel ch = bind(c.listenAddress(), c.port(), clientInit, ListenFailure.Listener.TCP);
-        log.info("{}listening on {} ({} transport, {} event loops) for {}", logPrefix, ch.localAddress(),
-                transport.label(), c.threads(), c.servers());
+        log.info(
+                "{}listening on {} ({} transport, {} event loops) for {}",
+                logPrefix,
+                ch.localAddress(),
+                transport.label(),
+                c.threads(),
+                c.servers());
         return ch;
     }
 
@@ -68,9 +77,15 @@ final class Listeners {
      */
     Channel bindTls(ProxyConfig c, ChannelHandler tlsInit) throws InterruptedException {
         Channel ch = bind(c.listenAddress(), c.tls().port(), tlsInit, ListenFailure.Listener.TLS);
-        log.info("{}listening for TLS on {} ({}; {}; client certificates {})", logPrefix, ch.localAddress(),
-                ClientTlsContext.engine(), String.join(", ", c.tls().protocols()),
-                c.tls().clientCa() == null ? "not asked for" : "required, from " + c.tls().clientCa());
+        log.info(
+                "{}listening for TLS on {} ({}; {}; client certificates {})",
+                logPrefix,
+                ch.localAddress(),
+                ClientTlsContext.engine(),
+                String.join(", ", c.tls().protocols()),
+                c.tls().clientCa() == null
+                        ? "not asked for"
+                        : "required, from " + c.tls().clientCa());
         return ch;
     }
 
@@ -99,14 +114,18 @@ final class Listeners {
     Channel bindUnix(Path path) throws InterruptedException {
         String where = "unix socket " + path;
         if (transport.domainServerChannel() == null) {
-            throw new ListenFailure(pool, ListenFailure.Listener.UNIX_SOCKET, where, NettyTransport.NIO_HAS_NO_UNIX_SOCKETS,
-                    null);
+            throw new ListenFailure(
+                    pool, ListenFailure.Listener.UNIX_SOCKET, where, NettyTransport.NIO_HAS_NO_UNIX_SOCKETS, null);
         }
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {
-            throw new ListenFailure(pool, ListenFailure.Listener.UNIX_SOCKET, where, "cannot replace the file there: "
-                    + e.getMessage(), e);
+            throw new ListenFailure(
+                    pool,
+                    ListenFailure.Listener.UNIX_SOCKET,
+                    where,
+                    "cannot replace the file there: " + e.getMessage(),
+                    e);
         }
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)

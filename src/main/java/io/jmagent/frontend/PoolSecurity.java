@@ -46,8 +46,10 @@ final class PoolSecurity {
         String who = prefix.isEmpty() ? "jmagent" : "pool " + pool;
         try {
             AuthFile file = AuthFile.open(c.authFile(), who);
-            log.info("{}: clients authenticate first (auth file {}): text as memcached -Y, binary with SASL PLAIN",
-                    who, c.authFile());
+            log.info(
+                    "{}: clients authenticate first (auth file {}): text as memcached -Y, binary with SASL PLAIN",
+                    who,
+                    c.authFile());
             return file;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("auth file " + e.getMessage(), e);
@@ -60,11 +62,20 @@ final class PoolSecurity {
             return null;
         }
         try {
-            ServerTlsContext tls = ServerTlsContext.of(c.serverTls().ca(), c.serverTls().certificate(),
+            ServerTlsContext tls = ServerTlsContext.of(
+                    c.serverTls().ca(),
+                    c.serverTls().certificate(),
                     c.serverTls().key());
-            log.info("{}TLS to the servers ({}; certificates checked against {}{})", prefix, ClientTlsContext.engine(),
-                    c.serverTls().ca() == null ? "the JDK's trusted CAs" : c.serverTls().ca(),
-                    c.serverTls().certificate() == null ? "" : "; client certificate " + c.serverTls().certificate());
+            log.info(
+                    "{}TLS to the servers ({}; certificates checked against {}{})",
+                    prefix,
+                    ClientTlsContext.engine(),
+                    c.serverTls().ca() == null
+                            ? "the JDK's trusted CAs"
+                            : c.serverTls().ca(),
+                    c.serverTls().certificate() == null
+                            ? ""
+                            : "; client certificate " + c.serverTls().certificate());
             return tls;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(prefix + e.getMessage(), e);
@@ -77,7 +88,8 @@ final class PoolSecurity {
             return null;
         }
         try {
-            return ServerLogin.parse(TextFiles.lines(c.serverAuthFile()), c.serverAuthFile().toString());
+            return ServerLogin.parse(
+                    TextFiles.lines(c.serverAuthFile()), c.serverAuthFile().toString());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("server auth file " + e.getMessage(), e);
         }

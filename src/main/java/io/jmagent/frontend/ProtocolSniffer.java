@@ -53,8 +53,11 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
             ctx.pipeline().addAfter(name, "binary-decoder", new BinaryRequestDecoder(config.maxItemSize()));
         } else {
             ctx.pipeline().addAfter(name, "text-session", new TextSession(config, stats, routers, auth));
-            ctx.pipeline().addAfter(name, "text-decoder",
-                    new TextRequestDecoder(config.maxItemSize(), config.maxRetrievalLine()));
+            ctx.pipeline()
+                    .addAfter(
+                            name,
+                            "text-decoder",
+                            new TextRequestDecoder(config.maxItemSize(), config.maxRetrievalLine()));
         }
         ctx.pipeline().remove(this);
         ctx.fireChannelRead(in);

@@ -22,8 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Objects;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -51,9 +51,11 @@ public final class ProxyPools implements AutoCloseable {
     private boolean closing;
     /** The running pools, for the HTTP endpoint, which reads them on an event loop without the lock. */
     private volatile List<ProxyServer> running = List.of();
+
     private Channel httpListener;
     /** What the HTTP endpoint serves HTTPS with; null for plain HTTP. */
     private ClientTlsContext httpTls;
+
     private PrometheusMetrics metrics;
 
     public ProxyPools(ProxySetup setup) {
@@ -109,12 +111,17 @@ public final class ProxyPools implements AutoCloseable {
                             // exception, which closes that connection
                             ch.pipeline().addLast(https.newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(16 * 1024),
-                                new HttpEndpoint(m, ProxyPools.this::views));
+                        ch.pipeline()
+                                .addLast(
+                                        new HttpServerCodec(),
+                                        new HttpObjectAggregator(16 * 1024),
+                                        new HttpEndpoint(m, ProxyPools.this::views));
                     }
                 });
         try {
-            httpListener = b.bind(new InetSocketAddress(setup.httpAddress(), setup.httpPort())).sync().channel();
+            httpListener = b.bind(new InetSocketAddress(setup.httpAddress(), setup.httpPort()))
+                    .sync()
+                    .channel();
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) { // a bind failure is an IOException that Netty's sync() rethrows unchecked
@@ -124,10 +131,15 @@ public final class ProxyPools implements AutoCloseable {
         if (https == null) {
             log.info("serving /metrics and /health on http://{}:{}/", bound.getHostString(), bound.getPort());
         } else {
-            log.info("serving /metrics and /health on https://{}:{}/ ({}; {})", bound.getHostString(),
-                    bound.getPort(), ClientTlsContext.engine(), setup.httpTls().clientCa() == null
+            log.info(
+                    "serving /metrics and /health on https://{}:{}/ ({}; {})",
+                    bound.getHostString(),
+                    bound.getPort(),
+                    ClientTlsContext.engine(),
+                    setup.httpTls().clientCa() == null
                             ? "no client certificate asked for"
-                            : "client certificates checked against " + setup.httpTls().clientCa());
+                            : "client certificates checked against "
+                                    + setup.httpTls().clientCa());
         }
     }
 
@@ -136,7 +148,11 @@ public final class ProxyPools implements AutoCloseable {
         List<PoolView> views = new ArrayList<>();
         for (ProxyServer p : running) {
             Router r = p.router();
-            views.add(new PoolView(p.name(), p.stats(), r.primaries(), r.backups(),
+            views.add(new PoolView(
+                    p.name(),
+                    p.stats(),
+                    r.primaries(),
+                    r.backups(),
                     p.config().failover().autoEject()));
         }
         return views;
@@ -217,18 +233,30 @@ public final class ProxyPools implements AutoCloseable {
             return next;
         }
         if (next.threads() != setup.threads()) {
-            log.warn("a reload cannot change the number of event loops (threads {} -> {}); ignored until a restart",
-                    setup.threads(), next.threads());
+            log.warn(
+                    "a reload cannot change the number of event loops (threads {} -> {}); ignored until a restart",
+                    setup.threads(),
+                    next.threads());
         }
         if (!sameHttp) {
-            log.warn("a reload cannot change the HTTP endpoint (http-port {} -> {}, http-listen {} -> {}, "
-                    + "http-tls {} -> {}); ignored until a restart", setup.httpPort(), next.httpPort(), httpListen,
-                    next.pools().get(0).config().operations().httpAddress(), setup.httpTls(), next.httpTls());
+            log.warn(
+                    "a reload cannot change the HTTP endpoint (http-port {} -> {}, http-listen {} -> {}, "
+                            + "http-tls {} -> {}); ignored until a restart",
+                    setup.httpPort(),
+                    next.httpPort(),
+                    httpListen,
+                    next.pools().get(0).config().operations().httpAddress(),
+                    setup.httpTls(),
+                    next.httpTls());
         }
         List<ProxySetup.Pool> kept = new ArrayList<>();
         for (ProxySetup.Pool p : next.pools()) {
-            ProxyConfig c = new ProxyConfigBuilder(p.config()).threads(setup.threads()).httpPort(setup.httpPort())
-                    .httpAddress(httpListen).httpTls(setup.httpTls()).build();
+            ProxyConfig c = new ProxyConfigBuilder(p.config())
+                    .threads(setup.threads())
+                    .httpPort(setup.httpPort())
+                    .httpAddress(httpListen)
+                    .httpTls(setup.httpTls())
+                    .build();
             kept.add(new ProxySetup.Pool(p.name(), c));
         }
         return new ProxySetup(kept);

@@ -2,8 +2,8 @@ package io.jmagent.frontend;
 
 import io.jmagent.auth.AuthFile;
 import io.jmagent.backend.BackendSettings;
-import io.jmagent.backend.Farm;
 import io.jmagent.backend.CopyRefill;
+import io.jmagent.backend.Farm;
 import io.jmagent.backend.HealthChecker;
 import io.jmagent.backend.JoinProbe;
 import io.jmagent.backend.NettyTransport;
@@ -62,6 +62,7 @@ public final class ProxyServer implements AutoCloseable {
     private final KeyVersions keyVersions = new KeyVersions();
     /** The server lists the farms had before, whose servers may keep copies of keys that moved away. */
     private FormerRings formerPrimaries = FormerRings.NONE;
+
     private FormerRings formerBackups = FormerRings.NONE;
 
     private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
@@ -77,6 +78,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Supplier<Router> routers = router::get;
     /** What picks a new client's protocol under the settings and auth file in force (made again when they change). */
     private volatile ProtocolSniffer sniffer;
+
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile ProxyConfig config;
     private volatile ConnectionLimiter limiter;
@@ -95,6 +97,7 @@ public final class ProxyServer implements AutoCloseable {
     private ServerLogin serverLogin;
     /** TLS to the servers, made at start (a reload cannot change it); null without. */
     private ServerTlsContext serverTls;
+
     private final TlsHandshakeOutcome tlsOutcome = new TlsHandshakeOutcome(stats);
     private final PoolSecurity security;
     private HealthChecker healthChecker;
@@ -102,6 +105,7 @@ public final class ProxyServer implements AutoCloseable {
     private PoolDiscovery discovery;
     /** The configuration as given, before discovery added its servers. */
     private ProxyConfig declared;
+
     private boolean closing;
     /** Set when a shutdown begins: a client accepted from then on is closed at once. */
     private volatile boolean shuttingDown;
@@ -115,7 +119,11 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /** A pool named {@code name} on shared event loops (null ones: loops of its own, closed with it). */
-    public ProxyServer(String name, ProxyConfig config, NettyTransport transport, EventLoopGroup bossGroup,
+    public ProxyServer(
+            String name,
+            ProxyConfig config,
+            NettyTransport transport,
+            EventLoopGroup bossGroup,
             EventLoopGroup workerGroup) {
         this.name = name;
         this.security = new PoolSecurity(name);
@@ -194,14 +202,20 @@ public final class ProxyServer implements AutoCloseable {
             throw new IllegalStateException("pool " + name + " is closed");
         }
         if (next.threads() != current.threads()) {
-            log.warn("pool {}: a reload cannot change the number of event loops (threads {} -> {}); "
-                    + "ignored until a restart", name, current.threads(), next.threads());
+            log.warn(
+                    "pool {}: a reload cannot change the number of event loops (threads {} -> {}); "
+                            + "ignored until a restart",
+                    name,
+                    current.threads(),
+                    next.threads());
             next = new ProxyConfigBuilder(next).threads(current.threads()).build();
         }
         if (!next.serverTls().equals(current.serverTls())
                 || !Objects.equals(next.serverAuthFile(), current.serverAuthFile())) {
             log.warn("pool {}: a reload cannot change TLS or the login to the servers; ignored until a restart", name);
-            next = new ProxyConfigBuilder(next).serverTls(current.serverTls()).serverAuthFile(current.serverAuthFile())
+            next = new ProxyConfigBuilder(next)
+                    .serverTls(current.serverTls())
+                    .serverAuthFile(current.serverAuthFile())
                     .build();
         }
         ProxyConfig asGiven = next;
@@ -221,7 +235,8 @@ public final class ProxyServer implements AutoCloseable {
         Router old = router.get();
         BackendSettings settings = settingsOf(next);
         Farm primaries = new Farm("primary", next.servers(), transport, settings, old.primaries());
-        Farm backups = next.backups().isEmpty() ? null
+        Farm backups = next.backups().isEmpty()
+                ? null
                 : new Farm("backup", next.backups(), transport, settings, old.backups());
         Channel tcp = null;
         Channel unix = null;
@@ -264,6 +279,7 @@ public final class ProxyServer implements AutoCloseable {
         private final ProxyConfig asGiven;
         /** The discovery in force after the change: the same one, a new one, or null. */
         private final PoolDiscovery found;
+
         private final Farm primaries;
         private final Farm backups;
         private final Channel tcp;
@@ -275,8 +291,17 @@ public final class ProxyServer implements AutoCloseable {
         /** The new auth file, null when it did not change. */
         private final AuthFile auth;
 
-        private Change(ProxyConfig next, ProxyConfig asGiven, PoolDiscovery found, Farm primaries, Farm backups,
-                Channel tcp, Channel unix, ClientTlsContext tls, Channel tlsChannel, AuthFile auth) {
+        private Change(
+                ProxyConfig next,
+                ProxyConfig asGiven,
+                PoolDiscovery found,
+                Farm primaries,
+                Farm backups,
+                Channel tcp,
+                Channel unix,
+                ClientTlsContext tls,
+                Channel tlsChannel,
+                AuthFile auth) {
             this.auth = auth;
             this.next = next;
             this.asGiven = asGiven;
@@ -317,13 +342,17 @@ public final class ProxyServer implements AutoCloseable {
                     old.backups().retire();
                 }
                 // what a loop may have opened in the old farms while this ran is retired later
-                long sweep = 2 * Math.max(before.timeout().toMillis(), next.timeout().toMillis()) + 1000;
-                workerGroup.schedule(() -> {
-                    primaries.finishTakeOver();
-                    if (backups != null) {
-                        backups.finishTakeOver();
-                    }
-                }, sweep, TimeUnit.MILLISECONDS);
+                long sweep =
+                        2 * Math.max(before.timeout().toMillis(), next.timeout().toMillis()) + 1000;
+                workerGroup.schedule(
+                        () -> {
+                            primaries.finishTakeOver();
+                            if (backups != null) {
+                                backups.finishTakeOver();
+                            }
+                        },
+                        sweep,
+                        TimeUnit.MILLISECONDS);
                 HealthChecker oldChecker = healthChecker;
                 healthChecker = newHealthChecker(next, router.get());
                 healthChecker.start();
@@ -348,7 +377,8 @@ public final class ProxyServer implements AutoCloseable {
                     PoolSecurity.close(authFile); // clients already in keep what they were admitted with
                     authFile = auth;
                 }
-                if (!before.servers().equals(next.servers()) || !before.backups().equals(next.backups())) {
+                if (!before.servers().equals(next.servers())
+                        || !before.backups().equals(next.backups())) {
                     stats.ringChanged();
                 }
                 logChange(before, next, old);
@@ -368,11 +398,17 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private void logChange(ProxyConfig before, ProxyConfig next, Router old) {
-        log.info("pool {} reloaded: servers {}{}, backups {}{}", name, next.servers(),
-                difference(old.primaries().servers(), next.servers()), next.backups(),
+        log.info(
+                "pool {} reloaded: servers {}{}, backups {}{}",
+                name,
+                next.servers(),
+                difference(old.primaries().servers(), next.servers()),
+                next.backups(),
                 difference(old.backups() == null ? List.of() : old.backups().servers(), next.backups()));
         if (!sameTcp(before, next) || !Objects.equals(before.unixSocket(), next.unixSocket())) {
-            log.info("pool {} now listens on {}{}; clients of the old listener stay connected", name,
+            log.info(
+                    "pool {} now listens on {}{}; clients of the old listener stay connected",
+                    name,
                     next.port() > 0 ? ProxySetup.hostPort(next.listenAddress(), next.port()) : "no TCP port",
                     next.unixSocket() == null ? "" : " and unix socket " + next.unixSocket());
         }
@@ -399,8 +435,15 @@ public final class ProxyServer implements AutoCloseable {
 
     private BackendSettings settingsOf(ProxyConfig c) {
         ProxyConfig.Failover failover = c.failover();
-        return new BackendSettings(c.effectiveConnectionsPerLoop(), c.timeout(), Duration.ofMillis(100),
-                Duration.ofSeconds(5), c.maxItemSize(), failover.failureLimit(), failover.maxStaleKeys(), serverTls,
+        return new BackendSettings(
+                c.effectiveConnectionsPerLoop(),
+                c.timeout(),
+                Duration.ofMillis(100),
+                Duration.ofSeconds(5),
+                c.maxItemSize(),
+                failover.failureLimit(),
+                failover.maxStaleKeys(),
+                serverTls,
                 serverLogin);
     }
 
@@ -409,13 +452,22 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private Router newRouter(ProxyConfig c, Farm primaries, Farm backups) {
-        return new Router(primaries, backups, c.failover().autoEject(), c.failover().writeBackTtl(), stats,
-                keyVersions, c.failover().sharedFarm(), formerPrimaries, formerBackups);
+        return new Router(
+                primaries,
+                backups,
+                c.failover().autoEject(),
+                c.failover().writeBackTtl(),
+                stats,
+                keyVersions,
+                c.failover().sharedFarm(),
+                formerPrimaries,
+                formerBackups);
     }
 
     /** A discovery for {@code c}'s sources, asked once already (throws if one fails). */
     private PoolDiscovery newDiscovery(ProxyConfig c) {
-        return new PoolDiscovery(name, c.discovery(), c.timeout(), new JoinProbe(c.timeout(), serverTls, serverLogin), stats)
+        return new PoolDiscovery(
+                        name, c.discovery(), c.timeout(), new JoinProbe(c.timeout(), serverTls, serverLogin), stats)
                 .start();
     }
 
@@ -452,11 +504,18 @@ public final class ProxyServer implements AutoCloseable {
             EventLoopGroup group = workerGroup;
             return group == null ? null : group.next();
         };
-        CopyRefill refill = !r.hasBackups() ? (c.failover().autoEject() ? new EjectedCopyDrop(r, loops) : CopyRefill.NONE)
+        CopyRefill refill = !r.hasBackups()
+                ? (c.failover().autoEject() ? new EjectedCopyDrop(r, loops) : CopyRefill.NONE)
                 : shared ? CopyRefill.NONE : StaleCopyRefill.onLoopOf(r, loops);
-        return new HealthChecker(all, c.failover().probeInterval(), c.timeout(), serverTls, serverLogin,
+        return new HealthChecker(
+                all,
+                c.failover().probeInterval(),
+                c.timeout(),
+                serverTls,
+                serverLogin,
                 r.hasBackups(),
-                r.hasBackups() && c.failover().sharedFarm(), refill);
+                r.hasBackups() && c.failover().sharedFarm(),
+                refill);
     }
 
     /**

@@ -27,6 +27,7 @@ final class SaslGate {
 
     /** proto_bin.c: MAX_SASL_MECH_LEN. */
     static final int MAX_MECH_LENGTH = 32;
+
     private static final String MECHANISM = "PLAIN";
     private static final byte[] AUTHENTICATED = "Authenticated".getBytes(US_ASCII);
 
@@ -70,8 +71,15 @@ final class SaslGate {
     private void serveSasl(BinaryRequest r) {
         if (r.opcode() == BinaryOpcode.SASL_LIST_MECHS) {
             // memcached lists its SASL library's mechanisms (and forgets the client's login: not copied)
-            session.answer(BinaryResponses.response(session.ctx.alloc(), r.rawOpcode(), BinaryResponses.SUCCESS,
-                    r.opaque(), 0, null, null, Unpooled.copiedBuffer(MECHANISM, US_ASCII)));
+            session.answer(BinaryResponses.response(
+                    session.ctx.alloc(),
+                    r.rawOpcode(),
+                    BinaryResponses.SUCCESS,
+                    r.opaque(),
+                    0,
+                    null,
+                    null,
+                    Unpooled.copiedBuffer(MECHANISM, US_ASCII)));
             return;
         }
         byte[] data = r.value() == null ? new byte[0] : ByteBufUtil.getBytes(r.value());
@@ -89,8 +97,15 @@ final class SaslGate {
             }
             if (data.length == 0 && !r.tooLarge()) {
                 awaitingStep = true;
-                session.answer(BinaryResponses.response(session.ctx.alloc(), r.rawOpcode(),
-                        BinaryResponses.AUTH_CONTINUE, r.opaque(), 0, null, null, null));
+                session.answer(BinaryResponses.response(
+                        session.ctx.alloc(),
+                        r.rawOpcode(),
+                        BinaryResponses.AUTH_CONTINUE,
+                        r.opaque(),
+                        0,
+                        null,
+                        null,
+                        null));
                 return;
             }
         } else if (!awaitingStep) {
@@ -112,7 +127,9 @@ final class SaslGate {
      */
     static String[] plain(byte[] message) {
         String[] fields = new String(message, UTF_8).split("\0", -1);
-        if (fields.length != 3 || fields[1].isEmpty() || fields[2].isEmpty()
+        if (fields.length != 3
+                || fields[1].isEmpty()
+                || fields[2].isEmpty()
                 || !(fields[0].isEmpty() || fields[0].equals(fields[1]))) {
             return null;
         }
@@ -130,8 +147,9 @@ final class SaslGate {
         checking = true;
         ClientSession.Slot slot = session.newSlot();
         session.updateReading();
-        auth.check(user, password, session.clientAddress(),
-                outcome -> session.ctx.executor().execute(() -> settled(r, slot, outcome)));
+        auth.check(user, password, session.clientAddress(), outcome -> session.ctx
+                .executor()
+                .execute(() -> settled(r, slot, outcome)));
     }
 
     /** An attempt's outcome, on the client's loop: answered, then what waited behind it is served. */
@@ -141,8 +159,15 @@ final class SaslGate {
         if (outcome == AuthFile.Outcome.ACCEPTED) {
             authenticated = true;
             awaitingStep = false;
-            reply = BinaryResponses.response(session.ctx.alloc(), r.rawOpcode(), BinaryResponses.SUCCESS,
-                    r.opaque(), 0, null, null, Unpooled.wrappedBuffer(AUTHENTICATED));
+            reply = BinaryResponses.response(
+                    session.ctx.alloc(),
+                    r.rawOpcode(),
+                    BinaryResponses.SUCCESS,
+                    r.opaque(),
+                    0,
+                    null,
+                    null,
+                    Unpooled.wrappedBuffer(AUTHENTICATED));
         } else {
             stats.authError();
             reply = BinaryResponses.error(session.ctx.alloc(), r, BinaryResponses.AUTH_ERROR, null);

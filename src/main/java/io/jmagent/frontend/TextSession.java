@@ -33,6 +33,7 @@ final class TextSession extends ClientSession {
 
     /** The auth file clients must authenticate with (memcached's -Y), or null. */
     private final AuthFile auth;
+
     private boolean authenticated;
     /** An attempt is being checked: what follows waits for its answer. */
     private boolean checking;
@@ -94,9 +95,12 @@ final class TextSession extends ClientSession {
         } else if (request instanceof VersionRequest) {
             answer(Unpooled.wrappedBuffer(VERSION_LINE));
         } else if (request instanceof StatsRequest r) {
-            answer(Unpooled.wrappedBuffer(r.group().isEmpty() ? StatsReport.text(generalStats())
-                    : isServersGroup(r.group()) ? StatsReport.text(serverStats())
-                    : TextReplies.serverError("stats " + r.group() + " not supported by jmagent")));
+            answer(Unpooled.wrappedBuffer(
+                    r.group().isEmpty()
+                            ? StatsReport.text(generalStats())
+                            : isServersGroup(r.group())
+                                    ? StatsReport.text(serverStats())
+                                    : TextReplies.serverError("stats " + r.group() + " not supported by jmagent")));
         } else if (request.noreply()) {
             route(request, null);
         } else {
@@ -152,8 +156,8 @@ final class TextSession extends ClientSession {
         checking = true;
         updateReading();
         Slot slot = newSlot();
-        auth.check(token.substring(0, space), token.substring(space + 1), clientAddress(),
-                outcome -> ctx.executor().execute(() -> settled(slot, outcome)));
+        auth.check(token.substring(0, space), token.substring(space + 1), clientAddress(), outcome -> ctx.executor()
+                .execute(() -> settled(slot, outcome)));
     }
 
     /** An attempt's outcome, on this client's loop: answered, then what waited behind it is served. */
@@ -164,8 +168,10 @@ final class TextSession extends ClientSession {
             slot.reply(Unpooled.wrappedBuffer(STORED));
         } else {
             stats.authError();
-            slot.reply(Unpooled.wrappedBuffer(outcome == AuthFile.Outcome.BUSY
-                    ? TextReplies.serverError("authentication busy, try again") : AUTH_FAILURE));
+            slot.reply(Unpooled.wrappedBuffer(
+                    outcome == AuthFile.Outcome.BUSY
+                            ? TextReplies.serverError("authentication busy, try again")
+                            : AUTH_FAILURE));
         }
         while (!checking && !held.isEmpty()) {
             channelRead(ctx, held.poll());

@@ -80,8 +80,13 @@ public final class CommandStats {
         } else if (request instanceof DeleteRequest) {
             count(line, deleteHits, deleteMisses, null, Reply.DELETED, null);
         } else if (request instanceof ArithmeticRequest a) {
-            count(line, a.increment() ? incrHits : decrHits, a.increment() ? incrMisses : decrMisses, null,
-                    Reply.NUMBER, null);
+            count(
+                    line,
+                    a.increment() ? incrHits : decrHits,
+                    a.increment() ? incrMisses : decrMisses,
+                    null,
+                    Reply.NUMBER,
+                    null);
         } else if (request instanceof TouchRequest) {
             cmdTouch.increment();
             count(line, touchHits, touchMisses, null, Reply.TOUCHED, null);
@@ -115,18 +120,19 @@ public final class CommandStats {
             case DELETE_INVALIDATING -> metaCount(code, null, deleteMisses, deleteMisses);
             case INCR -> metaCount(code, incrHits, incrMisses, null);
             case DECR -> metaCount(code, decrHits, decrMisses, null);
-            case NONE -> { }
+            case NONE -> {}
         }
     }
 
     /** HD (or VA) a hit, NF a miss, EX {@code exists}; a null adder counts nothing. */
     private static void metaCount(MetaCode code, LongAdder hits, LongAdder misses, LongAdder exists) {
-        LongAdder counted = switch (code) {
-            case HD -> hits;
-            case NF -> misses;
-            case EX -> exists;
-            default -> null;
-        };
+        LongAdder counted =
+                switch (code) {
+                    case HD -> hits;
+                    case NF -> misses;
+                    case EX -> exists;
+                    default -> null;
+                };
         if (counted != null) {
             counted.increment();
         }
@@ -137,7 +143,13 @@ public final class CommandStats {
      * command's silence is a quiet mg's EN or any other's HD (protocol.txt: q hides EN and HD).
      */
     private enum MetaCode {
-        HD, EN, NS, NF, EX, SERVER_ERROR, CLIENT_ERROR;
+        HD,
+        EN,
+        NS,
+        NF,
+        EX,
+        SERVER_ERROR,
+        CLIENT_ERROR;
 
         static MetaCode of(ByteBuf b, boolean quiet, boolean get) {
             if (b.readableBytes() == 0) {
@@ -159,8 +171,8 @@ public final class CommandStats {
         }
     }
 
-    private static void count(ByteBuf line, LongAdder hits, LongAdder misses, LongAdder other, Reply hit,
-            Reply otherReply) {
+    private static void count(
+            ByteBuf line, LongAdder hits, LongAdder misses, LongAdder other, Reply hit, Reply otherReply) {
         Reply r = Reply.of(line);
         if (r == hit) {
             hits.increment();
@@ -173,8 +185,13 @@ public final class CommandStats {
 
     /** The reply lines that decide a hit or a miss. */
     private enum Reply {
-        STORED("STORED\r\n"), EXISTS("EXISTS\r\n"), NOT_FOUND("NOT_FOUND\r\n"), DELETED("DELETED\r\n"),
-        TOUCHED("TOUCHED\r\n"), NUMBER(null), OTHER(null);
+        STORED("STORED\r\n"),
+        EXISTS("EXISTS\r\n"),
+        NOT_FOUND("NOT_FOUND\r\n"),
+        DELETED("DELETED\r\n"),
+        TOUCHED("TOUCHED\r\n"),
+        NUMBER(null),
+        OTHER(null);
 
         private static final Reply[] ALL = values();
 

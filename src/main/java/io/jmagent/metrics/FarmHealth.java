@@ -57,9 +57,14 @@ public final class FarmHealth {
         sb.append("{\"healthy\":").append(everyKeyServed(pools)).append(",\"pools\":[");
         for (int i = 0; i < pools.size(); i++) {
             FarmHealth h = pools.get(i).health();
-            sb.append(i == 0 ? "" : ",").append("{\"pool\":\"").append(escape(pools.get(i).name()))
-                    .append("\",\"healthy\":").append(h.everyKeyServed()).append(",\"servers\":")
-                    .append(h.serversJson()).append('}');
+            sb.append(i == 0 ? "" : ",")
+                    .append("{\"pool\":\"")
+                    .append(escape(pools.get(i).name()))
+                    .append("\",\"healthy\":")
+                    .append(h.everyKeyServed())
+                    .append(",\"servers\":")
+                    .append(h.serversJson())
+                    .append('}');
         }
         return sb.append("]}\n").toString();
     }
@@ -84,8 +89,13 @@ public final class FarmHealth {
                     sb.append(',');
                 }
                 first = false;
-                sb.append("{\"server\":\"").append(escape(h.server().toString())).append("\",\"role\":\"")
-                        .append(farm.role()).append("\",\"state\":\"").append(h.state()).append("\"}");
+                sb.append("{\"server\":\"")
+                        .append(escape(h.server().toString()))
+                        .append("\",\"role\":\"")
+                        .append(farm.role())
+                        .append("\",\"state\":\"")
+                        .append(h.state())
+                        .append("\"}");
             }
         }
         return sb.append(']').toString();

@@ -48,30 +48,52 @@ public final class HttpEndpoint extends SimpleChannelInboundHandler<FullHttpRequ
         }
         boolean head = request.method().equals(HttpMethod.HEAD);
         if (!head && !request.method().equals(HttpMethod.GET)) {
-            send(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
-                    "only GET and HEAD\n", head);
+            send(
+                    ctx,
+                    request,
+                    HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    "text/plain; charset=utf-8",
+                    "only GET and HEAD\n",
+                    head);
             return;
         }
         switch (new QueryStringDecoder(request.uri()).path()) {
             case "/metrics" -> send(ctx, request, HttpResponseStatus.OK, PROMETHEUS_TEXT, metrics.scrape(), head);
             case "/health" -> {
                 List<PoolView> now = pools.get();
-                send(ctx, request, FarmHealth.everyKeyServed(now) ? HttpResponseStatus.OK
-                        : HttpResponseStatus.SERVICE_UNAVAILABLE, "application/json", FarmHealth.json(now), head);
+                send(
+                        ctx,
+                        request,
+                        FarmHealth.everyKeyServed(now) ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "application/json",
+                        FarmHealth.json(now),
+                        head);
             }
-            default -> send(ctx, request, HttpResponseStatus.NOT_FOUND, "text/plain; charset=utf-8",
-                    "not found: try /metrics or /health\n", head);
+            default ->
+                send(
+                        ctx,
+                        request,
+                        HttpResponseStatus.NOT_FOUND,
+                        "text/plain; charset=utf-8",
+                        "not found: try /metrics or /health\n",
+                        head);
         }
     }
 
-    private static void send(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status,
-            String contentType, String body, boolean head) {
+    private static void send(
+            ChannelHandlerContext ctx,
+            FullHttpRequest request,
+            HttpResponseStatus status,
+            String contentType,
+            String body,
+            boolean head) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         ByteBuf content = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes);
         FullHttpResponse response = new DefaultFullHttpResponse(request.protocolVersion(), status, content);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-        boolean keepAlive = HttpUtil.isKeepAlive(request) && request.decoderResult().isSuccess();
+        boolean keepAlive =
+                HttpUtil.isKeepAlive(request) && request.decoderResult().isSuccess();
         if (keepAlive) {
             if (!request.protocolVersion().isKeepAliveDefault()) {
                 response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);

@@ -45,8 +45,7 @@ public final class PrometheusMetrics implements AutoCloseable {
     /** The meters registered per pool and per server (key: pool, role, server), and what they read. */
     private final Map<List<String>, Bound> bound = new HashMap<>();
 
-    private record Bound(Object source, List<Meter> meters) {
-    }
+    private record Bound(Object source, List<Meter> meters) {}
 
     /** {@code pools} gives the pools running at the moment of each scrape. */
     public PrometheusMetrics(Supplier<List<PoolView>> pools, ByteBufAllocator allocator) {
@@ -69,15 +68,26 @@ public final class PrometheusMetrics implements AutoCloseable {
             for (Farm farm : p.farms()) {
                 List<String> ringKey = List.of(p.name(), farm.role(), "ring");
                 now.put(ringKey, farm);
-                binders.put(ringKey, () -> List.of(Gauge.builder("jmagent.ring.info", () -> 1)
-                        .tags(Tags.of("pool", p.name(), "role", farm.role(), "fingerprint", farm.fingerprint()))
-                        .description("the ring in force: its fingerprint (stats ring_fingerprint) as a label")
-                        .register(registry)));
+                binders.put(
+                        ringKey,
+                        () -> List.of(Gauge.builder("jmagent.ring.info", () -> 1)
+                                .tags(Tags.of("pool", p.name(), "role", farm.role(), "fingerprint", farm.fingerprint()))
+                                .description("the ring in force: its fingerprint (stats ring_fingerprint) as a label")
+                                .register(registry)));
                 for (ServerHealth h : farm.health()) {
                     List<String> key = List.of(p.name(), farm.role(), h.server().toString());
                     now.put(key, h);
-                    binders.put(key, () -> bindServer(h, Tags.of("pool", p.name(), "role", farm.role(),
-                            "server", h.server().toString())));
+                    binders.put(
+                            key,
+                            () -> bindServer(
+                                    h,
+                                    Tags.of(
+                                            "pool",
+                                            p.name(),
+                                            "role",
+                                            farm.role(),
+                                            "server",
+                                            h.server().toString())));
                 }
             }
         }
@@ -140,35 +150,59 @@ public final class PrometheusMetrics implements AutoCloseable {
     private List<Meter> bindServer(ServerHealth h, Tags tags) {
         ServerStats s = h.stats();
         List<Meter> m = new ArrayList<>();
-        m.add(FunctionCounter.builder("jmagent.server.requests", s, ServerStats::requests).tags(tags)
-                .description("Requests the server answered").register(registry));
-        m.add(FunctionCounter.builder("jmagent.server.errors", s, ServerStats::errors).tags(tags)
+        m.add(FunctionCounter.builder("jmagent.server.requests", s, ServerStats::requests)
+                .tags(tags)
+                .description("Requests the server answered")
+                .register(registry));
+        m.add(FunctionCounter.builder("jmagent.server.errors", s, ServerStats::errors)
+                .tags(tags)
                 .description("Requests that got no answer: refused, connection lost, deadline passed")
                 .register(registry));
-        m.add(FunctionCounter.builder("jmagent.server.timeouts", s, ServerStats::timeouts).tags(tags)
-                .description("Requests that passed their deadline").register(registry));
-        m.add(FunctionCounter.builder("jmagent.server.down.events", h, ServerHealth::downTransitions).tags(tags)
-                .description("Times the server was marked down").register(registry));
-        m.add(Gauge.builder("jmagent.server.inflight", s, ServerStats::inflight).tags(tags)
-                .description("Requests sent to the server and not answered yet").register(registry));
-        m.add(Gauge.builder("jmagent.server.up", h, x -> x.state() == ServerHealth.State.UP ? 1 : 0).tags(tags)
-                .description("1 while the server is UP; 0 while DOWN or RECOVERING").register(registry));
-        m.add(Gauge.builder("jmagent.server.stale.keys", h, ServerHealth::staleKeyCount).tags(tags)
+        m.add(FunctionCounter.builder("jmagent.server.timeouts", s, ServerStats::timeouts)
+                .tags(tags)
+                .description("Requests that passed their deadline")
+                .register(registry));
+        m.add(FunctionCounter.builder("jmagent.server.down.events", h, ServerHealth::downTransitions)
+                .tags(tags)
+                .description("Times the server was marked down")
+                .register(registry));
+        m.add(Gauge.builder("jmagent.server.inflight", s, ServerStats::inflight)
+                .tags(tags)
+                .description("Requests sent to the server and not answered yet")
+                .register(registry));
+        m.add(Gauge.builder("jmagent.server.up", h, x -> x.state() == ServerHealth.State.UP ? 1 : 0)
+                .tags(tags)
+                .description("1 while the server is UP; 0 while DOWN or RECOVERING")
+                .register(registry));
+        m.add(Gauge.builder("jmagent.server.stale.keys", h, ServerHealth::staleKeyCount)
+                .tags(tags)
                 .description("Keys whose latest write may not be on the server, not read from it until deleted there")
                 .register(registry));
-        m.add(Gauge.builder("jmagent.server.stale.overflow", h, x -> x.staleOverflow() ? 1 : 0).tags(tags)
+        m.add(Gauge.builder("jmagent.server.stale.overflow", h, x -> x.staleOverflow() ? 1 : 0)
+                .tags(tags)
                 .description("1 while more keys were stale than --max-stale-keys: no key is read from the server")
                 .register(registry));
-        m.add(Gauge.builder("jmagent.server.mirrors.in.flight", h, ServerHealth::mirrorsInFlight).tags(tags)
+        m.add(Gauge.builder("jmagent.server.mirrors.in.flight", h, ServerHealth::mirrorsInFlight)
+                .tags(tags)
                 .description("Keys with a write on its way to this backup (or awaiting its primary's answer): "
                         + "not read from it by other connections meanwhile")
                 .register(registry));
-        m.add(FunctionTimer.builder("jmagent.server.latency", s, ServerStats::requests, ServerStats::latencyNanos,
-                TimeUnit.NANOSECONDS).tags(tags).description("Time from request sent to reply").register(registry));
+        m.add(FunctionTimer.builder(
+                        "jmagent.server.latency",
+                        s,
+                        ServerStats::requests,
+                        ServerStats::latencyNanos,
+                        TimeUnit.NANOSECONDS)
+                .tags(tags)
+                .description("Time from request sent to reply")
+                .register(registry));
         for (double q : new double[] {0.5, 0.99}) {
-            m.add(TimeGauge.builder("jmagent.server.latency.percentile", s, TimeUnit.MICROSECONDS,
-                            x -> x.latency().percentile(q)).tags(tags).tag("quantile", Double.toString(q))
-                    .description("Reply latency percentile over the last one to two minutes").register(registry));
+            m.add(TimeGauge.builder("jmagent.server.latency.percentile", s, TimeUnit.MICROSECONDS, x -> x.latency()
+                            .percentile(q))
+                    .tags(tags)
+                    .tag("quantile", Double.toString(q))
+                    .description("Reply latency percentile over the last one to two minutes")
+                    .register(registry));
         }
         return m;
     }
@@ -180,20 +214,29 @@ public final class PrometheusMetrics implements AutoCloseable {
         ByteBufAllocatorMetric m = provider.metric();
         String name = allocator.getClass().getSimpleName();
         Gauge.builder("netty.allocator.memory.used", m, ByteBufAllocatorMetric::usedDirectMemory)
-                .tags("allocator", name, "memory", "direct").baseUnit("bytes")
-                .description("Direct memory held by Netty's buffer allocator").register(registry);
+                .tags("allocator", name, "memory", "direct")
+                .baseUnit("bytes")
+                .description("Direct memory held by Netty's buffer allocator")
+                .register(registry);
         Gauge.builder("netty.allocator.memory.used", m, ByteBufAllocatorMetric::usedHeapMemory)
-                .tags("allocator", name, "memory", "heap").baseUnit("bytes")
-                .description("Heap memory held by Netty's buffer allocator").register(registry);
+                .tags("allocator", name, "memory", "heap")
+                .baseUnit("bytes")
+                .description("Heap memory held by Netty's buffer allocator")
+                .register(registry);
     }
 
     private <T> Meter counter(String name, T obj, ToDoubleFunction<T> f, Tags tags) {
-        return FunctionCounter.builder("jmagent." + name, obj, f).tags(tags).description("stats: " + name)
+        return FunctionCounter.builder("jmagent." + name, obj, f)
+                .tags(tags)
+                .description("stats: " + name)
                 .register(registry);
     }
 
     private <T> Meter gauge(String name, T obj, ToDoubleFunction<T> f, Tags tags) {
-        return Gauge.builder("jmagent." + name, obj, f).tags(tags).description("stats: " + name).register(registry);
+        return Gauge.builder("jmagent." + name, obj, f)
+                .tags(tags)
+                .description("stats: " + name)
+                .register(registry);
     }
 
     /** Every meter of the pools running now in Prometheus' text exposition format 0.0.4. */

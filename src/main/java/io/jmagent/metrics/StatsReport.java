@@ -17,8 +17,7 @@ public final class StatsReport {
 
     public static final String VERSION = "0.1.0";
 
-    private StatsReport() {
-    }
+    private StatsReport() {}
 
     /** The general statistics, in memcached's order of names, then the proxy's own, as name/value pairs. */
     public static Map<String, String> general(ProxyStats stats, int threads, int maxConnections, List<Farm> farms) {
@@ -111,12 +110,16 @@ public final class StatsReport {
         for (Farm farm : farms) {
             for (ServerHealth h : farm.health()) {
                 ServerStats s = h.stats();
-                m.put(h.server().toString(), "role=" + farm.role() + " state=" + h.state()
-                        + " inflight=" + Math.max(0, s.inflight()) + " requests=" + s.requests()
-                        + " errors=" + s.errors() + " timeouts=" + s.timeouts()
-                        + " p50_us=" + s.latency().percentile(0.5, now) + " p99_us=" + s.latency().percentile(0.99, now)
-                        + " stale_keys=" + h.staleKeyCount() + " stale_overflow=" + (h.staleOverflow() ? 1 : 0)
-                        + " mirrors_in_flight=" + h.mirrorsInFlight() + " reads_held=" + (h.readsHeld() ? 1 : 0));
+                m.put(
+                        h.server().toString(),
+                        "role=" + farm.role() + " state=" + h.state()
+                                + " inflight=" + Math.max(0, s.inflight()) + " requests=" + s.requests()
+                                + " errors=" + s.errors() + " timeouts=" + s.timeouts()
+                                + " p50_us=" + s.latency().percentile(0.5, now) + " p99_us="
+                                + s.latency().percentile(0.99, now)
+                                + " stale_keys=" + h.staleKeyCount() + " stale_overflow=" + (h.staleOverflow() ? 1 : 0)
+                                + " mirrors_in_flight=" + h.mirrorsInFlight() + " reads_held="
+                                + (h.readsHeld() ? 1 : 0));
             }
         }
         return m;
@@ -125,7 +128,8 @@ public final class StatsReport {
     /** The text protocol's rendering: "STAT name value" lines closed by END. */
     public static byte[] text(Map<String, String> stats) {
         StringBuilder sb = new StringBuilder(1024);
-        stats.forEach((name, value) -> sb.append("STAT ").append(name).append(' ').append(value).append("\r\n"));
+        stats.forEach((name, value) ->
+                sb.append("STAT ").append(name).append(' ').append(value).append("\r\n"));
         sb.append("END\r\n");
         return sb.toString().getBytes(StandardCharsets.US_ASCII);
     }

@@ -1,5 +1,4 @@
 package io.jmagent.protocol;
 
 /** incr / decr &lt;key&gt; &lt;delta&gt; [noreply]; {@code delta} is an unsigned 64-bit value. */
-public record ArithmeticRequest(boolean increment, byte[] key, long delta, boolean noreply) implements Request {
-}
+public record ArithmeticRequest(boolean increment, byte[] key, long delta, boolean noreply) implements Request {}

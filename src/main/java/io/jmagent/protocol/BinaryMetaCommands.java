@@ -21,17 +21,22 @@ import io.netty.buffer.Unpooled;
  */
 public final class BinaryMetaCommands {
 
-    private BinaryMetaCommands() {
-    }
+    private BinaryMetaCommands() {}
 
     /** The text reply a meta reply stands for (owned by the holder), and the cas it carried, 0 if none. */
-    public record Reply(ByteBuf text, long cas) {
-    }
+    public record Reply(ByteBuf text, long cas) {}
 
     /** {@code md <key> C<cas>}: deletes only while the item's cas is {@code r.cas()} (any item with cas 0). */
     public static MetaRequest delete(ByteBufAllocator alloc, BinaryRequest r) {
-        return request(alloc, MetaRequest.Kind.DELETE, r, "md", r.cas() == 0 ? "" : "C" + Long.toUnsignedString(r.cas()),
-                null, false, null);
+        return request(
+                alloc,
+                MetaRequest.Kind.DELETE,
+                r,
+                "md",
+                r.cas() == 0 ? "" : "C" + Long.toUnsignedString(r.cas()),
+                null,
+                false,
+                null);
     }
 
     /**
@@ -42,11 +47,21 @@ public final class BinaryMetaCommands {
     public static MetaRequest get(ByteBufAllocator alloc, BinaryRequest r, Integer touchExptime) {
         BinaryOpcode op = r.opcode();
         String flags = (op == BinaryOpcode.TOUCH ? "f c" : "v f c") + (touchExptime == null ? "" : " T" + touchExptime);
-        ByteBuf mirror = touchExptime == null ? null
-                : Unpooled.copiedBuffer("mg " + TextKeys.metaToken(r.key()) + " T" + touchExptime + " q\r\n", ISO_8859_1);
-        return new MetaRequest(MetaRequest.Kind.GET, r.key(), keyToken(r.key()), !TextKeys.carries(r.key()), false,
-                false, touchExptime == null ? MetaRequest.Counter.GET : MetaRequest.Counter.GET_TOUCHING,
-                line(alloc, "mg", r.key(), flags), null, mirror);
+        ByteBuf mirror = touchExptime == null
+                ? null
+                : Unpooled.copiedBuffer(
+                        "mg " + TextKeys.metaToken(r.key()) + " T" + touchExptime + " q\r\n", ISO_8859_1);
+        return new MetaRequest(
+                MetaRequest.Kind.GET,
+                r.key(),
+                keyToken(r.key()),
+                !TextKeys.carries(r.key()),
+                false,
+                false,
+                touchExptime == null ? MetaRequest.Counter.GET : MetaRequest.Counter.GET_TOUCHING,
+                line(alloc, "mg", r.key(), flags),
+                null,
+                mirror);
     }
 
     /**
@@ -102,18 +117,26 @@ public final class BinaryMetaCommands {
      */
     public static MetaRequest store(ByteBufAllocator alloc, BinaryRequest r, StoreRequest.Kind kind) {
         boolean concat = kind == StoreRequest.Kind.APPEND || kind == StoreRequest.Kind.PREPEND;
-        String mode = switch (kind) {
-            case SET, CAS -> "MS";
-            case ADD -> "ME";
-            case REPLACE -> "MR";
-            case APPEND -> "MA";
-            case PREPEND -> "MP";
-        };
+        String mode =
+                switch (kind) {
+                    case SET, CAS -> "MS";
+                    case ADD -> "ME";
+                    case REPLACE -> "MR";
+                    case APPEND -> "MA";
+                    case PREPEND -> "MP";
+                };
         String length = Integer.toString(r.value().readableBytes());
         String item = concat ? "" : " F" + Integer.toUnsignedString(r.flags()) + " T" + r.textExptime();
         boolean plainSet = kind == StoreRequest.Kind.SET;
-        return request(alloc, MetaRequest.Kind.SET, r, "ms", length + " " + mode + item + " c" + casFlag(r),
-                r.value(), plainSet, plainSet || concat ? null : length + item);
+        return request(
+                alloc,
+                MetaRequest.Kind.SET,
+                r,
+                "ms",
+                length + " " + mode + item + " c" + casFlag(r),
+                r.value(),
+                plainSet,
+                plainSet || concat ? null : length + item);
     }
 
     /**
@@ -123,8 +146,8 @@ public final class BinaryMetaCommands {
     public static MetaRequest createCounter(ByteBufAllocator alloc, BinaryRequest r, ByteBuf initial) {
         String length = Integer.toString(initial.readableBytes());
         String item = " F0 T" + r.textExptime();
-        return request(alloc, MetaRequest.Kind.SET, r, "ms", length + " ME" + item + " c", initial, false,
-                length + item);
+        return request(
+                alloc, MetaRequest.Kind.SET, r, "ms", length + " ME" + item + " c", initial, false, length + item);
     }
 
     private static String casFlag(BinaryRequest r) {
@@ -132,12 +155,27 @@ public final class BinaryMetaCommands {
     }
 
     /** {@code plain}: see {@link MetaRequest}; {@code mirrorFlags}, when not null, are those of a plain-set ms for the backup. */
-    private static MetaRequest request(ByteBufAllocator alloc, MetaRequest.Kind kind, BinaryRequest r,
-            String command, String flags, ByteBuf value, boolean plain, String mirrorFlags) {
+    private static MetaRequest request(
+            ByteBufAllocator alloc,
+            MetaRequest.Kind kind,
+            BinaryRequest r,
+            String command,
+            String flags,
+            ByteBuf value,
+            boolean plain,
+            String mirrorFlags) {
         byte[] key = r.key();
         // counted by the binary session as the request's text equivalent, not as a meta command
-        return new MetaRequest(kind, key, keyToken(key), !TextKeys.carries(key), false, plain,
-                MetaRequest.Counter.NONE, line(alloc, command, key, flags), value,
+        return new MetaRequest(
+                kind,
+                key,
+                keyToken(key),
+                !TextKeys.carries(key),
+                false,
+                plain,
+                MetaRequest.Counter.NONE,
+                line(alloc, command, key, flags),
+                value,
                 mirrorFlags == null ? null : line(alloc, "ms", key, mirrorFlags));
     }
 
@@ -205,6 +243,7 @@ public final class BinaryMetaCommands {
 
     /** The reply's first line, without its line end. */
     private static String firstLine(ByteBuf meta, int end) {
-        return meta.toString(meta.readerIndex(), end - meta.readerIndex(), US_ASCII).stripTrailing();
+        return meta.toString(meta.readerIndex(), end - meta.readerIndex(), US_ASCII)
+                .stripTrailing();
     }
 }

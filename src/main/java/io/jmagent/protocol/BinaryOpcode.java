@@ -7,11 +7,41 @@ package io.jmagent.protocol;
  * commands are, as memcached -S serves them; without an auth file they are "Unknown command".
  */
 public enum BinaryOpcode {
-    GET(0x00), SET(0x01), ADD(0x02), REPLACE(0x03), DELETE(0x04), INCREMENT(0x05), DECREMENT(0x06),
-    QUIT(0x07), FLUSH(0x08), GETQ(0x09), NOOP(0x0a), VERSION(0x0b), GETK(0x0c), GETKQ(0x0d), APPEND(0x0e),
-    PREPEND(0x0f), STAT(0x10), SETQ(0x11), ADDQ(0x12), REPLACEQ(0x13), DELETEQ(0x14), INCREMENTQ(0x15),
-    DECREMENTQ(0x16), QUITQ(0x17), FLUSHQ(0x18), APPENDQ(0x19), PREPENDQ(0x1a), TOUCH(0x1c),
-    GAT(0x1d), GATQ(0x1e), SASL_LIST_MECHS(0x20), SASL_AUTH(0x21), SASL_STEP(0x22), GATK(0x23), GATKQ(0x24);
+    GET(0x00),
+    SET(0x01),
+    ADD(0x02),
+    REPLACE(0x03),
+    DELETE(0x04),
+    INCREMENT(0x05),
+    DECREMENT(0x06),
+    QUIT(0x07),
+    FLUSH(0x08),
+    GETQ(0x09),
+    NOOP(0x0a),
+    VERSION(0x0b),
+    GETK(0x0c),
+    GETKQ(0x0d),
+    APPEND(0x0e),
+    PREPEND(0x0f),
+    STAT(0x10),
+    SETQ(0x11),
+    ADDQ(0x12),
+    REPLACEQ(0x13),
+    DELETEQ(0x14),
+    INCREMENTQ(0x15),
+    DECREMENTQ(0x16),
+    QUITQ(0x17),
+    FLUSHQ(0x18),
+    APPENDQ(0x19),
+    PREPENDQ(0x1a),
+    TOUCH(0x1c),
+    GAT(0x1d),
+    GATQ(0x1e),
+    SASL_LIST_MECHS(0x20),
+    SASL_AUTH(0x21),
+    SASL_STEP(0x22),
+    GATK(0x23),
+    GATKQ(0x24);
 
     private static final BinaryOpcode[] BY_CODE = new BinaryOpcode[256];
 
@@ -39,8 +69,20 @@ public enum BinaryOpcode {
     /** Quiet commands answer only on error (gets: only on a hit). */
     public boolean quiet() {
         return switch (this) {
-            case GETQ, GETKQ, SETQ, ADDQ, REPLACEQ, DELETEQ, INCREMENTQ, DECREMENTQ, QUITQ, FLUSHQ, APPENDQ, PREPENDQ,
-                    GATQ, GATKQ -> true;
+            case GETQ,
+                    GETKQ,
+                    SETQ,
+                    ADDQ,
+                    REPLACEQ,
+                    DELETEQ,
+                    INCREMENTQ,
+                    DECREMENTQ,
+                    QUITQ,
+                    FLUSHQ,
+                    APPENDQ,
+                    PREPENDQ,
+                    GATQ,
+                    GATKQ -> true;
             default -> false;
         };
     }

@@ -11,8 +11,19 @@ import io.netty.buffer.ByteBuf;
  * {@code tooLarge} marks a storage request whose value was over the item size and was swallowed
  * unread.
  */
-public record BinaryRequest(BinaryOpcode opcode, int rawOpcode, int opaque, long cas, byte[] key, int flags,
-        int exptime, long delta, long initial, ByteBuf value, int closingStatus, boolean tooLarge) {
+public record BinaryRequest(
+        BinaryOpcode opcode,
+        int rawOpcode,
+        int opaque,
+        long cas,
+        byte[] key,
+        int flags,
+        int exptime,
+        long delta,
+        long initial,
+        ByteBuf value,
+        int closingStatus,
+        boolean tooLarge) {
 
     public void release() {
         if (value != null && value.refCnt() > 0) {
@@ -40,12 +51,12 @@ public record BinaryRequest(BinaryOpcode opcode, int rawOpcode, int opaque, long
     }
 
     static BinaryRequest badMagicRequest() {
-        return new BinaryRequest(null, -1, 0, 0, new byte[0], 0, 0, 0, 0, null, BinaryResponses.INVALID_ARGUMENTS,
-                false);
+        return new BinaryRequest(
+                null, -1, 0, 0, new byte[0], 0, 0, 0, 0, null, BinaryResponses.INVALID_ARGUMENTS, false);
     }
 
     static BinaryRequest closing(int rawOpcode, int opaque, int status) {
-        return new BinaryRequest(BinaryOpcode.of(rawOpcode), rawOpcode, opaque, 0, new byte[0], 0, 0, 0, 0, null,
-                status, false);
+        return new BinaryRequest(
+                BinaryOpcode.of(rawOpcode), rawOpcode, opaque, 0, new byte[0], 0, 0, 0, 0, null, status, false);
     }
 }

@@ -20,7 +20,12 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
     public static final int HEADER_LENGTH = 24;
     public static final int REQUEST_MAGIC = 0x80;
 
-    private enum State { HEADER, BODY, SWALLOW, CLOSED }
+    private enum State {
+        HEADER,
+        BODY,
+        SWALLOW,
+        CLOSED
+    }
 
     private final int maxItemSize;
     private State state = State.HEADER;
@@ -150,7 +155,8 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
             delta = in.getLong(start);
             initial = in.getLong(start + 8);
             exptime = in.getInt(start + 16);
-        } else if (opcode.isGat() || opcode == BinaryOpcode.TOUCH
+        } else if (opcode.isGat()
+                || opcode == BinaryOpcode.TOUCH
                 || ((opcode == BinaryOpcode.FLUSH || opcode == BinaryOpcode.FLUSHQ) && extrasLength == 4)) {
             exptime = in.getInt(start);
         }
@@ -164,11 +170,12 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
             return true;
         }
         ByteBuf value = valueLength > 0 || opcode.isStore() || opcode.isConcat()
-                ? in.retainedSlice(start + extrasLength + keyLength, (int) valueLength) : null;
+                ? in.retainedSlice(start + extrasLength + keyLength, (int) valueLength)
+                : null;
         in.skipBytes((int) bodyLength);
         state = State.HEADER;
-        out.add(new BinaryRequest(opcode, rawOpcode, opaque, cas, key, flags, exptime, delta, initial, value, 0,
-                false));
+        out.add(new BinaryRequest(
+                opcode, rawOpcode, opaque, cas, key, flags, exptime, delta, initial, value, 0, false));
         return true;
     }
 }

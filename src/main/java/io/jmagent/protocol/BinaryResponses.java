@@ -29,8 +29,7 @@ public final class BinaryResponses {
     public static final int NOT_SUPPORTED = 0x0083;
     public static final int INTERNAL_ERROR = 0x0084;
 
-    private BinaryResponses() {
-    }
+    private BinaryResponses() {}
 
     /** memcached's body for an error status (proto_bin.c, write_bin_error). */
     public static String errorText(int status) {
@@ -50,15 +49,28 @@ public final class BinaryResponses {
     }
 
     /** A response with any of extras, key and value (each may be null; value ownership moves in). */
-    public static ByteBuf response(ByteBufAllocator alloc, int opcode, int status, int opaque, long cas,
-            byte[] extras, byte[] key, ByteBuf value) {
+    public static ByteBuf response(
+            ByteBufAllocator alloc,
+            int opcode,
+            int status,
+            int opaque,
+            long cas,
+            byte[] extras,
+            byte[] key,
+            ByteBuf value) {
         int extrasLength = extras == null ? 0 : extras.length;
         int keyLength = key == null ? 0 : key.length;
         int valueLength = value == null ? 0 : value.readableBytes();
         ByteBuf head = alloc.buffer(BinaryRequestDecoder.HEADER_LENGTH + extrasLength + keyLength);
-        head.writeByte(RESPONSE_MAGIC).writeByte(opcode).writeShort(keyLength).writeByte(extrasLength)
-                .writeByte(0).writeShort(status).writeInt(extrasLength + keyLength + valueLength)
-                .writeInt(opaque).writeLong(cas);
+        head.writeByte(RESPONSE_MAGIC)
+                .writeByte(opcode)
+                .writeShort(keyLength)
+                .writeByte(extrasLength)
+                .writeByte(0)
+                .writeShort(status)
+                .writeInt(extrasLength + keyLength + valueLength)
+                .writeInt(opaque)
+                .writeLong(cas);
         if (extras != null) {
             head.writeBytes(extras);
         }
@@ -84,7 +96,14 @@ public final class BinaryResponses {
     /** An error response with memcached's text for {@code status}, or {@code message} when given. */
     public static ByteBuf error(ByteBufAllocator alloc, BinaryRequest r, int status, String message) {
         byte[] text = (message != null ? message : errorText(status)).getBytes(US_ASCII);
-        return response(alloc, r.rawOpcode(), status, r.opaque(), 0, null, null,
+        return response(
+                alloc,
+                r.rawOpcode(),
+                status,
+                r.opaque(),
+                0,
+                null,
+                null,
                 alloc.buffer(text.length).writeBytes(text));
     }
 
@@ -115,7 +134,14 @@ public final class BinaryResponses {
                 for (int i = 0; i < 8; i++) {
                     value[i] = (byte) (n >>> (56 - 8 * i));
                 }
-                return response(alloc, r.rawOpcode(), SUCCESS, r.opaque(), cas, null, null,
+                return response(
+                        alloc,
+                        r.rawOpcode(),
+                        SUCCESS,
+                        r.opaque(),
+                        cas,
+                        null,
+                        null,
                         alloc.buffer(8).writeBytes(value));
             }
             return success(alloc, r, cas);
@@ -147,8 +173,8 @@ public final class BinaryResponses {
         int dataStart = text.readerIndex() + line.length() + 2;
         byte[] extras = {(byte) (flags >>> 24), (byte) (flags >>> 16), (byte) (flags >>> 8), (byte) flags};
         ByteBuf value = op == BinaryOpcode.TOUCH ? null : text.retainedSlice(dataStart, length);
-        return response(alloc, r.rawOpcode(), SUCCESS, r.opaque(), cas, extras, op.returnsKey() ? r.key() : null,
-                value);
+        return response(
+                alloc, r.rawOpcode(), SUCCESS, r.opaque(), cas, extras, op.returnsKey() ? r.key() : null, value);
     }
 
     private static int statusOf(BinaryOpcode op, String line) {

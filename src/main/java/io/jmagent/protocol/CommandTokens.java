@@ -13,6 +13,7 @@ import java.util.Arrays;
 final class CommandTokens {
     /** Room for a storage command's 6 tokens and more; a longer line (a multi-get) grows them. */
     int[] starts = new int[8];
+
     private int[] ends = new int[8];
     int count;
 

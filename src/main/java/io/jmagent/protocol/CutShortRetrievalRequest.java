@@ -7,5 +7,4 @@ package io.jmagent.protocol;
  * answered {@code CLIENT_ERROR bad command line format} alone. {@code fetched} is the retrieval of
  * those keys, to be served for its effects and its reply discarded.
  */
-public record CutShortRetrievalRequest(RetrievalRequest fetched) implements Request {
-}
+public record CutShortRetrievalRequest(RetrievalRequest fetched) implements Request {}

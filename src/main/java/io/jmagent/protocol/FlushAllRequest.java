@@ -1,5 +1,4 @@
 package io.jmagent.protocol;
 
 /** flush_all [delay] [noreply]: {@code delay} is null when the client gave none. */
-public record FlushAllRequest(Integer delay, boolean noreply) implements Request {
-}
+public record FlushAllRequest(Integer delay, boolean noreply) implements Request {}

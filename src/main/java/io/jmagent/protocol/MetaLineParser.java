@@ -30,6 +30,7 @@ final class MetaLineParser {
      * empty token after the last), and an ms so refused has its data block read as commands.
      */
     private static final int MAX_TOKENS = 19;
+
     private static final LocalReply OPTIONS_TOO_LONG = LocalReply.of("CLIENT_ERROR options flags too long");
 
     private final CommandTokens tokens;
@@ -44,6 +45,7 @@ final class MetaLineParser {
     private String touchToken;
     /** An ms that the backup repeats as a plain set of the same item: its line; null otherwise. */
     private String setMirror;
+
     private MetaRequest.Counter counter;
 
     MetaLineParser(CommandTokens tokens) {
@@ -130,7 +132,8 @@ final class MetaLineParser {
                 ? "ms " + keyToken + " " + tokens.string(in, 2) + (flagsToken == null ? "" : " " + flagsToken)
                         + (touchToken == null ? "" : " " + touchToken) + (base64 ? " b" : "") + "\r\n"
                 : null;
-        this.plain = kind == MetaRequest.Kind.SET ? plainSet
+        this.plain = kind == MetaRequest.Kind.SET
+                ? plainSet
                 : kind == MetaRequest.Kind.ARITHMETIC && !cas && !invalidate && !reshapes;
         return null;
     }
@@ -146,7 +149,8 @@ final class MetaLineParser {
 
     /** The request for the line read, owning {@code line}; an ms gets its value once its data block is read. */
     MetaRequest request(ByteBuf line) {
-        ByteBuf mirror = setMirror != null ? Unpooled.copiedBuffer(setMirror, StandardCharsets.ISO_8859_1) : touchMirror();
+        ByteBuf mirror =
+                setMirror != null ? Unpooled.copiedBuffer(setMirror, StandardCharsets.ISO_8859_1) : touchMirror();
         return new MetaRequest(kind, key, keyToken, base64, quiet, plain, counter, line, null, mirror);
     }
 
@@ -170,12 +174,14 @@ final class MetaLineParser {
      * only on a set or a replace (modes S, R or none; add, append and prepend ignore it there);
      * an ma decrements in modes D and -.
      */
-    private static MetaRequest.Counter counter(MetaRequest.Kind kind, boolean touch, boolean cas, boolean invalidate,
-            byte mode) {
+    private static MetaRequest.Counter counter(
+            MetaRequest.Kind kind, boolean touch, boolean cas, boolean invalidate, byte mode) {
         return switch (kind) {
             case GET -> touch ? MetaRequest.Counter.GET_TOUCHING : MetaRequest.Counter.GET;
-            case SET -> cas && (mode == 0 || mode == 'S' || mode == 'R')
-                    ? MetaRequest.Counter.SET_CAS : MetaRequest.Counter.SET;
+            case SET ->
+                cas && (mode == 0 || mode == 'S' || mode == 'R')
+                        ? MetaRequest.Counter.SET_CAS
+                        : MetaRequest.Counter.SET;
             case DELETE -> invalidate ? MetaRequest.Counter.DELETE_INVALIDATING : MetaRequest.Counter.DELETE;
             case ARITHMETIC -> mode == 'D' || mode == '-' ? MetaRequest.Counter.DECR : MetaRequest.Counter.INCR;
             case DEBUG -> MetaRequest.Counter.NONE;

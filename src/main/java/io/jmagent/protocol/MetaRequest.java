@@ -18,21 +18,55 @@ import io.netty.buffer.ByteBuf;
  * commands, counted as the binary requests they serve). {@code line}, {@code mirrorLine} and {@code value} (ms only,
  * without its CRLF; null otherwise) are owned by the request until released or handed on.
  */
-public record MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64, boolean quiet,
-        boolean plain, Counter counter, ByteBuf line, ByteBuf value, ByteBuf mirrorLine) implements Request {
+public record MetaRequest(
+        Kind kind,
+        byte[] key,
+        String keyToken,
+        boolean base64,
+        boolean quiet,
+        boolean plain,
+        Counter counter,
+        ByteBuf line,
+        ByteBuf value,
+        ByteBuf mirrorLine)
+        implements Request {
 
-    public enum Kind { GET, SET, DELETE, ARITHMETIC, DEBUG }
+    public enum Kind {
+        GET,
+        SET,
+        DELETE,
+        ARITHMETIC,
+        DEBUG
+    }
 
     /**
      * The counters a reply moves, as memcached 1.6 counts meta commands: an mg in cmd_get (with a
      * T flag, a hit in cmd_touch), an ms in cmd_set (with a C flag on a set or replace, in cas_*
      * too), an md in delete_* (with an I flag, a hit in nothing), an ma in incr_* or decr_*.
      */
-    public enum Counter { GET, GET_TOUCHING, SET, SET_CAS, DELETE, DELETE_INVALIDATING, INCR, DECR, NONE }
+    public enum Counter {
+        GET,
+        GET_TOUCHING,
+        SET,
+        SET_CAS,
+        DELETE,
+        DELETE_INVALIDATING,
+        INCR,
+        DECR,
+        NONE
+    }
 
     /** A client's meta command: mirrored on the backup as itself when a plain set. */
-    public MetaRequest(Kind kind, byte[] key, String keyToken, boolean base64, boolean quiet, boolean plain,
-            Counter counter, ByteBuf line, ByteBuf value) {
+    public MetaRequest(
+            Kind kind,
+            byte[] key,
+            String keyToken,
+            boolean base64,
+            boolean quiet,
+            boolean plain,
+            Counter counter,
+            ByteBuf line,
+            ByteBuf value) {
         this(kind, key, keyToken, base64, quiet, plain, counter, line, value, null);
     }
 

@@ -27,8 +27,7 @@ final class MetaSetRefusal {
     /** The ms flags start after "ms", the key and the data length. */
     private static final int FIRST_FLAG = 3;
 
-    private MetaSetRefusal() {
-    }
+    private MetaSetRefusal() {}
 
     /** The reply memcached gives the ms line in {@code tokens} before reading its data, or null when it reads the data. */
     static LocalReply of(ByteBuf in, CommandTokens tokens) {
@@ -147,7 +146,11 @@ final class MetaSetRefusal {
     }
 
     private static boolean isBase64(byte b) {
-        return (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '+' || b == '/'
+        return (b >= 'A' && b <= 'Z')
+                || (b >= 'a' && b <= 'z')
+                || (b >= '0' && b <= '9')
+                || b == '+'
+                || b == '/'
                 || b == '=';
     }
 }

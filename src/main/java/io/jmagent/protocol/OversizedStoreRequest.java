@@ -6,5 +6,4 @@ package io.jmagent.protocol;
  * memcached also unlinks the key's old value on an oversized {@code set}, so the proxy must
  * delete it on the server to answer later reads the same way.
  */
-public record OversizedStoreRequest(StoreRequest.Kind kind, byte[] key, boolean noreply) implements Request {
-}
+public record OversizedStoreRequest(StoreRequest.Kind kind, byte[] key, boolean noreply) implements Request {}

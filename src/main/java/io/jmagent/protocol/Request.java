@@ -6,9 +6,20 @@ package io.jmagent.protocol;
  * slice of the bytes it arrived in and must be released by whoever consumes them.
  */
 public sealed interface Request
-        permits RetrievalRequest, CutShortRetrievalRequest, StoreRequest, OversizedStoreRequest, DeleteRequest, ArithmeticRequest,
-                TouchRequest, FlushAllRequest, VerbosityRequest, VersionRequest, StatsRequest, QuitRequest,
-                LocalReply, MetaRequest {
+        permits RetrievalRequest,
+                CutShortRetrievalRequest,
+                StoreRequest,
+                OversizedStoreRequest,
+                DeleteRequest,
+                ArithmeticRequest,
+                TouchRequest,
+                FlushAllRequest,
+                VerbosityRequest,
+                VersionRequest,
+                StatsRequest,
+                QuitRequest,
+                LocalReply,
+                MetaRequest {
 
     /** True when the client asked for no reply (text protocol's trailing {@code noreply}). */
     default boolean noreply() {

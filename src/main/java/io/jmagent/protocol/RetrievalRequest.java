@@ -9,7 +9,10 @@ import java.util.List;
 public record RetrievalRequest(Kind kind, int exptime, List<byte[]> keys) implements Request {
 
     public enum Kind {
-        GET("get", false, false), GETS("gets", true, false), GAT("gat", false, true), GATS("gats", true, true);
+        GET("get", false, false),
+        GETS("gets", true, false),
+        GAT("gat", false, true),
+        GATS("gats", true, true);
 
         private final String command;
         private final boolean withCas;

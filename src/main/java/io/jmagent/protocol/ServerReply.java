@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.Arrays;
 import java.util.List;
@@ -39,8 +38,9 @@ public sealed interface ServerReply permits ServerReply.Line, ServerReply.Values
         /** The line without its CRLF, for logs and comparisons. */
         public String text() {
             int n = line.readableBytes();
-            while (n > 0 && (line.getByte(line.readerIndex() + n - 1) == '\n'
-                    || line.getByte(line.readerIndex() + n - 1) == '\r')) {
+            while (n > 0
+                    && (line.getByte(line.readerIndex() + n - 1) == '\n'
+                            || line.getByte(line.readerIndex() + n - 1) == '\r')) {
                 n--;
             }
             return line.toString(line.readerIndex(), n, java.nio.charset.StandardCharsets.ISO_8859_1);
@@ -73,6 +73,7 @@ public sealed interface ServerReply permits ServerReply.Line, ServerReply.Values
                 return new byte[TextRequestDecoder.MAX_KEY_LENGTH];
             }
         };
+
         private ByteBuf buf;
         private final boolean textBlock;
         private final int keyOffset;
@@ -82,7 +83,14 @@ public sealed interface ServerReply permits ServerReply.Line, ServerReply.Values
         private final int ttl;
         private final long cas;
 
-        private Value(ByteBuf buf, boolean textBlock, int keyOffset, int keyLength, byte[] key, int flags, int ttl,
+        private Value(
+                ByteBuf buf,
+                boolean textBlock,
+                int keyOffset,
+                int keyLength,
+                byte[] key,
+                int flags,
+                int ttl,
                 long cas) {
             this.buf = buf;
             this.textBlock = textBlock;

@@ -12,7 +12,12 @@ public record StoreRequest(Kind kind, byte[] key, int flags, int exptime, long c
         implements Request {
 
     public enum Kind {
-        SET("set"), ADD("add"), REPLACE("replace"), APPEND("append"), PREPEND("prepend"), CAS("cas");
+        SET("set"),
+        ADD("add"),
+        REPLACE("replace"),
+        APPEND("append"),
+        PREPEND("prepend"),
+        CAS("cas");
 
         private final String command;
 

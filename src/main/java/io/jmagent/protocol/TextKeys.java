@@ -11,8 +11,7 @@ import java.util.Base64;
  */
 public final class TextKeys {
 
-    private TextKeys() {
-    }
+    private TextKeys() {}
 
     /** Whether {@code key} can stand on a text command line as it is. */
     public static boolean carries(byte[] key) {

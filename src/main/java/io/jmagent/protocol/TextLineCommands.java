@@ -23,8 +23,7 @@ final class TextLineCommands {
     private static final LocalReply DELETE_USAGE =
             LocalReply.of("CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
 
-    private TextLineCommands() {
-    }
+    private TextLineCommands() {}
 
     static Request retrieval(ByteBuf in, CommandTokens tokens, RetrievalRequest.Kind kind) {
         int first = 1;
@@ -44,7 +43,8 @@ final class TextLineCommands {
         for (int i = first; i < tokens.count; i++) {
             if (tokens.length(i) > MAX_KEY_LENGTH) {
                 // memcached has read the keys before it: they are fetched, then the line refused
-                return keys.isEmpty() ? BAD_FORMAT
+                return keys.isEmpty()
+                        ? BAD_FORMAT
                         : new CutShortRetrievalRequest(new RetrievalRequest(kind, exptime, keys));
             }
             keys.add(tokens.bytes(in, i));

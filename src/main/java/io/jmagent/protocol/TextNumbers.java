@@ -12,8 +12,7 @@ import io.netty.buffer.ByteBuf;
  */
 final class TextNumbers {
 
-    private TextNumbers() {
-    }
+    private TextNumbers() {}
 
     /** Parses an unsigned 64-bit decimal like safe_strtoull, or returns null. */
     static Long parseUnsigned64(ByteBuf buf, int start, int end) {

@@ -8,8 +8,7 @@ import io.netty.buffer.Unpooled;
 /** The fixed reply lines of memcached's text protocol (protocol.txt), as the proxy sends them. */
 public final class TextReplies {
 
-    private TextReplies() {
-    }
+    private TextReplies() {}
 
     public static final byte[] CRLF = bytes("\r\n");
     public static final byte[] END = bytes("END\r\n");
@@ -17,6 +16,7 @@ public final class TextReplies {
     public static final byte[] VALUE_PREFIX = bytes("VALUE ");
     /** How a server's error line starts. */
     public static final byte[] SERVER_ERROR_PREFIX = bytes("SERVER_ERROR");
+
     public static final byte[] OK = bytes("OK\r\n");
     public static final byte[] STORED = bytes("STORED\r\n");
     public static final byte[] NOT_STORED = bytes("NOT_STORED\r\n");
@@ -28,12 +28,14 @@ public final class TextReplies {
 
     /** END and CRLF as shared read-only direct buffers: hand out {@code duplicate()}s, never release. */
     public static final ByteBuf END_BUFFER = constant(END);
+
     public static final ByteBuf CRLF_BUFFER = constant(CRLF);
     public static final ByteBuf OK_BUFFER = constant(OK);
     public static final ByteBuf TOO_LARGE_BUFFER = constant(TOO_LARGE);
 
     private static ByteBuf constant(byte[] bytes) {
-        return Unpooled.unreleasableBuffer(Unpooled.directBuffer(bytes.length).writeBytes(bytes)).asReadOnly();
+        return Unpooled.unreleasableBuffer(Unpooled.directBuffer(bytes.length).writeBytes(bytes))
+                .asReadOnly();
     }
 
     /** True when {@code buf}'s readable bytes start with {@code prefix}. */

@@ -67,7 +67,8 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
                 if (!readValue(in, start, lf, shape)) {
                     return;
                 }
-            } else if (shape == ReplyShape.VALUES ? isLine(in, start, lineEnd, "END\r\n")
+            } else if (shape == ReplyShape.VALUES
+                    ? isLine(in, start, lineEnd, "END\r\n")
                     : isLine(in, start, lineEnd, "MN\r\n")) {
                 List<ServerReply.Value> hits = values == null ? List.of() : values;
                 values = null;
@@ -213,8 +214,7 @@ public final class TextReplyDecoder extends ByteToMessageDecoder {
         }
         Tokens t = tokens;
         if (shape == ReplyShape.VALUES) {
-            values.add(ServerReply.Value.textBlock(in.retainedSlice(start, end - start), 6,
-                    t.ends[1] - t.starts[1]));
+            values.add(ServerReply.Value.textBlock(in.retainedSlice(start, end - start), 6, t.ends[1] - t.starts[1]));
         } else {
             int dataStart = lf + 1;
             values.add(metaValue(in, t, dataStart, end - 2 - dataStart));

@@ -43,12 +43,18 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
 
     /** protocol.txt: "mn" answers MN once everything before it has been answered. */
     private static final LocalReply MN = LocalReply.of("MN");
+
     private static final LocalReply BAD_DATA_CHUNK = LocalReply.of("CLIENT_ERROR bad data chunk");
     private static final LocalReply LINE_TOO_LONG = LocalReply.closing("CLIENT_ERROR line too long");
     /** Closes the connection without a word, as memcached's conn_closing does. */
     private static final LocalReply CLOSE = new LocalReply(new byte[0], true);
 
-    private enum State { LINE, DATA, SWALLOW, CLOSED }
+    private enum State {
+        LINE,
+        DATA,
+        SWALLOW,
+        CLOSED
+    }
 
     private final int maxItemSize;
     private final int maxRetrievalLine;
@@ -59,6 +65,7 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     private State state = State.LINE;
     /** The storage command whose data block is being read (state DATA). */
     private StoreRequest.Kind pendingKind;
+
     private byte[] pendingKey;
     private int pendingFlags;
     private int pendingExptime;
@@ -71,6 +78,7 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     private LocalReply pendingMetaRefusal;
     /** Bounds of the current command line, without its line ending. */
     private int lineStart;
+
     private int lineEnd;
     /** Bytes still to discard (state SWALLOW). */
     private long swallowRemaining;
@@ -174,7 +182,9 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
         ByteBuf in = internalBuffer();
-        if (state == State.LINE && ctx.channel().config().isAutoRead() && in.readableBytes() > MAX_COMMAND_LINE
+        if (state == State.LINE
+                && ctx.channel().config().isAutoRead()
+                && in.readableBytes() > MAX_COMMAND_LINE
                 && in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n') < 0
                 && !isMultiget(in, in.readerIndex())) {
             in.skipBytes(in.readableBytes());
@@ -198,8 +208,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         while (i < end && in.getByte(i) == ' ') {
             i++;
         }
-        return i - start <= MAX_MULTIGET_INDENT && (CommandTokens.startsWith(in, i, end, "get ")
-                || CommandTokens.startsWith(in, i, end, "gets "));
+        return i - start <= MAX_MULTIGET_INDENT
+                && (CommandTokens.startsWith(in, i, end, "get ") || CommandTokens.startsWith(in, i, end, "gets "));
     }
 
     /** Returns the request for the line in {@link #tokens}, or null when nothing is to be answered. */
@@ -283,8 +293,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
      * misbehave and debugtime exist only in debug builds: a released memcached answers them ERROR.
      */
     private boolean isUnservedCommand(ByteBuf in) {
-        for (String name : new String[] {"shutdown", "slabs", "lru_crawler", "lru", "cache_memlimit", "watch",
-                "extstore"}) {
+        for (String name :
+                new String[] {"shutdown", "slabs", "lru_crawler", "lru", "cache_memlimit", "watch", "extstore"}) {
             if (tokens.is(in, 0, name)) {
                 return true;
             }
@@ -386,8 +396,17 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
             }
             ByteBuf value = in.retainedSlice(start, pendingLength);
             in.skipBytes(pendingLength + 2);
-            out.add(new MetaRequest(m.kind(), m.key(), m.keyToken(), m.base64(), m.quiet(), m.plain(), m.counter(),
-                    m.line(), value, m.mirrorLine()));
+            out.add(new MetaRequest(
+                    m.kind(),
+                    m.key(),
+                    m.keyToken(),
+                    m.base64(),
+                    m.quiet(),
+                    m.plain(),
+                    m.counter(),
+                    m.line(),
+                    value,
+                    m.mirrorLine()));
             return true;
         }
         if (in.getByte(start + pendingLength) != '\r' || in.getByte(start + pendingLength + 1) != '\n') {
@@ -399,8 +418,8 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         }
         ByteBuf value = in.retainedSlice(start, pendingLength);
         in.skipBytes(pendingLength + 2);
-        out.add(new StoreRequest(pendingKind, pendingKey, pendingFlags, pendingExptime, pendingCas,
-                pendingNoreply, value));
+        out.add(new StoreRequest(
+                pendingKind, pendingKey, pendingFlags, pendingExptime, pendingCas, pendingNoreply, value));
         pendingKey = null;
         return true;
     }

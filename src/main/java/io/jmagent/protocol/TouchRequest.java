@@ -1,5 +1,4 @@
 package io.jmagent.protocol;
 
 /** touch &lt;key&gt; &lt;exptime&gt; [noreply]. */
-public record TouchRequest(byte[] key, int exptime, boolean noreply) implements Request {
-}
+public record TouchRequest(byte[] key, int exptime, boolean noreply) implements Request {}

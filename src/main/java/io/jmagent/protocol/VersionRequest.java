@@ -1,5 +1,4 @@
 package io.jmagent.protocol;
 
 /** version: answered by the proxy itself. */
-public record VersionRequest() implements Request {
-}
+public record VersionRequest() implements Request {}

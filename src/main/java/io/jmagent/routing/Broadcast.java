@@ -1,8 +1,8 @@
 package io.jmagent.routing;
 
-import io.jmagent.backend.ServerConnections;
 import io.jmagent.backend.Farm;
 import io.jmagent.backend.ReplyCallback;
+import io.jmagent.backend.ServerConnections;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
@@ -44,14 +44,23 @@ final class Broadcast implements ReplyCallback {
                 continue;
             }
             b.remaining++;
-            send(ctx.primaries(), s, line, ctx,
+            send(
+                    ctx.primaries(),
+                    s,
+                    line,
+                    ctx,
                     flushNow ? confirmingFlush(primaries.health(s), router.hasBackups(), b) : b);
         }
         if (router.hasBackups()) {
             for (int s = 0; s < router.backups().size(); s++) {
                 ServerHealth h = router.backups().health(s);
                 if (h.writable()) {
-                    send(ctx.backups(), s, line, ctx, flushNow ? confirmingFlush(h, true, Router.IGNORE) : Router.IGNORE);
+                    send(
+                            ctx.backups(),
+                            s,
+                            line,
+                            ctx,
+                            flushNow ? confirmingFlush(h, true, Router.IGNORE) : Router.IGNORE);
                 } else if (flushNow) {
                     h.missedFlush();
                 }
@@ -60,7 +69,8 @@ final class Broadcast implements ReplyCallback {
         b.done();
     }
 
-    private static void send(ServerConnections pool, int server, String line, Router.RouteContext ctx, ReplyCallback cb) {
+    private static void send(
+            ServerConnections pool, int server, String line, Router.RouteContext ctx, ReplyCallback cb) {
         pool.connection(server, ctx.sessionId()).send(TextEncoder.line(ctx.alloc(), line), ReplyShape.LINE, cb);
     }
 

@@ -55,8 +55,8 @@ public final class EjectedCopyDrop implements CopyRefill {
         if (ctx == null) {
             ctx = new Router.RouteContext(router.primaries().poolFor(loop), null, SESSION_ID, ByteBufAllocator.DEFAULT);
         }
-        router.primary(ctx, server).send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE,
-                new ReplyCallback() {
+        router.primary(ctx, server)
+                .send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE, new ReplyCallback() {
                     @Override
                     public void onReply(ServerReply reply) {
                         reply.release();

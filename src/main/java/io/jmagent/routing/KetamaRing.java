@@ -39,7 +39,7 @@ public final class KetamaRing {
         for (int i = 0; i < servers.size(); i++) {
             float percent = (float) servers.get(i).weight() / (float) totalWeight;
             perServer[i] = (int) (Math.floor(
-                    percent * POINTS_PER_SERVER / POINTS_PER_HASH * (float) servers.size() + 0.0000000001))
+                            percent * POINTS_PER_SERVER / POINTS_PER_HASH * (float) servers.size() + 0.0000000001))
                     * POINTS_PER_HASH;
             capacity += perServer[i];
         }
@@ -114,8 +114,10 @@ public final class KetamaRing {
     }
 
     private static long littleEndian(byte[] d, int offset) {
-        return ((long) (d[offset + 3] & 0xFF) << 24) | ((long) (d[offset + 2] & 0xFF) << 16)
-                | ((long) (d[offset + 1] & 0xFF) << 8) | (d[offset] & 0xFF);
+        return ((long) (d[offset + 3] & 0xFF) << 24)
+                | ((long) (d[offset + 2] & 0xFF) << 16)
+                | ((long) (d[offset + 1] & 0xFF) << 8)
+                | (d[offset] & 0xFF);
     }
 
     private static final class HashMemo {

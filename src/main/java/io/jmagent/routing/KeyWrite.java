@@ -67,11 +67,13 @@ final class KeyWrite {
 
     /** Requests of this write not answered yet, plus one while it is being started; the ticket is held until 0. */
     private int parts = 1;
+
     private boolean answered;
     private boolean primaryAnswered;
     private boolean primaryFailed;
     /** A counter's primary answer, kept until the backup's is known. */
     private ByteBuf primaryLine;
+
     private boolean backupDone;
     private ByteBuf backupLine;
     private String backupFailure;
@@ -82,8 +84,7 @@ final class KeyWrite {
     /** A delete over a shared farm went to the primary a second time ({@link #deleteFromPrimaryAgain}). */
     private boolean deletedTwice;
 
-    private KeyWrite(Router router, Router.RouteContext ctx, Request request, byte[] key, ReplySink sink,
-            int primary) {
+    private KeyWrite(Router router, Router.RouteContext ctx, Request request, byte[] key, ReplySink sink, int primary) {
         this.router = router;
         this.ctx = ctx;
         this.request = request;
@@ -144,8 +145,14 @@ final class KeyWrite {
         w.partDone();
     }
 
-    private static void withoutBackup(Router router, Router.RouteContext ctx, Request request, byte[] key,
-            ReplySink sink, ServerHealth health, int primary) {
+    private static void withoutBackup(
+            Router router,
+            Router.RouteContext ctx,
+            Request request,
+            byte[] key,
+            ReplySink sink,
+            ServerHealth health,
+            int primary) {
         if (!health.writable()) {
             health.markStale(key);
             release(request);
@@ -203,8 +210,10 @@ final class KeyWrite {
                             ByteBuf v = heldValue;
                             heldValue = null;
                             mirrorInOrder = ctx.writes().backupSends(slot) == sendsAtStart;
-                            sendToBackup(TextEncoder.store(ctx.alloc(), StoreRequest.Kind.SET, key, s.flags(),
-                                    s.exptime(), 0, v), true);
+                            sendToBackup(
+                                    TextEncoder.store(
+                                            ctx.alloc(), StoreRequest.Kind.SET, key, s.flags(), s.exptime(), 0, v),
+                                    true);
                             backupQueued();
                         }
                         releaseHeld();
@@ -325,7 +334,10 @@ final class KeyWrite {
      * Such increments commute, unless a decrement stopped at 0 on one copy: neither number is 0.
      */
     private boolean addedAlike(ByteBuf p, ByteBuf b) {
-        return backupTrusted && !isLine(p, ZERO) && !isLine(b, ZERO) && versions.noOrderedChangeSince(slot, orderStamp)
+        return backupTrusted
+                && !isLine(p, ZERO)
+                && !isLine(b, ZERO)
+                && versions.noOrderedChangeSince(slot, orderStamp)
                 && router.backups().health(backup).staleMark(key) == backupStaleMark;
     }
 
@@ -336,7 +348,7 @@ final class KeyWrite {
 
     /** The backup gets the primary's item, as it is after this write ({@link Rebuild#backupFromPrimary}). */
     private void rebuildBackup() {
-        rebuildBackup(false, holds -> { });
+        rebuildBackup(false, holds -> {});
     }
 
     /**
@@ -346,8 +358,8 @@ final class KeyWrite {
      */
     private ByteBuf lostWith(ByteBuf p) {
         p.release();
-        return Router.serverError("backend " + router.backups().health(backup).server()
-                + " could not take the counter's second copy");
+        return Router.serverError(
+                "backend " + router.backups().health(backup).server() + " could not take the counter's second copy");
     }
 
     /**
@@ -357,8 +369,18 @@ final class KeyWrite {
      */
     private void rebuildBackup(boolean backupApplied, Consumer<Boolean> then) {
         parts++;
-        Rebuild.backupFromPrimary(router, ctx, key, primary, backup, slot, startStamp, ownStamp, backupStaleMark,
-                backupApplied, holds -> {
+        Rebuild.backupFromPrimary(
+                router,
+                ctx,
+                key,
+                primary,
+                backup,
+                slot,
+                startStamp,
+                ownStamp,
+                backupStaleMark,
+                backupApplied,
+                holds -> {
                     then.accept(holds);
                     partDone();
                 });
@@ -405,8 +427,9 @@ final class KeyWrite {
                         // the backup alone took the key's latest write: its copy is the one to read
                         bh.writtenHere(key, backupStaleMark);
                     }
-                } else if (policy != MirrorPolicy.COUNTER && !((policy.mirrorsAtOnce() || mirrorInOrder)
-                        && ctx.writes().onlyOwnWritesSince(versions, slot, startStamp, ownStamp))) {
+                } else if (policy != MirrorPolicy.COUNTER
+                        && !((policy.mirrorsAtOnce() || mirrorInOrder)
+                                && ctx.writes().onlyOwnWritesSince(versions, slot, startStamp, ownStamp))) {
                     // another write of the key overlapped this one and could have overtaken its mirror:
                     // the backup may have applied the two in the other order than the primary
                     bh.markStale(key);
@@ -441,8 +464,8 @@ final class KeyWrite {
         if (request instanceof StoreRequest s && s.kind() == StoreRequest.Kind.SET) {
             return isStored(line);
         }
-        return request instanceof DeleteRequest && (isLine(line, TextReplies.DELETED)
-                || isLine(line, TextReplies.NOT_FOUND));
+        return request instanceof DeleteRequest
+                && (isLine(line, TextReplies.DELETED) || isLine(line, TextReplies.NOT_FOUND));
     }
 
     private void onBackupDone(ByteBuf line, String failure) {
@@ -473,16 +496,18 @@ final class KeyWrite {
             if (!backupTrusted) {
                 router.backups().health(backup).markStale(key); // applied to an older copy
             }
-            answer(Router.serverError("backend " + router.primaries().health(primary).server()
-                    + " failed and the key's other copy is not known current"));
+            answer(Router.serverError(
+                    "backend " + router.primaries().health(primary).server()
+                            + " failed and the key's other copy is not known current"));
             return;
         }
         if (line != null && policy == MirrorPolicy.COUNTER && isLine(line, TextReplies.NOT_FOUND)) {
             // the backup alone does not know the counter: it may have lost it (restarted) while the
             // primary, which did not answer, holds it
             line.release();
-            answer(Router.serverError("backend " + router.primaries().health(primary).server()
-                    + " failed and the key's other copy does not hold it"));
+            answer(Router.serverError(
+                    "backend " + router.primaries().health(primary).server()
+                            + " failed and the key's other copy does not hold it"));
             return;
         }
         answer(line != null ? line : Router.serverError(backupFailure));
@@ -505,8 +530,12 @@ final class KeyWrite {
 
     /** One part of the write is done; the last one gives the key's ticket back. */
     private void partDone() {
-        if (parts == 1 && !deletedTwice && request instanceof DeleteRequest && router.answersAfterEveryCopy()
-                && !primaryFailed && router.primaries().health(primary).writable()) {
+        if (parts == 1
+                && !deletedTwice
+                && request instanceof DeleteRequest
+                && router.answersAfterEveryCopy()
+                && !primaryFailed
+                && router.primaries().health(primary).writable()) {
             deleteFromPrimaryAgain();
         }
         if (--parts == 0) {
@@ -571,7 +600,14 @@ final class KeyWrite {
 
     /** A second encoding of a store request, sharing its value (one more reference). */
     private ByteBuf encodeStoreCopy(StoreRequest s) {
-        return TextEncoder.store(ctx.alloc(), s.kind(), key, s.flags(), s.exptime(), s.cas(), s.value().retain());
+        return TextEncoder.store(
+                ctx.alloc(),
+                s.kind(),
+                key,
+                s.flags(),
+                s.exptime(),
+                s.cas(),
+                s.value().retain());
     }
 
     private static final byte[] ZERO = "0\r\n".getBytes(StandardCharsets.US_ASCII);

@@ -1,7 +1,7 @@
 package io.jmagent.routing;
 
-import io.jmagent.backend.ServerConnection;
 import io.jmagent.backend.ReplyCallback;
+import io.jmagent.backend.ServerConnection;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.protocol.MetaRequest;
 import io.jmagent.protocol.ReplyShape;
@@ -38,7 +38,8 @@ import java.util.List;
 final class MetaRoute {
 
     private static final ByteBuf MN = Unpooled.unreleasableBuffer(
-            Unpooled.copiedBuffer("mn\r\n", StandardCharsets.US_ASCII)).asReadOnly();
+                    Unpooled.copiedBuffer("mn\r\n", StandardCharsets.US_ASCII))
+            .asReadOnly();
 
     private final Router router;
     private final Router.RouteContext ctx;
@@ -69,12 +70,14 @@ final class MetaRoute {
     private boolean backupCurrent;
     /** The primary's stale marks when the command was sent to it (see {@code Retrieval.StaleView}). */
     private boolean staleAtSend;
+
     private long marksAtSend;
     private long unmarksAtSend;
     /** A write: every change it makes to the backup is queued on the session's connection ({@link SessionWrites}). */
     private boolean queuedOnBackup;
     /** An md (not invalidating) the primary answered: over a shared farm it goes there once more ({@link #deleteFromPrimaryAgain}). */
     private boolean primaryTookDelete;
+
     private boolean deletedTwice;
 
     private MetaRoute(Router router, Router.RouteContext ctx, MetaRequest request, ReplySink sink) {
@@ -82,7 +85,8 @@ final class MetaRoute {
         this.ctx = ctx;
         this.request = request;
         this.sink = request.isWrite() ? HeldReply.of(router, sink) : sink;
-        this.primary = request.kind() == MetaRequest.Kind.GET ? router.readPrimaryFor(request.key())
+        this.primary = request.kind() == MetaRequest.Kind.GET
+                ? router.readPrimaryFor(request.key())
                 : router.primaryFor(request.key());
         this.health = router.primaries().health(primary);
         KeyVersions versions = router.versions();
@@ -111,8 +115,12 @@ final class MetaRoute {
 
     /** One request of a write is done; the last one gives the key's ticket back. */
     private void partDone() {
-        if (parts == 1 && primaryTookDelete && !deletedTwice && router.answersAfterEveryCopy()
-                && request.counter() == MetaRequest.Counter.DELETE && health.writable()) {
+        if (parts == 1
+                && primaryTookDelete
+                && !deletedTwice
+                && router.answersAfterEveryCopy()
+                && request.counter() == MetaRequest.Counter.DELETE
+                && health.writable()) {
             deleteFromPrimaryAgain();
         }
         if (--parts == 0 && router.hasBackups() && request.isWrite()) {
@@ -152,7 +160,8 @@ final class MetaRoute {
             router.primaries().health(natural).markStale(request.key());
         }
         boolean usable = request.isWrite() || request.kind() == MetaRequest.Kind.DEBUG
-                ? health.writable() : router.hasBackups() ? health.readable() : health.writable();
+                ? health.writable()
+                : router.hasBackups() ? health.readable() : health.writable();
         if (usable && router.hasBackups() && request.isWrite() && !blind() && health.isStale(request.key())) {
             usable = false; // its copy is older than the backup's: the backup alone takes a write that reads it
         }
@@ -160,8 +169,8 @@ final class MetaRoute {
             if (router.hasBackups() && request.isWrite() && !blind() && !backupCurrent) {
                 // applied nowhere: the primary's copy misses nothing and stays as trusted as it was
                 request.release();
-                sink.reply(Router.serverError("backend " + health.server()
-                        + " down and the key's other copy is not known current"));
+                sink.reply(Router.serverError(
+                        "backend " + health.server() + " down and the key's other copy is not known current"));
                 return;
             }
             if (request.isWrite()) {
@@ -180,7 +189,8 @@ final class MetaRoute {
             }
             return;
         }
-        if (request.kind() == MetaRequest.Kind.ARITHMETIC && router.hasBackups()
+        if (request.kind() == MetaRequest.Kind.ARITHMETIC
+                && router.hasBackups()
                 && router.backups().health(router.backupFor(request.key())).writable()) {
             arithmeticOnBoth();
             return;
@@ -227,15 +237,18 @@ final class MetaRoute {
             sink.reply(answer);
             return;
         }
-        boolean stale = health.isStale(request.key()) || staleAtSend || health.unmarks() != unmarksAtSend
-                && health.staleMarks() != marksAtSend; // cleaned after it was read
+        boolean stale = health.isStale(request.key())
+                || staleAtSend
+                || health.unmarks() != unmarksAtSend && health.staleMarks() != marksAtSend; // cleaned after it was read
         if (request.kind() == MetaRequest.Kind.GET && (isMiss(answer) || stale)) {
             answer.release();
             toBackup(encode(), false, false);
             writeBackFromBackup();
             return;
         }
-        if (request.kind() == MetaRequest.Kind.ARITHMETIC && startsWith(answer, "NF") && backupTrusted
+        if (request.kind() == MetaRequest.Kind.ARITHMETIC
+                && startsWith(answer, "NF")
+                && backupTrusted
                 && router.backups().health(router.backupFor(request.key())).writable()) {
             // the primary lost the counter (restarted, evicted): the backup's copy takes the write and
             // answers, and the primary gets it back
@@ -259,8 +272,18 @@ final class MetaRoute {
             } else {
                 // ma, an ms with a mode: the result depends on what the copy held; the backup gets the primary's
                 parts++;
-                Rebuild.backupFromPrimary(router, ctx, request.key(), primary, router.backupFor(request.key()), slot,
-                        stamp, ownStamp, backupStaleMark, false, holds -> partDone());
+                Rebuild.backupFromPrimary(
+                        router,
+                        ctx,
+                        request.key(),
+                        primary,
+                        router.backupFor(request.key()),
+                        slot,
+                        stamp,
+                        ownStamp,
+                        backupStaleMark,
+                        false,
+                        holds -> partDone());
             }
         }
         if (mirror != null) {
@@ -293,9 +316,13 @@ final class MetaRoute {
         long startStamp = versions.stamp(slot);
         writes.sentToBackup(slot);
         writes.queued(slot);
-        router.mirror(ctx, b, encode(request.mirrorLine()), ReplyShape.META_UNTIL_MN,
-                Retrieval.settling(router.mirrorLanding(bh, key,
-                        () -> writes.onlyOwnWritesSince(versions, slot, startStamp, own)),
+        router.mirror(
+                ctx,
+                b,
+                encode(request.mirrorLine()),
+                ReplyShape.META_UNTIL_MN,
+                Retrieval.settling(
+                        router.mirrorLanding(bh, key, () -> writes.onlyOwnWritesSince(versions, slot, startStamp, own)),
                         () -> writes.writeSettled(versions, slot, true)));
     }
 
@@ -312,7 +339,8 @@ final class MetaRoute {
         int[] waiting = {2};
         parts += 2;
         ctx.writes().sentToBackup(slot);
-        router.primary(ctx, primary).send(encode(), ReplyShape.META_UNTIL_MN, joining(0, answers, failures, waiting, b));
+        router.primary(ctx, primary)
+                .send(encode(), ReplyShape.META_UNTIL_MN, joining(0, answers, failures, waiting, b));
         router.mirror(ctx, b, encode(), ReplyShape.META_UNTIL_MN, joining(1, answers, failures, waiting, b));
         backupQueued();
     }
@@ -364,18 +392,30 @@ final class MetaRoute {
         }
         ByteBuf reply;
         if (p != null && succeeded(p)) {
-            boolean same = backupApplied && backupTrusted && (startsWith(p, "VA") && startsWith(bAnswer, "VA")
-                    ? p.equals(bAnswer) || addedAlike(p, bAnswer, bh)
-                    : ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp)
-                            || request.counter() == MetaRequest.Counter.INCR && addedAlike(p, bAnswer, bh));
+            boolean same = backupApplied
+                    && backupTrusted
+                    && (startsWith(p, "VA") && startsWith(bAnswer, "VA")
+                            ? p.equals(bAnswer) || addedAlike(p, bAnswer, bh)
+                            : ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp)
+                                    || request.counter() == MetaRequest.Counter.INCR && addedAlike(p, bAnswer, bh));
             release(bAnswer);
             // a primary that missed a write meanwhile holds the older copy: the backup keeps its own
             if ((!same || bh.staleMark(key) != 0) && bAnswer != null && !health.isStale(key)) {
                 // answered once the backup holds the primary's number: one more fault must not lose it
                 ByteBuf held = p;
                 parts++;
-                Rebuild.backupFromPrimary(router, ctx, key, primary, b, slot, stamp, ownStamp, backupStaleMark,
-                        backupApplied && backupTrusted, holds -> {
+                Rebuild.backupFromPrimary(
+                        router,
+                        ctx,
+                        key,
+                        primary,
+                        b,
+                        slot,
+                        stamp,
+                        ownStamp,
+                        backupStaleMark,
+                        backupApplied && backupTrusted,
+                        holds -> {
                             request.release();
                             sink.reply(holds ? held : lostWith(held, bh));
                             partDone();
@@ -430,7 +470,9 @@ final class MetaRoute {
      * must not be 0; without them only an increment (mode I) qualifies.
      */
     private boolean addedAlike(ByteBuf p, ByteBuf b, ServerHealth bh) {
-        return request.plainArithmetic() && !endsWithZero(p) && !endsWithZero(b)
+        return request.plainArithmetic()
+                && !endsWithZero(p)
+                && !endsWithZero(b)
                 && router.versions().noOrderedChangeSince(slot, orderStamp)
                 && bh.staleMark(request.key()) == backupStaleMark;
     }
@@ -438,7 +480,9 @@ final class MetaRoute {
     /** A VA answer whose number is 0 ("VA 1 ...\r\n0\r\n"). */
     private static boolean endsWithZero(ByteBuf answer) {
         int end = answer.writerIndex();
-        return startsWith(answer, "VA") && answer.readableBytes() >= 5 && answer.getByte(end - 3) == '0'
+        return startsWith(answer, "VA")
+                && answer.readableBytes() >= 5
+                && answer.getByte(end - 3) == '0'
                 && answer.getByte(end - 4) == '\n';
     }
 
@@ -554,28 +598,32 @@ final class MetaRoute {
         ServerHealth bh = router.backups().health(b);
         byte[] key = request.key();
         ServerConnection via = router.backup(ctx, b);
-        if (!bh.readable() || !health.writable() || bh.isStale(key) || !router.versions().unchangedSince(slot, stamp)) {
+        if (!bh.readable()
+                || !health.writable()
+                || bh.isStale(key)
+                || !router.versions().unchangedSince(slot, stamp)) {
             return;
         }
-        via.send(TextEncoder.metaGets(ctx.alloc(), List.of(key), null), ReplyShape.META_VALUES,
-                new ReplyCallback() {
-                    @Override
-                    public void onReply(ServerReply reply) {
-                        try {
-                            if (reply instanceof ServerReply.Values values && !values.values().isEmpty()
-                                    && !bh.isStale(key)) {
-                                router.writeBack(ctx, primary, key, slot, stamp, values.values().get(0));
-                            }
-                        } finally {
-                            reply.release();
-                        }
+        via.send(TextEncoder.metaGets(ctx.alloc(), List.of(key), null), ReplyShape.META_VALUES, new ReplyCallback() {
+            @Override
+            public void onReply(ServerReply reply) {
+                try {
+                    if (reply instanceof ServerReply.Values values
+                            && !values.values().isEmpty()
+                            && !bh.isStale(key)) {
+                        router.writeBack(
+                                ctx, primary, key, slot, stamp, values.values().get(0));
                     }
+                } finally {
+                    reply.release();
+                }
+            }
 
-                    @Override
-                    public void onFailure(String reason) {
-                        // the client already has its answer; the primary simply stays without the key
-                    }
-                });
+            @Override
+            public void onFailure(String reason) {
+                // the client already has its answer; the primary simply stays without the key
+            }
+        });
     }
 
     private void sendToBackupQuietly(ByteBuf encoded) {
@@ -590,9 +638,18 @@ final class MetaRoute {
         parts++;
         // sent once the primary answered: a change of the session sent in between went to the backup first
         boolean inOrder = ctx.writes().backupSends(slot) == sendsAtStart;
-        router.mirror(ctx, b, encoded, ReplyShape.META_UNTIL_MN, Retrieval.settling(router.mirrorLanding(bh, request.key(),
-                () -> inOrder && ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp)),
-                this::partDone));
+        router.mirror(
+                ctx,
+                b,
+                encoded,
+                ReplyShape.META_UNTIL_MN,
+                Retrieval.settling(
+                        router.mirrorLanding(
+                                bh,
+                                request.key(),
+                                () -> inOrder
+                                        && ctx.writes().onlyOwnWritesSince(router.versions(), slot, stamp, ownStamp)),
+                        this::partDone));
         backupQueued();
     }
 

@@ -3,12 +3,12 @@ package io.jmagent.routing;
 import io.jmagent.backend.ReplyCallback;
 import io.jmagent.backend.ServerConnection;
 import io.jmagent.backend.ServerHealth;
-import io.jmagent.replica.KeyVersions;
-import io.jmagent.replica.SessionWrites;
 import io.jmagent.protocol.ReplyShape;
 import io.jmagent.protocol.ServerReply;
 import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TextReplies;
+import io.jmagent.replica.KeyVersions;
+import io.jmagent.replica.SessionWrites;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.function.Consumer;
@@ -38,8 +38,7 @@ final class Rebuild {
         FAILED
     }
 
-    private Rebuild() {
-    }
+    private Rebuild() {}
 
     /**
      * After a write whose effect depends on what the copy held (incr, decr, append, prepend, an ms
@@ -53,8 +52,17 @@ final class Rebuild {
      * holds the key now (the primary's item, or the write it applied itself; a backup whose copy
      * was deleted for a primary without meta commands counts as holding it, as before).
      */
-    static void backupFromPrimary(Router router, Router.RouteContext ctx, byte[] key, int primary, int backup,
-            int slot, long startStamp, long ownStamp, long backupStaleMark, boolean backupApplied,
+    static void backupFromPrimary(
+            Router router,
+            Router.RouteContext ctx,
+            byte[] key,
+            int primary,
+            int backup,
+            int slot,
+            long startStamp,
+            long ownStamp,
+            long backupStaleMark,
+            boolean backupApplied,
             Consumer<Boolean> done) {
         ServerHealth bh = router.backups().health(backup);
         if (!bh.writable()) {
@@ -92,12 +100,19 @@ final class Rebuild {
         }
         SessionWrites writes = ctx.writes();
         long sendsBefore = writes.backupSends(slot);
-        copy(router, ctx, key, router.primary(ctx, primary), router.backup(ctx, backup), StoreRequest.Kind.SET,
+        copy(
+                router,
+                ctx,
+                key,
+                router.primary(ctx, primary),
+                router.backup(ctx, backup),
+                StoreRequest.Kind.SET,
                 outcome -> {
                     bh.mirrorLanded();
-                    boolean kept = (outcome == Outcome.SOURCE_FAILED || outcome == Outcome.SOURCE_MISSING)
-                            && backupApplied;
-                    if (outcome == Outcome.COPIED && onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
+                    boolean kept =
+                            (outcome == Outcome.SOURCE_FAILED || outcome == Outcome.SOURCE_MISSING) && backupApplied;
+                    if (outcome == Outcome.COPIED
+                            && onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
                             && writes.backupSends(slot) == sendsBefore) {
                         bh.writtenHere(key, backupStaleMark);
                     } else if (kept) {
@@ -123,8 +138,16 @@ final class Rebuild {
      * ({@link ServerHealth#markUncertain}): the best copy left should the backup's be lost before
      * cleaning refilled it. {@code done} runs exactly once.
      */
-    static void primaryFromBackup(Router router, Router.RouteContext ctx, byte[] key, int primary, int backup,
-            int slot, long startStamp, long ownStamp, Runnable done) {
+    static void primaryFromBackup(
+            Router router,
+            Router.RouteContext ctx,
+            byte[] key,
+            int primary,
+            int backup,
+            int slot,
+            long startStamp,
+            long ownStamp,
+            Runnable done) {
         ServerHealth health = router.primaries().health(primary);
         if (!health.writable() || !router.backups().health(backup).speaksMeta()) {
             done.run();
@@ -133,12 +156,19 @@ final class Rebuild {
         router.stats().writeBack();
         SessionWrites writes = ctx.writes();
         long startedBefore = writes.started(slot);
-        copy(router, ctx, key, router.backup(ctx, backup), router.primary(ctx, primary), StoreRequest.Kind.ADD,
+        copy(
+                router,
+                ctx,
+                key,
+                router.backup(ctx, backup),
+                router.primary(ctx, primary),
+                StoreRequest.Kind.ADD,
                 outcome -> {
                     if (outcome == Outcome.FAILED || outcome == Outcome.SOURCE_FAILED) {
                         health.markStale(key);
-                    } else if (outcome == Outcome.COPIED && !(onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
-                            && writes.started(slot) == startedBefore)) {
+                    } else if (outcome == Outcome.COPIED
+                            && !(onlyOwnWrites(router, ctx, slot, startStamp, ownStamp)
+                                    && writes.started(slot) == startedBefore)) {
                         health.markUncertain(key, router.backups().health(backup));
                     }
                     done.run();
@@ -167,10 +197,10 @@ final class Rebuild {
      * Deletes {@code key} on {@code primary}; {@code settled} is told, exactly once, whether the
      * server said the key is gone (false when it failed or answered otherwise).
      */
-    static void deleteOnPrimary(Router router, Router.RouteContext ctx, byte[] key, int primary,
-            Consumer<Boolean> settled) {
-        router.primary(ctx, primary).send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE,
-                new ReplyCallback() {
+    static void deleteOnPrimary(
+            Router router, Router.RouteContext ctx, byte[] key, int primary, Consumer<Boolean> settled) {
+        router.primary(ctx, primary)
+                .send(TextEncoder.deleteAnyKey(ctx.alloc(), key), ReplyShape.LINE, new ReplyCallback() {
                     @Override
                     public void onReply(ServerReply reply) {
                         boolean gone = TextEncoder.gone(reply);
@@ -192,8 +222,8 @@ final class Rebuild {
      * the copy was on its way (the callers count those: {@link SessionWrites#backupSends} for a
      * backup, {@link SessionWrites#started} for a primary).
      */
-    private static boolean onlyOwnWrites(Router router, Router.RouteContext ctx, int slot, long startStamp,
-            long ownStamp) {
+    private static boolean onlyOwnWrites(
+            Router router, Router.RouteContext ctx, int slot, long startStamp, long ownStamp) {
         return ctx.writes().onlyOwnWritesSince(router.versions(), slot, startStamp, ownStamp);
     }
 
@@ -202,8 +232,14 @@ final class Rebuild {
      * read to the store's answer, the copy is an ordered change of the key ({@link KeyVersions}):
      * an increment that overlaps it cannot tell whether the copy holds it.
      */
-    static void copy(Router router, Router.RouteContext ctx, byte[] key, ServerConnection from, ServerConnection to,
-            StoreRequest.Kind kind, Consumer<Outcome> settled) {
+    static void copy(
+            Router router,
+            Router.RouteContext ctx,
+            byte[] key,
+            ServerConnection from,
+            ServerConnection to,
+            StoreRequest.Kind kind,
+            Consumer<Outcome> settled) {
         KeyVersions versions = router.versions();
         int slot = versions.slotOf(key);
         versions.orderedStarted(slot);
@@ -233,7 +269,13 @@ final class Rebuild {
                 }
                 ByteBuf encoded;
                 try {
-                    encoded = TextEncoder.copyStore(ctx.alloc(), kind, key, hit.flags(), exptime, 0,
+                    encoded = TextEncoder.copyStore(
+                            ctx.alloc(),
+                            kind,
+                            key,
+                            hit.flags(),
+                            exptime,
+                            0,
                             hit.data().retainedSlice());
                 } finally {
                     reply.release();
@@ -241,7 +283,8 @@ final class Rebuild {
                 to.send(encoded, ReplyShape.LINE, new ReplyCallback() {
                     @Override
                     public void onReply(ServerReply stored) {
-                        Outcome o = TextEncoder.stored(stored) ? Outcome.COPIED
+                        Outcome o = TextEncoder.stored(stored)
+                                ? Outcome.COPIED
                                 : TextEncoder.notStored(stored) ? Outcome.NOT_STORED : Outcome.FAILED;
                         stored.release();
                         done.accept(o);

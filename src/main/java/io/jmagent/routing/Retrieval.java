@@ -42,6 +42,7 @@ final class Retrieval {
     private ByteBuf whole;
     /** With a backup farm: each key's slot and version when the read started ({@link KeyVersions}). */
     private final int[] slots;
+
     private final long[] stamps;
 
     private Retrieval(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
@@ -220,7 +221,8 @@ final class Retrieval {
         for (int i : indexes) {
             byte[] key = request.keys().get(i);
             int b = router.backupFor(key);
-            if (router.backups().health(b).readable() && !backupMayBeAsked(i, router.backups().health(b))) {
+            if (router.backups().health(b).readable()
+                    && !backupMayBeAsked(i, router.backups().health(b))) {
                 continue; // its copy may be older than the key's latest write: a miss, not even asked
             }
             if (groups.get(b) == null) {
@@ -247,29 +249,28 @@ final class Retrieval {
             ByteBuf encoded = meta
                     ? TextEncoder.metaGets(ctx.alloc(), keys, request.kind().touching() ? request.exptime() : null)
                     : TextEncoder.retrieval(ctx.alloc(), request, keys);
-            router.backup(ctx, b).send(encoded, meta ? ReplyShape.META_VALUES : ReplyShape.VALUES,
-                    new ReplyCallback() {
-                        @Override
-                        public void onReply(ServerReply reply) {
-                            if (reply instanceof ServerReply.Values values) {
-                                onBackupHits(group, values.values(), writeBackTo, health, marksAtSend);
-                            } else {
-                                reply.release();
-                                if (primaryFailure != null) {
-                                    fail(primaryFailure);
-                                }
-                            }
-                            finishOne();
+            router.backup(ctx, b).send(encoded, meta ? ReplyShape.META_VALUES : ReplyShape.VALUES, new ReplyCallback() {
+                @Override
+                public void onReply(ServerReply reply) {
+                    if (reply instanceof ServerReply.Values values) {
+                        onBackupHits(group, values.values(), writeBackTo, health, marksAtSend);
+                    } else {
+                        reply.release();
+                        if (primaryFailure != null) {
+                            fail(primaryFailure);
                         }
+                    }
+                    finishOne();
+                }
 
-                        @Override
-                        public void onFailure(String reason) {
-                            if (primaryFailure != null) {
-                                fail(primaryFailure);
-                            }
-                            finishOne();
-                        }
-                    });
+                @Override
+                public void onFailure(String reason) {
+                    if (primaryFailure != null) {
+                        fail(primaryFailure);
+                    }
+                    finishOne();
+                }
+            });
         }
     }
 
@@ -278,8 +279,12 @@ final class Retrieval {
      * failed: {@code marksAtSend} changed) is a miss. A hit is written back to the primary that
      * missed it only if no write of its key started since the read began ({@link Router#writeBack}).
      */
-    private void onBackupHits(List<Integer> indexes, List<ServerReply.Value> values, int writeBackTo,
-            ServerHealth backup, long marksAtSend) {
+    private void onBackupHits(
+            List<Integer> indexes,
+            List<ServerReply.Value> values,
+            int writeBackTo,
+            ServerHealth backup,
+            long marksAtSend) {
         int before = countHits(indexes);
         assignInOrder(indexes, values);
         boolean marked = backup.staleMarks() != marksAtSend;
@@ -313,8 +318,8 @@ final class Retrieval {
         }
         boolean marked = server.staleMarks() != atSend.marks;
         for (int i : indexes) {
-            if (hits[i] != null && (server.isStale(request.keys().get(i)) || atSend.stale.contains(i)
-                    || unmarked && marked)) {
+            if (hits[i] != null
+                    && (server.isStale(request.keys().get(i)) || atSend.stale.contains(i) || unmarked && marked)) {
                 hits[i].release();
                 hits[i] = null;
                 missed.add(i);
@@ -363,9 +368,16 @@ final class Retrieval {
                     long startStamp = versions.stamp(slot);
                     writes.sentToBackup(slot);
                     writes.queued(slot);
-                    router.mirror(ctx, b, TextEncoder.touch(ctx.alloc(), key, request.exptime()), ReplyShape.LINE,
-                            settling(router.mirrorLanding(bh, key,
-                                    () -> writes.onlyOwnWritesSince(versions, slot, startStamp, ownStamp)),
+                    router.mirror(
+                            ctx,
+                            b,
+                            TextEncoder.touch(ctx.alloc(), key, request.exptime()),
+                            ReplyShape.LINE,
+                            settling(
+                                    router.mirrorLanding(
+                                            bh,
+                                            key,
+                                            () -> writes.onlyOwnWritesSince(versions, slot, startStamp, ownStamp)),
                                     () -> writes.writeSettled(versions, slot, true)));
                 } else {
                     // its copy keeps the old expiry and could outlive the primary's
@@ -417,7 +429,9 @@ final class Retrieval {
         List<Integer> missed = new ArrayList<>();
         int cursor = 0;
         for (int i : indexes) {
-            if (hits[i] == null && cursor < values.size() && values.get(cursor).keyEquals(request.keys().get(i))) {
+            if (hits[i] == null
+                    && cursor < values.size()
+                    && values.get(cursor).keyEquals(request.keys().get(i))) {
                 hits[i] = values.get(cursor++);
             } else if (hits[i] == null) {
                 missed.add(i);

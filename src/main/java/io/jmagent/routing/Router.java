@@ -1,9 +1,9 @@
 package io.jmagent.routing;
 
-import io.jmagent.backend.ServerConnection;
-import io.jmagent.backend.ServerConnections;
 import io.jmagent.backend.Farm;
 import io.jmagent.backend.ReplyCallback;
+import io.jmagent.backend.ServerConnection;
+import io.jmagent.backend.ServerConnections;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.ArithmeticRequest;
@@ -54,6 +54,7 @@ public final class Router {
     private final KetamaRing backupRing;
     /** Servers in force that owned a key's place in a former ring: they may hold an old copy of it. */
     private final FormerRings.Owners formerPrimaryOwners;
+
     private final FormerRings.Owners formerBackupOwners;
     private final boolean autoEject;
     private final int writeBackDefaultTtl;
@@ -61,6 +62,7 @@ public final class Router {
     private final KeyVersions versions;
     /** {@code --shared-farm}: a write is answered once every copy it changes answered ({@link HeldReply}). */
     private final boolean answersAfterEveryCopy;
+
     private volatile Ejection ejection;
     /** The same over the servers not readable (DOWN or RECOVERING), for {@link #readPrimaryFor}. */
     private volatile Ejection readEjection;
@@ -70,7 +72,12 @@ public final class Router {
     }
 
     /** {@code versions}: the write epochs of the keys, kept from the router this one replaces. */
-    public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats,
+    public Router(
+            Farm primaries,
+            Farm backups,
+            boolean autoEject,
+            int writeBackDefaultTtl,
+            ProxyStats stats,
             KeyVersions versions) {
         this(primaries, backups, autoEject, writeBackDefaultTtl, stats, versions, false);
     }
@@ -79,9 +86,23 @@ public final class Router {
      * {@code sharedFarm}: other proxies write to the same farms ({@code --shared-farm}), so a write
      * is answered only once every copy it changes answered.
      */
-    public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats,
-            KeyVersions versions, boolean sharedFarm) {
-        this(primaries, backups, autoEject, writeBackDefaultTtl, stats, versions, sharedFarm, FormerRings.NONE,
+    public Router(
+            Farm primaries,
+            Farm backups,
+            boolean autoEject,
+            int writeBackDefaultTtl,
+            ProxyStats stats,
+            KeyVersions versions,
+            boolean sharedFarm) {
+        this(
+                primaries,
+                backups,
+                autoEject,
+                writeBackDefaultTtl,
+                stats,
+                versions,
+                sharedFarm,
+                FormerRings.NONE,
                 FormerRings.NONE);
     }
 
@@ -89,8 +110,16 @@ public final class Router {
      * {@code formerPrimaries}, {@code formerBackups}: the lists each farm had before, whose
      * servers may still hold copies of keys that moved away from them ({@link FormerRings}).
      */
-    public Router(Farm primaries, Farm backups, boolean autoEject, int writeBackDefaultTtl, ProxyStats stats,
-            KeyVersions versions, boolean sharedFarm, FormerRings formerPrimaries, FormerRings formerBackups) {
+    public Router(
+            Farm primaries,
+            Farm backups,
+            boolean autoEject,
+            int writeBackDefaultTtl,
+            ProxyStats stats,
+            KeyVersions versions,
+            boolean sharedFarm,
+            FormerRings formerPrimaries,
+            FormerRings formerBackups) {
         this.versions = versions;
         this.primaries = primaries;
         this.backups = backups != null && backups.size() > 0 ? backups : null;
@@ -103,8 +132,8 @@ public final class Router {
         this.ejection = new Ejection(new BitSet(), ring, null);
         this.readEjection = ejection;
         this.formerPrimaryOwners = formerPrimaries.against(primaries.servers());
-        this.formerBackupOwners = this.backups == null ? FormerRings.Owners.NONE
-                : formerBackups.against(this.backups.servers());
+        this.formerBackupOwners =
+                this.backups == null ? FormerRings.Owners.NONE : formerBackups.against(this.backups.servers());
     }
 
     public KetamaRing ring() {
@@ -211,16 +240,20 @@ public final class Router {
             return;
         }
         long hash = KetamaRing.hash(key);
-        formerPrimaryOwners.forEach(hash, ring.serverForHash(hash),
+        formerPrimaryOwners.forEach(
+                hash,
+                ring.serverForHash(hash),
                 s -> dropFormerCopy(ctx, key, primaries.health(s), () -> primary(ctx, s)));
         if (backups != null) {
-            formerBackupOwners.forEach(hash, backupRing.serverForHash(hash),
+            formerBackupOwners.forEach(
+                    hash,
+                    backupRing.serverForHash(hash),
                     s -> dropFormerCopy(ctx, key, backups.health(s), () -> backup(ctx, s)));
         }
     }
 
-    private void dropFormerCopy(RouteContext ctx, byte[] key, ServerHealth health,
-            Supplier<ServerConnection> connection) {
+    private void dropFormerCopy(
+            RouteContext ctx, byte[] key, ServerHealth health, Supplier<ServerConnection> connection) {
         long mark = health.markFormerCopy(key);
         if (!health.writable()) {
             return; // cleaned once it is back
@@ -331,7 +364,10 @@ public final class Router {
             if (live.isEmpty()) {
                 return new Ejection(down, null, null);
             }
-            return new Ejection(down, new KetamaRing(live), map.stream().mapToInt(Integer::intValue).toArray());
+            return new Ejection(
+                    down,
+                    new KetamaRing(live),
+                    map.stream().mapToInt(Integer::intValue).toArray());
         }
 
         int serverFor(byte[] key, int natural) {
@@ -365,7 +401,13 @@ public final class Router {
         if (exptime < 0) {
             return; // expiring this very second
         }
-        ByteBuf encoded = TextEncoder.copyStore(ctx.alloc(), StoreRequest.Kind.ADD, key, hit.flags(), exptime, 0,
+        ByteBuf encoded = TextEncoder.copyStore(
+                ctx.alloc(),
+                StoreRequest.Kind.ADD,
+                key,
+                hit.flags(),
+                exptime,
+                0,
                 hit.data().retainedSlice());
         stats.writeBack();
         SessionWrites writes = ctx.writes();
@@ -404,24 +446,27 @@ public final class Router {
             dropWriteBack(ctx, primary, key);
             return;
         }
-        backup(ctx, b).send(TextEncoder.line(ctx.alloc(), "mg " + TextKeys.metaToken(key) + " c"), ReplyShape.LINE,
-                new ReplyCallback() {
-                    @Override
-                    public void onReply(ServerReply reply) {
-                        boolean same = reply instanceof ServerReply.Line l
-                                && l.is(("HD c" + Long.toUnsignedString(backupCas) + "\r\n")
-                                        .getBytes(StandardCharsets.US_ASCII));
-                        reply.release();
-                        if (!same) {
-                            dropWriteBack(ctx, primary, key);
-                        }
-                    }
+        backup(ctx, b)
+                .send(
+                        TextEncoder.line(ctx.alloc(), "mg " + TextKeys.metaToken(key) + " c"),
+                        ReplyShape.LINE,
+                        new ReplyCallback() {
+                            @Override
+                            public void onReply(ServerReply reply) {
+                                boolean same = reply instanceof ServerReply.Line l
+                                        && l.is(("HD c" + Long.toUnsignedString(backupCas) + "\r\n")
+                                                .getBytes(StandardCharsets.US_ASCII));
+                                reply.release();
+                                if (!same) {
+                                    dropWriteBack(ctx, primary, key);
+                                }
+                            }
 
-                    @Override
-                    public void onFailure(String reason) {
-                        dropWriteBack(ctx, primary, key);
-                    }
-                });
+                            @Override
+                            public void onFailure(String reason) {
+                                dropWriteBack(ctx, primary, key);
+                            }
+                        });
     }
 
     private void dropWriteBack(RouteContext ctx, int primary, byte[] key) {
@@ -499,7 +544,8 @@ public final class Router {
             @Override
             public void onReply(ServerReply reply) {
                 // SERVER_ERROR (out of memory, an item over its -I): the backup kept what it had
-                if (reply instanceof ServerReply.Line line && TextReplies.startsWith(line.line(), TextReplies.SERVER_ERROR_PREFIX)) {
+                if (reply instanceof ServerReply.Line line
+                        && TextReplies.startsWith(line.line(), TextReplies.SERVER_ERROR_PREFIX)) {
                     onFailure(line.text());
                 }
                 reply.release();
@@ -556,11 +602,15 @@ public final class Router {
      * queued on its backup connections ({@link SessionWrites}, new with each context: a reload's
      * new pools hold none of the old context's writes).
      */
-    public record RouteContext(ServerConnections primaries, ServerConnections backups, long sessionId,
-            ByteBufAllocator alloc, SessionWrites writes) {
+    public record RouteContext(
+            ServerConnections primaries,
+            ServerConnections backups,
+            long sessionId,
+            ByteBufAllocator alloc,
+            SessionWrites writes) {
 
-        public RouteContext(ServerConnections primaries, ServerConnections backups, long sessionId,
-                ByteBufAllocator alloc) {
+        public RouteContext(
+                ServerConnections primaries, ServerConnections backups, long sessionId, ByteBufAllocator alloc) {
             this(primaries, backups, sessionId, alloc, new SessionWrites());
         }
     }

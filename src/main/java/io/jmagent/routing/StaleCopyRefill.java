@@ -40,6 +40,7 @@ public final class StaleCopyRefill implements CopyRefill {
 
     /** The connection of each server the refills use (as a session id picks one). */
     private static final long SESSION_ID = 0;
+
     private static final byte[] HD = "HD\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final Router router;
@@ -49,14 +50,15 @@ public final class StaleCopyRefill implements CopyRefill {
     private Executor loop;
     /** "server key" of the refills under way: a key is refilled once at a time per server. */
     private final Set<String> underWay = ConcurrentHashMap.newKeySet();
+
     private Router.RouteContext ctx;
 
     /**
      * {@code loops} gives the loop to run on (null while there is none yet: keys are then deleted);
      * {@code context} is called on it, once, to make the connections the refills use.
      */
-    public StaleCopyRefill(Router router, Supplier<? extends Executor> loops,
-            Function<Executor, Router.RouteContext> context) {
+    public StaleCopyRefill(
+            Router router, Supplier<? extends Executor> loops, Function<Executor, Router.RouteContext> context) {
         this.router = router;
         this.loops = loops;
         this.context = context;
@@ -64,13 +66,18 @@ public final class StaleCopyRefill implements CopyRefill {
 
     /** Refills over the connections of a loop of the pool's group, once {@code loops} has one. */
     public static StaleCopyRefill onLoopOf(Router router, Supplier<EventLoop> loops) {
-        return new StaleCopyRefill(router, loops, l -> new Router.RouteContext(router.primaries().poolFor((EventLoop) l),
-                router.backups().poolFor((EventLoop) l), SESSION_ID, ByteBufAllocator.DEFAULT));
+        return new StaleCopyRefill(
+                router,
+                loops,
+                l -> new Router.RouteContext(
+                        router.primaries().poolFor((EventLoop) l),
+                        router.backups().poolFor((EventLoop) l),
+                        SESSION_ID,
+                        ByteBufAllocator.DEFAULT));
     }
 
     /** Where the copies of a key are: the stale one and the source, by farm index. */
-    private record Copies(boolean targetIsPrimary, int target, int source, ServerHealth sourceHealth) {
-    }
+    private record Copies(boolean targetIsPrimary, int target, int source, ServerHealth sourceHealth) {}
 
     @Override
     public Start refill(ServerHealth stale, String keyText, Consumer<Boolean> done) {
@@ -144,8 +151,15 @@ public final class StaleCopyRefill implements CopyRefill {
         /** Whether the target may have changed (a store or delete it accepted). */
         private boolean changed;
 
-        Refill(ServerHealth target, Copies copies, byte[] key, int slot, long stamp, long sourceFlushes,
-                long targetFlushes, Consumer<Boolean> done) {
+        Refill(
+                ServerHealth target,
+                Copies copies,
+                byte[] key,
+                int slot,
+                long stamp,
+                long sourceFlushes,
+                long targetFlushes,
+                Consumer<Boolean> done) {
             this.target = target;
             this.copies = copies;
             this.key = key;
@@ -174,16 +188,20 @@ public final class StaleCopyRefill implements CopyRefill {
 
         /** The item on {@code server} (null when it holds none); a failure ends the refill. */
         private void get(ServerConnection server, Consumer<ServerReply.Value> then) {
-            server.send(TextEncoder.metaGets(ctx.alloc(), List.of(key), null), ReplyShape.META_VALUES,
-                    new ReplyCallback() {
+            server.send(
+                    TextEncoder.metaGets(ctx.alloc(), List.of(key), null), ReplyShape.META_VALUES, new ReplyCallback() {
                         @Override
                         public void onReply(ServerReply reply) {
-                            if (!(reply instanceof ServerReply.Values values) || values.values().size() > 1) {
+                            if (!(reply instanceof ServerReply.Values values)
+                                    || values.values().size() > 1) {
                                 reply.release();
                                 finish(false);
                                 return;
                             }
-                            then.accept(values.values().isEmpty() ? null : values.values().get(0));
+                            then.accept(
+                                    values.values().isEmpty()
+                                            ? null
+                                            : values.values().get(0));
                         }
 
                         @Override
@@ -207,8 +225,14 @@ public final class StaleCopyRefill implements CopyRefill {
             }
             ByteBuf encoded;
             try {
-                encoded = TextEncoder.copyStore(ctx.alloc(), targetHolds ? StoreRequest.Kind.CAS : StoreRequest.Kind.ADD,
-                        key, source.flags(), exptime, targetCas, source.data().retainedSlice());
+                encoded = TextEncoder.copyStore(
+                        ctx.alloc(),
+                        targetHolds ? StoreRequest.Kind.CAS : StoreRequest.Kind.ADD,
+                        key,
+                        source.flags(),
+                        exptime,
+                        targetCas,
+                        source.data().retainedSlice());
             } finally {
                 source.release();
             }
@@ -236,8 +260,10 @@ public final class StaleCopyRefill implements CopyRefill {
         private void finish(boolean ok) {
             KeyVersions versions = router.versions();
             versions.orderedSettled(slot);
-            boolean trusted = ok && versions.unchangedSince(slot, stamp)
-                    && copies.sourceHealth.flushesSent() == sourceFlushes && target.flushesSent() == targetFlushes;
+            boolean trusted = ok
+                    && versions.unchangedSince(slot, stamp)
+                    && copies.sourceHealth.flushesSent() == sourceFlushes
+                    && target.flushesSent() == targetFlushes;
             if (!trusted && changed) {
                 target.markStale(key); // it may now hold an older value than a write that came between
             }

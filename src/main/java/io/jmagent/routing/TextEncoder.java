@@ -25,18 +25,19 @@ import java.util.List;
 final class TextEncoder {
 
     private static final ByteBuf CRLF = Unpooled.unreleasableBuffer(
-            Unpooled.directBuffer(2).writeBytes(TextReplies.CRLF)).asReadOnly();
+                    Unpooled.directBuffer(2).writeBytes(TextReplies.CRLF))
+            .asReadOnly();
 
     /** Values up to this size are copied into the command's buffer rather than referenced. */
     private static final int SMALL_VALUE = 512;
+
     private static final byte[] META_HD = "HD\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] META_NF = "NF\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] META_NS = "NS\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] META_EX = "EX\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EXISTS = "EXISTS\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    private TextEncoder() {
-    }
+    private TextEncoder() {}
 
     /** "get|gets|gat|gats [exptime] k1 k2 ...\r\n" for {@code keys}. */
     static ByteBuf retrieval(ByteBufAllocator alloc, RetrievalRequest r, List<byte[]> keys) {
@@ -97,10 +98,16 @@ final class TextEncoder {
     }
 
     /** A storage command of any kind; takes ownership of {@code value}. */
-    static ByteBuf store(ByteBufAllocator alloc, StoreRequest.Kind kind, byte[] key, int flags, int exptime, long cas,
+    static ByteBuf store(
+            ByteBufAllocator alloc,
+            StoreRequest.Kind kind,
+            byte[] key,
+            int flags,
+            int exptime,
+            long cas,
             ByteBuf value) {
-        ByteBuf line = alloc.buffer(key.length + 64
-                + (value.readableBytes() <= SMALL_VALUE ? value.readableBytes() + 2 : 0));
+        ByteBuf line =
+                alloc.buffer(key.length + 64 + (value.readableBytes() <= SMALL_VALUE ? value.readableBytes() + 2 : 0));
         ByteBufUtil.writeAscii(line, kind.command());
         line.writeByte(' ').writeBytes(key).writeByte(' ');
         ByteBufUtil.writeAscii(line, Integer.toUnsignedString(flags));
@@ -157,16 +164,23 @@ final class TextEncoder {
      * ms with the key in base64, whose answers {@link #stored} and {@link #notStored} read alike.
      * Kinds: SET, ADD, CAS. Takes ownership of {@code value}.
      */
-    static ByteBuf copyStore(ByteBufAllocator alloc, StoreRequest.Kind kind, byte[] key, int flags, int exptime,
-            long cas, ByteBuf value) {
+    static ByteBuf copyStore(
+            ByteBufAllocator alloc,
+            StoreRequest.Kind kind,
+            byte[] key,
+            int flags,
+            int exptime,
+            long cas,
+            ByteBuf value) {
         if (TextKeys.carries(key)) {
             return store(alloc, kind, key, flags, exptime, cas, value);
         }
-        String mode = switch (kind) {
-            case ADD -> " ME";
-            case SET, CAS -> " MS";
-            default -> throw new IllegalArgumentException("not a copy: " + kind);
-        };
+        String mode =
+                switch (kind) {
+                    case ADD -> " ME";
+                    case SET, CAS -> " MS";
+                    default -> throw new IllegalArgumentException("not a copy: " + kind);
+                };
         String line = "ms " + TextKeys.base64(key) + " " + value.readableBytes() + " b F"
                 + Integer.toUnsignedString(flags) + " T" + exptime + mode
                 + (kind == StoreRequest.Kind.CAS ? " C" + Long.toUnsignedString(cas) : "") + "\r\n";
@@ -182,14 +196,15 @@ final class TextEncoder {
 
     /** A {@link #copyStore} the server refused as it holds the key (add) or it changed (cas): NOT_STORED, EXISTS, NS, EX. */
     static boolean notStored(ServerReply reply) {
-        return reply instanceof ServerReply.Line l && (l.is(TextReplies.NOT_STORED) || l.is(EXISTS)
-                || l.is(META_NS) || l.is(META_EX));
+        return reply instanceof ServerReply.Line l
+                && (l.is(TextReplies.NOT_STORED) || l.is(EXISTS) || l.is(META_NS) || l.is(META_EX));
     }
 
     /** md of {@code key} if its cas is still {@code cas}, closed by mn (answered HD, NF or EX, then MN). */
     static ByteBuf metaDeleteIfCas(byte[] key, long cas) {
-        return Unpooled.copiedBuffer("md " + TextKeys.metaToken(key) + " C" + Long.toUnsignedString(cas)
-                + "\r\nmn\r\n", StandardCharsets.ISO_8859_1);
+        return Unpooled.copiedBuffer(
+                "md " + TextKeys.metaToken(key) + " C" + Long.toUnsignedString(cas) + "\r\nmn\r\n",
+                StandardCharsets.ISO_8859_1);
     }
 
     static ByteBuf touch(ByteBufAllocator alloc, byte[] key, int exptime) {
@@ -211,8 +226,8 @@ final class TextEncoder {
 
     /** A {@link #deleteAnyKey} the server answered: the key is gone (DELETED, NOT_FOUND, HD, NF). */
     static boolean gone(ServerReply reply) {
-        return reply instanceof ServerReply.Line l && (l.is(TextReplies.DELETED) || l.is(TextReplies.NOT_FOUND)
-                || l.is(META_HD) || l.is(META_NF));
+        return reply instanceof ServerReply.Line l
+                && (l.is(TextReplies.DELETED) || l.is(TextReplies.NOT_FOUND) || l.is(META_HD) || l.is(META_NF));
     }
 
     static ByteBuf arithmetic(ByteBufAllocator alloc, ArithmeticRequest r) {

@@ -16,8 +16,7 @@ import io.netty.buffer.ByteBuf;
  */
 final class WholeGet {
 
-    private WholeGet() {
-    }
+    private WholeGet() {}
 
     static void start(Router router, RetrievalRequest request, Router.RouteContext ctx, ReplySink sink) {
         boolean touching = request.kind().touching();

@@ -34,10 +34,16 @@ public final class ClientTlsContext implements AutoCloseable {
         this.settings = settings;
         this.where = where;
         this.context = build(settings);
-        this.files = new FileWatch("jmagent-tls-files", this::rebuild,
-                e -> log.warn("TLS {}: certificate files changed but cannot be used, the previous ones stay in force: {}",
-                        where, e.getMessage()),
-                settings.certificateChain(), settings.privateKey(), settings.clientCa());
+        this.files = new FileWatch(
+                "jmagent-tls-files",
+                this::rebuild,
+                e -> log.warn(
+                        "TLS {}: certificate files changed but cannot be used, the previous ones stay in force: {}",
+                        where,
+                        e.getMessage()),
+                settings.certificateChain(),
+                settings.privateKey(),
+                settings.clientCa());
     }
 
     /**
@@ -80,10 +86,11 @@ public final class ClientTlsContext implements AutoCloseable {
     private static SslContext build(ClientTls t) {
         SslContextBuilder b;
         try {
-            b = SslContextBuilder.forServer(t.certificateChain().toFile(), t.privateKey().toFile());
+            b = SslContextBuilder.forServer(
+                    t.certificateChain().toFile(), t.privateKey().toFile());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("certificate " + t.certificateChain() + " or key " + t.privateKey()
-                    + ": " + reason(e), e);
+            throw new IllegalArgumentException(
+                    "certificate " + t.certificateChain() + " or key " + t.privateKey() + ": " + reason(e), e);
         }
         if (t.clientCa() != null) {
             try {
@@ -97,8 +104,10 @@ public final class ClientTlsContext implements AutoCloseable {
         try {
             return b.build();
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException("certificate " + t.certificateChain() + ", key " + t.privateKey()
-                    + (t.clientCa() == null ? "" : ", client CA " + t.clientCa()) + ": " + reason(e), e);
+            throw new IllegalArgumentException(
+                    "certificate " + t.certificateChain() + ", key " + t.privateKey()
+                            + (t.clientCa() == null ? "" : ", client CA " + t.clientCa()) + ": " + reason(e),
+                    e);
         }
     }
 
@@ -111,5 +120,4 @@ public final class ClientTlsContext implements AutoCloseable {
         String m = inner.getMessage();
         return m == null ? inner.getClass().getSimpleName() : m;
     }
-
 }

@@ -18,36 +18,71 @@ class LayeringTest {
 
     /** No two packages depend on each other, directly or through others. */
     @ArchTest
-    static final ArchRule noCyclesBetweenPackages = slices().matching("io.jmagent.(*)..").should().beFreeOfCycles();
+    static final ArchRule noCyclesBetweenPackages =
+            slices().matching("io.jmagent.(*)..").should().beFreeOfCycles();
 
     /** The protocol package knows nothing else of jmagent: decoders, requests and replies only. */
     @ArchTest
-    static final ArchRule protocolDependsOnNothingElse = noClasses().that().resideInAPackage("io.jmagent.protocol..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.jmagent.backend..", "io.jmagent.routing..",
-                    "io.jmagent.frontend..", "io.jmagent.metrics..", "io.jmagent.config..", "io.jmagent.replica..",
-                    "io.jmagent.discovery..", "io.jmagent.cli..", "io.jmagent.auth..", "io.jmagent.tls..");
+    static final ArchRule protocolDependsOnNothingElse = noClasses()
+            .that()
+            .resideInAPackage("io.jmagent.protocol..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.jmagent.backend..",
+                    "io.jmagent.routing..",
+                    "io.jmagent.frontend..",
+                    "io.jmagent.metrics..",
+                    "io.jmagent.config..",
+                    "io.jmagent.replica..",
+                    "io.jmagent.discovery..",
+                    "io.jmagent.cli..",
+                    "io.jmagent.auth..",
+                    "io.jmagent.tls..");
 
     /** Connections to servers know no client, no key placement and no routing rule. */
     @ArchTest
-    static final ArchRule backendKnowsNoClientNorRoute = noClasses().that().resideInAPackage("io.jmagent.backend..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.jmagent.frontend..", "io.jmagent.routing..",
-                    "io.jmagent.replica..", "io.jmagent.discovery..", "io.jmagent.cli..");
+    static final ArchRule backendKnowsNoClientNorRoute = noClasses()
+            .that()
+            .resideInAPackage("io.jmagent.backend..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.jmagent.frontend..",
+                    "io.jmagent.routing..",
+                    "io.jmagent.replica..",
+                    "io.jmagent.discovery..",
+                    "io.jmagent.cli..");
 
     /** The replica rules are pure state: they know no server, connection or protocol. */
     @ArchTest
-    static final ArchRule replicaIsPureState = noClasses().that().resideInAPackage("io.jmagent.replica..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.jmagent.backend..", "io.jmagent.protocol..",
-                    "io.jmagent.frontend..", "io.jmagent.routing..", "io.netty..");
+    static final ArchRule replicaIsPureState = noClasses()
+            .that()
+            .resideInAPackage("io.jmagent.replica..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.jmagent.backend..",
+                    "io.jmagent.protocol..",
+                    "io.jmagent.frontend..",
+                    "io.jmagent.routing..",
+                    "io.netty..");
 
     /** Routing never reaches up to the sessions, listeners or the command line. */
     @ArchTest
-    static final ArchRule routingKnowsNoSession = noClasses().that().resideInAPackage("io.jmagent.routing..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.jmagent.frontend..", "io.jmagent.cli..",
-                    "io.jmagent.discovery..");
+    static final ArchRule routingKnowsNoSession = noClasses()
+            .that()
+            .resideInAPackage("io.jmagent.routing..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("io.jmagent.frontend..", "io.jmagent.cli..", "io.jmagent.discovery..");
 
     /** Discovery finds servers; it does not route or serve clients. */
     @ArchTest
-    static final ArchRule discoveryKnowsNoClientNorRoute = noClasses().that().resideInAPackage("io.jmagent.discovery..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.jmagent.frontend..", "io.jmagent.routing..",
-                    "io.jmagent.cli..");
+    static final ArchRule discoveryKnowsNoClientNorRoute = noClasses()
+            .that()
+            .resideInAPackage("io.jmagent.discovery..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage("io.jmagent.frontend..", "io.jmagent.routing..", "io.jmagent.cli..");
 }

@@ -30,7 +30,9 @@ class CredentialsTest {
         assertThat(c.check("bob", "hunter2")).isTrue();
         assertThat(c.check("bob", "hunter3")).isFalse();
         assertThat(c.check("carol", "secret")).isFalse();
-        assertThat(c.check("bob", Credentials.hash("hunter2"))).as("the hash itself is no password").isFalse();
+        assertThat(c.check("bob", Credentials.hash("hunter2")))
+                .as("the hash itself is no password")
+                .isFalse();
     }
 
     @Test
@@ -41,8 +43,8 @@ class CredentialsTest {
     @Test
     void aBadFileIsRefusedNamingTheLine() {
         assertThatThrownBy(() -> load("alice:secret\nbob\n")).hasMessageEndingWith("line 2: expected user:password");
-        assertThatThrownBy(() -> load("alice:secret\nalice:other\n")).hasMessageEndingWith(
-                "line 2: user 'alice' given twice");
+        assertThatThrownBy(() -> load("alice:secret\nalice:other\n"))
+                .hasMessageEndingWith("line 2: user 'alice' given twice");
         assertThatThrownBy(() -> load("al ice:secret\n")).hasMessageContaining("no spaces");
         assertThatThrownBy(() -> load("bob:pbkdf2-sha256$10$abc$def\n")).hasMessageContaining("a hash is");
         assertThatThrownBy(() -> load("# nobody\n")).hasMessageEndingWith("no user:password line");

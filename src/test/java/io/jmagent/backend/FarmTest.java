@@ -33,8 +33,14 @@ class FarmTest {
     }
 
     private static BackendSettings settings(int connectionsPerLoop, int failureLimit) {
-        return new BackendSettings(connectionsPerLoop, Duration.ofSeconds(1), Duration.ofMillis(100),
-                Duration.ofSeconds(5), 1024 * 1024, failureLimit, 1000);
+        return new BackendSettings(
+                connectionsPerLoop,
+                Duration.ofSeconds(1),
+                Duration.ofMillis(100),
+                Duration.ofSeconds(5),
+                1024 * 1024,
+                failureLimit,
+                1000);
     }
 
     /** Runs {@code task} on the loop that owns the connections, and waits for its answer. */
@@ -61,9 +67,12 @@ class FarmTest {
 
         next.takeOver();
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(() -> oldPool.connection(1, 0).isRetired()
-                && oldPool.connection(1, 1).isRetired()));
-        assertThat(onLoop(() -> pool.connection(0, 0).isRetired() || pool.connection(0, 1).isRetired())).isFalse();
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> onLoop(() -> oldPool.connection(1, 0).isRetired()
+                        && oldPool.connection(1, 1).isRetired()));
+        assertThat(onLoop(() -> pool.connection(0, 0).isRetired()
+                        || pool.connection(0, 1).isRetired()))
+                .isFalse();
     }
 
     @Test
@@ -77,15 +86,16 @@ class FarmTest {
 
         assertThat(pool.connection(0, 0)).isSameAs(oldPool.connection(0, 0));
         assertThat(pool.connection(0, 1)).isSameAs(oldPool.connection(0, 0));
-        await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(() -> oldPool.connection(0, 1).isRetired()));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> onLoop(() -> oldPool.connection(0, 1).isRetired()));
         assertThat(onLoop(() -> oldPool.connection(0, 0).isRetired())).isFalse();
     }
 
     @Test
     void aKeptServerIsJudgedByTheNewFailureLimit() {
         Farm old = new Farm("primary", List.of(A), transport, settings(1, 5));
-        Farm next = new Farm("primary", List.of(new ServerAddress("127.0.0.1", 21001, 3)), transport,
-                settings(1, 1), old);
+        Farm next =
+                new Farm("primary", List.of(new ServerAddress("127.0.0.1", 21001, 3)), transport, settings(1, 1), old);
 
         next.takeOver();
         next.health(0).recordFailure("refused");
@@ -97,8 +107,8 @@ class FarmTest {
     @Test
     void serversAreMatchedByHostAsWrittenSoLocalhostIsNot127001() {
         Farm old = new Farm("primary", List.of(A), transport, settings(1, 2));
-        Farm next = new Farm("primary", List.of(new ServerAddress("localhost", 21001, 1)), transport,
-                settings(1, 2), old);
+        Farm next =
+                new Farm("primary", List.of(new ServerAddress("localhost", 21001, 1)), transport, settings(1, 2), old);
 
         assertThat(next.health(0)).isNotSameAs(old.health(0));
     }
@@ -114,8 +124,10 @@ class FarmTest {
 
         String failure = onLoop(() -> {
             String[] reason = new String[1];
-            toB.send(Unpooled.copiedBuffer("get k\r\n", StandardCharsets.US_ASCII),
-                    ReplyShape.VALUES, new ReplyCallback() {
+            toB.send(
+                    Unpooled.copiedBuffer("get k\r\n", StandardCharsets.US_ASCII),
+                    ReplyShape.VALUES,
+                    new ReplyCallback() {
                         @Override
                         public void onReply(ServerReply reply) {
                             reply.release();

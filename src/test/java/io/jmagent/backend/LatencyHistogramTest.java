@@ -53,8 +53,12 @@ class LatencyHistogramTest {
         h.record(5000, T0);
         h.record(10, T0 + WINDOW + 1);
 
-        assertThat(h.percentile(1.0, T0 + WINDOW + 1)).as("the previous window still counts").isEqualTo(5119);
+        assertThat(h.percentile(1.0, T0 + WINDOW + 1))
+                .as("the previous window still counts")
+                .isEqualTo(5119);
         assertThat(h.percentile(1.0, T0 + 2 * WINDOW + 1)).as("two windows on").isEqualTo(10);
-        assertThat(h.percentile(1.0, T0 + 10 * WINDOW)).as("after a long silence").isZero();
+        assertThat(h.percentile(1.0, T0 + 10 * WINDOW))
+                .as("after a long silence")
+                .isZero();
     }
 }

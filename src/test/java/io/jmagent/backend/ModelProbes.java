@@ -26,23 +26,29 @@ public final class ModelProbes implements AutoCloseable {
      * {@code grace}: what may happen while the checker waits out its grace period (requests a
      * returning server still had buffered land).
      */
-    public ModelProbes(List<ServerHealth> servers, Function<ServerAddress, Server> lookup, Runnable grace,
-            CopyRefill refill) {
-        this.checker = new HealthChecker(servers, java.time.Duration.ofSeconds(1), new ProbeTransport() {
-            @Override
-            public ProbeLink open(ServerAddress address) throws IOException {
-                Server s = lookup.apply(address);
-                if (!s.reachable()) {
-                    throw new IOException("model server " + address + " unreachable");
-                }
-                return new Link(s);
-            }
+    public ModelProbes(
+            List<ServerHealth> servers, Function<ServerAddress, Server> lookup, Runnable grace, CopyRefill refill) {
+        this.checker = new HealthChecker(
+                servers,
+                java.time.Duration.ofSeconds(1),
+                new ProbeTransport() {
+                    @Override
+                    public ProbeLink open(ServerAddress address) throws IOException {
+                        Server s = lookup.apply(address);
+                        if (!s.reachable()) {
+                            throw new IOException("model server " + address + " unreachable");
+                        }
+                        return new Link(s);
+                    }
 
-            @Override
-            public void pause(long millis) {
-                grace.run();
-            }
-        }, true, null, refill); // one proxy alone over its farms
+                    @Override
+                    public void pause(long millis) {
+                        grace.run();
+                    }
+                },
+                true,
+                null,
+                refill); // one proxy alone over its farms
     }
 
     /** One probe of {@code h}, as a round of the health thread runs it. */
@@ -87,7 +93,6 @@ public final class ModelProbes implements AutoCloseable {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

@@ -45,22 +45,24 @@ class ServerAddressTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "''|bad server address '': empty host",
-        ":11211|bad server address ':11211': empty host",
-        "10.0.0.1:abc|bad server address '10.0.0.1:abc': not a number",
-        "10.0.0.1:11211:x|bad server address '10.0.0.1:11211:x': not a number",
-        "10.0.0.1:99999999999|bad server address '10.0.0.1:99999999999': not a number",
-        "10.0.0.1:0|bad server address '10.0.0.1:0': port out of range: 0",
-        "10.0.0.1:65536|bad server address '10.0.0.1:65536': port out of range: 65536",
-        "10.0.0.1:-1|bad server address '10.0.0.1:-1': port out of range: -1",
-        "10.0.0.1:11211:0|bad server address '10.0.0.1:11211:0': weight must be positive: 0",
-        "10.0.0.1:11211:2:3|bad server address '10.0.0.1:11211:2:3': expected host[:port[:weight]]",
-        "[::1|bad server address '[::1'",
-        "[::1]11211|bad server address '[::1]11211'",
-        "[]:11211|bad server address '[]:11211': empty host",
-        "::1|bad server address '::1': not a number",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "''|bad server address '': empty host",
+                ":11211|bad server address ':11211': empty host",
+                "10.0.0.1:abc|bad server address '10.0.0.1:abc': not a number",
+                "10.0.0.1:11211:x|bad server address '10.0.0.1:11211:x': not a number",
+                "10.0.0.1:99999999999|bad server address '10.0.0.1:99999999999': not a number",
+                "10.0.0.1:0|bad server address '10.0.0.1:0': port out of range: 0",
+                "10.0.0.1:65536|bad server address '10.0.0.1:65536': port out of range: 65536",
+                "10.0.0.1:-1|bad server address '10.0.0.1:-1': port out of range: -1",
+                "10.0.0.1:11211:0|bad server address '10.0.0.1:11211:0': weight must be positive: 0",
+                "10.0.0.1:11211:2:3|bad server address '10.0.0.1:11211:2:3': expected host[:port[:weight]]",
+                "[::1|bad server address '[::1'",
+                "[::1]11211|bad server address '[::1]11211'",
+                "[]:11211|bad server address '[]:11211': empty host",
+                "::1|bad server address '::1': not a number",
+            })
     void aBadAddressIsRefusedWithAMessageNamingIt(String spec, String message) {
         assertThatThrownBy(() -> ServerAddress.parse(spec))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -19,7 +19,9 @@ class ServerHealthTest {
         List<ServerHealth.StaleKey> taken = health.staleKeys(10);
 
         assertThat(taken).extracting(ServerHealth.StaleKey::key).containsExactly("a");
-        assertThat(health.isStale(key("a"))).as("taken for deletion, not yet deleted").isTrue();
+        assertThat(health.isStale(key("a")))
+                .as("taken for deletion, not yet deleted")
+                .isTrue();
         assertThat(health.isStale(key("b"))).isFalse();
         health.cleaned(taken.get(0));
         assertThat(health.isStale(key("a"))).isFalse();
@@ -51,7 +53,9 @@ class ServerHealthTest {
         assertThat(health.isStale(key("never-written"))).isTrue();
         long token = health.flushStarting();
         assertThat(health.staleKeyCount()).isZero();
-        assertThat(health.isStale(key("never-written"))).as("until the server said OK").isTrue();
+        assertThat(health.isStale(key("never-written")))
+                .as("until the server said OK")
+                .isTrue();
         health.markStale(key("d")); // fails after the flush was sent: remembered, room again
         health.flushed(token);
         assertThat(health.staleOverflow()).isFalse();

@@ -47,8 +47,24 @@ class FlagOverridesTest {
 
     @Test
     void flagsGivenOverrideTheFirstPoolOnly() throws ConfigException {
-        ProxySetup setup = overlay("-c", "test.yml", "-p", "33333", "-s", "127.0.0.1:11411", "-b", "127.0.0.1:11511",
-                "--timeout", "900", "--failure-limit", "7", "--auto-eject", "-n", "10", "-I", "2m");
+        ProxySetup setup = overlay(
+                "-c",
+                "test.yml",
+                "-p",
+                "33333",
+                "-s",
+                "127.0.0.1:11411",
+                "-b",
+                "127.0.0.1:11511",
+                "--timeout",
+                "900",
+                "--failure-limit",
+                "7",
+                "--auto-eject",
+                "-n",
+                "10",
+                "-I",
+                "2m");
 
         ProxyConfig first = setup.pool("first").config();
         assertThat(first.listenAddress()).isEqualTo("127.0.0.1");
@@ -60,16 +76,23 @@ class FlagOverridesTest {
         assertThat(first.failover().autoEject()).isTrue();
         assertThat(first.maxConnections()).isEqualTo(10);
         assertThat(first.maxItemSize()).isEqualTo(2 * 1024 * 1024);
-        assertThat(setup.pool("second").config()).isEqualTo(ConfigFile.parse(FILE, "test.yml").pool("second").config());
+        assertThat(setup.pool("second").config())
+                .isEqualTo(ConfigFile.parse(FILE, "test.yml").pool("second").config());
     }
 
     @Test
     void tlsFlagsGivenOverrideTheFirstPoolsTlsOneByOne() throws ConfigException {
-        ProxySetup setup = overlay("-c", "test.yml", "--tls-port", "33334", "--tls-cert", "c.pem", "--tls-key", "k.pem");
+        ProxySetup setup =
+                overlay("-c", "test.yml", "--tls-port", "33334", "--tls-cert", "c.pem", "--tls-key", "k.pem");
 
-        assertThat(setup.pool("first").config().tls()).isEqualTo(new ClientTls(33334,
-                Path.of("c.pem"), Path.of("k.pem"), null,
-                ClientTls.DEFAULT_PROTOCOLS, ClientTls.DEFAULT_HANDSHAKE_TIMEOUT));
+        assertThat(setup.pool("first").config().tls())
+                .isEqualTo(new ClientTls(
+                        33334,
+                        Path.of("c.pem"),
+                        Path.of("k.pem"),
+                        null,
+                        ClientTls.DEFAULT_PROTOCOLS,
+                        ClientTls.DEFAULT_HANDSHAKE_TIMEOUT));
         assertThat(setup.pool("second").config().tls().enabled()).isFalse();
     }
 
@@ -102,8 +125,8 @@ class FlagOverridesTest {
 
     @Test
     void httpPortAndShutdownTimeoutAreTheProcesssAndIdleTimeoutTheFirstPools() throws ConfigException {
-        ProxySetup setup = overlay("-c", "test.yml", "--http-port", "9150", "--shutdown-timeout", "12",
-                "--idle-timeout", "300");
+        ProxySetup setup =
+                overlay("-c", "test.yml", "--http-port", "9150", "--shutdown-timeout", "12", "--idle-timeout", "300");
 
         assertThat(setup.httpPort()).isEqualTo(9150);
         assertThat(setup.shutdownTimeout()).isEqualTo(Duration.ofSeconds(12));
@@ -115,11 +138,12 @@ class FlagOverridesTest {
 
     @Test
     void httpTlsFlagsAreTheProcesssLaidOverTheFilesOneByOne() throws ConfigException {
-        String withHttps = FILE.replace("threads: 4\n", "threads: 4\nhttp-port: 9150\n"
-                + "http-tls: { cert: file.pem, key: file.key, ca: file-ca.pem }\n");
+        String withHttps = FILE.replace(
+                "threads: 4\n",
+                "threads: 4\nhttp-port: 9150\n" + "http-tls: { cert: file.pem, key: file.key, ca: file-ca.pem }\n");
         Flags flags = new Flags();
-        CommandLine.ParseResult given = new CommandLine(flags).parseArgs("-c", "test.yml", "--http-tls-cert",
-                "flag.pem", "--http-tls-key", "flag.key");
+        CommandLine.ParseResult given = new CommandLine(flags)
+                .parseArgs("-c", "test.yml", "--http-tls-cert", "flag.pem", "--http-tls-key", "flag.key");
 
         ProxySetup setup = new FlagOverrides(flags, given).applyTo(ConfigFile.parse(withHttps, "test.yml"));
 

@@ -39,15 +39,37 @@ class FlagsTest {
 
     @Test
     void magentsFlagsSetTheirSettings() {
-        Flags flags = parse("-l", "127.0.0.1", "-p", "10000", "-s", "10.0.0.1:11212", "-s", "10.0.0.2:11213:3",
-                "-b", "10.0.0.3", "-n", "100", "-i", "8", "-t", "2", "-f", "/tmp/jmagent.sock", "-D", "-k",
-                "-u", "nobody", "-v", "-v");
+        Flags flags = parse(
+                "-l",
+                "127.0.0.1",
+                "-p",
+                "10000",
+                "-s",
+                "10.0.0.1:11212",
+                "-s",
+                "10.0.0.2:11213:3",
+                "-b",
+                "10.0.0.3",
+                "-n",
+                "100",
+                "-i",
+                "8",
+                "-t",
+                "2",
+                "-f",
+                "/tmp/jmagent.sock",
+                "-D",
+                "-k",
+                "-u",
+                "nobody",
+                "-v",
+                "-v");
         ProxyConfig config = flags.toConfig();
 
         assertThat(config.listenAddress()).isEqualTo("127.0.0.1");
         assertThat(config.port()).isEqualTo(10000);
-        assertThat(config.servers()).containsExactly(new ServerAddress("10.0.0.1", 11212, 1),
-                new ServerAddress("10.0.0.2", 11213, 3));
+        assertThat(config.servers())
+                .containsExactly(new ServerAddress("10.0.0.1", 11212, 1), new ServerAddress("10.0.0.2", 11213, 3));
         assertThat(config.backups()).containsExactly(new ServerAddress("10.0.0.3", 11211, 1));
         assertThat(config.maxConnections()).isEqualTo(100);
         assertThat(config.maxKeepAlive()).isEqualTo(8);
@@ -59,8 +81,18 @@ class FlagsTest {
 
     @Test
     void jmagentsLongOptionsSetTheirSettings() {
-        ProxyConfig config = parse("-s", "10.0.0.1", "--timeout", "250", "--backend-connections", "3",
-                "--max-pending", "64", "--max-line-length", "4k").toConfig();
+        ProxyConfig config = parse(
+                        "-s",
+                        "10.0.0.1",
+                        "--timeout",
+                        "250",
+                        "--backend-connections",
+                        "3",
+                        "--max-pending",
+                        "64",
+                        "--max-line-length",
+                        "4k")
+                .toConfig();
 
         assertThat(config.timeout()).isEqualTo(Duration.ofMillis(250));
         assertThat(config.connectionsPerLoop()).isEqualTo(3);
@@ -71,8 +103,10 @@ class FlagsTest {
     @Test
     void operationsOptionsSetTheirSettingsAndAreOffByDefault() {
         ProxyConfig.Operations defaults = parse("-s", "h").toConfig().operations();
-        ProxyConfig.Operations set = parse("-s", "h", "--http-port", "9150", "--shutdown-timeout", "12",
-                "--idle-timeout", "300").toConfig().operations();
+        ProxyConfig.Operations set = parse(
+                        "-s", "h", "--http-port", "9150", "--shutdown-timeout", "12", "--idle-timeout", "300")
+                .toConfig()
+                .operations();
 
         assertThat(defaults).isEqualTo(new ProxyConfig.Operations(0, Duration.ofSeconds(5), Duration.ZERO));
         assertThat(set).isEqualTo(new ProxyConfig.Operations(9150, Duration.ofSeconds(12), Duration.ofSeconds(300)));
@@ -80,24 +114,41 @@ class FlagsTest {
 
     @Test
     void httpTlsFlagsServeTheEndpointOverHttpsAndComeAsAPair() {
-        ProxyConfig.Operations https = parse("-s", "h", "--http-port", "9150", "--http-tls-cert", "http.pem",
-                "--http-tls-key", "http.key", "--http-tls-ca", "scrapers.pem").toConfig().operations();
+        ProxyConfig.Operations https = parse(
+                        "-s",
+                        "h",
+                        "--http-port",
+                        "9150",
+                        "--http-tls-cert",
+                        "http.pem",
+                        "--http-tls-key",
+                        "http.key",
+                        "--http-tls-ca",
+                        "scrapers.pem")
+                .toConfig()
+                .operations();
 
-        assertThat(https.httpTls()).isEqualTo(new HttpTls(Path.of("http.pem"), Path.of("http.key"),
-                Path.of("scrapers.pem")));
-        assertThat(parse("-s", "h", "--http-port", "9150").toConfig().operations().httpTls()).isEqualTo(HttpTls.NONE);
-        assertThatThrownBy(() -> parse("-s", "h", "--http-port", "9150", "--http-tls-cert", "http.pem").toConfig())
+        assertThat(https.httpTls())
+                .isEqualTo(new HttpTls(Path.of("http.pem"), Path.of("http.key"), Path.of("scrapers.pem")));
+        assertThat(parse("-s", "h", "--http-port", "9150")
+                        .toConfig()
+                        .operations()
+                        .httpTls())
+                .isEqualTo(HttpTls.NONE);
+        assertThatThrownBy(() -> parse("-s", "h", "--http-port", "9150", "--http-tls-cert", "http.pem")
+                        .toConfig())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("HTTPS needs both a certificate (--http-tls-cert) and its key (--http-tls-key)");
         assertThatThrownBy(() -> parse("-s", "h", "--http-tls-cert", "http.pem", "--http-tls-key", "http.key")
-                .toConfig())
+                        .toConfig())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("HTTPS (--http-tls-cert) needs the HTTP endpoint's port (--http-port)");
     }
 
     @Test
     void theHttpPortMustNotBeTheMemcachedPort() {
-        assertThatThrownBy(() -> parse("-s", "h", "-p", "9150", "--http-port", "9150").toConfig())
+        assertThatThrownBy(() ->
+                        parse("-s", "h", "-p", "9150", "--http-port", "9150").toConfig())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("the HTTP port must differ from the memcached port (-p)");
     }

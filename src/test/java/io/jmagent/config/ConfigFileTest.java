@@ -29,8 +29,7 @@ class ConfigFileTest {
 
     @Test
     void theKubernetesExampleFindsItsServersThroughTheDnsOfAHeadlessService() throws Exception {
-        Map<?, ?> configMap = new Yaml().load(
-                Files.readString(Path.of("deploy/kubernetes/configmap.yaml")));
+        Map<?, ?> configMap = new Yaml().load(Files.readString(Path.of("deploy/kubernetes/configmap.yaml")));
         String yaml = (String) ((Map<?, ?>) configMap.get("data")).get("jmagent.yaml");
         ProxyConfig app = ConfigFile.parse(yaml, "configmap.yaml").pool("app").config();
         assertThat(app.servers()).isEmpty();
@@ -50,8 +49,8 @@ class ConfigFileTest {
         assertThat(web.listenAddress()).isEqualTo("127.0.0.1");
         assertThat(web.port()).isEqualTo(22121);
         assertThat(web.unixSocket()).isEqualTo(Path.of("/tmp/jmagent-web.sock"));
-        assertThat(web.servers()).containsExactly(new ServerAddress("127.0.0.1", 11211, 1),
-                new ServerAddress("127.0.0.1", 11212, 1));
+        assertThat(web.servers())
+                .containsExactly(new ServerAddress("127.0.0.1", 11211, 1), new ServerAddress("127.0.0.1", 11212, 1));
         assertThat(web.backups()).containsExactly(new ServerAddress("127.0.0.1", 11213, 1));
         assertThat(web.timeout()).isEqualTo(Duration.ofSeconds(1));
         assertThat(web.failover()).isEqualTo(ProxyConfig.Failover.DEFAULTS);
@@ -89,11 +88,13 @@ class ConfigFileTest {
 
         assertThat(setup.httpPort()).isEqualTo(9150);
         assertThat(setup.shutdownTimeout()).isEqualTo(Duration.ofSeconds(12));
-        assertThat(setup.pools()).extracting(p -> p.config().operations().httpPort()).containsOnly(9150);
+        assertThat(setup.pools())
+                .extracting(p -> p.config().operations().httpPort())
+                .containsOnly(9150);
         assertThat(setup.pool("a").config().operations().idleTimeout()).isEqualTo(Duration.ofSeconds(300));
         assertThat(setup.pool("b").config().operations().idleTimeout()).isEqualTo(Duration.ofMillis(1500));
-        assertThat(setup.pool("c").config().operations()).isEqualTo(
-                new ProxyConfig.Operations(9150, Duration.ofSeconds(12), Duration.ZERO));
+        assertThat(setup.pool("c").config().operations())
+                .isEqualTo(new ProxyConfig.Operations(9150, Duration.ofSeconds(12), Duration.ZERO));
     }
 
     @Test
@@ -110,10 +111,14 @@ class ConfigFileTest {
                     servers: [ "127.0.0.1:11212" ]
                 """);
 
-        HttpTls expected = new HttpTls(Path.of("/etc/jmagent/http.pem"), Path.of("/etc/jmagent/http.key"),
+        HttpTls expected = new HttpTls(
+                Path.of("/etc/jmagent/http.pem"),
+                Path.of("/etc/jmagent/http.key"),
                 Path.of("/etc/jmagent/scrapers.pem"));
         assertThat(setup.httpTls()).isEqualTo(expected);
-        assertThat(setup.pools()).extracting(p -> p.config().operations().httpTls()).containsOnly(expected);
+        assertThat(setup.pools())
+                .extracting(p -> p.config().operations().httpTls())
+                .containsOnly(expected);
     }
 
     @Test
@@ -145,8 +150,8 @@ class ConfigFileTest {
         ProxyConfig main = setup.pool("main").config();
         assertThat(main.listenAddress()).isEqualTo("::1");
         assertThat(main.port()).isEqualTo(22121);
-        assertThat(main.servers()).containsExactly(new ServerAddress("10.0.0.1", 11211, 3),
-                new ServerAddress("localhost", 11212, 1));
+        assertThat(main.servers())
+                .containsExactly(new ServerAddress("10.0.0.1", 11211, 3), new ServerAddress("localhost", 11212, 1));
         assertThat(main.timeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(main.failover()).isEqualTo(new ProxyConfig.Failover(5, Duration.ofMillis(250), true, 10, 0));
         assertThat(main.maxConnections()).isEqualTo(100);
@@ -180,128 +185,134 @@ class ConfigFileTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        // the structure
-        "empty file| |test.yml: pools: required: at least one pool",
-        "no pools|threads: 2|test.yml: pools: required: at least one pool",
-        "pools not a mapping|pools: [ a, b ]|test.yml: pools: expected a mapping of key: value, got a list",
-        "top level not a mapping|- a|test.yml: expected a mapping of key: value, got a list",
-        "bad pool name|pools: / 'a b': { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools: bad pool name 'a b': letters, digits, '_', '-' and '.'",
-        // discovery
-        "discovery bad source|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'dns:x' } }"
-                + "|test.yml: pools.a.discovery.servers: dns:NAME:PORT needs the port",
-        "discovery unknown kind|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'consul:x' } }"
-                + "|test.yml: pools.a.discovery.servers: bad source 'consul:x': expected dns:NAME:PORT[:WEIGHT], srv:NAME or config:HOST:PORT",
-        "discovery of backups only needs servers|pools: / a: { listen: '127.0.0.1:1', discovery: { backups: 'srv:_m._tcp.x' } }"
-                + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)",
-        "discovery unknown key|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'srv:_m._tcp.x', ttl: 3 } }"
-                + "|test.yml: pools.a.discovery.ttl: unknown key",
-        "discovery interval too short|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'srv:_m._tcp.x', interval: 10ms } }"
-                + "|test.yml: pools.a.discovery: discovery interval must be at least 100ms",
-        // unknown keys
-        "unknown top-level key|treads: 2 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: treads: unknown key",
-        "unknown pool key|pools: / a: { listn: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a.listn: unknown key",
-        "twemproxy's name|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auto_eject_hosts: true }"
-                + "|test.yml: pools.a.auto_eject_hosts: unknown key (jmagent's is 'auto-eject')",
-        "underscores for dashes|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], failure_limit: 1 }"
-                + "|test.yml: pools.a.failure_limit: unknown key (jmagent's is 'failure-limit')",
-        // addresses
-        "listen without port|pools: / a: { listen: '127.0.0.1', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a.listen: bad address '127.0.0.1': expected HOST:PORT",
-        "listen port not a number|pools: / a: { listen: '127.0.0.1:x', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a.listen: bad address '127.0.0.1:x': port is not a number",
-        "listen port out of range|pools: / a: { listen: '127.0.0.1:70000', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a.listen: bad address '127.0.0.1:70000': port out of range",
-        "listen port 0 without tls|pools: / a: { listen: '127.0.0.1:0', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a.listen: port 0 listens for TLS clients only (as -p 0): give tls, or a port",
-        "listen IPv6 without brackets|pools: / a: { listen: '::1:22121', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a.listen: bad address '::1:22121': an IPv6 address goes in brackets, [::1]:22121",
-        "listen not a string|pools: / a: { listen: 22121, servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a.listen: expected a string, got 22121 (quote it)",
-        "listen host unresolvable|pools: / a: { listen: 'no-such-host.invalid:1', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a.listen: cannot resolve host 'no-such-host.invalid'",
-        "bad server address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:x' ] }"
-                + "|test.yml: pools.a.servers[1]: bad server address '127.0.0.1:x': not a number",
-        "server host unresolvable|pools: / a: { listen: '127.0.0.1:1', servers: [ 'no-such-host.invalid:2' ] }"
-                + "|test.yml: pools.a.servers[0]: cannot resolve host 'no-such-host.invalid'",
-        "server listed twice|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:2:5' ] }"
-                + "|test.yml: pools.a.servers[1]: 127.0.0.1:2 is listed twice",
-        "backup also a primary|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], backups: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a.backups[0]: 127.0.0.1:2 is also a primary server",
-        "servers not a list|pools: / a: { listen: '127.0.0.1:1', servers: '127.0.0.1:2' }"
-                + "|test.yml: pools.a.servers: expected a list of HOST:PORT[:WEIGHT], like [ \"127.0.0.1:11211:1\" ]",
-        "no servers|pools: / a: { listen: '127.0.0.1:1' }"
-                + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)",
-        "empty servers|pools: / a: { listen: '127.0.0.1:1', servers: [] }"
-                + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)",
-        "nothing to listen on|pools: / a: { servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a: nothing to listen on: give listen (HOST:PORT) or unix-socket",
-        "server on the pool's own address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:1' ] }"
-                + "|test.yml: pools.a.servers[1]: 127.0.0.1:1 is where pool 'a' listens (127.0.0.1:1): jmagent would "
-                + "send every request to itself",
-        "backup on the wildcard listen address|pools: / a: { listen: '0.0.0.0:5', servers: [ '127.0.0.1:2' ],"
-                + " backups: [ 'localhost:5' ] }|test.yml: pools.a.backups[0]: localhost:5 is where pool 'a' listens "
-                + "(0.0.0.0:5): jmagent would send every request to itself",
-        // two pools on one address
-        "same listen address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
-                + " / b: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:3' ] }"
-                + "|test.yml: pools.b.listen: 127.0.0.1:1 is already where pool 'a' listens",
-        "same port on the wildcard address|pools: / a: { listen: '0.0.0.0:1', servers: [ '127.0.0.1:2' ] }"
-                + " / b: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:3' ] }"
-                + "|test.yml: pools.b.listen: 127.0.0.1:1 is already where pool 'a' listens",
-        "same unix socket|pools: / a: { unix-socket: /tmp/j.sock, servers: [ '127.0.0.1:2' ] }"
-                + " / b: { unix-socket: /tmp/./j.sock, servers: [ '127.0.0.1:3' ] }"
-                + "|test.yml: pools.b.unix-socket: unix socket /tmp/./j.sock is already where pool 'a' listens",
-        // values
-        "timeout not a duration|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], timeout: 1h }"
-                + "|test.yml: pools.a.timeout: not a duration: '1h' (milliseconds, or like 250ms or 2s)",
-        "timeout zero|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], timeout: 0 }"
-                + "|test.yml: pools.a.timeout: must be positive, got 0",
-        "negative failure limit|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], failure-limit: -1 }"
-                + "|test.yml: pools.a.failure-limit: must be positive, got -1",
-        "number as a string|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], max-pending: '10' }"
-                + "|test.yml: pools.a.max-pending: expected a whole number, got '10'",
-        "auto-eject not a boolean|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auto-eject: 1 }"
-                + "|test.yml: pools.a.auto-eject: expected true or false, got 1",
-        "bad size|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], max-item-size: 1g }"
-                + "|test.yml: pools.a.max-item-size: not a size: '1g'",
-        "negative write-back TTL|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], write-back-ttl: -5 }"
-                + "|test.yml: pools.a.write-back-ttl: must not be negative, got -5",
-        "another hash|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], hash: fnv1a_64 }"
-                + "|test.yml: pools.a.hash: only md5 (libmemcached's ketama) is supported, not 'fnv1a_64'",
-        "another distribution|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], distribution: modula }"
-                + "|test.yml: pools.a.distribution: only ketama is supported, not 'modula'",
-        "verbose out of range|verbose: 3 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: verbose: must be 0 (info), 1 (debug) or 2 (trace), not 3",
-        "zero threads|threads: 0 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: threads: must be positive, got 0",
-        "http port out of range|http-port: 70000 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: http-port: must be a port, 1 to 65535 (0: no HTTP endpoint), not 70000",
-        "http port of a pool|http-port: 1 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: pools.a: the HTTP port must differ from the memcached port (-p)",
-        "http port in a pool|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], http-port: 3 }"
-                + "|test.yml: pools.a.http-port: unknown key",
-        "http-tls without a key|http-port: 9150 / http-tls: { cert: /c.pem } / pools: / a: { listen: '127.0.0.1:1',"
-                + " servers: [ '127.0.0.1:2' ] }|test.yml: http-tls: HTTPS needs both a certificate (cert) and its key (key)",
-        "http-tls without http-port|http-tls: { cert: /c.pem, key: /c.key } / pools: / a: { listen: '127.0.0.1:1',"
-                + " servers: [ '127.0.0.1:2' ] }|test.yml: http-tls: needs http-port: the port HTTPS is served on",
-        "http-tls unknown key|http-port: 9150 / http-tls: { cert: /c.pem, key: /c.key, port: 1 } / pools: / a: {"
-                + " listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }|test.yml: http-tls.port: unknown key",
-        "negative shutdown timeout|shutdown-timeout: -1 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: shutdown-timeout: must not be negative, got -1",
-        "idle timeout not a duration|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], idle-timeout: 5m }"
-                + "|test.yml: pools.a.idle-timeout: not a duration: '5m' (seconds, or like 250ms or 2s)",
-        // YAML itself
-        "a key twice|pools: / a: { listen: '127.0.0.1:1', listen: '127.0.0.1:2', servers: [ '127.0.0.1:2' ] }"
-                + "|test.yml: line 2, column 31: found duplicate key listen",
-        "broken YAML|pools: / a: { listen: '127.0.0.1:1'|test.yml: line 2, column 29: expected ',' or '}', but got <stream end>",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                // the structure
+                "empty file| |test.yml: pools: required: at least one pool",
+                "no pools|threads: 2|test.yml: pools: required: at least one pool",
+                "pools not a mapping|pools: [ a, b ]|test.yml: pools: expected a mapping of key: value, got a list",
+                "top level not a mapping|- a|test.yml: expected a mapping of key: value, got a list",
+                "bad pool name|pools: / 'a b': { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools: bad pool name 'a b': letters, digits, '_', '-' and '.'",
+                // discovery
+                "discovery bad source|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'dns:x' } }"
+                        + "|test.yml: pools.a.discovery.servers: dns:NAME:PORT needs the port",
+                "discovery unknown kind|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'consul:x' } }"
+                        + "|test.yml: pools.a.discovery.servers: bad source 'consul:x': expected dns:NAME:PORT[:WEIGHT], srv:NAME or config:HOST:PORT",
+                "discovery of backups only needs servers|pools: / a: { listen: '127.0.0.1:1', discovery: { backups: 'srv:_m._tcp.x' } }"
+                        + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)",
+                "discovery unknown key|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'srv:_m._tcp.x', ttl: 3 } }"
+                        + "|test.yml: pools.a.discovery.ttl: unknown key",
+                "discovery interval too short|pools: / a: { listen: '127.0.0.1:1', discovery: { servers: 'srv:_m._tcp.x', interval: 10ms } }"
+                        + "|test.yml: pools.a.discovery: discovery interval must be at least 100ms",
+                // unknown keys
+                "unknown top-level key|treads: 2 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: treads: unknown key",
+                "unknown pool key|pools: / a: { listn: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a.listn: unknown key",
+                "twemproxy's name|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auto_eject_hosts: true }"
+                        + "|test.yml: pools.a.auto_eject_hosts: unknown key (jmagent's is 'auto-eject')",
+                "underscores for dashes|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], failure_limit: 1 }"
+                        + "|test.yml: pools.a.failure_limit: unknown key (jmagent's is 'failure-limit')",
+                // addresses
+                "listen without port|pools: / a: { listen: '127.0.0.1', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a.listen: bad address '127.0.0.1': expected HOST:PORT",
+                "listen port not a number|pools: / a: { listen: '127.0.0.1:x', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a.listen: bad address '127.0.0.1:x': port is not a number",
+                "listen port out of range|pools: / a: { listen: '127.0.0.1:70000', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a.listen: bad address '127.0.0.1:70000': port out of range",
+                "listen port 0 without tls|pools: / a: { listen: '127.0.0.1:0', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a.listen: port 0 listens for TLS clients only (as -p 0): give tls, or a port",
+                "listen IPv6 without brackets|pools: / a: { listen: '::1:22121', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a.listen: bad address '::1:22121': an IPv6 address goes in brackets, [::1]:22121",
+                "listen not a string|pools: / a: { listen: 22121, servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a.listen: expected a string, got 22121 (quote it)",
+                "listen host unresolvable|pools: / a: { listen: 'no-such-host.invalid:1', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a.listen: cannot resolve host 'no-such-host.invalid'",
+                "bad server address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:x' ] }"
+                        + "|test.yml: pools.a.servers[1]: bad server address '127.0.0.1:x': not a number",
+                "server host unresolvable|pools: / a: { listen: '127.0.0.1:1', servers: [ 'no-such-host.invalid:2' ] }"
+                        + "|test.yml: pools.a.servers[0]: cannot resolve host 'no-such-host.invalid'",
+                "server listed twice|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:2:5' ] }"
+                        + "|test.yml: pools.a.servers[1]: 127.0.0.1:2 is listed twice",
+                "backup also a primary|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], backups: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a.backups[0]: 127.0.0.1:2 is also a primary server",
+                "servers not a list|pools: / a: { listen: '127.0.0.1:1', servers: '127.0.0.1:2' }"
+                        + "|test.yml: pools.a.servers: expected a list of HOST:PORT[:WEIGHT], like [ \"127.0.0.1:11211:1\" ]",
+                "no servers|pools: / a: { listen: '127.0.0.1:1' }"
+                        + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)",
+                "empty servers|pools: / a: { listen: '127.0.0.1:1', servers: [] }"
+                        + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)",
+                "nothing to listen on|pools: / a: { servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a: nothing to listen on: give listen (HOST:PORT) or unix-socket",
+                "server on the pool's own address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:1' ] }"
+                        + "|test.yml: pools.a.servers[1]: 127.0.0.1:1 is where pool 'a' listens (127.0.0.1:1): jmagent would "
+                        + "send every request to itself",
+                "backup on the wildcard listen address|pools: / a: { listen: '0.0.0.0:5', servers: [ '127.0.0.1:2' ],"
+                        + " backups: [ 'localhost:5' ] }|test.yml: pools.a.backups[0]: localhost:5 is where pool 'a' listens "
+                        + "(0.0.0.0:5): jmagent would send every request to itself",
+                // two pools on one address
+                "same listen address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                        + " / b: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:3' ] }"
+                        + "|test.yml: pools.b.listen: 127.0.0.1:1 is already where pool 'a' listens",
+                "same port on the wildcard address|pools: / a: { listen: '0.0.0.0:1', servers: [ '127.0.0.1:2' ] }"
+                        + " / b: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:3' ] }"
+                        + "|test.yml: pools.b.listen: 127.0.0.1:1 is already where pool 'a' listens",
+                "same unix socket|pools: / a: { unix-socket: /tmp/j.sock, servers: [ '127.0.0.1:2' ] }"
+                        + " / b: { unix-socket: /tmp/./j.sock, servers: [ '127.0.0.1:3' ] }"
+                        + "|test.yml: pools.b.unix-socket: unix socket /tmp/./j.sock is already where pool 'a' listens",
+                // values
+                "timeout not a duration|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], timeout: 1h }"
+                        + "|test.yml: pools.a.timeout: not a duration: '1h' (milliseconds, or like 250ms or 2s)",
+                "timeout zero|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], timeout: 0 }"
+                        + "|test.yml: pools.a.timeout: must be positive, got 0",
+                "negative failure limit|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], failure-limit: -1 }"
+                        + "|test.yml: pools.a.failure-limit: must be positive, got -1",
+                "number as a string|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], max-pending: '10' }"
+                        + "|test.yml: pools.a.max-pending: expected a whole number, got '10'",
+                "auto-eject not a boolean|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auto-eject: 1 }"
+                        + "|test.yml: pools.a.auto-eject: expected true or false, got 1",
+                "bad size|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], max-item-size: 1g }"
+                        + "|test.yml: pools.a.max-item-size: not a size: '1g'",
+                "negative write-back TTL|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], write-back-ttl: -5 }"
+                        + "|test.yml: pools.a.write-back-ttl: must not be negative, got -5",
+                "another hash|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], hash: fnv1a_64 }"
+                        + "|test.yml: pools.a.hash: only md5 (libmemcached's ketama) is supported, not 'fnv1a_64'",
+                "another distribution|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], distribution: modula }"
+                        + "|test.yml: pools.a.distribution: only ketama is supported, not 'modula'",
+                "verbose out of range|verbose: 3 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: verbose: must be 0 (info), 1 (debug) or 2 (trace), not 3",
+                "zero threads|threads: 0 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: threads: must be positive, got 0",
+                "http port out of range|http-port: 70000 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: http-port: must be a port, 1 to 65535 (0: no HTTP endpoint), not 70000",
+                "http port of a pool|http-port: 1 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: pools.a: the HTTP port must differ from the memcached port (-p)",
+                "http port in a pool|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], http-port: 3 }"
+                        + "|test.yml: pools.a.http-port: unknown key",
+                "http-tls without a key|http-port: 9150 / http-tls: { cert: /c.pem } / pools: / a: { listen: '127.0.0.1:1',"
+                        + " servers: [ '127.0.0.1:2' ] }|test.yml: http-tls: HTTPS needs both a certificate (cert) and its key (key)",
+                "http-tls without http-port|http-tls: { cert: /c.pem, key: /c.key } / pools: / a: { listen: '127.0.0.1:1',"
+                        + " servers: [ '127.0.0.1:2' ] }|test.yml: http-tls: needs http-port: the port HTTPS is served on",
+                "http-tls unknown key|http-port: 9150 / http-tls: { cert: /c.pem, key: /c.key, port: 1 } / pools: / a: {"
+                        + " listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }|test.yml: http-tls.port: unknown key",
+                "negative shutdown timeout|shutdown-timeout: -1 / pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: shutdown-timeout: must not be negative, got -1",
+                "idle timeout not a duration|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], idle-timeout: 5m }"
+                        + "|test.yml: pools.a.idle-timeout: not a duration: '5m' (seconds, or like 250ms or 2s)",
+                // YAML itself
+                "a key twice|pools: / a: { listen: '127.0.0.1:1', listen: '127.0.0.1:2', servers: [ '127.0.0.1:2' ] }"
+                        + "|test.yml: line 2, column 31: found duplicate key listen",
+                "broken YAML|pools: / a: { listen: '127.0.0.1:1'|test.yml: line 2, column 29: expected ',' or '}', but got <stream end>",
+            })
     void anInvalidFileIsOneLineNamingTheFileAndTheKey(String what, String yaml, String message) {
-        assertThatThrownBy(() -> parse(yaml == null ? "" : lines(yaml.replace("/ a:", "/   a:")
-                .replace("/ b:", "/   b:").replace("/ 'a b'", "/   'a b'"))))
+        assertThatThrownBy(() -> parse(
+                        yaml == null
+                                ? ""
+                                : lines(yaml.replace("/ a:", "/   a:")
+                                        .replace("/ b:", "/   b:")
+                                        .replace("/ 'a b'", "/   'a b'"))))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage(message);
     }
@@ -331,8 +342,11 @@ class ConfigFileTest {
         assertThat(d.backups()).isEqualTo(new Discovery.Dns("backup.example", 11311, 2));
         assertThat(d.interval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(d.leaveAfter()).isEqualTo(4);
-        assertThat(d.nameServers()).containsExactly(new InetSocketAddress("127.0.0.1", 5353),
-                new InetSocketAddress("10.0.0.2", 53), new InetSocketAddress("::1", 53));
+        assertThat(d.nameServers())
+                .containsExactly(
+                        new InetSocketAddress("127.0.0.1", 5353),
+                        new InetSocketAddress("10.0.0.2", 53),
+                        new InetSocketAddress("::1", 53));
         assertThat(d.flushOnJoin()).isFalse();
         ProxyConfig b = parse("""
                 pools:
@@ -341,8 +355,14 @@ class ConfigFileTest {
                     discovery: { servers: "config:cfg.example:11211" }
                 """).pool("b").config();
         assertThat(b.servers()).isEmpty();
-        assertThat(b.discovery()).isEqualTo(new Discovery(new Discovery.ConfigEndpoint("cfg.example", 11211), null,
-                Discovery.DEFAULT_INTERVAL, Discovery.DEFAULT_LEAVE_AFTER, List.of(), true));
+        assertThat(b.discovery())
+                .isEqualTo(new Discovery(
+                        new Discovery.ConfigEndpoint("cfg.example", 11211),
+                        null,
+                        Discovery.DEFAULT_INTERVAL,
+                        Discovery.DEFAULT_LEAVE_AFTER,
+                        List.of(),
+                        true));
     }
 
     @Test
@@ -360,8 +380,9 @@ class ConfigFileTest {
                   b: { listen: "127.0.0.1:4", servers: [ "127.0.0.1:2" ] }
                 """);
 
-        assertThat(setup.pools()).extracting(p -> p.config().servers())
-                .containsExactly(List.of(new ServerAddress("127.0.0.1", 2, 1)),
-                        List.of(new ServerAddress("127.0.0.1", 2, 1)));
+        assertThat(setup.pools())
+                .extracting(p -> p.config().servers())
+                .containsExactly(
+                        List.of(new ServerAddress("127.0.0.1", 2, 1)), List.of(new ServerAddress("127.0.0.1", 2, 1)));
     }
 }

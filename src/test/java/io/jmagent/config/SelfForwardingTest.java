@@ -36,7 +36,8 @@ class SelfForwardingTest {
         "no-such-host.invalid:11311, 0.0.0.0, false",
     })
     void aServerReachesAListenerOnTheSamePortAndAnAddressItAccepts(String server, String listen, boolean reaches) {
-        assertThat(SelfForwarding.reaches(ServerAddress.parse(server), listen, 11311)).isEqualTo(reaches);
+        assertThat(SelfForwarding.reaches(ServerAddress.parse(server), listen, 11311))
+                .isEqualTo(reaches);
     }
 
     @Test
@@ -58,29 +59,43 @@ class SelfForwardingTest {
 
     @Test
     void aServerOfOnePoolThatIsAnotherPoolsListenerIsFoundToo() {
-        ProxyConfig a = new ProxyConfigBuilder().listenAddress("127.0.0.1").port(1)
-                .servers(List.of(ServerAddress.parse("127.0.0.1:5"))).backups(List.of(ServerAddress.parse("127.0.0.1:7")))
+        ProxyConfig a = new ProxyConfigBuilder()
+                .listenAddress("127.0.0.1")
+                .port(1)
+                .servers(List.of(ServerAddress.parse("127.0.0.1:5")))
+                .backups(List.of(ServerAddress.parse("127.0.0.1:7")))
                 .build();
-        ProxyConfig b = new ProxyConfigBuilder().listenAddress("127.0.0.1").port(7)
-                .servers(List.of(ServerAddress.parse("127.0.0.1:6"))).build();
+        ProxyConfig b = new ProxyConfigBuilder()
+                .listenAddress("127.0.0.1")
+                .port(7)
+                .servers(List.of(ServerAddress.parse("127.0.0.1:6")))
+                .build();
 
-        SelfForwarding.Loop loop = SelfForwarding.find(new ProxySetup(List.of(new ProxySetup.Pool("a", a),
-                new ProxySetup.Pool("b", b))));
+        SelfForwarding.Loop loop =
+                SelfForwarding.find(new ProxySetup(List.of(new ProxySetup.Pool("a", a), new ProxySetup.Pool("b", b))));
 
         assertThat(loop).isNotNull();
         assertThat(loop.key()).isEqualTo("pools.a.backups[0]");
-        assertThat(loop.problem()).isEqualTo("127.0.0.1:7 is where pool 'b' listens (127.0.0.1:7): "
-                + "jmagent would send every request to itself");
+        assertThat(loop.problem())
+                .isEqualTo("127.0.0.1:7 is where pool 'b' listens (127.0.0.1:7): "
+                        + "jmagent would send every request to itself");
     }
 
     @Test
     void poolsThatForwardElsewhereHaveNoLoop() {
-        ProxyConfig a = new ProxyConfigBuilder().listenAddress("0.0.0.0").port(11311)
-                .servers(List.of(ServerAddress.parse("127.0.0.1:11211"))).build();
-        ProxyConfig unixOnly = new ProxyConfigBuilder().port(0).unixSocket(Path.of("/tmp/j.sock"))
-                .servers(List.of(ServerAddress.parse("127.0.0.1:11211"))).build();
+        ProxyConfig a = new ProxyConfigBuilder()
+                .listenAddress("0.0.0.0")
+                .port(11311)
+                .servers(List.of(ServerAddress.parse("127.0.0.1:11211")))
+                .build();
+        ProxyConfig unixOnly = new ProxyConfigBuilder()
+                .port(0)
+                .unixSocket(Path.of("/tmp/j.sock"))
+                .servers(List.of(ServerAddress.parse("127.0.0.1:11211")))
+                .build();
 
-        assertThat(SelfForwarding.find(new ProxySetup(List.of(new ProxySetup.Pool("a", a),
-                new ProxySetup.Pool("b", unixOnly))))).isNull();
+        assertThat(SelfForwarding.find(
+                        new ProxySetup(List.of(new ProxySetup.Pool("a", a), new ProxySetup.Pool("b", unixOnly)))))
+                .isNull();
     }
 }

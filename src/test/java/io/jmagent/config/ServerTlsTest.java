@@ -18,7 +18,8 @@ class ServerTlsTest {
 
     @Test
     void aClientCertificateNeedsItsKeyAndEitherNeedsTlsOn() {
-        assertThatThrownBy(() -> new ServerTls(true, null, Path.of("c.pem"), null)).hasMessageContaining("both");
+        assertThatThrownBy(() -> new ServerTls(true, null, Path.of("c.pem"), null))
+                .hasMessageContaining("both");
         assertThatThrownBy(() -> new ServerTls(false, Path.of("ca.pem"), null, null))
                 .hasMessageContaining("need --server-tls");
         assertThat(ServerTls.NONE.enabled()).isFalse();
@@ -32,10 +33,10 @@ class ServerTlsTest {
 
     @Test
     void aMappingNamesTheCaAndTheClientCertificate() throws ConfigException {
-        ProxySetup setup = ConfigFile.parse(POOL + "    server-tls: { ca: ca.pem, cert: c.pem, key: k.pem }\n",
-                "test.yml");
-        assertThat(setup.pool("web").config().serverTls()).isEqualTo(new ServerTls(true, Path.of("ca.pem"),
-                Path.of("c.pem"), Path.of("k.pem")));
+        ProxySetup setup =
+                ConfigFile.parse(POOL + "    server-tls: { ca: ca.pem, cert: c.pem, key: k.pem }\n", "test.yml");
+        assertThat(setup.pool("web").config().serverTls())
+                .isEqualTo(new ServerTls(true, Path.of("ca.pem"), Path.of("c.pem"), Path.of("k.pem")));
         assertThatThrownBy(() -> ConfigFile.parse(POOL + "    server-tls: { cert: c.pem }\n", "test.yml"))
                 .hasMessage("test.yml: pools.web.server-tls: a client certificate for the servers needs both cert "
                         + "and key");

@@ -23,17 +23,23 @@ class ConfigEndpointSourceTest {
         String body = "12\nmc1.example.com|10.0.0.1|11211 |10.0.0.2|11212\n";
         try (ServerSocket endpoint = answering("CONFIG cluster 0 " + body.length() + "\r\n" + body + "\r\nEND\r\n")) {
             ServerSource.Answer a = new ConfigEndpointSource(
-                    new Discovery.ConfigEndpoint("127.0.0.1", endpoint.getLocalPort()), Duration.ofSeconds(2)).lookup();
-            assertThat(a.servers()).containsExactly(new ServerAddress("mc1.example.com", 11211, 1),
-                    new ServerAddress("10.0.0.2", 11212, 1));
+                            new Discovery.ConfigEndpoint("127.0.0.1", endpoint.getLocalPort()), Duration.ofSeconds(2))
+                    .lookup();
+            assertThat(a.servers())
+                    .containsExactly(
+                            new ServerAddress("mc1.example.com", 11211, 1), new ServerAddress("10.0.0.2", 11212, 1));
             assertThat(a.ttl()).isNull();
         }
     }
 
     @Test
     void anythingElseIsAFailure() throws Exception {
-        for (String answer : new String[] {"ERROR\r\n", "CONFIG cluster 0 40\r\n12\nshort\n",
-                "CONFIG cluster 0 6\r\n1\na|b\n\r\nEND\r\n", "CONFIG cluster 0 4\r\n1\nx\n\r\nNOPE\r\n"}) {
+        for (String answer : new String[] {
+            "ERROR\r\n",
+            "CONFIG cluster 0 40\r\n12\nshort\n",
+            "CONFIG cluster 0 6\r\n1\na|b\n\r\nEND\r\n",
+            "CONFIG cluster 0 4\r\n1\nx\n\r\nNOPE\r\n"
+        }) {
             try (ServerSocket endpoint = answering(answer)) {
                 ConfigEndpointSource source = new ConfigEndpointSource(
                         new Discovery.ConfigEndpoint("127.0.0.1", endpoint.getLocalPort()), Duration.ofSeconds(2));

@@ -37,7 +37,8 @@ class MembershipTest {
         m.offer(List.of(A, B, C), this::letIn);
         assertThat(m.offer(List.of(A, B), this::letIn).any()).isFalse();
         assertThat(m.offer(List.of(A, B), this::letIn).any()).isFalse();
-        assertThat(m.offer(List.of(A, B, C), this::letIn).any()).as("back before the third: the count restarts")
+        assertThat(m.offer(List.of(A, B, C), this::letIn).any())
+                .as("back before the third: the count restarts")
                 .isFalse();
         m.offer(List.of(A, B), this::letIn);
         m.offer(List.of(A, B), this::letIn);
@@ -108,6 +109,8 @@ class MembershipTest {
         assertThat(Farm.fingerprint(servers)).isEqualTo(expected);
         List<ServerAddress> reweighted = new ArrayList<>(servers);
         reweighted.set(0, new ServerAddress("10.0.1.1", 11211, 9));
-        assertThat(Farm.fingerprint(reweighted)).as("a weight is part of the ring").isNotEqualTo(expected);
+        assertThat(Farm.fingerprint(reweighted))
+                .as("a weight is part of the ring")
+                .isNotEqualTo(expected);
     }
 }

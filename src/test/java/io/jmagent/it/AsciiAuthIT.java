@@ -55,7 +55,9 @@ class AsciiAuthIT {
     }
 
     private static RunningProxy proxy(Path file) {
-        return RunningProxy.over(servers, List.of(), c -> new ProxyConfigBuilder(c).authFile(file).build());
+        return RunningProxy.over(servers, List.of(), c -> new ProxyConfigBuilder(c)
+                .authFile(file)
+                .build());
     }
 
     @Test
@@ -104,16 +106,19 @@ class AsciiAuthIT {
     @Test
     void aClientsNextWriteAfterAFailedAttemptIsAnswered() throws IOException {
         try (RunningProxy proxy = proxy(authFile)) {
-            assertThat(play(proxy.port(), List.of("set x 0 0 11\r\nalice wrong\r\nget k\r\n",
-                    "set x 0 0 12\r\nalice secret\r\n")))
-                    .containsExactly("CLIENT_ERROR authentication failure\r\nCLIENT_ERROR unauthenticated\r\n",
-                            "STORED\r\n");
+            assertThat(play(
+                            proxy.port(),
+                            List.of("set x 0 0 11\r\nalice wrong\r\nget k\r\n", "set x 0 0 12\r\nalice secret\r\n")))
+                    .containsExactly(
+                            "CLIENT_ERROR authentication failure\r\nCLIENT_ERROR unauthenticated\r\n", "STORED\r\n");
         }
     }
 
     /** The version line names the program: the only difference allowed. */
     private static List<String> normalise(List<String> answers) {
-        return answers.stream().map(a -> a.replaceAll("VERSION [^\r]*", "VERSION x")).toList();
+        return answers.stream()
+                .map(a -> a.replaceAll("VERSION [^\r]*", "VERSION x"))
+                .toList();
     }
 
     @Test
@@ -128,12 +133,13 @@ class AsciiAuthIT {
             Path next = dir.resolve("hashed.new");
             Files.writeString(next, "carol:" + Credentials.hash("s3cret") + "\ndave:pass1\n");
             Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                    assertThat(play(proxy.port(), List.of("set a 0 0 10\r\ndave pass1\r\n")))
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(play(proxy.port(), List.of("set a 0 0 10\r\ndave pass1\r\n")))
                             .containsExactly("STORED\r\n"));
             Files.writeString(file, "not a credentials line\n");
             Thread.sleep(2 * 2000 + 500); // two checks of the file: the bad one is refused, dave stays
-            assertThat(play(proxy.port(), List.of("set a 0 0 10\r\ndave pass1\r\n"))).containsExactly("STORED\r\n");
+            assertThat(play(proxy.port(), List.of("set a 0 0 10\r\ndave pass1\r\n")))
+                    .containsExactly("STORED\r\n");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -146,10 +152,12 @@ class AsciiAuthIT {
                 assertThat(play(proxy.port(), List.of("set x 0 0 11\r\nalice guess\r\n")))
                         .containsExactly("CLIENT_ERROR authentication failure\r\n");
             }
-            assertThat(play(proxy.port(), List.of("set x 0 0 12\r\nalice secret\r\n"))).as("the right one, limited")
+            assertThat(play(proxy.port(), List.of("set x 0 0 12\r\nalice secret\r\n")))
+                    .as("the right one, limited")
                     .containsExactly("CLIENT_ERROR authentication failure\r\n");
             assertThat(playFrom("127.0.0.2", proxy.port(), List.of("set x 0 0 12\r\nalice secret\r\n")))
-                    .as("another address").containsExactly("STORED\r\n");
+                    .as("another address")
+                    .containsExactly("STORED\r\n");
             assertThat(proxy.server().stats().authErrors()).isEqualTo(AuthFile.MAX_FAILURES_PER_WINDOW + 1);
         }
     }
@@ -171,7 +179,8 @@ class AsciiAuthIT {
             assertThat(new String(s.getInputStream().readNBytes(30), StandardCharsets.US_ASCII))
                     .isEqualTo("CLIENT_ERROR unauthenticated\r\n");
         }
-        try (RunningProxy proxy = proxy(authFile); Socket s = new Socket("127.0.0.1", proxy.port())) {
+        try (RunningProxy proxy = proxy(authFile);
+                Socket s = new Socket("127.0.0.1", proxy.port())) {
             s.setSoTimeout(5000);
             s.getOutputStream().write(noop);
             byte[] authFailure = new byte[24 + 13];
@@ -202,7 +211,8 @@ class AsciiAuthIT {
             for (String w : writes) {
                 s.getOutputStream().write(w.getBytes(StandardCharsets.ISO_8859_1));
                 ByteArrayOutputStream got = new ByteArrayOutputStream();
-                s.setSoTimeout(15_000); // a hashed password takes a while on a busy machine; every write here is answered
+                s.setSoTimeout(
+                        15_000); // a hashed password takes a while on a busy machine; every write here is answered
                 byte[] buf = new byte[8192];
                 try {
                     while (true) {

@@ -52,23 +52,26 @@ class BackendFailureIT {
                 manyGets.append("get ").append(keys[victim]).append("\r\n");
             }
             String replies = within(NEVER_HANGS, () -> client.exchange(manyGets.toString()));
-            assertThat(replies.split("\r\n")).hasSize(20)
-                    .allSatisfy(line -> assertThat(line).matches(quoted(victimError) + "(timeout|unavailable|down)"));
+            assertThat(replies.split("\r\n")).hasSize(20).allSatisfy(line -> assertThat(line)
+                    .matches(quoted(victimError) + "(timeout|unavailable|down)"));
 
             for (int s = 0; s < 3; s++) {
                 if (s != victim) {
                     assertThat(client.exchange("get " + keys[s] + "\r\n")).isEqualTo(hit(keys[s]));
-                    assertThat(client.exchange("set " + keys[s] + " 0 0 5\r\nagain\r\n")).isEqualTo("STORED\r\n");
+                    assertThat(client.exchange("set " + keys[s] + " 0 0 5\r\nagain\r\n"))
+                            .isEqualTo("STORED\r\n");
                 }
             }
             String spanning = within(NEVER_HANGS, () -> client.exchange("get " + String.join(" ", keys) + "\r\n"));
-            assertThat(spanning).as("a multi-get that needs the frozen server")
+            assertThat(spanning)
+                    .as("a multi-get that needs the frozen server")
                     .matches(quoted(victimError) + "(timeout|unavailable|down)\r\n");
 
             farm.server(victim).thaw();
 
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                    assertThat(client.exchange("get " + keys[victim] + "\r\n")).isEqualTo(hit(keys[victim])));
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(client.exchange("get " + keys[victim] + "\r\n"))
+                            .isEqualTo(hit(keys[victim])));
         }
     }
 
@@ -85,8 +88,9 @@ class BackendFailureIT {
 
             // refused or cut off, not left to run into the timeout
             String reply = within(NEVER_HANGS, () -> client.exchange("get " + keys[victim] + "\r\n"));
-            assertThat(reply).matches(quoted("SERVER_ERROR backend " + farm.server(victim).address() + " ")
-                    + "(unavailable|connection lost)\r\n");
+            assertThat(reply)
+                    .matches(quoted("SERVER_ERROR backend "
+                                    + farm.server(victim).address() + " ") + "(unavailable|connection lost)\r\n");
             for (int s = 0; s < 3; s++) {
                 if (s != victim) {
                     assertThat(client.exchange("get " + keys[s] + "\r\n")).isEqualTo(hit(keys[s]));
@@ -95,9 +99,10 @@ class BackendFailureIT {
 
             farm.server(victim).restart();
 
-            await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
-                    assertThat(client.exchange("get " + keys[victim] + "\r\n"))
-                            .as("the restarted server is reachable again, and empty").isEqualTo("END\r\n"));
+            await().atMost(Duration.ofSeconds(15))
+                    .untilAsserted(() -> assertThat(client.exchange("get " + keys[victim] + "\r\n"))
+                            .as("the restarted server is reachable again, and empty")
+                            .isEqualTo("END\r\n"));
             assertThat(client.exchange("set " + keys[victim] + " 0 0 4\r\nback\r\nget " + keys[victim] + "\r\n"))
                     .isEqualTo("STORED\r\nVALUE " + keys[victim] + " 0 4\r\nback\r\nEND\r\n");
         }
@@ -108,12 +113,23 @@ class BackendFailureIT {
         // answers one request every 250 ms: the eighth of a pipeline comes 2 s after it was sent,
         // but never more than 250 ms after the reply before it
         try (PacedServer paced = new PacedServer(Duration.ofMillis(250))) {
-            ProxyConfig config = new ProxyConfig("127.0.0.1", MemcachedProcess.freePort(), null,
-                    List.of(new ServerAddress("127.0.0.1", paced.port(), 1)), List.of(),
-                    ProxyConfig.DEFAULT_MAX_CONNECTIONS, ProxyConfig.DEFAULT_MAX_KEEP_ALIVE, 1, 1,
-                    Duration.ofSeconds(1), ProxyConfig.DEFAULT_MAX_ITEM_SIZE, ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
-                    ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0);
-            try (ProxyServer proxy = new ProxyServer(config, TestTransport.chosen()).start(); Socket client = new Socket()) {
+            ProxyConfig config = new ProxyConfig(
+                    "127.0.0.1",
+                    MemcachedProcess.freePort(),
+                    null,
+                    List.of(new ServerAddress("127.0.0.1", paced.port(), 1)),
+                    List.of(),
+                    ProxyConfig.DEFAULT_MAX_CONNECTIONS,
+                    ProxyConfig.DEFAULT_MAX_KEEP_ALIVE,
+                    1,
+                    1,
+                    Duration.ofSeconds(1),
+                    ProxyConfig.DEFAULT_MAX_ITEM_SIZE,
+                    ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
+                    ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT,
+                    0);
+            try (ProxyServer proxy = new ProxyServer(config, TestTransport.chosen()).start();
+                    Socket client = new Socket()) {
                 client.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 2000);
                 client.setSoTimeout(10_000);
                 client.getOutputStream().write(ascii("get steady\r\n".repeat(8)));
@@ -143,7 +159,8 @@ class BackendFailureIT {
 
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
                 try (TextClient third = new TextClient(farm.port())) {
-                    assertThat(third.exchange("get cap\r\n")).as("a place freed by a closed client")
+                    assertThat(third.exchange("get cap\r\n"))
+                            .as("a place freed by a closed client")
                             .isEqualTo("END\r\n");
                 }
             });

@@ -16,8 +16,7 @@ final class BackoffWindow {
 
     static final long MOST_ATTEMPTS = 15;
 
-    private BackoffWindow() {
-    }
+    private BackoffWindow() {}
 
     /** Sends {@code request} until {@code window} has passed, each answer starting with {@code failure}; how many. */
     static long requestFor(Duration window, TextClient client, String request, String failure) throws IOException {

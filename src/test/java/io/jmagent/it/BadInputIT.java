@@ -77,7 +77,8 @@ class BadInputIT {
 
     @Test
     void aLineThatNeverEndsClosesOnlyItsOwnConnection() throws Exception {
-        try (TextClient other = new TextClient(farm.port()); Socket endless = connect()) {
+        try (TextClient other = new TextClient(farm.port());
+                Socket endless = connect()) {
             assertThat(other.exchange("set bystander 0 0 2\r\nok\r\n")).isEqualTo("STORED\r\n");
             byte[] line = ("set " + "k".repeat(3000)).getBytes(StandardCharsets.US_ASCII);
             for (int from = 0; from < line.length; from += 1000) {
@@ -116,9 +117,14 @@ class BadInputIT {
         for (List<String> script : scripts) {
             List<String> writes = new ArrayList<>(script);
             writes.add("get lead\r\n");
-            String name = writes.stream().map(w -> w.length() > 40 ? w.substring(0, 10) + "...(" + w.length() + ")"
-                    : w).toList().toString().replace("\r", "\\r").replace("\n", "\\n");
-            assertThat(playAfterRoundTrips(farm.port(), writes)).as("proxy's answers to %s", name)
+            String name = writes.stream()
+                    .map(w -> w.length() > 40 ? w.substring(0, 10) + "...(" + w.length() + ")" : w)
+                    .toList()
+                    .toString()
+                    .replace("\r", "\\r")
+                    .replace("\n", "\\n");
+            assertThat(playAfterRoundTrips(farm.port(), writes))
+                    .as("proxy's answers to %s", name)
                     .isEqualTo(playAfterRoundTrips(single.port(), writes));
         }
     }
@@ -168,7 +174,9 @@ class BadInputIT {
             while ((n = s.getInputStream().read(buf)) >= 0) {
                 got.write(buf, 0, n);
                 String text = got.toString(StandardCharsets.ISO_8859_1);
-                if (endsLine && text.endsWith("\r\n") && text.lastIndexOf("VERSION ") >= 0
+                if (endsLine
+                        && text.endsWith("\r\n")
+                        && text.lastIndexOf("VERSION ") >= 0
                         && text.indexOf("\r\n", text.lastIndexOf("VERSION ")) == text.length() - 2) {
                     return text.substring(0, text.lastIndexOf("VERSION "));
                 }
@@ -193,7 +201,11 @@ class BadInputIT {
             if (i % 10 == 0) {
                 assertThat(exchangeWithProxy("set long:get:" + i + " 0 0 1\r\n" + i % 7 + "\r\n"))
                         .isEqualTo("STORED\r\n");
-                hits.append("VALUE long:get:").append(i).append(" 0 1\r\n").append(i % 7).append("\r\n");
+                hits.append("VALUE long:get:")
+                        .append(i)
+                        .append(" 0 1\r\n")
+                        .append(i % 7)
+                        .append("\r\n");
             }
         }
         assertThat(exchangeWithProxy("get" + keys + "\r\n")).isEqualTo(hits + "END\r\n");
@@ -221,9 +233,11 @@ class BadInputIT {
                 "set lie 0 0 5 noreply\r\nabcdefghij\r\nget lie\r\n",
                 "set lie 0 0 0\r\nabc\r\nget lie\r\n",
                 "get lie\r\n");
-        try (TextClient memcached = new TextClient(single.port()); TextClient proxy = new TextClient(farm.port())) {
+        try (TextClient memcached = new TextClient(single.port());
+                TextClient proxy = new TextClient(farm.port())) {
             for (String lie : lies) {
-                assertThat(proxy.exchange(lie)).as("reply to %s", lie.replace("\r\n", "\\r\\n"))
+                assertThat(proxy.exchange(lie))
+                        .as("reply to %s", lie.replace("\r\n", "\\r\\n"))
                         .isEqualTo(memcached.exchange(lie));
             }
         }
@@ -240,9 +254,11 @@ class BadInputIT {
                 "incr n\0 5\r\nget n\r\n",
                 "touch a\0 100\r\n",
                 "delete a\0 junk\r\nget a\r\n");
-        try (TextClient memcached = new TextClient(single.port()); TextClient proxy = new TextClient(farm.port())) {
+        try (TextClient memcached = new TextClient(single.port());
+                TextClient proxy = new TextClient(farm.port())) {
             for (String request : requests) {
-                assertThat(proxy.exchange(request)).as("reply to %s", request.replace("\r\n", "\\r\\n"))
+                assertThat(proxy.exchange(request))
+                        .as("reply to %s", request.replace("\r\n", "\\r\\n"))
                         .isEqualTo(memcached.exchange(request));
             }
         }
@@ -255,11 +271,12 @@ class BadInputIT {
             assertThat(before.exchange("set survivor 0 0 5\r\nalive\r\n")).isEqualTo("STORED\r\n");
             Random random = new Random(20240611);
             for (int i = 0; i < 120; i++) {
-                byte[] junk = switch (i % 4) {
-                    case 0 -> binaryRequestJunk(random);
-                    case 1 -> randomBytesNotStartingWithBinaryMagic(random);
-                    default -> textGarbage(random);
-                };
+                byte[] junk =
+                        switch (i % 4) {
+                            case 0 -> binaryRequestJunk(random);
+                            case 1 -> randomBytesNotStartingWithBinaryMagic(random);
+                            default -> textGarbage(random);
+                        };
                 try (Socket s = connect()) {
                     s.getOutputStream().write(junk);
                     s.shutdownOutput();
@@ -272,7 +289,8 @@ class BadInputIT {
         assertEveryServerAnswersInStep();
         await().atMost(Duration.ofSeconds(5))
                 .untilAsserted(() -> assertThat(farm.proxy().server().stats().currConnections())
-                        .as("client connections still counted open").isZero());
+                        .as("client connections still counted open")
+                        .isZero());
     }
 
     /** A fresh client's keys, spread over every server, come back exactly: no connection is out of step. */
@@ -283,10 +301,19 @@ class BadInputIT {
             StringBuilder multiGet = new StringBuilder("get");
             StringBuilder multiHits = new StringBuilder();
             for (int i = 0; i < 30; i++) {
-                request.append("set in:step:").append(i).append(" 7 0 2\r\nv").append(i % 10).append("\r\n");
+                request.append("set in:step:")
+                        .append(i)
+                        .append(" 7 0 2\r\nv")
+                        .append(i % 10)
+                        .append("\r\n");
                 expected.append("STORED\r\n");
                 multiGet.append(" in:step:").append(i);
-                multiHits.append("VALUE in:step:").append(i).append(" 7 2\r\nv").append(i % 10).append("\r\n");
+                multiHits
+                        .append("VALUE in:step:")
+                        .append(i)
+                        .append(" 7 2\r\nv")
+                        .append(i % 10)
+                        .append("\r\n");
             }
             assertThat(fresh.exchange(request + multiGet.toString() + "\r\n"))
                     .isEqualTo(expected + multiHits.toString() + "END\r\n");
@@ -312,10 +339,48 @@ class BadInputIT {
 
     /** Lines made of command words, odd numbers, odd keys and stray line ends. */
     private static byte[] textGarbage(Random random) {
-        String[] words = {"get", "gets", "gat", "gats", "set", "add", "replace", "append", "prepend", "cas", "incr",
-            "decr", "delete", "touch", "version", "stats", "noreply", "mg", "ms", "me", "0", "-1", "1", "10",
-            "4294967296", "18446744073709551616", "99999999999999999999999", "abc", "k", "\u0000", "\t", "\r",
-            "\r\n", "\n", " ", "k".repeat(251), "k".repeat(250), "VALUE", "END", "HTTP/1.1"};
+        String[] words = {
+            "get",
+            "gets",
+            "gat",
+            "gats",
+            "set",
+            "add",
+            "replace",
+            "append",
+            "prepend",
+            "cas",
+            "incr",
+            "decr",
+            "delete",
+            "touch",
+            "version",
+            "stats",
+            "noreply",
+            "mg",
+            "ms",
+            "me",
+            "0",
+            "-1",
+            "1",
+            "10",
+            "4294967296",
+            "18446744073709551616",
+            "99999999999999999999999",
+            "abc",
+            "k",
+            "\u0000",
+            "\t",
+            "\r",
+            "\r\n",
+            "\n",
+            " ",
+            "k".repeat(251),
+            "k".repeat(250),
+            "VALUE",
+            "END",
+            "HTTP/1.1"
+        };
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int line = 1 + random.nextInt(60); line > 0; line--) {
             for (int t = random.nextInt(8); t >= 0; t--) {
@@ -352,8 +417,8 @@ class BadInputIT {
                 got.write(buf, 0, n);
             }
         } catch (SocketTimeoutException e) {
-            throw new AssertionError("the proxy did not close the connection; it sent: "
-                    + got.toString(StandardCharsets.ISO_8859_1));
+            throw new AssertionError(
+                    "the proxy did not close the connection; it sent: " + got.toString(StandardCharsets.ISO_8859_1));
         } catch (IOException e) {
             // reset by the proxy: closed as well
         }

@@ -20,8 +20,7 @@ record BinaryCase(String name, List<Step> steps) {
         byte[] bytes(List<BinaryResponse> previous);
     }
 
-    record Step(Request request, boolean closes) {
-    }
+    record Step(Request request, boolean closes) {}
 
     static Builder named(String name) {
         return new Builder(name);

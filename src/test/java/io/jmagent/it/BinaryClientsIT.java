@@ -53,14 +53,17 @@ class BinaryClientsIT {
     static void start() throws Exception {
         farm = ProxiedFarm.start(3);
         InetSocketAddress proxy = new InetSocketAddress("127.0.0.1", farm.port());
-        spy = new MemcachedClient(new ConnectionFactoryBuilder()
-                .setProtocol(ConnectionFactoryBuilder.Protocol.BINARY)
-                .setOpTimeout(5000)
-                .setFailureMode(FailureMode.Cancel)
-                .setDaemon(true)
-                .build(), List.of(proxy));
+        spy = new MemcachedClient(
+                new ConnectionFactoryBuilder()
+                        .setProtocol(ConnectionFactoryBuilder.Protocol.BINARY)
+                        .setOpTimeout(5000)
+                        .setFailureMode(FailureMode.Cancel)
+                        .setDaemon(true)
+                        .build(),
+                List.of(proxy));
         // in Cancel mode an operation issued before the connection is up is cancelled, not queued
-        await().atMost(Duration.ofSeconds(10)).until(() -> !spy.getAvailableServers().isEmpty());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> !spy.getAvailableServers().isEmpty());
 
         XMemcachedClientBuilder builder = new XMemcachedClientBuilder(List.of(proxy));
         builder.setCommandFactory(new BinaryCommandFactory());
@@ -77,8 +80,11 @@ class BinaryClientsIT {
     }
 
     private static MemcacheClientBuilder<String> folsom() {
-        return MemcacheClientBuilder.newStringClient().withAddress("127.0.0.1", farm.port())
-                .withRequestTimeoutMillis(5000).withConnectionTimeoutMillis(2000).withRetry(false);
+        return MemcacheClientBuilder.newStringClient()
+                .withAddress("127.0.0.1", farm.port())
+                .withRequestTimeoutMillis(5000)
+                .withConnectionTimeoutMillis(2000)
+                .withRetry(false);
     }
 
     @AfterAll
@@ -134,8 +140,7 @@ class BinaryClientsIT {
         for (Future<Boolean> f : sets) {
             assertThat(f.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
         }
-        Map<String, Object> got = spy.asyncGetBulk(withMisses(values, "spyb"))
-                .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        Map<String, Object> got = spy.asyncGetBulk(withMisses(values, "spyb")).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         assertThat(got).isEqualTo(values);
     }
 

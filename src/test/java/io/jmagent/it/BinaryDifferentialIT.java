@@ -84,7 +84,8 @@ class BinaryDifferentialIT {
     /** Flushes the server (or farm) behind {@code port}, then plays the case and renders its responses. */
     private static String play(BinaryCase c, int port, String side) {
         try (BinaryClient reset = new BinaryClient(port)) {
-            List<BinaryResponse> flushed = reset.exchange(BinaryPacket.request(FLUSH).bytes());
+            List<BinaryResponse> flushed =
+                    reset.exchange(BinaryPacket.request(FLUSH).bytes());
             assertThat(flushed).as("flush before the case on " + side).hasSize(1);
             assertThat(flushed.get(0).status()).isEqualTo(SUCCESS);
         }
@@ -126,8 +127,16 @@ class BinaryDifferentialIT {
         }
         String cas = r.cas() == 0 ? "0" : "non-zero";
         String value = r.opcode() == VERSION && r.status() == SUCCESS ? "<version>" : BinaryResponse.escape(r.value());
-        return String.format("magic=%02x op=%02x status=%04x datatype=%02x opaque=%08x cas=%s extras=%s key=%s value=%s",
-                r.magic(), r.opcode(), r.status(), r.datatype(), r.opaque(), cas, HexFormat.of().formatHex(r.extras()),
-                BinaryResponse.escape(r.key()), value);
+        return String.format(
+                "magic=%02x op=%02x status=%04x datatype=%02x opaque=%08x cas=%s extras=%s key=%s value=%s",
+                r.magic(),
+                r.opcode(),
+                r.status(),
+                r.datatype(),
+                r.opaque(),
+                cas,
+                HexFormat.of().formatHex(r.extras()),
+                BinaryResponse.escape(r.key()),
+                value);
     }
 }

@@ -37,8 +37,10 @@ class BinaryFuzzDifferentialIT {
     private static final int LENGTH = 12;
     private static final String[] KEYS = {"bk1", "bk2", "bk3", "a b", "x\ny", "n\u0000l"};
     /** The opcodes served as memcached serves them (not Stat, Version or SASL, which the proxy answers itself). */
-    private static final int[] OPCODES = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x09, 0x0a, 0x0c, 0x0d, 0x0e,
-        0x0f, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x19, 0x1a, 0x1c, 0x1d, 0x1e, 0x23, 0x24, 0x07, 0x17, 0x08};
+    private static final int[] OPCODES = {
+        0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x09, 0x0a, 0x0c, 0x0d, 0x0e, 0x0f, 0x11, 0x12, 0x13, 0x14, 0x15,
+        0x16, 0x19, 0x1a, 0x1c, 0x1d, 0x1e, 0x23, 0x24, 0x07, 0x17, 0x08
+    };
 
     private static MemcachedProcess oracle;
     private static ProxiedFarm farm;
@@ -88,9 +90,12 @@ class BinaryFuzzDifferentialIT {
                 }
             }
         }
-        System.out.printf("BinaryFuzzDifferentialIT: seed %d, %d sequences of %d packets, %d failing%n", SEED,
-                to - from, LENGTH, failing);
-        assertThat(failures).as("sequences where jmagent answers otherwise than memcached").isEmpty();
+        System.out.printf(
+                "BinaryFuzzDifferentialIT: seed %d, %d sequences of %d packets, %d failing%n",
+                SEED, to - from, LENGTH, failing);
+        assertThat(failures)
+                .as("sequences where jmagent answers otherwise than memcached")
+                .isEmpty();
     }
 
     private static List<byte[]> sequence(Random random) {
@@ -104,16 +109,24 @@ class BinaryFuzzDifferentialIT {
     private static byte[] packet(Random random, int opaque) {
         int opcode = OPCODES[random.nextInt(OPCODES.length)];
         String key = KEYS[random.nextInt(KEYS.length)];
-        BinaryPacket p = switch (opcode) {
-            case 0x01, 0x02, 0x03, 0x11, 0x12, 0x13 -> BinaryPacket.store(opcode, key, random.nextInt(5),
-                    random.nextBoolean() ? 0 : 1000, value(random));
-            case 0x05, 0x06, 0x15, 0x16 -> BinaryPacket.arithmetic(opcode, key, random.nextInt(20),
-                    random.nextInt(100), random.nextInt(4) == 0 ? BinaryPacket.NO_AUTO_CREATE : 0);
-            case 0x0e, 0x0f, 0x19, 0x1a -> BinaryPacket.concat(opcode, key, value(random));
-            case 0x1c, 0x1d, 0x1e, 0x23, 0x24 -> BinaryPacket.touching(opcode, key, random.nextBoolean() ? 0 : 1000);
-            case 0x0a, 0x07, 0x17, 0x08 -> BinaryPacket.request(opcode);
-            default -> BinaryPacket.request(opcode).key(key);
-        };
+        BinaryPacket p =
+                switch (opcode) {
+                    case 0x01, 0x02, 0x03, 0x11, 0x12, 0x13 ->
+                        BinaryPacket.store(
+                                opcode, key, random.nextInt(5), random.nextBoolean() ? 0 : 1000, value(random));
+                    case 0x05, 0x06, 0x15, 0x16 ->
+                        BinaryPacket.arithmetic(
+                                opcode,
+                                key,
+                                random.nextInt(20),
+                                random.nextInt(100),
+                                random.nextInt(4) == 0 ? BinaryPacket.NO_AUTO_CREATE : 0);
+                    case 0x0e, 0x0f, 0x19, 0x1a -> BinaryPacket.concat(opcode, key, value(random));
+                    case 0x1c, 0x1d, 0x1e, 0x23, 0x24 ->
+                        BinaryPacket.touching(opcode, key, random.nextBoolean() ? 0 : 1000);
+                    case 0x0a, 0x07, 0x17, 0x08 -> BinaryPacket.request(opcode);
+                    default -> BinaryPacket.request(opcode).key(key);
+                };
         p.opaque(opaque);
         switch (random.nextInt(24)) {
             case 0 -> p.cas(1_000_000_000L + random.nextInt(1000)); // a cas no item has
@@ -150,8 +163,9 @@ class BinaryFuzzDifferentialIT {
             String w = i < want.size() ? want.get(i) : "<nothing>";
             String g = i < got.size() ? got.get(i) : "<nothing>";
             if (!w.equals(g)) {
-                return "packet " + i + " " + HexFormat.of().formatHex(sequence.get(i), 0, Math.min(48,
-                        sequence.get(i).length)) + "\n      memcached: " + w + "\n      jmagent:   " + g;
+                return "packet " + i + " "
+                        + HexFormat.of().formatHex(sequence.get(i), 0, Math.min(48, sequence.get(i).length))
+                        + "\n      memcached: " + w + "\n      jmagent:   " + g;
             }
         }
         return null;
@@ -160,7 +174,8 @@ class BinaryFuzzDifferentialIT {
     /** Each packet's responses rendered, one string per packet, on one new connection after a flush. */
     private static List<String> play(List<byte[]> sequence, int port) {
         try (BinaryClient reset = new BinaryClient(port)) {
-            List<BinaryResponse> flushed = reset.exchange(BinaryPacket.request(FLUSH).bytes());
+            List<BinaryResponse> flushed =
+                    reset.exchange(BinaryPacket.request(FLUSH).bytes());
             assertThat(flushed.get(0).status()).isEqualTo(SUCCESS);
         }
         List<String> transcript = new ArrayList<>();

@@ -33,6 +33,7 @@ final class ChaosClients {
      * server takes to be read again: its cold keys miss there and are read from the backup.
      */
     private static final int HOT_KEYS = 4;
+
     private static final int COLD_KEYS = 50;
     private static final int HOT_WRITES_PER_COLD = 4;
     private static final int COUNTER_WRITERS = 2;
@@ -42,6 +43,7 @@ final class ChaosClients {
     private static final int MAX_OPS_PER_CLIENT = 200_000;
     /** Client numbers of the first writes and of the final reads; the threads are 0, 1, ... */
     private static final int INITIALISER = 90;
+
     private static final int FINAL_READER = 91;
     private static final long PAUSE_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
 
@@ -56,6 +58,7 @@ final class ChaosClients {
     private final Map<String, Integer> writerProxies = new HashMap<>();
     /** Writes each writer completed: registers' writers first. */
     private final AtomicLongArray written = new AtomicLongArray(REGISTER_WRITERS + COUNTER_WRITERS);
+
     private final AtomicBoolean stop = new AtomicBoolean();
     private final List<Thread> threads = new ArrayList<>();
     /** Replies no memcached gives to these requests, and exceptions of the clients themselves. */
@@ -122,13 +125,15 @@ final class ChaosClients {
     }
 
     private void spawn(String name, int client, long deadline, Loop loop) {
-        Thread t = new Thread(() -> {
-            try (RecordingClient s = client(client, true)) {
-                loop.run(s, new Random(seed * 31 + client), client, deadline);
-            } catch (RuntimeException | Error e) {
-                unexpected.add(name + " died: " + e);
-            }
-        }, name);
+        Thread t = new Thread(
+                () -> {
+                    try (RecordingClient s = client(client, true)) {
+                        loop.run(s, new Random(seed * 31 + client), client, deadline);
+                    } catch (RuntimeException | Error e) {
+                        unexpected.add(name + " died: " + e);
+                    }
+                },
+                name);
         t.setDaemon(true);
         threads.add(t);
         t.start();

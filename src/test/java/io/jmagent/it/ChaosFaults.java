@@ -12,8 +12,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
@@ -39,8 +39,14 @@ final class ChaosFaults {
     private final Duration hiccupLimit;
     private int faults;
 
-    ChaosFaults(List<MemcachedProcess> primaries, List<MemcachedProcess> backups, List<RunningProxy> proxies,
-            ChaosClients clients, History history, long seed, Duration hiccupLimit) {
+    ChaosFaults(
+            List<MemcachedProcess> primaries,
+            List<MemcachedProcess> backups,
+            List<RunningProxy> proxies,
+            ChaosClients clients,
+            History history,
+            long seed,
+            Duration hiccupLimit) {
         this.primaries = primaries;
         this.backups = backups;
         this.proxies = proxies;
@@ -72,7 +78,9 @@ final class ChaosFaults {
                     // once the primary is read again, its cold keys miss there and are read from the backup
                     int b = random.nextInt(backups.size());
                     awaitState(server, "UP");
-                    hiccups(backups.get(b), "backup " + b + " (" + backups.get(b).address() + ")");
+                    hiccups(
+                            backups.get(b),
+                            "backup " + b + " (" + backups.get(b).address() + ")");
                 }
             } else if (kind < 15) {
                 // short: some proxies may call it down and others not; long: all do
@@ -135,7 +143,8 @@ final class ChaosFaults {
             }
             long[] written = clients.written();
             List<Long> errors = backendErrors();
-            if (poll(deadline, () -> clients.everyKeyWrittenSince(written)) && allUpAndClean()
+            if (poll(deadline, () -> clients.everyKeyWrittenSince(written))
+                    && allUpAndClean()
                     && errors.equals(backendErrors())) {
                 return true;
             }
@@ -160,7 +169,8 @@ final class ChaosFaults {
     private boolean allUpAndClean() {
         for (RunningProxy proxy : proxies) {
             for (Map<String, String> s : serversOf(proxy).values()) {
-                if (!s.get("state").equals("UP") || !s.get("stale_keys").equals("0")
+                if (!s.get("state").equals("UP")
+                        || !s.get("stale_keys").equals("0")
                         || !s.get("stale_overflow").equals("0")) {
                     return false;
                 }
@@ -220,7 +230,9 @@ final class ChaosFaults {
             return false;
         }
         try {
-            await().atMost(Duration.ofNanos(left)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20))
+            await().atMost(Duration.ofNanos(left))
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(20))
                     .until(condition);
             return true;
         } catch (ConditionTimeoutException e) {

@@ -63,12 +63,18 @@ class ClientTlsIT {
     }
 
     private static RunningProxy proxy(ClientTls tls) {
-        return RunningProxy.over(servers, List.of(), c -> new ProxyConfigBuilder(c).tls(tls).build());
+        return RunningProxy.over(
+                servers, List.of(), c -> new ProxyConfigBuilder(c).tls(tls).build());
     }
 
     private static ClientTls tls(Path clientCa, List<String> protocols, Duration handshakeTimeout) {
-        return new ClientTls(MemcachedProcess.freePort(), proxyCert.certificate(), proxyCert.key(), clientCa,
-                protocols, handshakeTimeout);
+        return new ClientTls(
+                MemcachedProcess.freePort(),
+                proxyCert.certificate(),
+                proxyCert.key(),
+                clientCa,
+                protocols,
+                handshakeTimeout);
     }
 
     private static ClientTls plainTls() {
@@ -87,16 +93,18 @@ class ClientTlsIT {
     void aTlsClientIsServedBesideAPlainOneAndSeesTheSameKeys() throws Exception {
         try (RunningProxy proxy = proxy(plainTls());
                 TextClient plain = new TextClient(proxy.port());
-                TextClient tls = new TextClient(connect(TestCertificates.clientContext("TLS", ca.certificate(), null),
+                TextClient tls = new TextClient(connect(
+                        TestCertificates.clientContext("TLS", ca.certificate(), null),
                         proxy.server().tlsPort()))) {
             assertThat(tls.exchange("set tls:a 5 0 3\r\nabc\r\n")).isEqualTo("STORED\r\n");
             assertThat(plain.exchange("get tls:a\r\n")).isEqualTo("VALUE tls:a 5 3\r\nabc\r\nEND\r\n");
             assertThat(plain.exchange("set tls:b 0 0 2\r\nhi\r\n")).isEqualTo("STORED\r\n");
             String many = "get" + " tls:a tls:b".repeat(200) + "\r\n";
-            assertThat(tls.exchange(many)).isEqualTo(
-                    "VALUE tls:a 5 3\r\nabc\r\nVALUE tls:b 0 2\r\nhi\r\n".repeat(200) + "END\r\n");
+            assertThat(tls.exchange(many))
+                    .isEqualTo("VALUE tls:a 5 3\r\nabc\r\nVALUE tls:b 0 2\r\nhi\r\n".repeat(200) + "END\r\n");
             String big = "v".repeat(500_000);
-            assertThat(tls.exchange("set tls:big 0 0 500000\r\n" + big + "\r\n")).isEqualTo("STORED\r\n");
+            assertThat(tls.exchange("set tls:big 0 0 500000\r\n" + big + "\r\n"))
+                    .isEqualTo("STORED\r\n");
             assertThat(plain.exchange("get tls:big\r\n")).isEqualTo("VALUE tls:big 0 500000\r\n" + big + "\r\nEND\r\n");
         }
     }
@@ -113,8 +121,8 @@ class ClientTlsIT {
                     tls: { port: %d, cert: "%s", key: "%s" }
                 """.formatted(servers.get(0).address(), tlsPort, proxyCert.certificate(), proxyCert.key());
         try (ProxyPools pools = new ProxyPools(ConfigFile.parse(yaml, "tls-only.yml"), TestTransport.chosen()).start();
-                TextClient tls = new TextClient(connect(TestCertificates.clientContext("TLS", ca.certificate(), null),
-                        tlsPort))) {
+                TextClient tls = new TextClient(
+                        connect(TestCertificates.clientContext("TLS", ca.certificate(), null), tlsPort))) {
             assertThat(pools.pool("secure").tlsPort()).isEqualTo(tlsPort);
             assertThat(tls.exchange("set tls:only 0 0 2\r\nok\r\nget tls:only\r\n"))
                     .isEqualTo("STORED\r\nVALUE tls:only 0 2\r\nok\r\nEND\r\n");
@@ -124,12 +132,22 @@ class ClientTlsIT {
     @Test
     void theOpensslCommandLineHoldsASessionAndChecksTheCertificateAgainstTheCa() throws Exception {
         try (RunningProxy proxy = proxy(plainTls())) {
-            Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + proxy.server().tlsPort(),
-                    "-CAfile", ca.certificate().toString(), "-verify_return_error", "-verify_hostname", "localhost",
-                    "-quiet").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(
+                            "openssl",
+                            "s_client",
+                            "-connect",
+                            "127.0.0.1:" + proxy.server().tlsPort(),
+                            "-CAfile",
+                            ca.certificate().toString(),
+                            "-verify_return_error",
+                            "-verify_hostname",
+                            "localhost",
+                            "-quiet")
+                    .redirectErrorStream(true)
+                    .start();
             try {
-                p.getOutputStream().write("set ossl 0 0 2\r\nok\r\nget ossl\r\nquit\r\n"
-                        .getBytes(StandardCharsets.US_ASCII));
+                p.getOutputStream()
+                        .write("set ossl 0 0 2\r\nok\r\nget ossl\r\nquit\r\n".getBytes(StandardCharsets.US_ASCII));
                 p.getOutputStream().flush();
                 assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
@@ -146,20 +164,26 @@ class ClientTlsIT {
         TestCertificates.Authority other = certs.authority("other-ca");
         TestCertificates.Issued stranger = other.issue("stranger", "app-2", 30);
         TestCertificates.Issued expired = ca.issue("expired", "app-3", -1);
-        try (RunningProxy proxy = proxy(tls(ca.certificate(), ClientTls.DEFAULT_PROTOCOLS,
-                ClientTls.DEFAULT_HANDSHAKE_TIMEOUT))) {
+        try (RunningProxy proxy =
+                proxy(tls(ca.certificate(), ClientTls.DEFAULT_PROTOCOLS, ClientTls.DEFAULT_HANDSHAKE_TIMEOUT))) {
             int port = proxy.server().tlsPort();
-            try (TextClient c = new TextClient(connect(TestCertificates.clientContext("TLS", ca.certificate(), good),
-                    port))) {
+            try (TextClient c =
+                    new TextClient(connect(TestCertificates.clientContext("TLS", ca.certificate(), good), port))) {
                 assertThat(c.exchange("set mtls 0 0 1\r\nx\r\n")).isEqualTo("STORED\r\n");
             }
             for (TestCertificates.Issued refused : new TestCertificates.Issued[] {null, stranger, expired}) {
                 SSLContext context = TestCertificates.clientContext("TLS", ca.certificate(), refused);
-                assertThat(servedAnything(context, port)).as("client presenting %s",
-                        refused == null ? "no certificate" : refused.certificate().getFileName()).isFalse();
+                assertThat(servedAnything(context, port))
+                        .as(
+                                "client presenting %s",
+                                refused == null
+                                        ? "no certificate"
+                                        : refused.certificate().getFileName())
+                        .isFalse();
             }
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(proxy.server().stats().sslHandshakeErrors()).isEqualTo(3));
+            await().atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(proxy.server().stats().sslHandshakeErrors())
+                            .isEqualTo(3));
             try (TextClient plain = new TextClient(proxy.port())) {
                 assertThat(plain.exchange("stats\r\n")).contains("STAT ssl_handshake_errors 3\r\n");
             }
@@ -189,12 +213,14 @@ class ClientTlsIT {
             }
             SSLContext onlyTls12 = TestCertificates.clientContext("TLSv1.2", ca.certificate(), null);
             assertThatThrownBy(() -> {
-                try (SSLSocket s = (SSLSocket) onlyTls12.getSocketFactory().createSocket("127.0.0.1", port)) {
-                    s.setEnabledProtocols(new String[] {"TLSv1.2"});
-                    s.setSoTimeout(5000);
-                    s.startHandshake();
-                }
-            }).isInstanceOf(SSLException.class);
+                        try (SSLSocket s =
+                                (SSLSocket) onlyTls12.getSocketFactory().createSocket("127.0.0.1", port)) {
+                            s.setEnabledProtocols(new String[] {"TLSv1.2"});
+                            s.setSoTimeout(5000);
+                            s.startHandshake();
+                        }
+                    })
+                    .isInstanceOf(SSLException.class);
         }
     }
 
@@ -204,7 +230,12 @@ class ClientTlsIT {
         Path key = dir.resolve("rotating.key");
         Files.copy(proxyCert.certificate(), cert, StandardCopyOption.REPLACE_EXISTING);
         Files.copy(proxyCert.key(), key, StandardCopyOption.REPLACE_EXISTING);
-        ClientTls tls = new ClientTls(MemcachedProcess.freePort(), cert, key, null, ClientTls.DEFAULT_PROTOCOLS,
+        ClientTls tls = new ClientTls(
+                MemcachedProcess.freePort(),
+                cert,
+                key,
+                null,
+                ClientTls.DEFAULT_PROTOCOLS,
                 ClientTls.DEFAULT_HANDSHAKE_TIMEOUT);
         SSLContext client = TestCertificates.clientContext("TLS", ca.certificate(), null);
         try (RunningProxy proxy = proxy(tls)) {
@@ -227,7 +258,9 @@ class ClientTlsIT {
     }
 
     private static String subject(SSLSocket s) throws SSLException {
-        return ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
+        return ((X509Certificate) s.getSession().getPeerCertificates()[0])
+                .getSubjectX500Principal()
+                .getName();
     }
 
     @Test
@@ -240,12 +273,13 @@ class ClientTlsIT {
                     Socket s = new Socket();
                     s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
                     if (i % 2 == 0) {
-                        s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01}); // a ClientHello begun
+                        s.getOutputStream()
+                                .write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01}); // a ClientHello begun
                     }
                     stalled.add(s);
                 }
-                try (TextClient polite = new TextClient(connect(
-                        TestCertificates.clientContext("TLS", ca.certificate(), null), port))) {
+                try (TextClient polite =
+                        new TextClient(connect(TestCertificates.clientContext("TLS", ca.certificate(), null), port))) {
                     assertThat(polite.exchange("set polite 0 0 1\r\nz\r\n")).isEqualTo("STORED\r\n");
                 }
                 for (Socket s : stalled) {

@@ -48,7 +48,8 @@ class ContainerImageIT {
      */
     private static String notTestedBecause;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @BeforeAll
     static void buildImage() {
@@ -73,8 +74,8 @@ class ContainerImageIT {
         if (runOptions == null) {
             return;
         }
-        List<String> build = new ArrayList<>(
-                List.of("scripts/image", "--no-maven", "--host-jdk", "--tag", IMAGE, "--"));
+        List<String> build =
+                new ArrayList<>(List.of("scripts/image", "--no-maven", "--host-jdk", "--tag", IMAGE, "--"));
         build.addAll(runOptions);
         Command built = Command.run(build, BUILD_TIMEOUT);
         assertThat(built.exitCode()).as(built.output()).isZero();
@@ -124,15 +125,22 @@ class ContainerImageIT {
 
     @Test
     void imageRunsAsUser65532WithJmagentAsEntrypointAndTheMountedConfigAsArguments() {
-        Command inspected = Command.run(List.of("podman", "image", "inspect", "--format",
-                "{{.Config.User}} {{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.ExposedPorts}}",
-                IMAGE), COMMAND_TIMEOUT);
+        Command inspected = Command.run(
+                List.of(
+                        "podman",
+                        "image",
+                        "inspect",
+                        "--format",
+                        "{{.Config.User}} {{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.ExposedPorts}}",
+                        IMAGE),
+                COMMAND_TIMEOUT);
 
-        assertThat(inspected.output().strip()).isEqualTo("65532:65532 "
-                + "[\"/opt/java/bin/java\",\"-XX:MaxRAMPercentage=40\",\"-XX:+ExitOnOutOfMemoryError\","
-                + "\"-jar\",\"/opt/jmagent/jmagent.jar\"] "
-                + "[\"-c\",\"/etc/jmagent/jmagent.yaml\"] "
-                + "{\"11211/tcp\":{},\"9150/tcp\":{}}");
+        assertThat(inspected.output().strip())
+                .isEqualTo("65532:65532 "
+                        + "[\"/opt/java/bin/java\",\"-XX:MaxRAMPercentage=40\",\"-XX:+ExitOnOutOfMemoryError\","
+                        + "\"-jar\",\"/opt/jmagent/jmagent.jar\"] "
+                        + "[\"-c\",\"/etc/jmagent/jmagent.yaml\"] "
+                        + "{\"11211/tcp\":{},\"9150/tcp\":{}}");
     }
 
     @Test
@@ -142,8 +150,10 @@ class ContainerImageIT {
             int port = MemcachedProcess.freePort();
             int httpPort = MemcachedProcess.freePort();
             Path config = dir.resolve("jmagent.yaml");
-            Files.writeString(config, "http-port: " + httpPort + "\nthreads: 2\npools:\n  web:\n"
-                    + "    listen: 127.0.0.1:" + port + "\n    servers: [ \"" + memcached.address() + "\" ]\n");
+            Files.writeString(
+                    config,
+                    "http-port: " + httpPort + "\nthreads: 2\npools:\n  web:\n" + "    listen: 127.0.0.1:" + port
+                            + "\n    servers: [ \"" + memcached.address() + "\" ]\n");
             String name = "jmagent-it-" + ProcessHandle.current().pid();
             List<String> run = new ArrayList<>(List.of("podman", "run", "--detach", "--name", name, "--network=host"));
             run.addAll(runOptions);
@@ -152,7 +162,8 @@ class ContainerImageIT {
                 Command started = Command.run(run, COMMAND_TIMEOUT);
                 assertThat(started.exitCode()).as(started.output()).isZero();
 
-                await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                await().atMost(Duration.ofSeconds(30))
+                        .ignoreExceptions()
                         .until(() -> get(httpPort, "/health").statusCode() == 200);
 
                 try (TextClient client = new TextClient(port)) {
@@ -162,18 +173,24 @@ class ContainerImageIT {
                 try (TextClient direct = new TextClient(memcached.port())) {
                     assertThat(direct.exchange("get k\r\n")).isEqualTo("VALUE k 0 5\r\nhello\r\nEND\r\n");
                 }
-                assertThat(get(httpPort, "/health").body()).isEqualTo("{\"healthy\":true,\"pools\":[{\"pool\":\"web\","
-                        + "\"healthy\":true,\"servers\":[{\"server\":\"" + memcached.address()
-                        + "\",\"role\":\"primary\",\"state\":\"UP\"}]}]}\n");
+                assertThat(get(httpPort, "/health").body())
+                        .isEqualTo("{\"healthy\":true,\"pools\":[{\"pool\":\"web\","
+                                + "\"healthy\":true,\"servers\":[{\"server\":\"" + memcached.address()
+                                + "\",\"role\":\"primary\",\"state\":\"UP\"}]}]}\n");
                 assertThat(get(httpPort, "/metrics").body()).contains("\njmagent_cmd_set_total{pool=\"web\"} 1.0\n");
-                assertThat(Command.run(List.of("podman", "top", name, "huser"), COMMAND_TIMEOUT).output())
+                assertThat(Command.run(List.of("podman", "top", name, "huser"), COMMAND_TIMEOUT)
+                                .output())
                         .isEqualTo("HUSER\n65532\n");
 
                 Command stopped = Command.run(List.of("podman", "stop", "--time", "10", name), COMMAND_TIMEOUT);
                 assertThat(stopped.exitCode()).as(stopped.output()).isZero();
-                assertThat(Command.run(List.of("podman", "inspect", "--format", "{{.State.ExitCode}}", name),
-                        COMMAND_TIMEOUT).output()).isEqualTo("0\n");
-                assertThat(Command.run(List.of("podman", "logs", name), COMMAND_TIMEOUT).output())
+                assertThat(Command.run(
+                                        List.of("podman", "inspect", "--format", "{{.State.ExitCode}}", name),
+                                        COMMAND_TIMEOUT)
+                                .output())
+                        .isEqualTo("0\n");
+                assertThat(Command.run(List.of("podman", "logs", name), COMMAND_TIMEOUT)
+                                .output())
                         .contains("pool web: listening on /127.0.0.1:" + port, "Main - stopped");
             } finally {
                 Command.run(List.of("podman", "rm", "--force", name), COMMAND_TIMEOUT);
@@ -182,8 +199,11 @@ class ContainerImageIT {
     }
 
     private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .timeout(Duration.ofSeconds(2))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /**
@@ -197,8 +217,10 @@ class ContainerImageIT {
             Process process;
             try {
                 output = Files.createTempFile("jmagent-it-command", ".out");
-                process = new ProcessBuilder(command).redirectErrorStream(true)
-                        .redirectOutput(output.toFile()).start();
+                process = new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectOutput(output.toFile())
+                        .start();
             } catch (IOException e) {
                 return new Command(-1, e.getMessage());
             }

@@ -57,17 +57,20 @@ class DiscoveryIT {
         int proxy = proxy("servers: \"dns:mc.test:" + port + "\"", dns);
         assertThat(serversOf(proxy)).containsExactly("127.0.0.2:" + port, "127.0.0.3:" + port);
         Map<String, String> stats = stats(proxy);
-        assertThat(stats.get("ring_fingerprint")).isEqualTo(Farm.fingerprint(List.of(
-                new ServerAddress("127.0.0.3", port, 1), new ServerAddress("127.0.0.2", port, 1))));
+        assertThat(stats.get("ring_fingerprint"))
+                .isEqualTo(Farm.fingerprint(
+                        List.of(new ServerAddress("127.0.0.3", port, 1), new ServerAddress("127.0.0.2", port, 1))));
         assertThat(stats.get("ring_changes")).isEqualTo("0");
         setKeys(proxy, "v1");
 
         dns.hosts("127.0.0.2 mc.test", "127.0.0.3 mc.test", "127.0.0.4 mc.test");
         await().atMost(Duration.ofSeconds(10)).until(() -> serversOf(proxy).size() == 3);
         assertThat(stats(proxy).get("ring_changes")).isEqualTo("1");
-        assertThat(stats(proxy).get("ring_fingerprint")).isEqualTo(Farm.fingerprint(List.of(
-                new ServerAddress("127.0.0.2", port, 1), new ServerAddress("127.0.0.3", port, 1),
-                new ServerAddress("127.0.0.4", port, 1))));
+        assertThat(stats(proxy).get("ring_fingerprint"))
+                .isEqualTo(Farm.fingerprint(List.of(
+                        new ServerAddress("127.0.0.2", port, 1),
+                        new ServerAddress("127.0.0.3", port, 1),
+                        new ServerAddress("127.0.0.4", port, 1))));
 
         dns.stop(); // a source that fails keeps the last good list
         long failures = Long.parseLong(stats(proxy).get("discovery_failures"));
@@ -125,7 +128,9 @@ class DiscoveryIT {
         Dnsmasq dns = dns();
         List<MemcachedProcess> primaries = servers.subList(0, 3);
         dns.srv(srvRecords(primaries.subList(0, 2)));
-        int proxy = proxy("servers: \"srv:_memcache._tcp.mc.test\"", dns,
+        int proxy = proxy(
+                "servers: \"srv:_memcache._tcp.mc.test\"",
+                dns,
                 "backups: [ \"" + servers.get(3).address() + "\" ]");
         setKeys(proxy, "old");
 
@@ -133,13 +138,16 @@ class DiscoveryIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> primariesOf(proxy).size() == 3);
         setKeys(proxy, "new"); // a third of the keys now live on the third server
 
-        assertThat(Long.parseLong(stats(proxy).get("former_copy_deletes"))).as("old copies deleted")
-                .isPositive().isLessThan(KEYS);
+        assertThat(Long.parseLong(stats(proxy).get("former_copy_deletes")))
+                .as("old copies deleted")
+                .isPositive()
+                .isLessThan(KEYS);
         dns.srv(srvRecords(primaries.subList(0, 2)));
         await().atMost(Duration.ofSeconds(10)).until(() -> primariesOf(proxy).size() == 2);
         try (TextClient c = new TextClient(proxy)) {
             for (int i = 0; i < KEYS; i++) {
-                assertThat(c.exchange("get k" + i + "\r\n")).as("k%d", i)
+                assertThat(c.exchange("get k" + i + "\r\n"))
+                        .as("k%d", i)
                         .isEqualTo("VALUE k" + i + " 0 " + ("new" + i).length() + "\r\nnew" + i + "\r\nEND\r\n");
             }
         }
@@ -161,17 +169,21 @@ class DiscoveryIT {
         others.add(endpoint);
         int byEndpoint = proxy("servers: \"config:127.0.0.1:" + endpoint.port() + "\"", dns);
 
-        assertThat(stats(byEndpoint).get("ring_fingerprint")).isEqualTo(stats(bySrv).get("ring_fingerprint"));
+        assertThat(stats(byEndpoint).get("ring_fingerprint"))
+                .isEqualTo(stats(bySrv).get("ring_fingerprint"));
         setKeys(bySrv, "v");
         try (TextClient c = new TextClient(byEndpoint)) {
             for (int i = 0; i < KEYS; i++) {
-                assertThat(c.exchange("get k" + i + "\r\n")).as("k%d placed alike", i).contains("v" + i);
+                assertThat(c.exchange("get k" + i + "\r\n"))
+                        .as("k%d placed alike", i)
+                        .contains("v" + i);
             }
         }
 
         endpoint.answer("2\n" + nodes.toString().trim().replaceFirst("^\\S+ ", "") + "\n");
         await().atMost(Duration.ofSeconds(10)).until(() -> serversOf(byEndpoint).size() == 2);
-        assertThat(stats(byEndpoint).get("ring_fingerprint")).isNotEqualTo(stats(bySrv).get("ring_fingerprint"));
+        assertThat(stats(byEndpoint).get("ring_fingerprint"))
+                .isNotEqualTo(stats(bySrv).get("ring_fingerprint"));
     }
 
     /** A record's TTL shorter than the interval brings the next question forward (to 1 s at least). */
@@ -204,13 +216,16 @@ class DiscoveryIT {
         try (TextClient c = new TextClient(proxy)) {
             for (int i = 0; i < KEYS; i++) {
                 String v = value + i;
-                assertThat(c.exchange("set k" + i + " 0 0 " + v.length() + "\r\n" + v + "\r\n")).isEqualTo("STORED\r\n");
+                assertThat(c.exchange("set k" + i + " 0 0 " + v.length() + "\r\n" + v + "\r\n"))
+                        .isEqualTo("STORED\r\n");
             }
         }
     }
 
     private static String[] srvRecords(List<MemcachedProcess> list) {
-        return list.stream().map(m -> "_memcache._tcp.mc.test,127.0.0.1," + m.port() + ",0,1").toArray(String[]::new);
+        return list.stream()
+                .map(m -> "_memcache._tcp.mc.test,127.0.0.1," + m.port() + ",0,1")
+                .toArray(String[]::new);
     }
 
     private Dnsmasq dns() {
@@ -259,7 +274,9 @@ class DiscoveryIT {
 
     private static List<String> primariesOf(int port) {
         return statLines(port, "stats servers\r\n").entrySet().stream()
-                .filter(e -> e.getValue().startsWith("role=primary")).map(Map.Entry::getKey).toList();
+                .filter(e -> e.getValue().startsWith("role=primary"))
+                .map(Map.Entry::getKey)
+                .toList();
     }
 
     private static Map<String, String> statLines(int port, String command) {
@@ -305,7 +322,8 @@ class DiscoveryIT {
                     }
                     String b = body;
                     String reply = line.toString().trim().equals("config get cluster")
-                            ? "CONFIG cluster 0 " + b.length() + "\r\n" + b + "\r\nEND\r\n" : "ERROR\r\n";
+                            ? "CONFIG cluster 0 " + b.length() + "\r\n" + b + "\r\nEND\r\n"
+                            : "ERROR\r\n";
                     s.getOutputStream().write(reply.getBytes(StandardCharsets.US_ASCII));
                 } catch (IOException e) {
                     // closed

@@ -46,32 +46,34 @@ final class FarmView implements AutoCloseable {
             addresses.add(a);
             weights.put(a, 1);
         }
-        KetamaConnectionFactory factory = new KetamaConnectionFactory(
-                KetamaConnectionFactory.DEFAULT_OP_QUEUE_LEN, KetamaConnectionFactory.DEFAULT_READ_BUFFER_SIZE,
-                KetamaConnectionFactory.DEFAULT_OP_QUEUE_MAX_BLOCK_TIME, DefaultHashAlgorithm.KETAMA_HASH,
-                KetamaNodeKeyFormatter.Format.LIBMEMCACHED, weights) {
-            @Override
-            public long getOperationTimeout() {
-                return 5000;
-            }
+        KetamaConnectionFactory factory =
+                new KetamaConnectionFactory(
+                        KetamaConnectionFactory.DEFAULT_OP_QUEUE_LEN, KetamaConnectionFactory.DEFAULT_READ_BUFFER_SIZE,
+                        KetamaConnectionFactory.DEFAULT_OP_QUEUE_MAX_BLOCK_TIME, DefaultHashAlgorithm.KETAMA_HASH,
+                        KetamaNodeKeyFormatter.Format.LIBMEMCACHED, weights) {
+                    @Override
+                    public long getOperationTimeout() {
+                        return 5000;
+                    }
 
-            @Override
-            public boolean isDaemon() {
-                return true;
-            }
+                    @Override
+                    public boolean isDaemon() {
+                        return true;
+                    }
 
-            @Override
-            public FailureMode getFailureMode() {
-                return FailureMode.Cancel;
-            }
-        };
+                    @Override
+                    public FailureMode getFailureMode() {
+                        return FailureMode.Cancel;
+                    }
+                };
         try {
             ketama = new MemcachedClient(factory, addresses);
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
         // in Cancel mode an operation for a server not yet connected is cancelled, not queued
-        await().atMost(Duration.ofSeconds(10)).until(() -> ketama.getAvailableServers().size() == servers.size());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> ketama.getAvailableServers().size() == servers.size());
     }
 
     /**
@@ -89,7 +91,8 @@ final class FarmView implements AutoCloseable {
 
     /** Index of the server ketama (libmemcached's, as spymemcached computes it) assigns {@code key} to. */
     int ownerOf(String key) {
-        InetSocketAddress a = (InetSocketAddress) ketama.getNodeLocator().getPrimary(key).getSocketAddress();
+        InetSocketAddress a =
+                (InetSocketAddress) ketama.getNodeLocator().getPrimary(key).getSocketAddress();
         for (int i = 0; i < servers.size(); i++) {
             if (servers.get(i).port() == a.getPort()) {
                 return i;
@@ -143,8 +146,11 @@ final class FarmView implements AutoCloseable {
                     misplaced.add(key);
                 }
             }
-            assertThat(misplaced).as("keys on server %d (%s) that ketama assigns elsewhere", s,
-                    servers.get(s).address()).isEmpty();
+            assertThat(misplaced)
+                    .as(
+                            "keys on server %d (%s) that ketama assigns elsewhere",
+                            s, servers.get(s).address())
+                    .isEmpty();
             found.putAll(held);
         }
         return found;
@@ -156,8 +162,9 @@ final class FarmView implements AutoCloseable {
      */
     void assertPlacement(Map<String, String> expected) {
         Map<String, String> found = valuesWhereKetamaPutsThem(expected.keySet());
-        assertThat(found.keySet()).as("keys found on their servers").containsExactlyInAnyOrderElementsOf(
-                expected.keySet());
+        assertThat(found.keySet())
+                .as("keys found on their servers")
+                .containsExactlyInAnyOrderElementsOf(expected.keySet());
         assertThat(found).as("values found on their servers").isEqualTo(expected);
         assertThat(readThroughKetama(expected.keySet()))
                 .as("values a ketama client reads from the servers directly")

@@ -23,7 +23,8 @@ class IdleTimeoutIT {
 
     @Test
     void aClientThatSendsNothingIsClosedAndCountedInIdleKicks() throws Exception {
-        try (ProxiedFarm farm = ProxiedFarm.start(1, c -> c.withOperations(c.operations().withIdleTimeout(IDLE)));
+        try (ProxiedFarm farm = ProxiedFarm.start(
+                        1, c -> c.withOperations(c.operations().withIdleTimeout(IDLE)));
                 Socket idle = new Socket()) {
             idle.connect(new InetSocketAddress("127.0.0.1", farm.port()), 2000);
             idle.setSoTimeout(10_000);
@@ -34,7 +35,9 @@ class IdleTimeoutIT {
             long idleMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
             assertThat(everything).startsWith("VERSION ").endsWith("\r\n");
-            assertThat(idleMillis).as("closed by the proxy after a second of silence").isBetween(900L, 8000L);
+            assertThat(idleMillis)
+                    .as("closed by the proxy after a second of silence")
+                    .isBetween(900L, 8000L);
             try (TextClient other = new TextClient(farm.port())) {
                 assertThat(other.exchange("stats\r\n")).contains("STAT idle_kicks 1\r\n");
             }
@@ -44,13 +47,25 @@ class IdleTimeoutIT {
     @Test
     void aClientWaitingForASlowAnswerIsNotIdle() throws Exception {
         try (PacedServer paced = new PacedServer(Duration.ofMillis(1300))) {
-            ProxyConfig config = new ProxyConfig("127.0.0.1", MemcachedProcess.freePort(), null,
-                    List.of(new ServerAddress("127.0.0.1", paced.port(), 1)), List.of(),
-                    ProxyConfig.DEFAULT_MAX_CONNECTIONS, ProxyConfig.DEFAULT_MAX_KEEP_ALIVE, 1, 1,
-                    Duration.ofSeconds(5), ProxyConfig.DEFAULT_MAX_ITEM_SIZE, ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
-                    ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0);
-            try (ProxyServer proxy = new ProxyServer(config.withOperations(
-                    config.operations().withIdleTimeout(IDLE)), TestTransport.chosen()).start();
+            ProxyConfig config = new ProxyConfig(
+                    "127.0.0.1",
+                    MemcachedProcess.freePort(),
+                    null,
+                    List.of(new ServerAddress("127.0.0.1", paced.port(), 1)),
+                    List.of(),
+                    ProxyConfig.DEFAULT_MAX_CONNECTIONS,
+                    ProxyConfig.DEFAULT_MAX_KEEP_ALIVE,
+                    1,
+                    1,
+                    Duration.ofSeconds(5),
+                    ProxyConfig.DEFAULT_MAX_ITEM_SIZE,
+                    ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
+                    ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT,
+                    0);
+            try (ProxyServer proxy = new ProxyServer(
+                                    config.withOperations(config.operations().withIdleTimeout(IDLE)),
+                                    TestTransport.chosen())
+                            .start();
                     TextClient client = new TextClient(proxy.port())) {
                 assertThat(client.exchange("get slow\r\n")).isEqualTo("END\r\n");
                 assertThat(proxy.stats().idleKicks()).isZero();

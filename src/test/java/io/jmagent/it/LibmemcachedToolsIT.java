@@ -36,16 +36,42 @@ class LibmemcachedToolsIT {
 
     private static final int THREADS = 4;
     private static final int OPERATIONS = 1000;
-    private static final Pattern TEST_LINE = Pattern.compile("Time to (set|get|mget)\\s+(\\d+) keys by\\s+(\\d+) threads");
+    private static final Pattern TEST_LINE =
+            Pattern.compile("Time to (set|get|mget)\\s+(\\d+) keys by\\s+(\\d+) threads");
     private static final Pattern LOAD_LINE = Pattern.compile("Time to set\\s+(\\d+) keys:");
 
     /** memccapable's binary tests (memcapable.cc), each run alone on a flushed farm. */
-    private static final List<String> BINARY_TESTS = List.of("noop", "quit", "quitq", "set", "setq", "flush",
-            "flushq", "add", "addq", "replace", "replaceq", "delete", "deleteq", "get", "getq", "getk", "getkq",
-            "incr", "incrq", "decr", "decrq", "version", "append", "appendq", "prepend", "prependq", "stat");
+    private static final List<String> BINARY_TESTS = List.of(
+            "noop",
+            "quit",
+            "quitq",
+            "set",
+            "setq",
+            "flush",
+            "flushq",
+            "add",
+            "addq",
+            "replace",
+            "replaceq",
+            "delete",
+            "deleteq",
+            "get",
+            "getq",
+            "getk",
+            "getkq",
+            "incr",
+            "incrq",
+            "decr",
+            "decrq",
+            "version",
+            "append",
+            "appendq",
+            "prepend",
+            "prependq",
+            "stat");
     /** Those that never look at the cas of a storage or arithmetic response. */
-    private static final List<String> CAS_FREE_TESTS = List.of("noop", "quit", "quitq", "addq", "incrq", "decrq",
-            "version", "stat");
+    private static final List<String> CAS_FREE_TESTS =
+            List.of("noop", "quit", "quitq", "addq", "incrq", "decrq", "version", "stat");
 
     private static ProxiedFarm farm;
 
@@ -101,8 +127,18 @@ class LibmemcachedToolsIT {
         List<String> passed = new ArrayList<>();
         for (String test : BINARY_TESTS) {
             flushFarm();
-            Result r = run(List.of(tool, "-h", "127.0.0.1", "-p", Integer.toString(farm.port()), "-b", "-v",
-                    "-t", "2", "-T", "binary " + test));
+            Result r = run(List.of(
+                    tool,
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    Integer.toString(farm.port()),
+                    "-b",
+                    "-v",
+                    "-t",
+                    "2",
+                    "-T",
+                    "binary " + test));
             if (r.exitCode() == 0 && r.output().contains("[pass]")) {
                 passed.add(test);
             } else {
@@ -110,22 +146,29 @@ class LibmemcachedToolsIT {
             }
         }
         assertThat(passed).containsAll(CAS_FREE_TESTS);
-        assertThat(failures).as("memccapable failures other than the new cas of a storage response")
+        assertThat(failures)
+                .as("memccapable failures other than the new cas of a storage response")
                 .allSatisfy((test, check) -> assertThat(check).endsWith("rsp->plain.message.header.response.cas"));
     }
 
     @Test
     void memccapableAsciiTestsAllPass() throws Exception {
         flushFarm();
-        Result r = run(List.of(tool("memccapable"), "-h", "127.0.0.1", "-p", Integer.toString(farm.port()), "-a",
-                "-t", "2"));
+        Result r = run(
+                List.of(tool("memccapable"), "-h", "127.0.0.1", "-p", Integer.toString(farm.port()), "-a", "-t", "2"));
         assertThat(r.exitCode()).as(r.output()).isZero();
         assertThat(r.output()).contains("All tests passed").doesNotContain("[FAIL]");
     }
 
     private static Result memcslap(String test) throws Exception {
-        return run(List.of(tool("memcslap"), "--servers=127.0.0.1:" + farm.port(), "--binary", "--verbose",
-                "--concurrency=" + THREADS, "--execute-number=" + OPERATIONS, "--test=" + test));
+        return run(List.of(
+                tool("memcslap"),
+                "--servers=127.0.0.1:" + farm.port(),
+                "--binary",
+                "--verbose",
+                "--concurrency=" + THREADS,
+                "--execute-number=" + OPERATIONS,
+                "--test=" + test));
     }
 
     /** The number of operations memcslap reports as done in its test phase. */
@@ -140,7 +183,9 @@ class LibmemcachedToolsIT {
     /** The number of keys memcslap stored before a get or mget test. */
     private static int initialLoad(Result r) {
         Matcher m = LOAD_LINE.matcher(r.output());
-        assertThat(m.find()).as("memcslap's initial load line in:\n" + r.output()).isTrue();
+        assertThat(m.find())
+                .as("memcslap's initial load line in:\n" + r.output())
+                .isTrue();
         return Integer.parseInt(m.group(1));
     }
 
@@ -185,14 +230,16 @@ class LibmemcachedToolsIT {
         return name;
     }
 
-    private record Result(int exitCode, String output, String errors) {
-    }
+    private record Result(int exitCode, String output, String errors) {}
 
     private static Result run(List<String> command) throws IOException, InterruptedException {
         Path out = Files.createTempFile("jmagent-tool", ".out");
         Path err = Files.createTempFile("jmagent-tool", ".err");
         try {
-            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            Process p = new ProcessBuilder(command)
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile())
+                    .start();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 throw new AssertionError(command + " did not finish within 60 s:\n" + Files.readString(out));

@@ -53,8 +53,13 @@ class MetaFramingIT {
                 }
             }
         }
-        assertThat(String.join("", expectedAttack)).as("the attack makes memcached speak and stay silent")
-                .contains("VA 1 katk:a", "NF\r\n", "CLIENT_ERROR duplicate flag", "MN\r\n",
+        assertThat(String.join("", expectedAttack))
+                .as("the attack makes memcached speak and stay silent")
+                .contains(
+                        "VA 1 katk:a",
+                        "NF\r\n",
+                        "CLIENT_ERROR duplicate flag",
+                        "MN\r\n",
                         "CLIENT_ERROR options flags too long\r\nERROR\r\n")
                 .doesNotContain("vic", "sec");
         assertThat(expectedVictim.get(0)).contains("VA 6 kvic0:0\r\nsec0.0\r\n").endsWith("MN\r\n");
@@ -64,8 +69,8 @@ class MetaFramingIT {
             ExecutorService pool = Executors.newFixedThreadPool(VICTIMS + 1);
             try {
                 CountDownLatch go = new CountDownLatch(1);
-                CompletableFuture<List<String>> attacker = CompletableFuture.supplyAsync(
-                        () -> rounds(farm.port(), attack, go), pool);
+                CompletableFuture<List<String>> attacker =
+                        CompletableFuture.supplyAsync(() -> rounds(farm.port(), attack, go), pool);
                 List<CompletableFuture<List<String>>> victims = new ArrayList<>();
                 for (int c = 0; c < VICTIMS; c++) {
                     String burst = victimBurst(c);
@@ -78,16 +83,19 @@ class MetaFramingIT {
                 for (CompletableFuture<List<String>> v : victims) {
                     victimReplies.add(v.get(60, TimeUnit.SECONDS));
                 }
-                assertThat(String.join("", attacked)).as("victims' keys and values seen by the attacker")
+                assertThat(String.join("", attacked))
+                        .as("victims' keys and values seen by the attacker")
                         .doesNotContain("vic", "sec");
                 for (int c = 0; c < VICTIMS; c++) {
                     assertThat(foreignVictims(String.join("", victimReplies.get(c)), c))
-                            .as("other clients' keys and values seen by client %d", c).isEmpty();
+                            .as("other clients' keys and values seen by client %d", c)
+                            .isEmpty();
                 }
                 for (int r = 0; r < ROUNDS; r++) {
                     assertThat(attacked.get(r)).as("the attacker's round %d", r).isEqualTo(expectedAttack.get(r));
                     for (int c = 0; c < VICTIMS; c++) {
-                        assertThat(victimReplies.get(c).get(r)).as("client %d, round %d", c, r)
+                        assertThat(victimReplies.get(c).get(r))
+                                .as("client %d, round %d", c, r)
                                 .isEqualTo(expectedVictim.get(c));
                     }
                 }
@@ -97,18 +105,23 @@ class MetaFramingIT {
             for (int s = 0; s < 3; s++) {
                 ServerHealth health = farm.proxy().server().primaries().health(s);
                 assertThat(health.state()).as("server %d", s).isEqualTo(ServerHealth.State.UP);
-                assertThat(health.downTransitions()).as("server %d marked down", s).isZero();
-                assertThat(health.lastFailure()).as("server %d's last failure", s).isEmpty();
+                assertThat(health.downTransitions())
+                        .as("server %d marked down", s)
+                        .isZero();
+                assertThat(health.lastFailure())
+                        .as("server %d's last failure", s)
+                        .isEmpty();
             }
         }
     }
 
     @Test
-    void aSecondReplyToOneMetaCommandFailsItAndClosesThatConnectionWithoutMarkingTheServerDown()
-            throws Exception {
+    void aSecondReplyToOneMetaCommandFailsItAndClosesThatConnectionWithoutMarkingTheServerDown() throws Exception {
         try (TwiceAnsweringServer server = new TwiceAnsweringServer();
                 RunningProxy proxy = RunningProxy.overAddresses(
-                        List.of(new ServerAddress("127.0.0.1", server.port(), 1)), List.of(), c -> c,
+                        List.of(new ServerAddress("127.0.0.1", server.port(), 1)),
+                        List.of(),
+                        c -> c,
                         TestTransport.chosen());
                 TextClient client = new TextClient(proxy.port())) {
             assertThat(client.exchange("mg twice v\r\n"))
@@ -116,7 +129,8 @@ class MetaFramingIT {
 
             assertThat(client.exchange("mg other v\r\nmg more v\r\n")).isEqualTo("EN\r\nEN\r\n");
             ServerHealth health = proxy.server().primaries().health(0);
-            assertThat(health.connectionsOpened()).as("connections: the first closed, a second opened")
+            assertThat(health.connectionsOpened())
+                    .as("connections: the first closed, a second opened")
                     .isEqualTo(2);
             assertThat(health.state()).isEqualTo(ServerHealth.State.UP);
             assertThat(health.downTransitions()).isZero();
@@ -186,8 +200,15 @@ class MetaFramingIT {
         for (int c = 0; c < VICTIMS; c++) {
             for (int i = 0; i < KEYS; i++) {
                 String value = "sec" + c + "." + i;
-                sets.append("set vic").append(c).append(':').append(i).append(" 0 0 ").append(value.length())
-                        .append("\r\n").append(value).append("\r\n");
+                sets.append("set vic")
+                        .append(c)
+                        .append(':')
+                        .append(i)
+                        .append(" 0 0 ")
+                        .append(value.length())
+                        .append("\r\n")
+                        .append(value)
+                        .append("\r\n");
                 expected.append("STORED\r\n");
             }
         }

@@ -48,13 +48,17 @@ class MetricsTlsIT {
     }
 
     private static ProxiedFarm farm(Path clientCa) {
-        return ProxiedFarm.start(1, c -> c.withOperations(c.operations().withHttpPort(MemcachedProcess.freePort())
-                .withHttpTls(new HttpTls(endpointCert.certificate(), endpointCert.key(), clientCa))));
+        return ProxiedFarm.start(
+                1,
+                c -> c.withOperations(c.operations()
+                        .withHttpPort(MemcachedProcess.freePort())
+                        .withHttpTls(new HttpTls(endpointCert.certificate(), endpointCert.key(), clientCa))));
     }
 
     @Test
     void metricsAndHealthAreServedOverHttpsToAClientTrustingTheCa() throws Exception {
-        try (ProxiedFarm farm = farm(null); TextClient client = new TextClient(farm.port())) {
+        try (ProxiedFarm farm = farm(null);
+                TextClient client = new TextClient(farm.port())) {
             assertThat(client.exchange("set k 0 0 1\r\nv\r\n")).isEqualTo("STORED\r\n");
             HttpClient trusting = client(TestCertificates.clientContext("TLS", ca.certificate(), null));
 
@@ -64,9 +68,10 @@ class MetricsTlsIT {
             assertThat(metrics.statusCode()).isEqualTo(200);
             assertThat(metrics.body()).containsPattern("(?m)^jmagent_cmd_set_total\\{pool=\"default\"\\} 1(\\.0)?$");
             assertThat(health.statusCode()).isEqualTo(200);
-            assertThat(health.body()).isEqualTo("{\"healthy\":true,\"pools\":[{\"pool\":\"default\",\"healthy\":true,"
-                    + "\"servers\":[{\"server\":\"" + farm.server(0).address()
-                    + "\",\"role\":\"primary\",\"state\":\"UP\"}]}]}\n");
+            assertThat(health.body())
+                    .isEqualTo("{\"healthy\":true,\"pools\":[{\"pool\":\"default\",\"healthy\":true,"
+                            + "\"servers\":[{\"server\":\"" + farm.server(0).address()
+                            + "\",\"role\":\"primary\",\"state\":\"UP\"}]}]}\n");
         }
     }
 
@@ -86,8 +91,8 @@ class MetricsTlsIT {
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", farm.proxy().httpPort()), 2000);
                 s.setSoTimeout(5000);
-                s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-                        .getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream()
+                        .write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 answer = readUntilClosed(s.getInputStream());
             }
 
@@ -110,21 +115,30 @@ class MetricsTlsIT {
             for (TestCertificates.Issued refused : new TestCertificates.Issued[] {null, stranger}) {
                 HttpClient c = client(TestCertificates.clientContext("TLS", ca.certificate(), refused));
                 // with TLS 1.3 the refusal may come as an alert on the first read rather than in the handshake
-                assertThatThrownBy(() -> get(c, farm, "/metrics")).as("a client presenting %s",
-                        refused == null ? "no certificate" : refused.certificate().getFileName())
+                assertThatThrownBy(() -> get(c, farm, "/metrics"))
+                        .as(
+                                "a client presenting %s",
+                                refused == null
+                                        ? "no certificate"
+                                        : refused.certificate().getFileName())
                         .isInstanceOf(IOException.class);
             }
         }
     }
 
     private static HttpClient client(SSLContext context) {
-        return HttpClient.newBuilder().sslContext(context).version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5)).build();
+        return HttpClient.newBuilder()
+                .sslContext(context)
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
     }
 
     private static HttpResponse<String> get(HttpClient client, ProxiedFarm farm, String path) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + farm.proxy().httpPort() + path))
-                .timeout(Duration.ofSeconds(10)).build();
+        HttpRequest request = HttpRequest.newBuilder(
+                        URI.create("https://127.0.0.1:" + farm.proxy().httpPort() + path))
+                .timeout(Duration.ofSeconds(10))
+                .build();
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 

@@ -51,7 +51,8 @@ final class OldMemcachedRelay implements AutoCloseable {
     }
 
     private static void pipe(Socket from, Socket to, boolean rewrite) {
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        try (InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream()) {
             byte[] buf = new byte[16 * 1024];
             int matched = 0; // bytes of FROM seen and held back
             int n;

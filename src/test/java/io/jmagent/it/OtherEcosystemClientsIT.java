@@ -23,12 +23,12 @@ import org.junit.jupiter.api.Test;
 class OtherEcosystemClientsIT {
 
     /** A client script and the system interpreter that runs it, where the OS packages install their libraries. */
-    private record ClientScript(String interpreter, String resource, String packages) {
-    }
+    private record ClientScript(String interpreter, String resource, String packages) {}
 
-    private static final ClientScript PYTHON = new ClientScript("/usr/bin/python3", "python_clients.py",
-            "python3-pymemcache / python3-pylibmc");
-    private static final ClientScript PHP = new ClientScript("/usr/bin/php", "php_clients.php", "php-cli / php-memcached");
+    private static final ClientScript PYTHON =
+            new ClientScript("/usr/bin/python3", "python_clients.py", "python3-pymemcache / python3-pylibmc");
+    private static final ClientScript PHP =
+            new ClientScript("/usr/bin/php", "php_clients.php", "php-cli / php-memcached");
     private static final ClientScript RUBY = new ClientScript("/usr/bin/ruby", "ruby_clients.rb", "ruby / ruby-dalli");
 
     @Test
@@ -68,10 +68,11 @@ class OtherEcosystemClientsIT {
     }
 
     private static String runOverABackupFarm(ClientScript script) throws IOException, InterruptedException {
-        List<MemcachedProcess> primaries = List.of(MemcachedProcess.start(), MemcachedProcess.start(),
-                MemcachedProcess.start());
+        List<MemcachedProcess> primaries =
+                List.of(MemcachedProcess.start(), MemcachedProcess.start(), MemcachedProcess.start());
         List<MemcachedProcess> backups = List.of(MemcachedProcess.start(), MemcachedProcess.start());
-        try (RunningProxy proxy = RunningProxy.over(primaries, backups, ConfigCopy.timeout(ProxiedFarm.PATIENT_TIMEOUT))) {
+        try (RunningProxy proxy =
+                RunningProxy.over(primaries, backups, ConfigCopy.timeout(ProxiedFarm.PATIENT_TIMEOUT))) {
             return run(script, proxy.port());
         } finally {
             primaries.forEach(MemcachedProcess::close);
@@ -87,15 +88,21 @@ class OtherEcosystemClientsIT {
         }
         try {
             Process p = new ProcessBuilder(script.interpreter(), file.toString(), Integer.toString(port))
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
             boolean ended = p.waitFor(60, TimeUnit.SECONDS);
             if (!ended) {
                 p.destroyForcibly().waitFor(); // else reading its output below would wait for it forever
             }
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(ended).as("%s ended within 60 s; output so far:%n%s", script.resource(), output).isTrue();
-            assertThat(p.exitValue()).as("%s's exit code (is %s installed? scripts/test installs them); output:%n%s",
-                    script.resource(), script.packages(), output).isZero();
+            assertThat(ended)
+                    .as("%s ended within 60 s; output so far:%n%s", script.resource(), output)
+                    .isTrue();
+            assertThat(p.exitValue())
+                    .as(
+                            "%s's exit code (is %s installed? scripts/test installs them); output:%n%s",
+                            script.resource(), script.packages(), output)
+                    .isZero();
             return output;
         } finally {
             Files.deleteIfExists(file);

@@ -32,16 +32,27 @@ class PipeliningIT {
     void tenThousandPipelinedRequestsAreAnsweredCompletelyAndInRequestOrder() {
         byte[] burst = mixedRequests(new Random(42), 10_000);
         byte[] expected;
-        try (MemcachedProcess single = MemcachedProcess.start(); TextClient direct = new TextClient(single.port())) {
+        try (MemcachedProcess single = MemcachedProcess.start();
+                TextClient direct = new TextClient(single.port())) {
             expected = direct.exchange(burst);
         }
         String expectedText = new String(expected, StandardCharsets.ISO_8859_1);
-        assertThat(expectedText).as("the burst exercises every kind of reply")
-                .contains("STORED\r\n", "NOT_STORED\r\n", "VALUE ", "END\r\n", "DELETED\r\n", "NOT_FOUND\r\n",
-                        "TOUCHED\r\n", "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n", "ERROR\r\n");
+        assertThat(expectedText)
+                .as("the burst exercises every kind of reply")
+                .contains(
+                        "STORED\r\n",
+                        "NOT_STORED\r\n",
+                        "VALUE ",
+                        "END\r\n",
+                        "DELETED\r\n",
+                        "NOT_FOUND\r\n",
+                        "TOUCHED\r\n",
+                        "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n",
+                        "ERROR\r\n");
 
         byte[] got;
-        try (ProxiedFarm farm = ProxiedFarm.start(3); TextClient client = new TextClient(farm.port())) {
+        try (ProxiedFarm farm = ProxiedFarm.start(3);
+                TextClient client = new TextClient(farm.port())) {
             got = client.exchange(burst);
         }
 
@@ -77,8 +88,10 @@ class PipeliningIT {
         // one event loop and one connection per server: the slow client shares everything with the other
         try (ProxiedFarm farm = ProxiedFarm.start(3, ConfigCopy.oneLoopOneConnection(maxPending));
                 TextClient setup = new TextClient(farm.port())) {
-            assertThat(setup.exchange(new String(concat(ascii("set slow:big 0 0 " + value.length + "\r\n"), value,
-                    ascii("\r\n")), StandardCharsets.ISO_8859_1))).isEqualTo("STORED\r\n");
+            assertThat(setup.exchange(new String(
+                            concat(ascii("set slow:big 0 0 " + value.length + "\r\n"), value, ascii("\r\n")),
+                            StandardCharsets.ISO_8859_1)))
+                    .isEqualTo("STORED\r\n");
             int owner = new KetamaRing(farm.proxy().config().servers()).serverFor(ascii("slow:big"));
             MemcachedProcess holder = farm.server(owner);
             long hitsBefore = getHits(holder);
@@ -105,16 +118,18 @@ class PipeliningIT {
 
                 // the proxy stops asking the server for more once the client's backlog is full
                 AtomicLong last = new AtomicLong(-1);
-                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).until(() -> {
-                    long now = getHits(holder) - hitsBefore;
-                    return now > 0 && now == last.getAndSet(now);
-                });
+                await().atMost(Duration.ofSeconds(20))
+                        .pollInterval(Duration.ofMillis(300))
+                        .until(() -> {
+                            long now = getHits(holder) - hitsBefore;
+                            return now > 0 && now == last.getAndSet(now);
+                        });
 
                 try (TextClient other = new TextClient(farm.port())) {
                     for (int i = 0; i < 200; i++) {
                         String v = "other-" + i;
                         assertThat(other.exchange("set slow:other:" + i + " 0 0 " + v.length() + "\r\n" + v
-                                + "\r\nget slow:other:" + i + "\r\n"))
+                                        + "\r\nget slow:other:" + i + "\r\n"))
                                 .isEqualTo("STORED\r\nVALUE slow:other:" + i + " 0 " + v.length() + "\r\n" + v
                                         + "\r\nEND\r\n");
                     }
@@ -122,7 +137,8 @@ class PipeliningIT {
                 // what the proxy may hold for it: maxPending requests, the rest of one socket read of
                 // requests (64 KB, some 4,600 gets), and what fits in the socket buffers; not 50,000
                 long stillServed = getHits(holder) - hitsBefore;
-                assertThat(stillServed).as("gets the proxy fetched for a client that reads nothing")
+                assertThat(stillServed)
+                        .as("gets the proxy fetched for a client that reads nothing")
                         .isLessThan(gets / 5);
 
                 long replies = readRepeatedBlocks(slow.getInputStream(), block, gets);
@@ -177,8 +193,8 @@ class PipeliningIT {
             int op = r.nextInt(100);
             String request;
             if (op < 25) {
-                String value = r.nextBoolean() ? Integer.toString(r.nextInt(100_000))
-                        : "text-" + "v".repeat(r.nextInt(200));
+                String value =
+                        r.nextBoolean() ? Integer.toString(r.nextInt(100_000)) : "text-" + "v".repeat(r.nextInt(200));
                 String command = op < 20 ? "set" : op < 22 ? "add" : op < 24 ? "append" : "replace";
                 request = command + " " + key + " " + r.nextInt(1000) + " 0 " + value.length() + noreply + "\r\n"
                         + value + "\r\n";

@@ -21,8 +21,7 @@ final class ProxiedFarm implements AutoCloseable {
     private final List<MemcachedProcess> servers = new ArrayList<>();
     private RunningProxy proxy;
 
-    private ProxiedFarm() {
-    }
+    private ProxiedFarm() {}
 
     static ProxiedFarm start(int serverCount) {
         return start(serverCount, c -> c);
@@ -34,7 +33,9 @@ final class ProxiedFarm implements AutoCloseable {
             for (int i = 0; i < serverCount; i++) {
                 farm.servers.add(MemcachedProcess.start());
             }
-            farm.proxy = RunningProxy.over(farm.servers, List.of(),
+            farm.proxy = RunningProxy.over(
+                    farm.servers,
+                    List.of(),
                     c -> tweak.apply(ConfigCopy.timeout(PATIENT_TIMEOUT).apply(c)));
             return farm;
         } catch (RuntimeException e) {

@@ -31,7 +31,12 @@ final class RecordingClient implements AutoCloseable {
      * Client {@code client} of the proxies on {@code ports}; {@code counters} are the keys that
      * hold counters; replies no memcached gives go to {@code unexpected}.
      */
-    RecordingClient(List<Integer> ports, History history, Set<String> counters, int client, boolean recording,
+    RecordingClient(
+            List<Integer> ports,
+            History history,
+            Set<String> counters,
+            int client,
+            boolean recording,
             Queue<String> unexpected) {
         this.ports = ports;
         this.history = history;

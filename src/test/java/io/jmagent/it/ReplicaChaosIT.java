@@ -45,6 +45,7 @@ class ReplicaChaosIT {
     private static final Duration CHAOS = Duration.ofSeconds(Long.getLong("jmagent.chaos.seconds", 20));
     /** Short, so that faults are noticed within a second; a hiccup stays under it. */
     private static final Duration TIMEOUT = Duration.ofMillis(300);
+
     private static final ProxyConfig.Failover FAILOVER =
             new ProxyConfig.Failover(2, Duration.ofMillis(100), false, 100_000, 3600);
 
@@ -76,8 +77,8 @@ class ReplicaChaosIT {
     @MethodSource("proxyCounts")
     void noReadGoesBackInTimeAndNoAcknowledgedWriteIsLost(int proxyCount) {
         long began = System.nanoTime();
-        System.out.printf("ReplicaChaosIT: %d proxies, seed %d (replay with -Djmagent.chaos.seed=%d)%n", proxyCount,
-                SEED, SEED);
+        System.out.printf(
+                "ReplicaChaosIT: %d proxies, seed %d (replay with -Djmagent.chaos.seed=%d)%n", proxyCount, SEED, SEED);
         for (int i = 0; i < 2; i++) {
             primaries.add(MemcachedProcess.start());
             backups.add(MemcachedProcess.start());
@@ -85,7 +86,8 @@ class ReplicaChaosIT {
         for (int p = 0; p < proxyCount; p++) {
             // several proxies over one farm run as the README asks: --shared-farm
             ProxyConfig.Failover failover = FAILOVER.withSharedFarm(proxyCount > 1);
-            proxies.add(RunningProxy.over(primaries, backups, c -> c.withTimeout(TIMEOUT).withFailover(failover)));
+            proxies.add(RunningProxy.over(
+                    primaries, backups, c -> c.withTimeout(TIMEOUT).withFailover(failover)));
         }
         History history = new History();
         clients = new ChaosClients(proxies.stream().map(RunningProxy::port).toList(), history, SEED);
@@ -103,8 +105,9 @@ class ReplicaChaosIT {
 
         Verdict verdict = HistoryChecker.check(history);
         long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - began);
-        System.out.printf("ReplicaChaosIT: %d proxies, seed %d, %d faults, %d s: %s%n", proxyCount, SEED,
-                faults.faults(), seconds, verdict.counts());
+        System.out.printf(
+                "ReplicaChaosIT: %d proxies, seed %d, %d faults, %d s: %s%n",
+                proxyCount, SEED, faults.faults(), seconds, verdict.counts());
         String replay = "seed " + SEED + " (replay with -Djmagent.chaos.seed=" + SEED + "), " + proxyCount
                 + " proxies, " + faults.faults() + " faults";
         String events = history.events().stream().map(e -> "  " + e).collect(Collectors.joining("\n"));
@@ -112,8 +115,12 @@ class ReplicaChaosIT {
         writeQuietly(full, replay + "\n" + verdict.report(Integer.MAX_VALUE) + "\nfaults:\n" + events + "\n");
         replay += ", every anomaly in " + full;
         assertThat(clients.unexpected()).as("unexpected replies, %s", replay).isEmpty();
-        assertThat(healed).as("the farm healed between faults, %s\n%s", replay, events).isTrue();
-        assertThat(verdict.clean()).as("%s\n%s\nfaults:\n%s", replay, verdict.report(10), events).isTrue();
+        assertThat(healed)
+                .as("the farm healed between faults, %s\n%s", replay, events)
+                .isTrue();
+        assertThat(verdict.clean())
+                .as("%s\n%s\nfaults:\n%s", replay, verdict.report(10), events)
+                .isTrue();
     }
 
     /**
@@ -140,11 +147,11 @@ class ReplicaChaosIT {
         }
     }
 
-    private static void awaitState(ChaosFaults faults, History history, MemcachedProcess server, String name,
-            String state) {
+    private static void awaitState(
+            ChaosFaults faults, History history, MemcachedProcess server, String name, String state) {
         if (!faults.awaitState(server, state)) {
-            history.event("not every proxy saw " + name + " " + state + " within "
-                    + ChaosFaults.HEAL_LIMIT.toSeconds() + " s");
+            history.event("not every proxy saw " + name + " " + state + " within " + ChaosFaults.HEAL_LIMIT.toSeconds()
+                    + " s");
         }
     }
 

@@ -69,7 +69,8 @@ class RingChangeChaosIT {
         dns = Dnsmasq.start();
         dns.srv(records(primaries, List.of(0, 1, 2)));
         int port = MemcachedProcess.freePort();
-        String yaml = """
+        String yaml =
+                """
                 pools:
                   main:
                     listen: 127.0.0.1:%d
@@ -120,7 +121,9 @@ class RingChangeChaosIT {
         String replay = "seed " + SEED + " (replay with -Djmagent.chaos.seed=" + SEED + "), " + changes + " changes";
         assertThat(changes).isPositive();
         assertThat(clients.unexpected()).as("unexpected replies, %s", replay).isEmpty();
-        assertThat(verdict.clean()).as("%s\n%s\nchanges:\n%s", replay, verdict.report(10), events).isTrue();
+        assertThat(verdict.clean())
+                .as("%s\n%s\nchanges:\n%s", replay, verdict.report(10), events)
+                .isTrue();
     }
 
     private static String[] records(List<MemcachedProcess> primaries, List<Integer> members) {

@@ -75,11 +75,12 @@ class SaslAuthIT {
     }
 
     /** Adds {@code user} to a sasldb as memcached looks it up (application name "memcached"). */
-    private static void saslpasswd2(Path sasldb, String user, String password) throws IOException,
-            InterruptedException {
+    private static void saslpasswd2(Path sasldb, String user, String password)
+            throws IOException, InterruptedException {
         String tool = Files.isExecutable(Path.of("/usr/sbin/saslpasswd2")) ? "/usr/sbin/saslpasswd2" : "saslpasswd2";
         Process p = new ProcessBuilder(tool, "-a", "memcached", "-c", "-p", "-f", sasldb.toString(), user)
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         p.getOutputStream().write(password.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -98,7 +99,9 @@ class SaslAuthIT {
     }
 
     private static RunningProxy proxy(Path file) {
-        return RunningProxy.over(servers, List.of(), c -> new ProxyConfigBuilder(c).authFile(file).build());
+        return RunningProxy.over(servers, List.of(), c -> new ProxyConfigBuilder(c)
+                .authFile(file)
+                .build());
     }
 
     @Test
@@ -118,7 +121,9 @@ class SaslAuthIT {
                 List.of(auth("PLAIN", plain("bob", "alice", "s3cret")), op(NOOP)),
                 List.of(auth("PLAIN", plain("", "alice", "wrong")), op(NOOP)),
                 List.of(auth("PLAIN", plain("", "nobody", "s3cret")), op(NOOP)),
-                List.of(auth("PLAIN", plain("", "alice", "wrong")), auth("PLAIN", plain("", "alice", "s3cret")),
+                List.of(
+                        auth("PLAIN", plain("", "alice", "wrong")),
+                        auth("PLAIN", plain("", "alice", "s3cret")),
                         op(NOOP)),
                 List.of(auth("PLAIN", "alice s3cret"), op(VERSION)),
                 List.of(auth("PLAIN", "\0alice\0s3cret\0x"), op(VERSION)),
@@ -126,19 +131,36 @@ class SaslAuthIT {
                 List.of(auth("CRAM-MD5", ""), op(VERSION)),
                 List.of(auth("P".repeat(32), plain("", "alice", "s3cret")), op(VERSION)),
                 List.of(auth("P".repeat(33), plain("", "alice", "s3cret")), op(VERSION), op(NOOP)),
-                List.of(request(SASL_AUTH).key("PLAIN").extras(new byte[4]).opaque(++opaque).bytes()),
-                List.of(request(SASL_AUTH).value(plain("", "alice", "s3cret")).opaque(++opaque).bytes()),
+                List.of(request(SASL_AUTH)
+                        .key("PLAIN")
+                        .extras(new byte[4])
+                        .opaque(++opaque)
+                        .bytes()),
+                List.of(request(SASL_AUTH)
+                        .value(plain("", "alice", "s3cret"))
+                        .opaque(++opaque)
+                        .bytes()),
                 List.of(request(SASL_LIST_MECHS).key("PLAIN").opaque(++opaque).bytes()),
                 List.of(request(VERSION).key("v").opaque(++opaque).bytes()),
                 List.of(step(plain("", "alice", "s3cret")), op(NOOP)),
                 List.of(auth("PLAIN", ""), step(plain("", "alice", "s3cret")), op(NOOP)),
                 List.of(auth("PLAIN", ""), op(NOOP)),
-                List.of(auth("PLAIN", ""), step(""), step(plain("", "alice", "wrong")),
-                        step(plain("", "alice", "s3cret")), step(plain("", "alice", "s3cret")), op(NOOP)),
-                List.of(auth("PLAIN", ""), op(VERSION), op(SASL_LIST_MECHS), step(plain("", "bob", "hunter2")),
+                List.of(
+                        auth("PLAIN", ""),
+                        step(""),
+                        step(plain("", "alice", "wrong")),
+                        step(plain("", "alice", "s3cret")),
+                        step(plain("", "alice", "s3cret")),
+                        op(NOOP)),
+                List.of(
+                        auth("PLAIN", ""),
+                        op(VERSION),
+                        op(SASL_LIST_MECHS),
+                        step(plain("", "bob", "hunter2")),
                         op(NOOP)),
                 List.of(auth("PLAIN", plain("", "alice", "s3cret")), step(plain("", "alice", "s3cret")), op(NOOP)),
-                List.of(auth("PLAIN", plain("", "alice", "s3cret")), auth("PLAIN", plain("", "alice", "x")),
+                List.of(
+                        auth("PLAIN", plain("", "alice", "s3cret")), auth("PLAIN", plain("", "alice", "x")),
                         op(VERSION), op(NOOP)),
                 List.of(auth("PLAIN", plain("", "alice", "s3cret")), op(0x55), op(QUIT)),
                 List.of(concat(auth("PLAIN", plain("", "alice", "s3cret")), op(NOOP), op(GET, "sasl:missing"))),
@@ -149,14 +171,16 @@ class SaslAuthIT {
             for (List<byte[]> script : scripts) {
                 List<String> proxied = play("127.0.0.1", proxy.port(), script);
                 List<String> direct = play("127.0.0.1", withSasl.port(), script);
-                assertThat(normalise(proxied)).as("proxy's answers to script %d", scripts.indexOf(script))
+                assertThat(normalise(proxied))
+                        .as("proxy's answers to script %d", scripts.indexOf(script))
                         .isEqualTo(normalise(direct));
             }
             Map<String, Long> after = memcachedAuthCounts();
             // the second reading's own login counts once
-            assertThat(proxy.server().stats().authCmds()).isEqualTo(after.get("auth_cmds") - before.get("auth_cmds") - 1);
-            assertThat(proxy.server().stats().authErrors()).isEqualTo(after.get("auth_errors")
-                    - before.get("auth_errors"));
+            assertThat(proxy.server().stats().authCmds())
+                    .isEqualTo(after.get("auth_cmds") - before.get("auth_cmds") - 1);
+            assertThat(proxy.server().stats().authErrors())
+                    .isEqualTo(after.get("auth_errors") - before.get("auth_errors"));
         }
     }
 
@@ -171,7 +195,9 @@ class SaslAuthIT {
         try (RunningProxy proxy = proxy(authFile)) {
             List<String> direct = play("127.0.0.1", withSasl.port(), script);
             List<String> proxied = play("127.0.0.1", proxy.port(), script);
-            assertThat(direct.get(2)).contains("op=0a status=0020").contains("value=\"Auth failure.\"")
+            assertThat(direct.get(2))
+                    .contains("op=0a status=0020")
+                    .contains("value=\"Auth failure.\"")
                     .endsWith("<closed>");
             assertThat(proxied.subList(0, 2)).isEqualTo(direct.subList(0, 2));
             assertThat(proxied.get(2)).isEqualTo(response(NOOP, 0, lastOpaque(script), ""));
@@ -182,10 +208,15 @@ class SaslAuthIT {
     void requestsPipelinedBehindAHashedLoginWaitForItAndAreServedInOrder() throws IOException {
         Path file = dir.resolve("hashed");
         Files.writeString(file, "carol:" + Credentials.hash("s3cret") + "\n");
-        try (RunningProxy proxy = proxy(file); BinaryClient client = new BinaryClient(proxy.port())) {
+        try (RunningProxy proxy = proxy(file);
+                BinaryClient client = new BinaryClient(proxy.port())) {
             byte[] login = auth("PLAIN", plain("", "carol", "s3cret"));
-            byte[] set = request(io.jmagent.testing.BinaryPacket.SET).key("sasl:k").extras(new byte[8]).value("v")
-                    .opaque(0x77).bytes();
+            byte[] set = request(io.jmagent.testing.BinaryPacket.SET)
+                    .key("sasl:k")
+                    .extras(new byte[8])
+                    .value("v")
+                    .opaque(0x77)
+                    .bytes();
             client.send(concat(login, set, op(GET, "sasl:k"), op(NOOP)));
             List<BinaryResponse> got = client.read(4);
             assertThat(got).extracting(BinaryResponse::opcode).containsExactly(SASL_AUTH, 0x01, GET, NOOP);
@@ -205,9 +236,11 @@ class SaslAuthIT {
                         .containsExactly(response(SASL_AUTH, 0x20, opaque, "Auth failure."));
             }
             byte[] right = auth("PLAIN", plain("", "alice", "s3cret"));
-            assertThat(play("127.0.0.1", proxy.port(), List.of(right))).as("the right one, limited")
+            assertThat(play("127.0.0.1", proxy.port(), List.of(right)))
+                    .as("the right one, limited")
                     .containsExactly(response(SASL_AUTH, 0x20, opaque, "Auth failure."));
-            assertThat(play("127.0.0.2", proxy.port(), List.of(right))).as("another address")
+            assertThat(play("127.0.0.2", proxy.port(), List.of(right)))
+                    .as("another address")
                     .containsExactly(response(SASL_AUTH, 0, opaque, "Authenticated"));
             assertThat(proxy.server().stats().authErrors()).isEqualTo(AuthFile.MAX_FAILURES_PER_WINDOW + 1);
         }
@@ -216,17 +249,21 @@ class SaslAuthIT {
     @Test
     void spymemcachedLogsInWithSaslPlainOverTheBinaryProtocol() throws Exception {
         try (RunningProxy proxy = proxy(authFile)) {
-            MemcachedClient client = new MemcachedClient(new ConnectionFactoryBuilder()
-                    .setProtocol(ConnectionFactoryBuilder.Protocol.BINARY)
-                    // PLAIN only: AuthDescriptor.typical offers CRAM-MD5 first, which memcached -S with PLAIN refuses too
-                    .setAuthDescriptor(new AuthDescriptor(new String[] {"PLAIN"}, new PlainCallbackHandler("alice",
-                            "s3cret")))
-                    .setOpTimeout(5000)
-                    .setFailureMode(FailureMode.Retry)
-                    .setDaemon(true)
-                    .build(), List.of(new InetSocketAddress("127.0.0.1", proxy.port())));
+            MemcachedClient client = new MemcachedClient(
+                    new ConnectionFactoryBuilder()
+                            .setProtocol(ConnectionFactoryBuilder.Protocol.BINARY)
+                            // PLAIN only: AuthDescriptor.typical offers CRAM-MD5 first, which memcached -S with PLAIN
+                            // refuses too
+                            .setAuthDescriptor(new AuthDescriptor(
+                                    new String[] {"PLAIN"}, new PlainCallbackHandler("alice", "s3cret")))
+                            .setOpTimeout(5000)
+                            .setFailureMode(FailureMode.Retry)
+                            .setDaemon(true)
+                            .build(),
+                    List.of(new InetSocketAddress("127.0.0.1", proxy.port())));
             try {
-                assertThat(client.set("sasl:spy", 0, "through the proxy").get(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(client.set("sasl:spy", 0, "through the proxy").get(10, TimeUnit.SECONDS))
+                        .isTrue();
                 assertThat(client.get("sasl:spy")).isEqualTo("through the proxy");
                 assertThat(proxy.server().stats().authCmds()).isEqualTo(1);
                 assertThat(proxy.server().stats().authErrors()).isZero();
@@ -238,7 +275,8 @@ class SaslAuthIT {
 
     /** The version text names the program: the only difference allowed. */
     private static List<String> normalise(List<String> answers) {
-        return answers.stream().map(a -> a.replaceAll("op=0b status=0000 (.*) value=\"[^\"]*\"", "op=0b status=0000 $1 value=x"))
+        return answers.stream()
+                .map(a -> a.replaceAll("op=0b status=0000 (.*) value=\"[^\"]*\"", "op=0b status=0000 $1 value=x"))
                 .toList();
     }
 
@@ -274,8 +312,20 @@ class SaslAuthIT {
 
     /** A response as {@link #play} writes it. */
     private static String response(int opcode, int status, int opaque, String value) {
-        return new BinaryResponse(0x81, opcode, 0, 0, 0, status, value.length(), opaque, 0, new byte[0], new byte[0],
-                value.getBytes(StandardCharsets.US_ASCII)).toString();
+        return new BinaryResponse(
+                        0x81,
+                        opcode,
+                        0,
+                        0,
+                        0,
+                        status,
+                        value.length(),
+                        opaque,
+                        0,
+                        new byte[0],
+                        new byte[0],
+                        value.getBytes(StandardCharsets.US_ASCII))
+                .toString();
     }
 
     /** memcached's auth_cmds and auth_errors, read by a client that logs in for it. */

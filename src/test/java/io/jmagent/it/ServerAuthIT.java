@@ -50,29 +50,41 @@ class ServerAuthIT {
     private static RunningProxy proxy(String login) throws IOException {
         Path file = Files.createTempFile(dir, "login", "");
         Files.writeString(file, "# the proxy's login\n" + login + "\n");
-        return RunningProxy.over(servers, backups, c -> new ProxyConfigBuilder(c).serverAuthFile(file).build());
+        return RunningProxy.over(servers, backups, c -> new ProxyConfigBuilder(c)
+                .serverAuthFile(file)
+                .build());
     }
 
     @Test
     void everyConnectionLogsInBeforeItCarriesARequest() throws IOException {
-        try (RunningProxy proxy = proxy("jmagent:pr0xy"); TextClient c = new TextClient(proxy.port())) {
+        try (RunningProxy proxy = proxy("jmagent:pr0xy");
+                TextClient c = new TextClient(proxy.port())) {
             StringBuilder sets = new StringBuilder();
             StringBuilder get = new StringBuilder("get");
             for (int i = 0; i < 30; i++) {
-                sets.append("set sauth:").append(i).append(" 0 0 1\r\n").append(i % 10).append("\r\n");
+                sets.append("set sauth:")
+                        .append(i)
+                        .append(" 0 0 1\r\n")
+                        .append(i % 10)
+                        .append("\r\n");
                 get.append(" sauth:").append(i);
             }
             assertThat(c.exchange(sets.toString())).isEqualTo("STORED\r\n".repeat(30));
-            assertThat(c.exchange(get + "\r\n")).startsWith("VALUE sauth:0 0 1\r\n0\r\n").endsWith("END\r\n");
+            assertThat(c.exchange(get + "\r\n"))
+                    .startsWith("VALUE sauth:0 0 1\r\n0\r\n")
+                    .endsWith("END\r\n");
             assertThat(c.exchange("ms sauth:m 1 T0\r\nm\r\nmg sauth:m v\r\nincr sauth:5 2\r\n"))
                     .isEqualTo("HD\r\nVA 1\r\nm\r\n7\r\n");
             try (BinaryClient binary = new BinaryClient(proxy.port())) {
-                assertThat(binary.exchange(BinaryPacket.get(BinaryPacket.GET, "sauth:7", 1)).get(0).valueText())
+                assertThat(binary.exchange(BinaryPacket.get(BinaryPacket.GET, "sauth:7", 1))
+                                .get(0)
+                                .valueText())
                         .isEqualTo("7");
             }
             // the probes log in too: every server stays UP, and the backup holds the copies
-            await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(states(proxy)).containsOnly(ServerHealth.State.UP));
+            await().during(Duration.ofMillis(2500))
+                    .atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(states(proxy)).containsOnly(ServerHealth.State.UP));
             try (TextClient direct = new TextClient(backups.get(0).port())) {
                 assertThat(direct.exchange("set a 0 0 13\r\njmagent pr0xy\r\nget sauth:3\r\n"))
                         .isEqualTo("STORED\r\nVALUE sauth:3 0 1\r\n3\r\nEND\r\n");
@@ -82,10 +94,11 @@ class ServerAuthIT {
 
     @Test
     void aRefusedLoginFailsTheRequestsAndMarksTheServerDown() throws IOException {
-        try (RunningProxy proxy = proxy("jmagent:wrong"); TextClient c = new TextClient(proxy.port())) {
+        try (RunningProxy proxy = proxy("jmagent:wrong");
+                TextClient c = new TextClient(proxy.port())) {
             assertThat(c.exchange("get sauth:x\r\n")).startsWith("SERVER_ERROR backend 127.0.0.1:");
-            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(states(proxy)).containsOnly(ServerHealth.State.DOWN));
+            await().atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(states(proxy)).containsOnly(ServerHealth.State.DOWN));
         }
     }
 
@@ -96,15 +109,21 @@ class ServerAuthIT {
         Files.writeString(file, "jmagent:wrong\n");
         MemcachedProcess server = servers.get(0);
         try (RunningProxy proxy = RunningProxy.over(List.of(server), List.of(), c -> new ProxyConfigBuilder(c)
-                .serverAuthFile(file).failureLimit(Integer.MAX_VALUE).build());
+                        .serverAuthFile(file)
+                        .failureLimit(Integer.MAX_VALUE)
+                        .build());
                 TextClient c = new TextClient(proxy.port())) {
             ServerHealth health = proxy.server().primaries().health().get(0);
 
-            long requests = BackoffWindow.requestFor(Duration.ofSeconds(2), c, "get sauth:backoff\r\n",
+            long requests = BackoffWindow.requestFor(
+                    Duration.ofSeconds(2),
+                    c,
+                    "get sauth:backoff\r\n",
                     "SERVER_ERROR backend 127.0.0.1:" + server.port());
 
             assertThat(health.state()).isEqualTo(ServerHealth.State.UP);
-            assertThat(health.connectionsOpened()).as("connections opened for %d requests", requests)
+            assertThat(health.connectionsOpened())
+                    .as("connections opened for %d requests", requests)
                     .isBetween(2L, BackoffWindow.MOST_ATTEMPTS);
         }
     }
@@ -114,15 +133,21 @@ class ServerAuthIT {
         MemcachedProcess open = MemcachedProcess.start();
         Path file = Files.createTempFile(dir, "login", "");
         Files.writeString(file, "jmagent:pr0xy\n");
-        try (RunningProxy proxy = RunningProxy.over(List.of(open), List.of(),
-                c -> new ProxyConfigBuilder(c).serverAuthFile(file).build());
+        try (RunningProxy proxy = RunningProxy.over(List.of(open), List.of(), c -> new ProxyConfigBuilder(c)
+                        .serverAuthFile(file)
+                        .build());
                 TextClient c = new TextClient(proxy.port())) {
             assertThat(c.exchange("set sauth:o 0 0 1\r\no\r\nget sauth:o\r\n"))
                     .isEqualTo("STORED\r\nVALUE sauth:o 0 1\r\no\r\nEND\r\n");
-            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(4)).untilAsserted(() ->
-                    assertThat(proxy.server().primaries().health().get(0).state()).isEqualTo(ServerHealth.State.UP));
+            await().during(Duration.ofMillis(1500))
+                    .atMost(Duration.ofSeconds(4))
+                    .untilAsserted(() -> assertThat(
+                                    proxy.server().primaries().health().get(0).state())
+                            .isEqualTo(ServerHealth.State.UP));
             try (TextClient direct = new TextClient(open.port())) {
-                assertThat(direct.exchange("get auth\r\n")).as("no login stored as an item").isEqualTo("END\r\n");
+                assertThat(direct.exchange("get auth\r\n"))
+                        .as("no login stored as an item")
+                        .isEqualTo("END\r\n");
             }
         } finally {
             open.close();

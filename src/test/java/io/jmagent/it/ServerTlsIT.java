@@ -46,14 +46,16 @@ class ServerTlsIT {
 
     /** memcached serving TLS only, with {@code cert}; {@code more}: further -o settings. */
     private static MemcachedProcess tlsMemcached(TestCertificates.Issued cert, String more) {
-        return MemcachedProcess.start("-Z", "-o", "ssl_chain_cert=" + cert.certificate() + ",ssl_key=" + cert.key()
-                + more);
+        return MemcachedProcess.start(
+                "-Z", "-o", "ssl_chain_cert=" + cert.certificate() + ",ssl_key=" + cert.key() + more);
     }
 
     private static RunningProxy proxy(List<MemcachedProcess> servers, List<MemcachedProcess> backups, ServerTls tls) {
         // a TLS handshake on a busy machine may take longer than the default 1 s deadline
-        return RunningProxy.over(servers, backups, c -> new ProxyConfigBuilder(c).serverTls(tls)
-                .timeout(Duration.ofSeconds(5)).build());
+        return RunningProxy.over(servers, backups, c -> new ProxyConfigBuilder(c)
+                .serverTls(tls)
+                .timeout(Duration.ofSeconds(5))
+                .build());
     }
 
     @Test
@@ -66,21 +68,33 @@ class ServerTlsIT {
             StringBuilder get = new StringBuilder("get");
             StringBuilder values = new StringBuilder();
             for (int i = 0; i < 20; i++) {
-                sets.append("set stls:").append(i).append(" 0 0 2\r\nv").append(i % 10).append("\r\n");
+                sets.append("set stls:")
+                        .append(i)
+                        .append(" 0 0 2\r\nv")
+                        .append(i % 10)
+                        .append("\r\n");
                 get.append(" stls:").append(i);
-                values.append("VALUE stls:").append(i).append(" 0 2\r\nv").append(i % 10).append("\r\n");
+                values.append("VALUE stls:")
+                        .append(i)
+                        .append(" 0 2\r\nv")
+                        .append(i % 10)
+                        .append("\r\n");
             }
             assertThat(c.exchange(sets.toString())).isEqualTo("STORED\r\n".repeat(20));
             assertThat(c.exchange(get + "\r\n")).isEqualTo(values + "END\r\n");
-            assertThat(c.exchange("ms stls:meta 2 T0\r\nmm\r\nmg stls:meta v\r\n")).isEqualTo("HD\r\nVA 2\r\nmm\r\n");
-            assertThat(c.exchange("incr stls:0 1\r\n")).isEqualTo("CLIENT_ERROR cannot increment or decrement "
-                    + "non-numeric value\r\n");
+            assertThat(c.exchange("ms stls:meta 2 T0\r\nmm\r\nmg stls:meta v\r\n"))
+                    .isEqualTo("HD\r\nVA 2\r\nmm\r\n");
+            assertThat(c.exchange("incr stls:0 1\r\n"))
+                    .isEqualTo("CLIENT_ERROR cannot increment or decrement " + "non-numeric value\r\n");
             // the probes speak TLS too: every server stays UP
-            await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                    assertThat(allUp(proxy)).isTrue());
+            await().during(Duration.ofMillis(2500))
+                    .atMost(Duration.ofSeconds(5))
+                    .untilAsserted(() -> assertThat(allUp(proxy)).isTrue());
             // and the copies are on the servers, which a plain client cannot read
             try (TextClient plain = new TextClient(servers.get(0).port())) {
-                assertThat(plain.exchange("get stls:0\r\n")).doesNotStartWith("VALUE").doesNotStartWith("END");
+                assertThat(plain.exchange("get stls:0\r\n"))
+                        .doesNotStartWith("VALUE")
+                        .doesNotStartWith("END");
             }
         } finally {
             servers.forEach(MemcachedProcess::close);
@@ -101,12 +115,15 @@ class ServerTlsIT {
         TestCertificates.Issued elsewhere = ca.issue("elsewhere", "memcached", 30, "DNS:cache.example.org");
         for (TestCertificates.Issued bad : List.of(stranger, elsewhere)) {
             MemcachedProcess server = tlsMemcached(bad, "");
-            try (RunningProxy proxy = proxy(List.of(server), List.of(), new ServerTls(true, ca.certificate(), null,
-                    null)); TextClient c = new TextClient(proxy.port())) {
-                assertThat(c.exchange("set stls:x 0 0 1\r\nx\r\n")).as("with %s", bad.certificate().getFileName())
+            try (RunningProxy proxy =
+                            proxy(List.of(server), List.of(), new ServerTls(true, ca.certificate(), null, null));
+                    TextClient c = new TextClient(proxy.port())) {
+                assertThat(c.exchange("set stls:x 0 0 1\r\nx\r\n"))
+                        .as("with %s", bad.certificate().getFileName())
                         .startsWith("SERVER_ERROR backend 127.0.0.1:" + server.port());
                 await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
-                        proxy.server().primaries().health().get(0).state()).isEqualTo(ServerHealth.State.DOWN));
+                                proxy.server().primaries().health().get(0).state())
+                        .isEqualTo(ServerHealth.State.DOWN));
             } finally {
                 server.close();
             }
@@ -128,19 +145,28 @@ class ServerTlsIT {
         logged.start();
         logger.addAppender(logged);
         try (RunningProxy proxy = RunningProxy.over(List.of(server), List.of(), c -> new ProxyConfigBuilder(c)
-                .serverTls(new ServerTls(true, ca.certificate(), null, null)).timeout(Duration.ofSeconds(5))
-                .failureLimit(Integer.MAX_VALUE).build()); TextClient c = new TextClient(proxy.port())) {
+                        .serverTls(new ServerTls(true, ca.certificate(), null, null))
+                        .timeout(Duration.ofSeconds(5))
+                        .failureLimit(Integer.MAX_VALUE)
+                        .build());
+                TextClient c = new TextClient(proxy.port())) {
             ServerHealth health = proxy.server().primaries().health().get(0);
 
-            long requests = BackoffWindow.requestFor(Duration.ofSeconds(2), c, "get stls:backoff\r\n",
+            long requests = BackoffWindow.requestFor(
+                    Duration.ofSeconds(2),
+                    c,
+                    "get stls:backoff\r\n",
                     "SERVER_ERROR backend 127.0.0.1:" + server.port());
 
             assertThat(health.state()).isEqualTo(ServerHealth.State.UP);
             long connections = health.connectionsOpened();
-            assertThat(connections).as("connections opened for %d requests", requests)
+            assertThat(connections)
+                    .as("connections opened for %d requests", requests)
                     .isBetween(2L, BackoffWindow.MOST_ATTEMPTS);
-            assertThat(logged.list.stream().filter(e -> e.getLevel() == Level.WARN)
-                    .map(ILoggingEvent::getFormattedMessage)).as("one WARN line per failed connection")
+            assertThat(logged.list.stream()
+                            .filter(e -> e.getLevel() == Level.WARN)
+                            .map(ILoggingEvent::getFormattedMessage))
+                    .as("one WARN line per failed connection")
                     .hasSize((int) connections)
                     .allMatch(m -> m.startsWith("connection to 127.0.0.1:" + server.port() + " broke: "));
         } finally {
@@ -154,14 +180,20 @@ class ServerTlsIT {
         TestCertificates.Issued proxyCert = ca.issue("proxy-client", "jmagent", 30);
         MemcachedProcess server = tlsMemcached(serverCert, ",ssl_verify_mode=2,ssl_ca_cert=" + ca.certificate());
         try {
-            try (RunningProxy proxy = proxy(List.of(server), List.of(), new ServerTls(true, ca.certificate(),
-                    proxyCert.certificate(), proxyCert.key())); TextClient c = new TextClient(proxy.port())) {
+            try (RunningProxy proxy = proxy(
+                            List.of(server),
+                            List.of(),
+                            new ServerTls(true, ca.certificate(), proxyCert.certificate(), proxyCert.key()));
+                    TextClient c = new TextClient(proxy.port())) {
                 assertThat(c.exchange("set stls:m 0 0 1\r\nm\r\nget stls:m\r\n"))
                         .isEqualTo("STORED\r\nVALUE stls:m 0 1\r\nm\r\nEND\r\n");
             }
-            try (RunningProxy proxy = proxy(List.of(server), List.of(), new ServerTls(true, ca.certificate(), null,
-                    null)); TextClient c = new TextClient(proxy.port())) {
-                assertThat(c.exchange("get stls:m\r\n")).as("without a client certificate").startsWith("SERVER_ERROR");
+            try (RunningProxy proxy =
+                            proxy(List.of(server), List.of(), new ServerTls(true, ca.certificate(), null, null));
+                    TextClient c = new TextClient(proxy.port())) {
+                assertThat(c.exchange("get stls:m\r\n"))
+                        .as("without a client certificate")
+                        .startsWith("SERVER_ERROR");
             }
         } finally {
             server.close();

@@ -45,7 +45,8 @@ class ShutdownIT {
             List<Thread> clients = new ArrayList<>();
             for (int c = 0; c < CLIENTS; c++) {
                 int id = c;
-                Thread t = new Thread(() -> pipeline(farm.port(), id, closeStarted, batchesBeforeClose, failures),
+                Thread t = new Thread(
+                        () -> pipeline(farm.port(), id, closeStarted, batchesBeforeClose, failures),
                         "pipelining-client-" + c);
                 t.start();
                 clients.add(t);
@@ -67,8 +68,8 @@ class ShutdownIT {
      * Sends batches of pipelined set/get pairs and reads every reply, until the proxy closes the
      * connection; a batch written before the shutdown began that is not answered in full is a failure.
      */
-    private static void pipeline(int port, int id, AtomicBoolean closeStarted, AtomicLong batchesBeforeClose,
-            Queue<String> failures) {
+    private static void pipeline(
+            int port, int id, AtomicBoolean closeStarted, AtomicLong batchesBeforeClose, Queue<String> failures) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
             s.setSoTimeout(10_000);
@@ -80,10 +81,23 @@ class ShutdownIT {
                 for (int i = 0; i < BATCH; i++) {
                     String key = "c" + id + ":" + i;
                     String value = "r" + round + "-" + i;
-                    requests.append("set ").append(key).append(" 0 0 ").append(value.length()).append("\r\n")
-                            .append(value).append("\r\n").append("get ").append(key).append("\r\n");
-                    replies.append("STORED\r\nVALUE ").append(key).append(" 0 ").append(value.length())
-                            .append("\r\n").append(value).append("\r\nEND\r\n");
+                    requests.append("set ")
+                            .append(key)
+                            .append(" 0 0 ")
+                            .append(value.length())
+                            .append("\r\n")
+                            .append(value)
+                            .append("\r\n")
+                            .append("get ")
+                            .append(key)
+                            .append("\r\n");
+                    replies.append("STORED\r\nVALUE ")
+                            .append(key)
+                            .append(" 0 ")
+                            .append(value.length())
+                            .append("\r\n")
+                            .append(value)
+                            .append("\r\nEND\r\n");
                 }
                 try {
                     out.write(requests.toString().getBytes(StandardCharsets.US_ASCII));
@@ -123,7 +137,8 @@ class ShutdownIT {
     @Test
     void aRequestWaitingOnASlowServerIsAnsweredBeforeItsClientIsClosed() throws Exception {
         try (PacedServer paced = new PacedServer(Duration.ofMillis(300))) {
-            ProxyServer proxy = new ProxyServer(overOne(paced.port(), Duration.ofSeconds(5)), TestTransport.chosen()).start();
+            ProxyServer proxy =
+                    new ProxyServer(overOne(paced.port(), Duration.ofSeconds(5)), TestTransport.chosen()).start();
             try (Socket client = new Socket()) {
                 client.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 2000);
                 client.setSoTimeout(10_000);
@@ -135,7 +150,8 @@ class ShutdownIT {
                 long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
                 InputStream in = client.getInputStream();
-                assertThat(new String(in.readNBytes(15), StandardCharsets.US_ASCII)).isEqualTo("END\r\n".repeat(3));
+                assertThat(new String(in.readNBytes(15), StandardCharsets.US_ASCII))
+                        .isEqualTo("END\r\n".repeat(3));
                 assertThat(in.read()).as("closed after the last answer").isEqualTo(-1);
                 assertThat(tookMillis).as("waited for the slow answers").isGreaterThanOrEqualTo(300);
             } finally {
@@ -148,8 +164,10 @@ class ShutdownIT {
     void theShutdownWaitsNoLongerThanItsTimeout() throws Exception {
         try (MemcachedProcess frozen = MemcachedProcess.start()) {
             ProxyConfig config = overOne(frozen.port(), Duration.ofSeconds(30));
-            ProxyServer proxy = new ProxyServer(config.withOperations(
-                    config.operations().withShutdownTimeout(Duration.ofSeconds(1))), TestTransport.chosen()).start();
+            ProxyServer proxy = new ProxyServer(
+                            config.withOperations(config.operations().withShutdownTimeout(Duration.ofSeconds(1))),
+                            TestTransport.chosen())
+                    .start();
             try (Socket client = new Socket()) {
                 client.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 2000);
                 client.setSoTimeout(10_000);
@@ -161,8 +179,11 @@ class ShutdownIT {
                 proxy.close();
                 long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-                assertThat(client.getInputStream().read()).as("closed unanswered").isEqualTo(-1);
-                assertThat(tookMillis).as("bounded by the shutdown timeout, not the 30 s server timeout")
+                assertThat(client.getInputStream().read())
+                        .as("closed unanswered")
+                        .isEqualTo(-1);
+                assertThat(tookMillis)
+                        .as("bounded by the shutdown timeout, not the 30 s server timeout")
                         .isBetween(1000L, 10_000L);
             } finally {
                 proxy.close();
@@ -173,13 +194,28 @@ class ShutdownIT {
     @Test
     void sigtermStopsTheProxyGracefullyWithExitCodeZero() throws Exception {
         Path jar = Path.of("target", "jmagent.jar");
-        assertThat(jar).as("the jar is built in the package phase, before the integration tests").exists();
+        assertThat(jar)
+                .as("the jar is built in the package phase, before the integration tests")
+                .exists();
         Path log = Files.createTempFile("jmagent-sigterm", ".log");
         int port = MemcachedProcess.freePort();
         try (MemcachedProcess server = MemcachedProcess.start()) {
-            Process proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-jar", jar.toString(), "-l", "127.0.0.1", "-p", Integer.toString(port), "-s", server.address(), "--transport", TestTransport.name())
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            Process proxy = new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-jar",
+                            jar.toString(),
+                            "-l",
+                            "127.0.0.1",
+                            "-p",
+                            Integer.toString(port),
+                            "-s",
+                            server.address(),
+                            "--transport",
+                            TestTransport.name())
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
             try {
                 await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
                     try (TextClient probe = new TextClient(port)) {
@@ -204,10 +240,20 @@ class ShutdownIT {
     }
 
     private static ProxyConfig overOne(int serverPort, Duration serverTimeout) {
-        return new ProxyConfig("127.0.0.1", MemcachedProcess.freePort(), null,
-                List.of(new ServerAddress("127.0.0.1", serverPort, 1)), List.of(),
-                ProxyConfig.DEFAULT_MAX_CONNECTIONS, ProxyConfig.DEFAULT_MAX_KEEP_ALIVE, 1, 1, serverTimeout,
-                ProxyConfig.DEFAULT_MAX_ITEM_SIZE, ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
-                ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0);
+        return new ProxyConfig(
+                "127.0.0.1",
+                MemcachedProcess.freePort(),
+                null,
+                List.of(new ServerAddress("127.0.0.1", serverPort, 1)),
+                List.of(),
+                ProxyConfig.DEFAULT_MAX_CONNECTIONS,
+                ProxyConfig.DEFAULT_MAX_KEEP_ALIVE,
+                1,
+                1,
+                serverTimeout,
+                ProxyConfig.DEFAULT_MAX_ITEM_SIZE,
+                ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
+                ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT,
+                0);
     }
 }

@@ -30,8 +30,8 @@ class SighupIT {
     void withoutAConfigFileSighupIsLoggedAndTheProxyServesOn() throws Exception {
         try (MemcachedProcess server = MemcachedProcess.start()) {
             int port = MemcachedProcess.freePort();
-            try (Jmagent proxy = Jmagent.start(dir, port, "-l", "127.0.0.1", "-p", Integer.toString(port),
-                    "-s", server.address())) {
+            try (Jmagent proxy =
+                    Jmagent.start(dir, port, "-l", "127.0.0.1", "-p", Integer.toString(port), "-s", server.address())) {
                 proxy.sighup();
 
                 await().atMost(Duration.ofSeconds(10)).until(() -> proxy.log().contains("SIGHUP"));
@@ -50,8 +50,10 @@ class SighupIT {
         try (MemcachedProcess server = MemcachedProcess.start()) {
             int port = MemcachedProcess.freePort();
             Path file = dir.resolve("jmagent.yml");
-            Files.writeString(file, "pools:\n  web:\n    listen: 127.0.0.1:" + port + "\n    servers: [ \""
-                    + server.address() + "\" ]\n");
+            Files.writeString(
+                    file,
+                    "pools:\n  web:\n    listen: 127.0.0.1:" + port + "\n    servers: [ \"" + server.address()
+                            + "\" ]\n");
             try (Jmagent proxy = Jmagent.start(dir, port, "-c", file.toString())) {
                 proxy.sighup();
 
@@ -78,13 +80,17 @@ class SighupIT {
         /** Starts the jar with {@code args} and waits until it stores a key on {@code port}. */
         static Jmagent start(Path dir, int port, String... args) throws IOException {
             Path jar = Path.of("target", "jmagent.jar");
-            assertThat(jar).as("the jar is built in the package phase, before the integration tests").exists();
+            assertThat(jar)
+                    .as("the jar is built in the package phase, before the integration tests")
+                    .exists();
             List<String> command = new ArrayList<>(List.of(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString()));
             command.addAll(List.of(args));
             command.addAll(List.of("--transport", TestTransport.name()));
             Path log = dir.resolve("jmagent.log");
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+            Process process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
                     .start();
             Jmagent proxy = new Jmagent(process, log);
             try {
@@ -101,7 +107,9 @@ class SighupIT {
         }
 
         void sighup() throws IOException, InterruptedException {
-            Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).inheritIO().start();
+            Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid()))
+                    .inheritIO()
+                    .start();
             assertThat(kill.waitFor()).isZero();
         }
 

@@ -38,14 +38,17 @@ class SpymemcachedIT {
     static void start() throws Exception {
         farm = ProxiedFarm.start(3);
         view = new FarmView(farm.servers());
-        client = new MemcachedClient(new ConnectionFactoryBuilder()
-                .setProtocol(ConnectionFactoryBuilder.Protocol.TEXT)
-                .setOpTimeout(5000)
-                .setFailureMode(FailureMode.Cancel)
-                .setDaemon(true)
-                .build(), List.of(new InetSocketAddress("127.0.0.1", farm.port())));
+        client = new MemcachedClient(
+                new ConnectionFactoryBuilder()
+                        .setProtocol(ConnectionFactoryBuilder.Protocol.TEXT)
+                        .setOpTimeout(5000)
+                        .setFailureMode(FailureMode.Cancel)
+                        .setDaemon(true)
+                        .build(),
+                List.of(new InetSocketAddress("127.0.0.1", farm.port())));
         // in Cancel mode an operation issued before the connection is up is cancelled, not queued
-        await().atMost(Duration.ofSeconds(10)).until(() -> !client.getAvailableServers().isEmpty());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> !client.getAvailableServers().isEmpty());
     }
 
     @AfterAll
@@ -86,7 +89,9 @@ class SpymemcachedIT {
         }
 
         assertThat(read).containsExactlyEntriesOf(expected);
-        assertThat(ownersOf(expected.keySet())).as("keys spread over every server").hasSize(3);
+        assertThat(ownersOf(expected.keySet()))
+                .as("keys spread over every server")
+                .hasSize(3);
         view.assertPlacement(expected);
     }
 
@@ -99,7 +104,8 @@ class SpymemcachedIT {
             asked.add(key);
             if (i % 3 != 0) {
                 stored.put(key, "bulk-" + i);
-                assertThat(client.set(key, 0, "bulk-" + i).get(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(client.set(key, 0, "bulk-" + i).get(10, TimeUnit.SECONDS))
+                        .isTrue();
             }
         }
         Collections.shuffle(asked, new Random(3));
@@ -135,12 +141,17 @@ class SpymemcachedIT {
         Map<String, String> expected = new LinkedHashMap<>();
         for (int i = 0; i < 30; i++) {
             String key = "spy:arap:" + i;
-            assertThat(client.replace(key, 0, "nothing to replace").get(10, TimeUnit.SECONDS)).isFalse();
-            assertThat(client.append(key, "nothing to append to").get(10, TimeUnit.SECONDS)).isFalse();
-            assertThat(client.prepend(key, "nothing to prepend to").get(10, TimeUnit.SECONDS)).isFalse();
+            assertThat(client.replace(key, 0, "nothing to replace").get(10, TimeUnit.SECONDS))
+                    .isFalse();
+            assertThat(client.append(key, "nothing to append to").get(10, TimeUnit.SECONDS))
+                    .isFalse();
+            assertThat(client.prepend(key, "nothing to prepend to").get(10, TimeUnit.SECONDS))
+                    .isFalse();
             assertThat(client.add(key, 0, "added").get(10, TimeUnit.SECONDS)).isTrue();
-            assertThat(client.add(key, 0, "added again").get(10, TimeUnit.SECONDS)).isFalse();
-            assertThat(client.replace(key, 0, "middle").get(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.add(key, 0, "added again").get(10, TimeUnit.SECONDS))
+                    .isFalse();
+            assertThat(client.replace(key, 0, "middle").get(10, TimeUnit.SECONDS))
+                    .isTrue();
             assertThat(client.append(key, "-tail").get(10, TimeUnit.SECONDS)).isTrue();
             assertThat(client.prepend(key, "head-").get(10, TimeUnit.SECONDS)).isTrue();
             assertThat(client.get(key)).isEqualTo("head-middle-tail");
@@ -190,13 +201,17 @@ class SpymemcachedIT {
     void touchSetsTheExpiryOnTheOwningServer() throws Exception {
         for (int i = 0; i < 20; i++) {
             String key = "spy:touch:" + i;
-            assertThat(client.touch(key, 1000).get(10, TimeUnit.SECONDS)).as("touch of a missing key").isFalse();
+            assertThat(client.touch(key, 1000).get(10, TimeUnit.SECONDS))
+                    .as("touch of a missing key")
+                    .isFalse();
             assertThat(client.set(key, 0, "kept").get(10, TimeUnit.SECONDS)).isTrue();
-            assertThat(view.askDirectly(view.ownerOf(key), "mg " + key + " t\r\n")).isEqualTo("HD t-1\r\n");
+            assertThat(view.askDirectly(view.ownerOf(key), "mg " + key + " t\r\n"))
+                    .isEqualTo("HD t-1\r\n");
 
             assertThat(client.touch(key, 1000).get(10, TimeUnit.SECONDS)).isTrue();
 
-            assertThat(view.askDirectly(view.ownerOf(key), "mg " + key + " t\r\n")).matches("HD t(1000|999)\r\n");
+            assertThat(view.askDirectly(view.ownerOf(key), "mg " + key + " t\r\n"))
+                    .matches("HD t(1000|999)\r\n");
             assertThat(client.get(key)).isEqualTo("kept");
         }
     }
@@ -206,7 +221,8 @@ class SpymemcachedIT {
         Map<String, String> stored = new LinkedHashMap<>();
         for (int i = 0; i < 90; i++) {
             stored.put("spy:flush:" + i, "gone soon");
-            assertThat(client.set("spy:flush:" + i, 0, "gone soon").get(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(client.set("spy:flush:" + i, 0, "gone soon").get(10, TimeUnit.SECONDS))
+                    .isTrue();
         }
         view.assertPlacement(stored);
 
@@ -214,7 +230,9 @@ class SpymemcachedIT {
 
         assertThat(client.getBulk(stored.keySet())).isEmpty();
         for (int s = 0; s < 3; s++) {
-            assertThat(view.valuesOn(s, stored.keySet())).as("server %d after flush", s).isEmpty();
+            assertThat(view.valuesOn(s, stored.keySet()))
+                    .as("server %d after flush", s)
+                    .isEmpty();
         }
     }
 

@@ -122,14 +122,17 @@ final class StatsClient implements AutoCloseable {
             byte[] header = in.readNBytes(24);
             int keyLength = ((header[2] & 0xff) << 8) | (header[3] & 0xff);
             int extras = header[4] & 0xff;
-            int body = ((header[8] & 0xff) << 24) | ((header[9] & 0xff) << 16) | ((header[10] & 0xff) << 8)
+            int body = ((header[8] & 0xff) << 24)
+                    | ((header[9] & 0xff) << 16)
+                    | ((header[10] & 0xff) << 8)
                     | (header[11] & 0xff);
             byte[] rest = in.readNBytes(body);
             received += 24 + rest.length;
             if (keyLength == 0) {
                 return m;
             }
-            m.put(new String(rest, extras, keyLength, StandardCharsets.ISO_8859_1),
+            m.put(
+                    new String(rest, extras, keyLength, StandardCharsets.ISO_8859_1),
                     new String(rest, extras + keyLength, body - extras - keyLength, StandardCharsets.ISO_8859_1));
         }
     }
@@ -145,7 +148,9 @@ final class StatsClient implements AutoCloseable {
         if (header.length < 24) {
             throw new IOException("closed");
         }
-        int body = ((header[8] & 0xff) << 24) | ((header[9] & 0xff) << 16) | ((header[10] & 0xff) << 8)
+        int body = ((header[8] & 0xff) << 24)
+                | ((header[9] & 0xff) << 16)
+                | ((header[10] & 0xff) << 8)
                 | (header[11] & 0xff);
         byte[] rest = in.readNBytes(body);
         received += 24 + rest.length;

@@ -20,15 +20,45 @@ import org.junit.jupiter.api.Test;
  */
 class StatsIT {
 
-    private static final List<String> COMMAND_COUNTERS = List.of("cmd_get", "cmd_set", "cmd_flush", "cmd_touch",
-            "get_hits", "get_misses", "delete_misses", "delete_hits", "incr_misses", "incr_hits", "decr_misses",
-            "decr_hits", "cas_misses", "cas_hits", "cas_badval", "touch_hits", "touch_misses");
+    private static final List<String> COMMAND_COUNTERS = List.of(
+            "cmd_get",
+            "cmd_set",
+            "cmd_flush",
+            "cmd_touch",
+            "get_hits",
+            "get_misses",
+            "delete_misses",
+            "delete_hits",
+            "incr_misses",
+            "incr_hits",
+            "decr_misses",
+            "decr_hits",
+            "cas_misses",
+            "cas_hits",
+            "cas_badval",
+            "touch_hits",
+            "touch_misses");
 
     @Test
     void textCommandsAreCountedAsMemcachedCountsThem() throws Exception {
-        Map<String, String> expected = counters("cmd_get 7", "cmd_set 10", "cmd_flush 2", "cmd_touch 4", "get_hits 4",
-                "get_misses 3", "delete_misses 2", "delete_hits 1", "incr_misses 1", "incr_hits 1", "decr_misses 1",
-                "decr_hits 1", "cas_misses 1", "cas_hits 1", "cas_badval 1", "touch_hits 2", "touch_misses 2");
+        Map<String, String> expected = counters(
+                "cmd_get 7",
+                "cmd_set 10",
+                "cmd_flush 2",
+                "cmd_touch 4",
+                "get_hits 4",
+                "get_misses 3",
+                "delete_misses 2",
+                "delete_hits 1",
+                "incr_misses 1",
+                "incr_hits 1",
+                "decr_misses 1",
+                "decr_hits 1",
+                "cas_misses 1",
+                "cas_hits 1",
+                "cas_badval 1",
+                "touch_hits 2",
+                "touch_misses 2");
 
         try (MemcachedProcess reference = MemcachedProcess.start();
                 StatsClient direct = new StatsClient(reference.port())) {
@@ -36,7 +66,8 @@ class StatsIT {
             assertThat(commandCounters(direct.stats(""))).isEqualTo(expected);
         }
 
-        try (ProxiedFarm farm = ProxiedFarm.start(3); StatsClient client = new StatsClient(farm.port())) {
+        try (ProxiedFarm farm = ProxiedFarm.start(3);
+                StatsClient client = new StatsClient(farm.port())) {
             playTextScript(client);
             await().atMost(Duration.ofSeconds(5))
                     .until(() -> farm.proxy().server().stats().requestsInFlight() == 0);
@@ -44,7 +75,8 @@ class StatsIT {
             Map<String, String> stats = client.stats("");
 
             assertThat(commandCounters(stats)).isEqualTo(expected);
-            assertThat(stats).containsEntry("bytes_read", Long.toString(client.sent()))
+            assertThat(stats)
+                    .containsEntry("bytes_read", Long.toString(client.sent()))
                     .containsEntry("bytes_written", Long.toString(written))
                     .containsEntry("curr_connections", "1")
                     .containsEntry("total_connections", "1")
@@ -72,7 +104,8 @@ class StatsIT {
         assertThat(c.exchange("touch zz 10\r\n", "\r\n")).isEqualTo("NOT_FOUND\r\n");
         String gets = c.exchange("gets a\r\n", "END\r\n");
         long cas = Long.parseLong(gets.substring("VALUE a 0 1 ".length(), gets.indexOf("\r\n")));
-        assertThat(c.exchange("cas a 0 0 1 " + (cas + 1000) + "\r\n3\r\n", "\r\n")).isEqualTo("EXISTS\r\n");
+        assertThat(c.exchange("cas a 0 0 1 " + (cas + 1000) + "\r\n3\r\n", "\r\n"))
+                .isEqualTo("EXISTS\r\n");
         assertThat(c.exchange("cas zz 0 0 1 1\r\n3\r\n", "\r\n")).isEqualTo("NOT_FOUND\r\n");
         assertThat(c.exchange("cas a 0 0 1 " + cas + "\r\n4\r\n", "\r\n")).isEqualTo("STORED\r\n");
         assertThat(c.exchange("set n 0 0 2\r\n10\r\n", "\r\n")).isEqualTo("STORED\r\n");
@@ -99,9 +132,20 @@ class StatsIT {
 
     @Test
     void binaryCommandsAreCountedAsMemcachedCountsThem() throws Exception {
-        Map<String, String> expected = counters("cmd_get 3", "cmd_set 7", "cmd_flush 1", "cmd_touch 3", "get_hits 1",
-                "get_misses 2", "delete_misses 2", "delete_hits 2", "incr_hits 2", "decr_misses 1", "cas_badval 1",
-                "touch_hits 2", "touch_misses 1");
+        Map<String, String> expected = counters(
+                "cmd_get 3",
+                "cmd_set 7",
+                "cmd_flush 1",
+                "cmd_touch 3",
+                "get_hits 1",
+                "get_misses 2",
+                "delete_misses 2",
+                "delete_hits 2",
+                "incr_hits 2",
+                "decr_misses 1",
+                "cas_badval 1",
+                "touch_hits 2",
+                "touch_misses 1");
 
         try (MemcachedProcess reference = MemcachedProcess.start()) {
             try (StatsClient direct = new StatsClient(reference.port())) {
@@ -126,9 +170,22 @@ class StatsIT {
 
     @Test
     void metaCommandsAreCountedAsMemcachedCountsThem() throws Exception {
-        Map<String, String> expected = counters("cmd_get 9", "cmd_set 14", "cmd_touch 1", "get_hits 6",
-                "get_misses 3", "delete_misses 3", "delete_hits 2", "incr_misses 2", "incr_hits 3", "decr_misses 1",
-                "decr_hits 1", "cas_misses 1", "cas_hits 1", "cas_badval 1", "touch_hits 1");
+        Map<String, String> expected = counters(
+                "cmd_get 9",
+                "cmd_set 14",
+                "cmd_touch 1",
+                "get_hits 6",
+                "get_misses 3",
+                "delete_misses 3",
+                "delete_hits 2",
+                "incr_misses 2",
+                "incr_hits 3",
+                "decr_misses 1",
+                "decr_hits 1",
+                "cas_misses 1",
+                "cas_hits 1",
+                "cas_badval 1",
+                "touch_hits 1");
 
         try (MemcachedProcess reference = MemcachedProcess.start();
                 StatsClient direct = new StatsClient(reference.port())) {
@@ -136,7 +193,8 @@ class StatsIT {
             assertThat(commandCounters(direct.stats(""))).isEqualTo(expected);
         }
 
-        try (ProxiedFarm farm = ProxiedFarm.start(3); StatsClient client = new StatsClient(farm.port())) {
+        try (ProxiedFarm farm = ProxiedFarm.start(3);
+                StatsClient client = new StatsClient(farm.port())) {
             playMetaScript(client);
             await().atMost(Duration.ofSeconds(5))
                     .until(() -> farm.proxy().server().stats().requestsInFlight() == 0);
@@ -170,7 +228,8 @@ class StatsIT {
         assertThat(c.exchange("ms a 1 C" + (cas + 1000) + "\r\n3\r\n", "\r\n")).isEqualTo("EX\r\n");
         assertThat(c.exchange("ms zz 1 C1\r\n3\r\n", "\r\n")).isEqualTo("NF\r\n");
         assertThat(c.exchange("ms a 1 C" + cas + "\r\n4\r\n", "\r\n")).isEqualTo("HD\r\n");
-        assertThat(c.exchange("ms a 1 MA C" + metaCas(c, "a") + "\r\n5\r\n", "\r\n")).isEqualTo("HD\r\n");
+        assertThat(c.exchange("ms a 1 MA C" + metaCas(c, "a") + "\r\n5\r\n", "\r\n"))
+                .isEqualTo("HD\r\n");
         // md: HD a hit (a quiet one silent), NF or a stale cas (EX) a miss, an invalidation neither
         assertThat(c.exchange("md a\r\n", "\r\n")).isEqualTo("HD\r\n");
         assertThat(c.exchange("md a\r\n", "\r\n")).isEqualTo("NF\r\n");
@@ -253,14 +312,20 @@ class StatsIT {
         binary(c, NOOP, "", NONE, "", 0, SUCCESS);
     }
 
-    private static void binary(StatsClient c, int opcode, String key, byte[] extras, String value, long cas,
-            int status) throws IOException {
+    private static void binary(StatsClient c, int opcode, String key, byte[] extras, String value, long cas, int status)
+            throws IOException {
         c.binary(opcode, key, extras, value, cas);
-        assertThat(c.binaryResponse()).as("status of opcode %d on %s", opcode, key).isEqualTo(status);
+        assertThat(c.binaryResponse())
+                .as("status of opcode %d on %s", opcode, key)
+                .isEqualTo(status);
     }
 
     private static byte[] arithmetic(long delta, long initial, int exptime) {
-        return ByteBuffer.allocate(20).putLong(delta).putLong(initial).putInt(exptime).array();
+        return ByteBuffer.allocate(20)
+                .putLong(delta)
+                .putLong(initial)
+                .putInt(exptime)
+                .array();
     }
 
     @Test
@@ -268,15 +333,17 @@ class StatsIT {
         try (MemcachedProcess p1 = MemcachedProcess.start();
                 MemcachedProcess p2 = MemcachedProcess.start();
                 MemcachedProcess b1 = MemcachedProcess.start();
-                RunningProxy proxy = RunningProxy.over(List.of(p1, p2), List.of(b1),
-                        c -> c.withTimeout(ProxiedFarm.PATIENT_TIMEOUT));
+                RunningProxy proxy = RunningProxy.over(
+                        List.of(p1, p2), List.of(b1), c -> c.withTimeout(ProxiedFarm.PATIENT_TIMEOUT));
                 StatsClient client = new StatsClient(proxy.port())) {
             for (int i = 0; i < 10; i++) {
-                assertThat(client.exchange("set key" + i + " 0 0 1\r\nx\r\n", "\r\n")).isEqualTo("STORED\r\n");
+                assertThat(client.exchange("set key" + i + " 0 0 1\r\nx\r\n", "\r\n"))
+                        .isEqualTo("STORED\r\n");
             }
             // mirrors to the backup are off the client's path: let them land
-            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.server().stats().requestsInFlight() == 0
-                    && proxy.server().backups().health(0).stats().inflight() == 0);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> proxy.server().stats().requestsInFlight() == 0
+                            && proxy.server().backups().health(0).stats().inflight() == 0);
 
             Map<String, String> servers = client.stats("servers");
             assertThat(servers.keySet()).containsExactly(p1.address(), p2.address(), b1.address());
@@ -285,7 +352,8 @@ class StatsIT {
             assertThat(servers.get(p1.address())).matches(line.formatted("primary"));
             assertThat(servers.get(p2.address())).matches(line.formatted("primary"));
             assertThat(servers.get(b1.address())).matches(line.formatted("backup"));
-            assertThat(requests(servers.get(p1.address())) + requests(servers.get(p2.address()))).isEqualTo(10);
+            assertThat(requests(servers.get(p1.address())) + requests(servers.get(p2.address())))
+                    .isEqualTo(10);
             assertThat(requests(servers.get(b1.address()))).isEqualTo(10);
             assertThat(client.stats("proxy").keySet()).containsExactly(p1.address(), p2.address(), b1.address());
             try (StatsClient binary = new StatsClient(proxy.port())) {

@@ -31,11 +31,12 @@ class TransportIT {
         assumeTrue(transport.unavailabilityCause() == null, () -> transport.label() + " is not available here");
         byte[] burst = burst();
         byte[] expected;
-        try (MemcachedProcess single = MemcachedProcess.start(); TextClient direct = new TextClient(single.port())) {
+        try (MemcachedProcess single = MemcachedProcess.start();
+                TextClient direct = new TextClient(single.port())) {
             expected = direct.exchange(burst);
         }
-        List<MemcachedProcess> servers = List.of(MemcachedProcess.start(), MemcachedProcess.start(),
-                MemcachedProcess.start());
+        List<MemcachedProcess> servers =
+                List.of(MemcachedProcess.start(), MemcachedProcess.start(), MemcachedProcess.start());
         try (RunningProxy proxy = RunningProxy.over(servers, List.of(), c -> c, transport)) {
             try (TextClient client = new TextClient(proxy.port())) {
                 byte[] got = client.exchange(burst);
@@ -44,11 +45,13 @@ class TransportIT {
             }
             try (BinaryClient client = new BinaryClient(proxy.port())) {
                 List<BinaryResponse> got = client.exchange(BinaryClient.concat(
-                        BinaryPacket.store(BinaryPacket.SET, "transport:bin", 7, 0, "binary value").bytes(),
+                        BinaryPacket.store(BinaryPacket.SET, "transport:bin", 7, 0, "binary value")
+                                .bytes(),
                         BinaryPacket.get(BinaryPacket.GETK, "transport:bin", 2),
                         BinaryPacket.get(BinaryPacket.GET, "transport:size:700000", 3)));
-                assertThat(got).extracting(BinaryResponse::status).containsExactly(BinaryPacket.SUCCESS,
-                        BinaryPacket.SUCCESS, BinaryPacket.SUCCESS);
+                assertThat(got)
+                        .extracting(BinaryResponse::status)
+                        .containsExactly(BinaryPacket.SUCCESS, BinaryPacket.SUCCESS, BinaryPacket.SUCCESS);
                 assertThat(got.get(1).valueText()).isEqualTo("binary value");
                 assertThat(got.get(1).flags()).isEqualTo(7);
                 assertThat(got.get(2).value()).hasSize(700_000);
@@ -87,8 +90,8 @@ class TransportIT {
             out.writeBytes(("get " + key + "\r\n").getBytes(StandardCharsets.US_ASCII));
             multi.append(' ').append(key).append(" transport:missing:").append(size);
         }
-        out.writeBytes((multi + "\r\n" + multi + "\r\nincr transport:size:1 5\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(
+                (multi + "\r\n" + multi + "\r\nincr transport:size:1 5\r\n").getBytes(StandardCharsets.US_ASCII));
         return out.toByteArray();
     }
 }

@@ -27,10 +27,24 @@ class UnixSocketIT {
     void aClientOnTheUnixSocketIsServedLikeOneOnTcp() throws IOException {
         Path socket = dir.resolve("jmagent.sock");
         List<MemcachedProcess> servers = List.of(MemcachedProcess.start(), MemcachedProcess.start());
-        try (RunningProxy proxy = RunningProxy.over(servers, List.of(), c -> new ProxyConfig(c.listenAddress(),
-                c.port(), socket, c.servers(), c.backups(), c.maxConnections(), c.maxKeepAlive(), c.threads(),
-                c.connectionsPerLoop(), c.timeout(), c.maxItemSize(), c.maxRetrievalLine(), c.maxPendingPerClient(),
-                c.verbosity()))) {
+        try (RunningProxy proxy = RunningProxy.over(
+                servers,
+                List.of(),
+                c -> new ProxyConfig(
+                        c.listenAddress(),
+                        c.port(),
+                        socket,
+                        c.servers(),
+                        c.backups(),
+                        c.maxConnections(),
+                        c.maxKeepAlive(),
+                        c.threads(),
+                        c.connectionsPerLoop(),
+                        c.timeout(),
+                        c.maxItemSize(),
+                        c.maxRetrievalLine(),
+                        c.maxPendingPerClient(),
+                        c.verbosity()))) {
             assertThat(Files.exists(socket)).isTrue();
             try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
                 ch.connect(UnixDomainSocketAddress.of(socket));

@@ -75,7 +75,9 @@ class XmemcachedIT {
         }
 
         assertThat(read).isEqualTo(expected);
-        assertThat(ownersOf(expected.keySet())).as("keys spread over every server").hasSize(3);
+        assertThat(ownersOf(expected.keySet()))
+                .as("keys spread over every server")
+                .hasSize(3);
         view.assertPlacement(expected);
     }
 
@@ -109,8 +111,11 @@ class XmemcachedIT {
             assertThat(first.getValue()).isEqualTo("first");
 
             assertThat(client.cas(key, 0, "second", first.getCas())).isTrue();
-            assertThat(client.cas(key, 0, "third", first.getCas())).as("cas with a stale unique").isFalse();
-            assertThat(client.cas("xm:cas:missing:" + i, 0, "x", first.getCas())).as("cas of a missing key")
+            assertThat(client.cas(key, 0, "third", first.getCas()))
+                    .as("cas with a stale unique")
+                    .isFalse();
+            assertThat(client.cas("xm:cas:missing:" + i, 0, "x", first.getCas()))
+                    .as("cas of a missing key")
                     .isFalse();
 
             GetsResponse<String> second = client.gets(key);
@@ -182,11 +187,13 @@ class XmemcachedIT {
             String key = "xm:touch:" + i;
             assertThat(client.touch(key, 1000)).as("touch of a missing key").isFalse();
             assertThat(client.set(key, 0, "kept")).isTrue();
-            assertThat(view.askDirectly(view.ownerOf(key), "mg " + key + " t\r\n")).isEqualTo("HD t-1\r\n");
+            assertThat(view.askDirectly(view.ownerOf(key), "mg " + key + " t\r\n"))
+                    .isEqualTo("HD t-1\r\n");
 
             assertThat(client.touch(key, 1000)).isTrue();
 
-            assertThat(view.askDirectly(view.ownerOf(key), "mg " + key + " t\r\n")).matches("HD t(1000|999)\r\n");
+            assertThat(view.askDirectly(view.ownerOf(key), "mg " + key + " t\r\n"))
+                    .matches("HD t(1000|999)\r\n");
             assertThat(client.<String>get(key)).isEqualTo("kept");
         }
     }
@@ -204,7 +211,9 @@ class XmemcachedIT {
 
         assertThat(client.<String>get(stored.keySet())).isEmpty();
         for (int s = 0; s < 3; s++) {
-            assertThat(view.valuesOn(s, stored.keySet())).as("server %d after flush_all", s).isEmpty();
+            assertThat(view.valuesOn(s, stored.keySet()))
+                    .as("server %d after flush_all", s)
+                    .isEmpty();
         }
     }
 

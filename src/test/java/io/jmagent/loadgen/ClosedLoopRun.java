@@ -13,8 +13,16 @@ final class ClosedLoopRun extends LoadRun {
 
     private final int depth;
 
-    ClosedLoopRun(String target, int depth, EventLoop loop, List<LoadConnection> connections, Workload workload,
-            long startNanos, long warmupNanos, long measureNanos, long drainNanos) {
+    ClosedLoopRun(
+            String target,
+            int depth,
+            EventLoop loop,
+            List<LoadConnection> connections,
+            Workload workload,
+            long startNanos,
+            long warmupNanos,
+            long measureNanos,
+            long drainNanos) {
         super(target, 0, loop, connections, workload, startNanos, warmupNanos, measureNanos, drainNanos);
         this.depth = depth;
     }

@@ -15,8 +15,7 @@ final class KeySpaceFill {
     private static final int BATCH = 200;
     private static final byte[] STORED_LINE = {'S', 'T', 'O', 'R', 'E', 'D', '\r', '\n'};
 
-    private KeySpaceFill() {
-    }
+    private KeySpaceFill() {}
 
     static void fill(InetSocketAddress target, Workload workload) throws IOException {
         try (Socket socket = new Socket()) {
@@ -38,7 +37,8 @@ final class KeySpaceFill {
                 byte[] got = in.readNBytes(STORED_LINE.length * (to - from));
                 for (int i = 0; i < got.length; i++) {
                     if (got[i] != expected[i] || got.length != STORED_LINE.length * (to - from)) {
-                        throw new IOException(target + " did not answer STORED to every set while filling the key space");
+                        throw new IOException(
+                                target + " did not answer STORED to every set while filling the key space");
                     }
                 }
             }

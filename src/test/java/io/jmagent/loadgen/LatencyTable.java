@@ -16,8 +16,7 @@ import java.util.Map;
 final class LatencyTable {
 
     /** One run of one round. */
-    record Run(int round, String rate, RunResult result) {
-    }
+    record Run(int round, String rate, RunResult result) {}
 
     private final List<Run> runs;
     private final String baseline;
@@ -41,8 +40,12 @@ final class LatencyTable {
 
     String summary() {
         StringBuilder s = new StringBuilder();
-        s.append("| rate | target | offered ops/s | achieved ops/s | p50 µs | p99 µs | p99.9 µs | max µs | added p99 over ")
-                .append(baseline).append(" µs | ≤ ").append(reference).append("'s | rounds ≤ | p99 median of rounds µs | errors |\n");
+        s.append(
+                        "| rate | target | offered ops/s | achieved ops/s | p50 µs | p99 µs | p99.9 µs | max µs | added p99 over ")
+                .append(baseline)
+                .append(" µs | ≤ ")
+                .append(reference)
+                .append("'s | rounds ≤ | p99 median of rounds µs | errors |\n");
         s.append("|---|---|---:|---:|---:|---:|---:|---:|---:|:-:|:-:|---:|---:|\n");
         merged.forEach((rate, targets) -> {
             RunResult base = targets.get(baseline);
@@ -53,11 +56,22 @@ final class LatencyTable {
                 }
                 boolean compared = !name.equals(baseline) && !name.equals(reference) && base != null && ref != null;
                 Double added = base == null || name.equals(baseline) ? null : r.micros(99) - base.micros(99);
-                s.append(String.format(Locale.ROOT, "| %s | %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %.0f | %s |%n",
-                        rate, name, r.offeredRate(), r.achievedRate(), r.micros(50), r.micros(99), r.micros(99.9),
-                        r.maxMicros(), added == null ? "" : String.format(Locale.ROOT, "%+.0f", added),
+                s.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %.0f | %s |%n",
+                        rate,
+                        name,
+                        r.offeredRate(),
+                        r.achievedRate(),
+                        r.micros(50),
+                        r.micros(99),
+                        r.micros(99.9),
+                        r.maxMicros(),
+                        added == null ? "" : String.format(Locale.ROOT, "%+.0f", added),
                         compared ? (r.micros(99) <= ref.micros(99) ? "yes" : "**no**") : "",
-                        compared ? roundsWithin(rate, name) : "", medianP99(rate, name), errors(r)));
+                        compared ? roundsWithin(rate, name) : "",
+                        medianP99(rate, name),
+                        errors(r)));
             });
         });
         return s.toString();
@@ -90,8 +104,11 @@ final class LatencyTable {
 
     /** The median over the rounds of {@code target}'s p99 at {@code rate}: one stalled run moves it less than the merged p99. */
     private double medianP99(String rate, String target) {
-        double[] p99 = runs.stream().filter(run -> run.rate().equals(rate) && run.result().target().equals(target))
-                .mapToDouble(run -> run.result().micros(99)).sorted().toArray();
+        double[] p99 = runs.stream()
+                .filter(run -> run.rate().equals(rate) && run.result().target().equals(target))
+                .mapToDouble(run -> run.result().micros(99))
+                .sorted()
+                .toArray();
         int n = p99.length;
         return n == 0 ? 0 : n % 2 == 1 ? p99[n / 2] : (p99[n / 2 - 1] + p99[n / 2]) / 2;
     }
@@ -105,9 +122,17 @@ final class LatencyTable {
             }
             RunResult without = targets.get(name.substring(0, name.length() - suffix.length()));
             if (without != null) {
-                rows.add(String.format(Locale.ROOT, "| %s | %s | %.0f | %.0f | %+.0f | %.0f | %.0f | %+.0f |%n", rate, name,
-                        without.micros(99), with.micros(99), with.micros(99) - without.micros(99),
-                        without.micros(99.9), with.micros(99.9), with.micros(99.9) - without.micros(99.9)));
+                rows.add(String.format(
+                        Locale.ROOT,
+                        "| %s | %s | %.0f | %.0f | %+.0f | %.0f | %.0f | %+.0f |%n",
+                        rate,
+                        name,
+                        without.micros(99),
+                        with.micros(99),
+                        with.micros(99) - without.micros(99),
+                        without.micros(99.9),
+                        with.micros(99.9),
+                        with.micros(99.9) - without.micros(99.9)));
             }
         }));
         if (rows.isEmpty()) {
@@ -119,12 +144,23 @@ final class LatencyTable {
 
     /** One line per run, in the order they ran. */
     String everyRun() {
-        StringBuilder s = new StringBuilder("| round | rate | target | offered ops/s | achieved ops/s | p50 µs | p99 µs | p99.9 µs | max µs |\n"
-                + "|---:|---|---|---:|---:|---:|---:|---:|---:|\n");
+        StringBuilder s = new StringBuilder(
+                "| round | rate | target | offered ops/s | achieved ops/s | p50 µs | p99 µs | p99.9 µs | max µs |\n"
+                        + "|---:|---|---|---:|---:|---:|---:|---:|---:|\n");
         for (Run run : runs) {
             RunResult r = run.result();
-            s.append(String.format(Locale.ROOT, "| %d | %s | %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f |%n", run.round(), run.rate(),
-                    r.target(), r.offeredRate(), r.achievedRate(), r.micros(50), r.micros(99), r.micros(99.9), r.maxMicros()));
+            s.append(String.format(
+                    Locale.ROOT,
+                    "| %d | %s | %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f |%n",
+                    run.round(),
+                    run.rate(),
+                    r.target(),
+                    r.offeredRate(),
+                    r.achievedRate(),
+                    r.micros(50),
+                    r.micros(99),
+                    r.micros(99.9),
+                    r.maxMicros()));
         }
         return s.toString();
     }

@@ -25,7 +25,8 @@ class LoadConnectionTest {
     void connect() {
         connection = new LoadConnection(2);
         channel = new EmbeddedChannel(connection);
-        connection.attach(new OpenLoopRun("t", 1000, channel.eventLoop(), List.of(connection), gets, 0, 0, SECOND, SECOND));
+        connection.attach(
+                new OpenLoopRun("t", 1000, channel.eventLoop(), List.of(connection), gets, 0, 0, SECOND, SECOND));
     }
 
     @AfterEach

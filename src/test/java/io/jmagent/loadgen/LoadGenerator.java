@@ -29,37 +29,62 @@ import picocli.CommandLine.Option;
  * the rounds. One event loop drives every connection, as memcaslap -T 1 does. Run by bench/latency;
  * {@code --help} lists the knobs.
  */
-@Command(name = "loadgen", mixinStandardHelpOptions = true,
+@Command(
+        name = "loadgen",
+        mixinStandardHelpOptions = true,
         description = "Open-loop get/set latency at fixed rates, side by side for several memcached targets.")
 public final class LoadGenerator implements Callable<Integer> {
 
-    @Option(names = "--target", required = true, paramLabel = "NAME=HOST:PORT",
+    @Option(
+            names = "--target",
+            required = true,
+            paramLabel = "NAME=HOST:PORT",
             description = "A target to measure, in the order of the table (repeatable).")
     private List<String> targetSpecs = new ArrayList<>();
 
-    @Option(names = "--baseline", defaultValue = "direct", description = "The target others' p99 is compared with (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--baseline",
+            defaultValue = "direct",
+            description = "The target others' p99 is compared with (${DEFAULT-VALUE}).")
     private String baseline;
 
-    @Option(names = "--reference", defaultValue = "twemproxy",
-            description = "The target whose maximum sets the rates, and whose added p99 the others' must not exceed (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--reference",
+            defaultValue = "twemproxy",
+            description =
+                    "The target whose maximum sets the rates, and whose added p99 the others' must not exceed (${DEFAULT-VALUE}).")
     private String reference;
 
-    @Option(names = "--fractions", split = ",", defaultValue = "0.25,0.5,0.75",
+    @Option(
+            names = "--fractions",
+            split = ",",
+            defaultValue = "0.25,0.5,0.75",
             description = "Rates as fractions of the reference's maximum (${DEFAULT-VALUE}).")
     private List<Double> fractions;
 
-    @Option(names = "--rates", split = ",", description = "Fixed rates in requests per second instead of fractions (no maximum is sought).")
+    @Option(
+            names = "--rates",
+            split = ",",
+            description = "Fixed rates in requests per second instead of fractions (no maximum is sought).")
     private List<Long> rates;
 
-    @Option(names = "--connections", defaultValue = "32", description = "Connections to each target (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--connections",
+            defaultValue = "32",
+            description = "Connections to each target (${DEFAULT-VALUE}).")
     private int connections;
 
-    @Option(names = "--max-depth", defaultValue = "1",
+    @Option(
+            names = "--max-depth",
+            defaultValue = "1",
             description = "Requests in flight per connection while seeking the maximum (${DEFAULT-VALUE}).")
     private int maxDepth;
 
-    @Option(names = "--max-in-flight", defaultValue = "100",
-            description = "Requests in flight per connection at most; later ones wait in the generator, timed from their intended start (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-in-flight",
+            defaultValue = "100",
+            description =
+                    "Requests in flight per connection at most; later ones wait in the generator, timed from their intended start (${DEFAULT-VALUE}).")
     private int maxInFlight;
 
     @Option(names = "--keys", defaultValue = "10000", description = "Key space (${DEFAULT-VALUE}).")
@@ -68,10 +93,16 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--value-bytes", defaultValue = "100", description = "Value size (${DEFAULT-VALUE}).")
     private int valueBytes;
 
-    @Option(names = "--get-share", defaultValue = "0.9", description = "Share of gets, the rest sets (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--get-share",
+            defaultValue = "0.9",
+            description = "Share of gets, the rest sets (${DEFAULT-VALUE}).")
     private double getShare;
 
-    @Option(names = "--warmup-seconds", defaultValue = "1", description = "Untimed start of every run (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--warmup-seconds",
+            defaultValue = "1",
+            description = "Untimed start of every run (${DEFAULT-VALUE}).")
     private double warmupSeconds;
 
     @Option(names = "--seconds", defaultValue = "4", description = "Measured part of every run (${DEFAULT-VALUE}).")
@@ -80,15 +111,24 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3", description = "Rounds of every rate and target (${DEFAULT-VALUE}).")
     private int rounds;
 
-    @Option(names = "--max-seconds", defaultValue = "3", description = "Measured part of the closed-loop run for the maximum (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-seconds",
+            defaultValue = "3",
+            description = "Measured part of the closed-loop run for the maximum (${DEFAULT-VALUE}).")
     private double maxSeconds;
 
-    @Option(names = "--jvm-warmup-seconds", defaultValue = "3",
-            description = "Closed-loop load on every target before anything is measured: warms the JITs (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--jvm-warmup-seconds",
+            defaultValue = "3",
+            description =
+                    "Closed-loop load on every target before anything is measured: warms the JITs (${DEFAULT-VALUE}).")
     private double jvmWarmupSeconds;
 
-    @Option(names = "--drain-seconds", defaultValue = "2",
-            description = "How long a run waits for its last replies; later ones count as waiting until then (${DEFAULT-VALUE}).")
+    @Option(
+            names = "--drain-seconds",
+            defaultValue = "2",
+            description =
+                    "How long a run waits for its last replies; later ones count as waiting until then (${DEFAULT-VALUE}).")
     private double drainSeconds;
 
     private final Map<String, InetSocketAddress> targets = new LinkedHashMap<>();
@@ -106,16 +146,18 @@ public final class LoadGenerator implements Callable<Integer> {
             int eq = spec.indexOf('=');
             int colon = spec.lastIndexOf(':');
             if (eq <= 0 || colon < eq) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--target: expected NAME=HOST:PORT, got " + spec);
+                throw new CommandLine.ParameterException(
+                        new CommandLine(this), "--target: expected NAME=HOST:PORT, got " + spec);
             }
-            targets.put(spec.substring(0, eq),
+            targets.put(
+                    spec.substring(0, eq),
                     new InetSocketAddress(spec.substring(eq + 1, colon), Integer.parseInt(spec.substring(colon + 1))));
         }
         Workload workload = new Workload(keys, valueBytes, getShare);
         NettyTransport transport = NettyTransport.named("epoll");
         group = transport.newGroup(1);
-        bootstrap = new Bootstrap().group(group).channel(transport.socketChannel())
-                .option(ChannelOption.TCP_NODELAY, true);
+        bootstrap =
+                new Bootstrap().group(group).channel(transport.socketChannel()).option(ChannelOption.TCP_NODELAY, true);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try {
             for (Map.Entry<String, InetSocketAddress> t : targets.entrySet()) {
@@ -130,18 +172,33 @@ public final class LoadGenerator implements Callable<Integer> {
                 header = "Fixed rates.";
             } else {
                 if (!targets.containsKey(reference)) {
-                    throw new CommandLine.ParameterException(new CommandLine(this), "--reference " + reference + " is no --target");
+                    throw new CommandLine.ParameterException(
+                            new CommandLine(this), "--reference " + reference + " is no --target");
                 }
                 RunResult max = closedLoop(reference, workload, maxSeconds);
                 long maxRate = Math.round(max.achievedRate());
-                progress.printf(Locale.ROOT, "loadgen: %s's maximum: %d ops/s (closed loop, %d connections × %d)%n",
-                        reference, maxRate, connections, maxDepth);
+                progress.printf(
+                        Locale.ROOT,
+                        "loadgen: %s's maximum: %d ops/s (closed loop, %d connections × %d)%n",
+                        reference,
+                        maxRate,
+                        connections,
+                        maxDepth);
                 for (double f : fractions) {
                     rateOf.put(String.format(Locale.ROOT, "%.0f %%", f * 100), Math.max(1, Math.round(f * maxRate)));
                 }
-                header = String.format(Locale.ROOT, "%s's maximum: **%d ops/s** (closed loop: %d connections, %d request%s in flight on each,"
-                        + " %.0f s after a 1 s warm-up; p50 %.0f µs, p99 %.0f µs from each request's send).", reference, maxRate,
-                        connections, maxDepth, maxDepth == 1 ? "" : "s", maxSeconds, max.micros(50), max.micros(99));
+                header = String.format(
+                        Locale.ROOT,
+                        "%s's maximum: **%d ops/s** (closed loop: %d connections, %d request%s in flight on each,"
+                                + " %.0f s after a 1 s warm-up; p50 %.0f µs, p99 %.0f µs from each request's send).",
+                        reference,
+                        maxRate,
+                        connections,
+                        maxDepth,
+                        maxDepth == 1 ? "" : "s",
+                        maxSeconds,
+                        max.micros(50),
+                        max.micros(99));
             }
             List<LatencyTable.Run> runs = new ArrayList<>();
             List<String> names = new ArrayList<>(targets.keySet());
@@ -155,10 +212,23 @@ public final class LoadGenerator implements Callable<Integer> {
                     for (String name : order) {
                         RunResult r = openLoop(name, workload, rate.getValue());
                         runs.add(new LatencyTable.Run(round, rate.getKey(), r));
-                        progress.printf(Locale.ROOT, "loadgen: round %d %6s %-12s %6d/s achieved %6.0f/s p50 %5.0f p99 %6.0f p99.9 %6.0f max %7.0f µs"
-                                + " (hits %d, misses %d, errors %d, unanswered %d)%n", round, rate.getKey(), name, rate.getValue(),
-                                r.achievedRate(), r.micros(50), r.micros(99), r.micros(99.9), r.maxMicros(), r.hits(), r.misses(),
-                                r.errors(), r.unanswered());
+                        progress.printf(
+                                Locale.ROOT,
+                                "loadgen: round %d %6s %-12s %6d/s achieved %6.0f/s p50 %5.0f p99 %6.0f p99.9 %6.0f max %7.0f µs"
+                                        + " (hits %d, misses %d, errors %d, unanswered %d)%n",
+                                round,
+                                rate.getKey(),
+                                name,
+                                rate.getValue(),
+                                r.achievedRate(),
+                                r.micros(50),
+                                r.micros(99),
+                                r.micros(99.9),
+                                r.maxMicros(),
+                                r.hits(),
+                                r.misses(),
+                                r.errors(),
+                                r.unanswered());
                     }
                 }
             }
@@ -169,7 +239,8 @@ public final class LoadGenerator implements Callable<Integer> {
             String pairs = table.pairs("+b");
             if (!pairs.isEmpty()) {
                 out.println();
-                out.println("What the backup farm costs (the same jmagent with and without it, same rate, same rounds):");
+                out.println(
+                        "What the backup farm costs (the same jmagent with and without it, same rate, same rounds):");
                 out.println();
                 out.print(pairs);
             }
@@ -184,13 +255,33 @@ public final class LoadGenerator implements Callable<Integer> {
     }
 
     private RunResult openLoop(String target, Workload workload, long rate) throws Exception {
-        return run(target, (loop, conns, start) -> new OpenLoopRun(target, rate, loop, conns, workload, start,
-                nanos(warmupSeconds), nanos(seconds), nanos(drainSeconds)));
+        return run(
+                target,
+                (loop, conns, start) -> new OpenLoopRun(
+                        target,
+                        rate,
+                        loop,
+                        conns,
+                        workload,
+                        start,
+                        nanos(warmupSeconds),
+                        nanos(seconds),
+                        nanos(drainSeconds)));
     }
 
     private RunResult closedLoop(String target, Workload workload, double measureSeconds) throws Exception {
-        return run(target, (loop, conns, start) -> new ClosedLoopRun(target, maxDepth, loop, conns, workload, start,
-                nanos(1), nanos(measureSeconds), nanos(drainSeconds)));
+        return run(
+                target,
+                (loop, conns, start) -> new ClosedLoopRun(
+                        target,
+                        maxDepth,
+                        loop,
+                        conns,
+                        workload,
+                        start,
+                        nanos(1),
+                        nanos(measureSeconds),
+                        nanos(drainSeconds)));
     }
 
     private interface RunFactory {
@@ -204,7 +295,12 @@ public final class LoadGenerator implements Callable<Integer> {
         try {
             for (int i = 0; i < connections; i++) {
                 LoadConnection c = new LoadConnection(maxInFlight);
-                Channel ch = bootstrap.clone().handler(c).connect(targets.get(target)).sync().channel();
+                Channel ch = bootstrap
+                        .clone()
+                        .handler(c)
+                        .connect(targets.get(target))
+                        .sync()
+                        .channel();
                 channels.add(ch);
                 conns.add(c);
             }

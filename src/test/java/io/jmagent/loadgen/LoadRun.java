@@ -28,8 +28,16 @@ abstract class LoadRun {
     private final CompletableFuture<RunResult> result = new CompletableFuture<>();
     private boolean sending = true;
 
-    LoadRun(String target, long offeredRate, EventLoop loop, List<LoadConnection> connections, Workload workload,
-            long startNanos, long warmupNanos, long measureNanos, long drainNanos) {
+    LoadRun(
+            String target,
+            long offeredRate,
+            EventLoop loop,
+            List<LoadConnection> connections,
+            Workload workload,
+            long startNanos,
+            long warmupNanos,
+            long measureNanos,
+            long drainNanos) {
         this.target = target;
         this.offeredRate = offeredRate;
         this.loop = loop;

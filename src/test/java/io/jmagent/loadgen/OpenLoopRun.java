@@ -18,8 +18,16 @@ final class OpenLoopRun extends LoadRun {
     private final Runnable paceTask = this::pace;
     private long sent;
 
-    OpenLoopRun(String target, long rate, EventLoop loop, List<LoadConnection> connections, Workload workload,
-            long startNanos, long warmupNanos, long measureNanos, long drainNanos) {
+    OpenLoopRun(
+            String target,
+            long rate,
+            EventLoop loop,
+            List<LoadConnection> connections,
+            Workload workload,
+            long startNanos,
+            long warmupNanos,
+            long measureNanos,
+            long drainNanos) {
         super(target, rate, loop, connections, workload, startNanos, warmupNanos, measureNanos, drainNanos);
         this.schedule = new OpenLoopSchedule(startNanos, rate);
         this.lastRequest = schedule.dueBy(windowEndNanos - 1);

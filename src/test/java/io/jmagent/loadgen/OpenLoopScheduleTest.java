@@ -53,7 +53,9 @@ class OpenLoopScheduleTest {
         for (long n = 1; n < 50_000; n++) {
             long at = schedule.intendedStart(n);
             assertThat(schedule.dueBy(at)).as("due at request %d's start", n).isEqualTo(n + 1);
-            assertThat(schedule.dueBy(at - 1)).as("due just before request %d's start", n).isLessThanOrEqualTo(n);
+            assertThat(schedule.dueBy(at - 1))
+                    .as("due just before request %d's start", n)
+                    .isLessThanOrEqualTo(n);
         }
     }
 

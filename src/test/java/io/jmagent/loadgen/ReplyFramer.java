@@ -20,8 +20,7 @@ final class ReplyFramer {
     private static final byte[] CLIENT_ERROR = ascii("CLIENT_ERROR");
     private static final byte[] SERVER_ERROR = ascii("SERVER_ERROR");
 
-    private ReplyFramer() {
-    }
+    private ReplyFramer() {}
 
     /**
      * The next whole reply at {@code in}'s reader index, which moves past it; null, and nothing
@@ -56,7 +55,8 @@ final class ReplyFramer {
                 throw new CorruptedFrameException("a retrieval reply that does not end with END");
             } else if (equals(in, pos, lineEnd, STORED)) {
                 reply = Reply.STORED;
-            } else if (equals(in, pos, lineEnd, ERROR) || startsWith(in, pos, lineEnd, CLIENT_ERROR)
+            } else if (equals(in, pos, lineEnd, ERROR)
+                    || startsWith(in, pos, lineEnd, CLIENT_ERROR)
                     || startsWith(in, pos, lineEnd, SERVER_ERROR)) {
                 reply = Reply.ERROR;
             } else {

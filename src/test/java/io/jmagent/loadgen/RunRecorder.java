@@ -57,8 +57,17 @@ final class RunRecorder {
     }
 
     RunResult result(String target, long offeredRate) {
-        return new RunResult(target, offeredRate, latencies.copy(), completedInWindow, windowEnd - windowStart,
-                hits, misses, stores, errors, unanswered);
+        return new RunResult(
+                target,
+                offeredRate,
+                latencies.copy(),
+                completedInWindow,
+                windowEnd - windowStart,
+                hits,
+                misses,
+                stores,
+                errors,
+                unanswered);
     }
 
     private boolean measured(long intendedStart) {

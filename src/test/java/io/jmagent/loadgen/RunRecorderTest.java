@@ -46,9 +46,9 @@ class RunRecorderTest {
         // given a window from 1 s to 2 s
         RunRecorder recorder = new RunRecorder(1_000 * MS, 2_000 * MS);
 
-        recorder.answered(900 * MS, 1_001 * MS, Reply.HIT);   // warm-up request answered in the window
+        recorder.answered(900 * MS, 1_001 * MS, Reply.HIT); // warm-up request answered in the window
         recorder.answered(1_500 * MS, 1_501 * MS, Reply.MISS); // measured, answered in the window
-        recorder.answered(1_999 * MS, 2_050 * MS, Reply.HIT);  // measured, answered after it
+        recorder.answered(1_999 * MS, 2_050 * MS, Reply.HIT); // measured, answered after it
 
         RunResult r = recorder.result("t", 3);
         assertThat(r.latencies().getTotalCount()).isEqualTo(2);

@@ -6,8 +6,17 @@ import org.HdrHistogram.Histogram;
  * What one run against one target measured, or several runs' worth added up ({@link #plus}):
  * latencies in nanoseconds from each request's intended start, and counts.
  */
-record RunResult(String target, long offeredRate, Histogram latencies, long completedInWindow, long windowNanos,
-        long hits, long misses, long stores, long errors, long unanswered) {
+record RunResult(
+        String target,
+        long offeredRate,
+        Histogram latencies,
+        long completedInWindow,
+        long windowNanos,
+        long hits,
+        long misses,
+        long stores,
+        long errors,
+        long unanswered) {
 
     /** Replies per second that arrived inside the measuring windows. */
     double achievedRate() {
@@ -27,8 +36,16 @@ record RunResult(String target, long offeredRate, Histogram latencies, long comp
     RunResult plus(RunResult other) {
         Histogram both = latencies.copy();
         both.add(other.latencies);
-        return new RunResult(target, offeredRate, both, completedInWindow + other.completedInWindow,
-                windowNanos + other.windowNanos, hits + other.hits, misses + other.misses, stores + other.stores,
-                errors + other.errors, unanswered + other.unanswered);
+        return new RunResult(
+                target,
+                offeredRate,
+                both,
+                completedInWindow + other.completedInWindow,
+                windowNanos + other.windowNanos,
+                hits + other.hits,
+                misses + other.misses,
+                stores + other.stores,
+                errors + other.errors,
+                unanswered + other.unanswered);
     }
 }

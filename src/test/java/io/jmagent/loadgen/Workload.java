@@ -16,7 +16,8 @@ final class Workload {
 
     Workload(int keys, int valueBytes, double getShare) {
         if (keys <= 0 || valueBytes < 0 || getShare < 0 || getShare > 1) {
-            throw new IllegalArgumentException("keys " + keys + ", value bytes " + valueBytes + ", get share " + getShare);
+            throw new IllegalArgumentException(
+                    "keys " + keys + ", value bytes " + valueBytes + ", get share " + getShare);
         }
         this.getShare = getShare;
         gets = new byte[keys][];

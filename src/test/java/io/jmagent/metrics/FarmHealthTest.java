@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 /** /health: every key has somewhere to go, or not. */
 class FarmHealthTest {
 
-    private static final BackendSettings SETTINGS = new BackendSettings(1, Duration.ofSeconds(1),
-            Duration.ofMillis(100), Duration.ofSeconds(1), 1024, 1, 10);
+    private static final BackendSettings SETTINGS =
+            new BackendSettings(1, Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofSeconds(1), 1024, 1, 10);
 
     private final Farm primaries = farm("primary", 11311, 11312);
     private final Farm backups = farm("backup", 11313);
@@ -22,16 +22,18 @@ class FarmHealthTest {
     @Test
     void everyPrimaryUpIsHealthy() {
         assertThat(new FarmHealth(primaries, null, false).everyKeyServed()).isTrue();
-        assertThat(new FarmHealth(primaries, null, false).json()).isEqualTo("{\"healthy\":true,\"servers\":["
-                + "{\"server\":\"127.0.0.1:11311\",\"role\":\"primary\",\"state\":\"UP\"},"
-                + "{\"server\":\"127.0.0.1:11312\",\"role\":\"primary\",\"state\":\"UP\"}]}\n");
+        assertThat(new FarmHealth(primaries, null, false).json())
+                .isEqualTo("{\"healthy\":true,\"servers\":["
+                        + "{\"server\":\"127.0.0.1:11311\",\"role\":\"primary\",\"state\":\"UP\"},"
+                        + "{\"server\":\"127.0.0.1:11312\",\"role\":\"primary\",\"state\":\"UP\"}]}\n");
     }
 
     @Test
     void aDownPrimaryWithoutBackupOrEjectionLeavesKeysNowhere() {
         down(primaries, 0);
         assertThat(new FarmHealth(primaries, null, false).everyKeyServed()).isFalse();
-        assertThat(new FarmHealth(primaries, null, false).json()).startsWith("{\"healthy\":false,")
+        assertThat(new FarmHealth(primaries, null, false).json())
+                .startsWith("{\"healthy\":false,")
                 .contains("{\"server\":\"127.0.0.1:11311\",\"role\":\"primary\",\"state\":\"DOWN\"}");
     }
 
@@ -67,8 +69,13 @@ class FarmHealthTest {
     }
 
     private static Farm farm(String role, int... ports) {
-        return new Farm(role, Arrays.stream(ports).mapToObj(p -> new ServerAddress("127.0.0.1", p, 1))
-                .toList(), NettyTransport.NIO, SETTINGS);
+        return new Farm(
+                role,
+                Arrays.stream(ports)
+                        .mapToObj(p -> new ServerAddress("127.0.0.1", p, 1))
+                        .toList(),
+                NettyTransport.NIO,
+                SETTINGS);
     }
 
     /** One failure marks a server down (failure limit 1). */

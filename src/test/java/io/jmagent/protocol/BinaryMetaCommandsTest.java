@@ -18,8 +18,8 @@ class BinaryMetaCommandsTest {
 
     @Test
     void aSetWithACasIsAnMsInSetModeComparingItAndMirroredAsAPlainSet() {
-        MetaRequest ms = BinaryMetaCommands.store(ALLOC, request(BinaryOpcode.SET, 42, 0xfffffffe, -1, "v1"),
-                StoreRequest.Kind.CAS);
+        MetaRequest ms = BinaryMetaCommands.store(
+                ALLOC, request(BinaryOpcode.SET, 42, 0xfffffffe, -1, "v1"), StoreRequest.Kind.CAS);
         try {
             assertThat(ms.line().toString(ISO_8859_1)).isEqualTo("ms k\u00e9y 2 MS F4294967294 T2147483647 c C42\r\n");
             assertThat(ms.mirrorLine().toString(ISO_8859_1)).isEqualTo("ms k\u00e9y 2 F4294967294 T2147483647\r\n");
@@ -33,10 +33,10 @@ class BinaryMetaCommandsTest {
 
     @Test
     void aPlainSetIsMirroredAsItselfAndAnAppendKeepsTheItemsFlagsAndExpiration() {
-        MetaRequest set = BinaryMetaCommands.store(ALLOC, request(BinaryOpcode.SETQ, 0, 7, 100, "v"),
-                StoreRequest.Kind.SET);
-        MetaRequest append = BinaryMetaCommands.store(ALLOC, request(BinaryOpcode.APPEND, 9, 0, 0, "!"),
-                StoreRequest.Kind.APPEND);
+        MetaRequest set =
+                BinaryMetaCommands.store(ALLOC, request(BinaryOpcode.SETQ, 0, 7, 100, "v"), StoreRequest.Kind.SET);
+        MetaRequest append =
+                BinaryMetaCommands.store(ALLOC, request(BinaryOpcode.APPEND, 9, 0, 0, "!"), StoreRequest.Kind.APPEND);
         try {
             assertThat(set.line().toString(ISO_8859_1)).isEqualTo("ms k\u00e9y 1 MS F7 T100 c\r\n");
             assertThat(set.mirrorLine()).isNull();
@@ -71,8 +71,9 @@ class BinaryMetaCommandsTest {
         assertThat(read(MetaRequest.Kind.ARITHMETIC, "NF\r\n")).isEqualTo("NOT_FOUND\r\n cas=0");
         assertThat(read(MetaRequest.Kind.ARITHMETIC, "VA 20 c99\r\n18446744073709551615\r\n"))
                 .isEqualTo("18446744073709551615\r\n cas=99");
-        assertThat(read(MetaRequest.Kind.ARITHMETIC,
-                "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"))
+        assertThat(read(
+                        MetaRequest.Kind.ARITHMETIC,
+                        "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"))
                 .isEqualTo("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n cas=0");
     }
 
@@ -88,7 +89,7 @@ class BinaryMetaCommandsTest {
     /** A binary request on the key "kéy" (a byte over 0x7f goes as it is). */
     private static BinaryRequest request(BinaryOpcode op, long cas, int flags, int exptime, String value) {
         ByteBuf v = value == null ? null : Unpooled.copiedBuffer(value, ISO_8859_1);
-        return new BinaryRequest(op, op.code(), 1, cas, "k\u00e9y".getBytes(ISO_8859_1), flags, exptime, -1L, 0, v,
-                0, false);
+        return new BinaryRequest(
+                op, op.code(), 1, cas, "k\u00e9y".getBytes(ISO_8859_1), flags, exptime, -1L, 0, v, 0, false);
     }
 }

@@ -107,7 +107,9 @@ class MetaLineParserTest {
     void anMsOfMoreTokensThanMemcachedTakesIsRefusedBeforeItsData() {
         assertThat(refusal("ms k 1" + " v".repeat(16))).isNull();
         assertThat(refusal("ms k 1" + " v".repeat(17))).isEqualTo("CLIENT_ERROR options flags too long\r\n");
-        assertThat(refusal("mg k" + " v".repeat(18))).as("the server answers an mg, which has no data").isNull();
+        assertThat(refusal("mg k" + " v".repeat(18)))
+                .as("the server answers an mg, which has no data")
+                .isNull();
     }
 
     /** The request a well-formed meta line makes (its line not kept). */
@@ -123,8 +125,7 @@ class MetaLineParserTest {
         return reply == null ? null : new String(reply.bytes(), ISO_8859_1);
     }
 
-    private record Read(MetaLineParser parser, LocalReply refusal) {
-    }
+    private record Read(MetaLineParser parser, LocalReply refusal) {}
 
     /** Splits {@code line} as the decoder does and has a parser read it. */
     private static Read read(String line) {

@@ -36,7 +36,9 @@ class MetaReplyFramingTest {
             channel.finishAndReleaseAll();
         }
         for (ByteBuf buf : fed) {
-            assertThat(buf.refCnt()).as("reference count of a buffer fed to the decoder").isZero();
+            assertThat(buf.refCnt())
+                    .as("reference count of a buffer fed to the decoder")
+                    .isZero();
         }
     }
 
@@ -70,7 +72,8 @@ class MetaReplyFramingTest {
     void aSecondReplyBeforeTheMnIsOutOfFrameAndTheRepliesBeforeItStillCountAsTheirs() {
         corrupted = true;
         ByteBuf in = track("EN\r\nMN\r\nHD\r\nVA 6 kvictim\r\nsecret\r\nMN\r\n");
-        assertThatThrownBy(() -> channel.writeInbound(in)).isInstanceOf(ReplyFramingException.class)
+        assertThatThrownBy(() -> channel.writeInbound(in))
+                .isInstanceOf(ReplyFramingException.class)
                 .hasMessage("more than one reply to one meta command");
         assertThat(readAll()).containsExactly("EN\r\n");
     }
@@ -86,7 +89,8 @@ class MetaReplyFramingTest {
     @Test
     void aValueNotEndedByCrLfBreaksTheStream() {
         corrupted = true;
-        assertThatThrownBy(() -> feed("VA 1 k\r\nxy\r\nMN\r\n")).isInstanceOf(CorruptedFrameException.class)
+        assertThatThrownBy(() -> feed("VA 1 k\r\nxy\r\nMN\r\n"))
+                .isInstanceOf(CorruptedFrameException.class)
                 .hasMessage("server value not terminated by CRLF");
     }
 

@@ -44,7 +44,9 @@ class TextReplyDecoderTest {
         }
         assertThat(channel.inboundMessages()).isEmpty();
         for (ByteBuf buf : fed) {
-            assertThat(buf.refCnt()).as("reference count of a buffer fed to the decoder").isZero();
+            assertThat(buf.refCnt())
+                    .as("reference count of a buffer fed to the decoder")
+                    .isZero();
         }
     }
 
@@ -106,8 +108,12 @@ class TextReplyDecoderTest {
     @Test
     void repliesOfBothShapesInterleaveAsTheirRequestsDid() {
         String replies = "STORED\r\nVALUE a 0 1\r\nx\r\nVALUE b 0 2\r\nyz\r\nEND\r\nDELETED\r\nEND\r\n42\r\n";
-        List<String> expected = List.of("line STORED\r\n", "values [a] VALUE a 0 1\r\nx\r\n [b] VALUE b 0 2\r\nyz\r\n",
-                "line DELETED\r\n", "values", "line 42\r\n");
+        List<String> expected = List.of(
+                "line STORED\r\n",
+                "values [a] VALUE a 0 1\r\nx\r\n [b] VALUE b 0 2\r\nyz\r\n",
+                "line DELETED\r\n",
+                "values",
+                "line 42\r\n");
 
         expect(false, true, false, true, false);
         assertThat(feed(replies)).isEqualTo(expected);
@@ -133,8 +139,8 @@ class TextReplyDecoderTest {
             decoded.addAll(feed(new byte[] {b}));
         }
 
-        assertThat(decoded).containsExactly("values [a] VALUE a 0 3 99\r\nabc\r\n [b] VALUE b 1 0 100\r\n\r\n",
-                "line STORED\r\n");
+        assertThat(decoded)
+                .containsExactly("values [a] VALUE a 0 3 99\r\nabc\r\n [b] VALUE b 1 0 100\r\n\r\n", "line STORED\r\n");
     }
 
     @Test
@@ -158,7 +164,9 @@ class TextReplyDecoderTest {
         expect(true);
 
         assertThat(feed("VALUE a 0 1\r\nx\r\nVALUE b 0 1\r\ny\r\nEN")).isEmpty();
-        assertThat(fed.get(0).refCnt()).as("held by the cumulation and both hits").isPositive();
+        assertThat(fed.get(0).refCnt())
+                .as("held by the cumulation and both hits")
+                .isPositive();
 
         channel.close();
 
@@ -194,11 +202,15 @@ class TextReplyDecoderTest {
             ServerReply.Values reply = channel.readInbound();
             try {
                 ServerReply.Value hit = reply.values().get(0);
-                assertThat(hit.keyEquals(key.getBytes(ISO_8859_1))).as("length %d", length).isTrue();
+                assertThat(hit.keyEquals(key.getBytes(ISO_8859_1)))
+                        .as("length %d", length)
+                        .isTrue();
                 for (int at = 0; at < length; at++) {
                     byte[] other = key.getBytes(ISO_8859_1);
                     other[at] ^= 0x40;
-                    assertThat(hit.keyEquals(other)).as("length %d, byte %d differs", length, at).isFalse();
+                    assertThat(hit.keyEquals(other))
+                            .as("length %d, byte %d differs", length, at)
+                            .isFalse();
                 }
                 assertThat(hit.keyEquals((key + "x").getBytes(ISO_8859_1))).isFalse();
             } finally {
@@ -275,17 +287,23 @@ class TextReplyDecoderTest {
     void aWholeRetrievalIsOneReplyFromItsFirstByteThroughEnd() {
         expect(ReplyShape.WHOLE_VALUES, ReplyShape.WHOLE_VALUES, ReplyShape.WHOLE_VALUES);
 
-        assertThat(feed("VALUE a 0 1 7\r\nx\r\nEND\r\nEND\r\nVALUE b 0 5\r\nEND\r\n\r\nEND\r\n")).containsExactly(
-                "line VALUE a 0 1 7\r\nx\r\nEND\r\n", "line END\r\n", "line VALUE b 0 5\r\nEND\r\n\r\nEND\r\n");
+        assertThat(feed("VALUE a 0 1 7\r\nx\r\nEND\r\nEND\r\nVALUE b 0 5\r\nEND\r\n\r\nEND\r\n"))
+                .containsExactly(
+                        "line VALUE a 0 1 7\r\nx\r\nEND\r\n", "line END\r\n", "line VALUE b 0 5\r\nEND\r\n\r\nEND\r\n");
     }
 
     @Test
     void aWholeRetrievalSplitAnywhereAmongOtherRepliesDecodesTheSame() {
         String replies = "STORED\r\nVALUE a 0 1\r\nx\r\nEND\r\nVALUE b 0 2\r\nyz\r\nEND\r\nEND\r\n42\r\n";
-        ReplyShape[] shapes = {ReplyShape.LINE, ReplyShape.WHOLE_VALUES, ReplyShape.VALUES, ReplyShape.WHOLE_VALUES,
-            ReplyShape.LINE};
-        List<String> expected = List.of("line STORED\r\n", "line VALUE a 0 1\r\nx\r\nEND\r\n",
-                "values [b] VALUE b 0 2\r\nyz\r\n", "line END\r\n", "line 42\r\n");
+        ReplyShape[] shapes = {
+            ReplyShape.LINE, ReplyShape.WHOLE_VALUES, ReplyShape.VALUES, ReplyShape.WHOLE_VALUES, ReplyShape.LINE
+        };
+        List<String> expected = List.of(
+                "line STORED\r\n",
+                "line VALUE a 0 1\r\nx\r\nEND\r\n",
+                "values [b] VALUE b 0 2\r\nyz\r\n",
+                "line END\r\n",
+                "line 42\r\n");
         byte[] bytes = replies.getBytes(ISO_8859_1);
 
         for (int cut = 1; cut < bytes.length; cut++) {
@@ -312,8 +330,11 @@ class TextReplyDecoderTest {
         expect(ReplyShape.WHOLE_VALUES, ReplyShape.WHOLE_VALUES, ReplyShape.LINE);
 
         assertThat(feed("SERVER_ERROR out of memory\r\nVALUE a 0 1\r\nx\r\nSERVER_ERROR out of memory writing\r\n"
-                + "STORED\r\n")).containsExactly("line SERVER_ERROR out of memory\r\n",
-                        "line SERVER_ERROR out of memory writing\r\n", "line STORED\r\n");
+                        + "STORED\r\n"))
+                .containsExactly(
+                        "line SERVER_ERROR out of memory\r\n",
+                        "line SERVER_ERROR out of memory writing\r\n",
+                        "line STORED\r\n");
     }
 
     @Test
@@ -326,8 +347,9 @@ class TextReplyDecoderTest {
     @Test
     void quietMetaGetsAreFramedUpToMnWithFlagsTtlAndCasParsed() {
         EmbeddedChannel meta = new EmbeddedChannel(new TextReplyDecoder(() -> ReplyShape.META_VALUES, MAX_ITEM_SIZE));
-        ByteBuf in = Unpooled.copiedBuffer("VA 3 f5 t100 kfoo c33\r\nbar\r\nCLIENT_ERROR bad key\r\n"
-                + "VA 0 f0 t-1 kbaz c7\r\n\r\nMN\r\n", ISO_8859_1);
+        ByteBuf in = Unpooled.copiedBuffer(
+                "VA 3 f5 t100 kfoo c33\r\nbar\r\nCLIENT_ERROR bad key\r\n" + "VA 0 f0 t-1 kbaz c7\r\n\r\nMN\r\n",
+                ISO_8859_1);
         meta.writeInbound(in);
         ServerReply.Values values = meta.readInbound();
         try {
@@ -353,15 +375,16 @@ class TextReplyDecoderTest {
     void aMetaHitWithoutItsKeyBreaksTheStream() {
         EmbeddedChannel meta = new EmbeddedChannel(new TextReplyDecoder(() -> ReplyShape.META_VALUES, MAX_ITEM_SIZE));
         assertThatThrownBy(() -> meta.writeInbound(Unpooled.copiedBuffer("VA 1 f0\r\nx\r\nMN\r\n", ISO_8859_1)))
-                .isInstanceOf(CorruptedFrameException.class).hasMessage("meta hit without its key");
+                .isInstanceOf(CorruptedFrameException.class)
+                .hasMessage("meta hit without its key");
         // closing decodes the same bytes once more and fails the same way; the stream is gone anyway
         assertThatThrownBy(meta::finishAndReleaseAll).isInstanceOf(CorruptedFrameException.class);
     }
 
     private EmbeddedChannel newChannel() {
         return new EmbeddedChannel(
-                new TextReplyDecoder(() -> expectsValues.isEmpty() ? ReplyShape.LINE : expectsValues.peek(),
-                        MAX_ITEM_SIZE),
+                new TextReplyDecoder(
+                        () -> expectsValues.isEmpty() ? ReplyShape.LINE : expectsValues.peek(), MAX_ITEM_SIZE),
                 new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -398,7 +421,9 @@ class TextReplyDecoderTest {
 
     private void assertCorrupted(String input, String message) {
         corrupted = true;
-        assertThatThrownBy(() -> feed(input)).isInstanceOf(CorruptedFrameException.class).hasMessage(message);
+        assertThatThrownBy(() -> feed(input))
+                .isInstanceOf(CorruptedFrameException.class)
+                .hasMessage(message);
         assertThat(channel.inboundMessages()).isEmpty();
     }
 
@@ -435,8 +460,8 @@ class TextReplyDecoderTest {
             ByteBuf block = v.buffer();
             String key = new String(v.key(), ISO_8859_1);
             String text = block.readableBytes() > 200
-                    ? block.toString(block.readerIndex(), block.bytesBefore((byte) '\n') + 1, ISO_8859_1)
-                            + "<" + (block.readableBytes() - block.bytesBefore((byte) '\n') - 3) + " bytes>\r\n"
+                    ? block.toString(block.readerIndex(), block.bytesBefore((byte) '\n') + 1, ISO_8859_1) + "<"
+                            + (block.readableBytes() - block.bytesBefore((byte) '\n') - 3) + " bytes>\r\n"
                     : block.toString(ISO_8859_1);
             s.append(" [").append(key).append("] ").append(text);
         }

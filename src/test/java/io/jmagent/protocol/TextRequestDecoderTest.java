@@ -51,7 +51,9 @@ class TextRequestDecoderTest {
             ch.finishAndReleaseAll();
         }
         for (ByteBuf buf : fed) {
-            assertThat(buf.refCnt()).as("reference count of a buffer fed to the decoder").isZero();
+            assertThat(buf.refCnt())
+                    .as("reference count of a buffer fed to the decoder")
+                    .isZero();
         }
     }
 
@@ -102,7 +104,8 @@ class TextRequestDecoderTest {
 
         @Test
         void aRetrievalWithoutKeysIsAnError() {
-            assertThat(feed("get\r\ngets\r\ngat\r\ngats\r\nget \r\n")).containsExactly(ERROR, ERROR, ERROR, ERROR, ERROR);
+            assertThat(feed("get\r\ngets\r\ngat\r\ngats\r\nget \r\n"))
+                    .containsExactly(ERROR, ERROR, ERROR, ERROR, ERROR);
         }
 
         @Test
@@ -128,8 +131,8 @@ class TextRequestDecoderTest {
 
         @Test
         void theKeysBeforeAKeyOf251BytesAreFetchedThenTheLineRefused() {
-            assertThat(feed("gets a b " + KEY_251 + " c\r\ngat 1 a " + KEY_251 + "\r\n")).containsExactly(
-                    "fetch then refuse: gets a b\r\n", "fetch then refuse: gat 1 a\r\n");
+            assertThat(feed("gets a b " + KEY_251 + " c\r\ngat 1 a " + KEY_251 + "\r\n"))
+                    .containsExactly("fetch then refuse: gets a b\r\n", "fetch then refuse: gat 1 a\r\n");
         }
     }
 
@@ -139,13 +142,18 @@ class TextRequestDecoderTest {
         @Test
         void everyStorageCommandDecodesWithItsValue() {
             assertThat(feed("set a 5 100 3\r\nxyz\r\n"
-                    + "add b 0 0 1\r\n1\r\n"
-                    + "replace c 1 2 2\r\nab\r\n"
-                    + "append d 0 0 1\r\n+\r\n"
-                    + "prepend e 0 0 1\r\n-\r\n"
-                    + "cas f 7 8 2 99\r\nhi\r\n"))
-                    .containsExactly("set a 5 100 3\r\nxyz\r\n", "add b 0 0 1\r\n1\r\n", "replace c 1 2 2\r\nab\r\n",
-                            "append d 0 0 1\r\n+\r\n", "prepend e 0 0 1\r\n-\r\n", "cas f 7 8 2 99\r\nhi\r\n");
+                            + "add b 0 0 1\r\n1\r\n"
+                            + "replace c 1 2 2\r\nab\r\n"
+                            + "append d 0 0 1\r\n+\r\n"
+                            + "prepend e 0 0 1\r\n-\r\n"
+                            + "cas f 7 8 2 99\r\nhi\r\n"))
+                    .containsExactly(
+                            "set a 5 100 3\r\nxyz\r\n",
+                            "add b 0 0 1\r\n1\r\n",
+                            "replace c 1 2 2\r\nab\r\n",
+                            "append d 0 0 1\r\n+\r\n",
+                            "prepend e 0 0 1\r\n-\r\n",
+                            "cas f 7 8 2 99\r\nhi\r\n");
         }
 
         @Test
@@ -162,11 +170,14 @@ class TextRequestDecoderTest {
         @Test
         void numbersAreParsedAndTruncatedAsMemcachedDoes() {
             assertThat(feed("set a +5 -1 01\r\nx\r\n"
-                    + "set b 4294967295 2147483648 1\r\nx\r\n"
-                    + "set c 4294967296 0 4294967297\r\nx\r\n"
-                    + "cas d 0 0 1 18446744073709551615\r\nx\r\n"))
-                    .containsExactly("set a 5 -1 1\r\nx\r\n", "set b 4294967295 -2147483648 1\r\nx\r\n",
-                            "set c 0 0 1\r\nx\r\n", "cas d 0 0 1 18446744073709551615\r\nx\r\n");
+                            + "set b 4294967295 2147483648 1\r\nx\r\n"
+                            + "set c 4294967296 0 4294967297\r\nx\r\n"
+                            + "cas d 0 0 1 18446744073709551615\r\nx\r\n"))
+                    .containsExactly(
+                            "set a 5 -1 1\r\nx\r\n",
+                            "set b 4294967295 -2147483648 1\r\nx\r\n",
+                            "set c 0 0 1\r\nx\r\n",
+                            "cas d 0 0 1 18446744073709551615\r\nx\r\n");
         }
 
         @Test
@@ -229,7 +240,8 @@ class TextRequestDecoderTest {
 
         @Test
         void aKeyOf250BytesIsAccepted() {
-            assertThat(feed("set " + KEY_250 + " 0 0 1\r\nx\r\n")).containsExactly("set " + KEY_250 + " 0 0 1\r\nx\r\n");
+            assertThat(feed("set " + KEY_250 + " 0 0 1\r\nx\r\n"))
+                    .containsExactly("set " + KEY_250 + " 0 0 1\r\nx\r\n");
         }
 
         @Test
@@ -378,9 +390,15 @@ class TextRequestDecoderTest {
 
         @Test
         void flushAllDecodesWithOrWithoutADelay() {
-            assertThat(feed("flush_all\r\nflush_all 10\r\nflush_all noreply\r\nflush_all 10 noreply\r\nflush_all 1 2\r\n"))
-                    .containsExactly("flush_all\r\n", "flush_all 10\r\n", "flush_all noreply\r\n",
-                            "flush_all 10 noreply\r\n", "flush_all 1\r\n");
+            assertThat(
+                            feed(
+                                    "flush_all\r\nflush_all 10\r\nflush_all noreply\r\nflush_all 10 noreply\r\nflush_all 1 2\r\n"))
+                    .containsExactly(
+                            "flush_all\r\n",
+                            "flush_all 10\r\n",
+                            "flush_all noreply\r\n",
+                            "flush_all 10 noreply\r\n",
+                            "flush_all 1\r\n");
         }
 
         @Test
@@ -419,9 +437,10 @@ class TextRequestDecoderTest {
 
         @Test
         void serverAdministrationIsNotServed() {
-            assertThat(feed("shutdown\r\nslabs reassign 1 2\r\n")).containsExactly(
-                    "reply SERVER_ERROR shutdown not supported by jmagent\r\n",
-                    "reply SERVER_ERROR slabs not supported by jmagent\r\n");
+            assertThat(feed("shutdown\r\nslabs reassign 1 2\r\n"))
+                    .containsExactly(
+                            "reply SERVER_ERROR shutdown not supported by jmagent\r\n",
+                            "reply SERVER_ERROR slabs not supported by jmagent\r\n");
         }
 
         @Test
@@ -438,19 +457,27 @@ class TextRequestDecoderTest {
         @Test
         void metaCommandsKnowWhichCountersTheirRepliesMove() {
             assertThat(metaCounters("mg a v\r\nmg a T30 v\r\nms a 1 C5\r\nx\r\nms a 1 MR C5\r\nx\r\n"
-                    + "ms a 1 MA C5\r\nx\r\nms a 1 I\r\nx\r\nmd a q\r\nmd a I\r\nma a\r\nma a MD\r\nma a M-\r\n"
-                    + "me a\r\n")).containsExactly(
-                            MetaRequest.Counter.GET, MetaRequest.Counter.GET_TOUCHING, MetaRequest.Counter.SET_CAS,
-                            MetaRequest.Counter.SET_CAS, MetaRequest.Counter.SET, MetaRequest.Counter.SET,
-                            MetaRequest.Counter.DELETE, MetaRequest.Counter.DELETE_INVALIDATING,
-                            MetaRequest.Counter.INCR, MetaRequest.Counter.DECR, MetaRequest.Counter.DECR,
+                            + "ms a 1 MA C5\r\nx\r\nms a 1 I\r\nx\r\nmd a q\r\nmd a I\r\nma a\r\nma a MD\r\nma a M-\r\n"
+                            + "me a\r\n"))
+                    .containsExactly(
+                            MetaRequest.Counter.GET,
+                            MetaRequest.Counter.GET_TOUCHING,
+                            MetaRequest.Counter.SET_CAS,
+                            MetaRequest.Counter.SET_CAS,
+                            MetaRequest.Counter.SET,
+                            MetaRequest.Counter.SET,
+                            MetaRequest.Counter.DELETE,
+                            MetaRequest.Counter.DELETE_INVALIDATING,
+                            MetaRequest.Counter.INCR,
+                            MetaRequest.Counter.DECR,
+                            MetaRequest.Counter.DECR,
                             MetaRequest.Counter.NONE);
         }
 
         @Test
         void metaErrorsAreMemcachedsAndABadChunkLosesNothing() {
-            assertThat(feed("mg\r\nmg " + KEY_251 + " v\r\nms k abc\r\nms k 2\r\nabc\r\n")).containsExactly(
-                    ERROR, BAD_FORMAT, BAD_FORMAT, "reply CLIENT_ERROR bad data chunk\r\n", ERROR);
+            assertThat(feed("mg\r\nmg " + KEY_251 + " v\r\nms k abc\r\nms k 2\r\nabc\r\n"))
+                    .containsExactly(ERROR, BAD_FORMAT, BAD_FORMAT, "reply CLIENT_ERROR bad data chunk\r\n", ERROR);
         }
 
         @Test
@@ -462,20 +489,29 @@ class TextRequestDecoderTest {
         @Test
         void anMsRefusedForItsFlagsIsAnsweredSoWhateverItsDataChunkHolds() {
             assertThat(feed("ms k 3 MX\r\nabcde\r\nms k 2 Z\r\nabc\r\nms k 2 Tx F\r\nabc\r\nms k 2 F\r\nabc\r\n"
-                    + "ms k 2 T1 T2\r\nabc\r\nms k 2 O" + "x".repeat(33) + " MX\r\nabc\r\nms k:e 2 b\r\nabc\r\n"))
-                    .containsExactly("reply CLIENT_ERROR invalid mode for ms M token\r\n", ERROR,
-                            "reply CLIENT_ERROR invalid flag\r\n", ERROR,
-                            "reply CLIENT_ERROR bad token in command line format\r\n", ERROR,
-                            BAD_FORMAT, ERROR,
-                            "reply CLIENT_ERROR duplicate flag\r\n", ERROR,
-                            "reply CLIENT_ERROR invalid mode for ms M token\r\n", ERROR,
-                            "reply CLIENT_ERROR error decoding key\r\n", ERROR);
+                            + "ms k 2 T1 T2\r\nabc\r\nms k 2 O" + "x".repeat(33)
+                            + " MX\r\nabc\r\nms k:e 2 b\r\nabc\r\n"))
+                    .containsExactly(
+                            "reply CLIENT_ERROR invalid mode for ms M token\r\n",
+                            ERROR,
+                            "reply CLIENT_ERROR invalid flag\r\n",
+                            ERROR,
+                            "reply CLIENT_ERROR bad token in command line format\r\n",
+                            ERROR,
+                            BAD_FORMAT,
+                            ERROR,
+                            "reply CLIENT_ERROR duplicate flag\r\n",
+                            ERROR,
+                            "reply CLIENT_ERROR invalid mode for ms M token\r\n",
+                            ERROR,
+                            "reply CLIENT_ERROR error decoding key\r\n",
+                            ERROR);
         }
 
         @Test
         void anMsWhoseFlagsPassKeepsItsLineForTheServerWhenItsChunkIsGood() {
-            assertThat(feed("ms k 2 Z\r\nab\r\nms k 2 q\r\nabc\r\n")).containsExactly(
-                    "meta SET key=k plain | ms k 2 Z\r\nab", BAD_DATA_CHUNK, ERROR);
+            assertThat(feed("ms k 2 Z\r\nab\r\nms k 2 q\r\nabc\r\n"))
+                    .containsExactly("meta SET key=k plain | ms k 2 Z\r\nab", BAD_DATA_CHUNK, ERROR);
         }
 
         @Test
@@ -487,8 +523,8 @@ class TextRequestDecoderTest {
 
         @Test
         void anMsMemcachedRefusesBeforeItsDataLengthLeavesItsDataToBeReadAsACommand() {
-            assertThat(feed("ms k 2" + " v".repeat(17) + "\r\nhi\r\n")).containsExactly(
-                    "reply CLIENT_ERROR options flags too long\r\n", ERROR);
+            assertThat(feed("ms k 2" + " v".repeat(17) + "\r\nhi\r\n"))
+                    .containsExactly("reply CLIENT_ERROR options flags too long\r\n", ERROR);
         }
 
         @Test
@@ -572,7 +608,8 @@ class TextRequestDecoderTest {
 
         @Test
         void aLineOf2049BytesWithoutItsNewlineClosesAtTheEndOfTheBurst() {
-            assertThat(feedOneBurst("delete k" + "x".repeat(1000), "x".repeat(1041))).containsExactly("reply-and-close ");
+            assertThat(feedOneBurst("delete k" + "x".repeat(1000), "x".repeat(1041)))
+                    .containsExactly("reply-and-close ");
             assertThat(feed("\r\nget a\r\n")).isEmpty();
         }
 
@@ -590,7 +627,8 @@ class TextRequestDecoderTest {
             }
 
             for (int i = 0; i < line.length(); i += 1000) {
-                assertThat(feed(line.substring(i, Math.min(line.length(), i + 1000)))).isEmpty();
+                assertThat(feed(line.substring(i, Math.min(line.length(), i + 1000))))
+                        .isEmpty();
             }
             assertThat(feed("\r\n")).containsExactly(line + "\r\n");
         }
@@ -612,7 +650,8 @@ class TextRequestDecoderTest {
 
         @Test
         void aWholeLineLongerThanBothBoundsCloses() {
-            assertThat(feed("get " + "k ".repeat(MAX_RETRIEVAL_LINE / 2) + "\r\n")).containsExactly(LINE_TOO_LONG);
+            assertThat(feed("get " + "k ".repeat(MAX_RETRIEVAL_LINE / 2) + "\r\n"))
+                    .containsExactly(LINE_TOO_LONG);
         }
 
         @Test
@@ -640,14 +679,26 @@ class TextRequestDecoderTest {
                 + "quit\r\n"
                 + "get never\r\n";
 
-        private static final List<String> EXPECTED = List.of("get a b\r\n", "set k 1 2 5\r\nhe\r\nl\r\n",
-                "gat 10 x\r\n", "delete k noreply\r\n", "incr n 7\r\n", BAD_DATA_CHUNK, ERROR, "touch t 5\r\n",
-                "cas c 3 0 2 42\r\nhi\r\n", "oversized set big", ERROR, "gets " + KEY_250 + "\r\n",
-                "verbosity 1 noreply\r\n", "quit\r\n");
+        private static final List<String> EXPECTED = List.of(
+                "get a b\r\n",
+                "set k 1 2 5\r\nhe\r\nl\r\n",
+                "gat 10 x\r\n",
+                "delete k noreply\r\n",
+                "incr n 7\r\n",
+                BAD_DATA_CHUNK,
+                ERROR,
+                "touch t 5\r\n",
+                "cas c 3 0 2 42\r\nhi\r\n",
+                "oversized set big",
+                ERROR,
+                "gets " + KEY_250 + "\r\n",
+                "verbosity 1 noreply\r\n",
+                "quit\r\n");
 
         @Test
         void pipelinedRequestsDecodeInOrder() {
-            assertThat(decodeInChunks(SCRIPT.getBytes(ISO_8859_1), SCRIPT.length())).isEqualTo(EXPECTED);
+            assertThat(decodeInChunks(SCRIPT.getBytes(ISO_8859_1), SCRIPT.length()))
+                    .isEqualTo(EXPECTED);
         }
 
         @Test
@@ -659,8 +710,8 @@ class TextRequestDecoderTest {
         void pipelinedRequestsDecodeSplitAtAnyByte() {
             byte[] script = SCRIPT.getBytes(ISO_8859_1);
             for (int cut = 1; cut < script.length; cut++) {
-                List<String> decoded = decode(10, Arrays.copyOfRange(script, 0, cut),
-                        Arrays.copyOfRange(script, cut, script.length));
+                List<String> decoded =
+                        decode(10, Arrays.copyOfRange(script, 0, cut), Arrays.copyOfRange(script, cut, script.length));
 
                 assertThat(decoded).as("split after byte %d", cut).isEqualTo(EXPECTED);
             }
@@ -678,7 +729,9 @@ class TextRequestDecoderTest {
                     at += n;
                 }
 
-                assertThat(decode(10, chunks.toArray(new byte[0][]))).as("run %d", run).isEqualTo(EXPECTED);
+                assertThat(decode(10, chunks.toArray(new byte[0][])))
+                        .as("run %d", run)
+                        .isEqualTo(EXPECTED);
             }
         }
 
@@ -802,7 +855,8 @@ class TextRequestDecoderTest {
         } else if (request instanceof MetaRequest r) {
             String shown = "meta " + r.kind() + " key=" + new String(r.key(), ISO_8859_1) + (r.quiet() ? " quiet" : "")
                     + (r.kind() == MetaRequest.Kind.SET ? (r.plainSet() ? " plain" : " not-plain") : "") + " | "
-                    + r.line().toString(ISO_8859_1) + (r.value() == null ? "" : r.value().toString(ISO_8859_1));
+                    + r.line().toString(ISO_8859_1)
+                    + (r.value() == null ? "" : r.value().toString(ISO_8859_1));
             r.release();
             return shown;
         }

@@ -18,6 +18,7 @@ final class CounterCopies {
     private final Map<String, Long> goneAt = new HashMap<>();
     /** Faults seen per server; a copy is rebuilt only by a command that saw none on its server. */
     private final Map<Integer, Integer> faults = new HashMap<>();
+
     private final Map<Op, int[]> faultsAtStart = new HashMap<>();
     private boolean started;
 
@@ -68,7 +69,10 @@ final class CounterCopies {
     void acknowledged(Op op) {
         int[] atStart = faultsAtStart.get(op);
         boolean[] l = lost.get(op.key());
-        if (atStart == null || l == null || goneAt.containsKey(op.key()) || op.indeterminate()
+        if (atStart == null
+                || l == null
+                || goneAt.containsKey(op.key())
+                || op.indeterminate()
                 || op.counterNotFound()) {
             return;
         }

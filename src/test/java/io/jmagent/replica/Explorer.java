@@ -12,7 +12,12 @@ import java.util.Random;
 final class Explorer {
 
     /** What one run found. */
-    record Result(long seed, ModelConfig config, List<Step> schedule, List<String> violations, int missesAfterWrite,
+    record Result(
+            long seed,
+            ModelConfig config,
+            List<Step> schedule,
+            List<String> violations,
+            int missesAfterWrite,
             String history) {
 
         boolean failed() {
@@ -38,8 +43,7 @@ final class Explorer {
         }
     }
 
-    private Explorer() {
-    }
+    private Explorer() {}
 
     /** A random run of {@code config.steps()} steps from {@code seed}. */
     static Result explore(long seed, ModelConfig config) {
@@ -82,8 +86,8 @@ final class Explorer {
         if (!violations.isEmpty()) {
             run.ops.forEach(op -> history.append("    ").append(op).append('\n'));
         }
-        return new Result(seed, config, List.copyOf(schedule), violations, checker.missesAfterWrite,
-                history.toString());
+        return new Result(
+                seed, config, List.copyOf(schedule), violations, checker.missesAfterWrite, history.toString());
     }
 
     /**

@@ -23,8 +23,7 @@ import java.util.ArrayDeque;
  */
 final class FakeConnection implements ServerConnection {
 
-    private record Call(ReplyShape shape, ReplyCallback callback) {
-    }
+    private record Call(ReplyShape shape, ReplyCallback callback) {}
 
     final String name;
     final FakeServer server;
@@ -38,7 +37,8 @@ final class FakeConnection implements ServerConnection {
         this.name = name;
         this.server = server;
         this.health = health;
-        this.decoder = new EmbeddedChannel(new TextReplyDecoder(() -> calls.peek().shape(), 1024 * 1024));
+        this.decoder =
+                new EmbeddedChannel(new TextReplyDecoder(() -> calls.peek().shape(), 1024 * 1024));
     }
 
     /** -Dmodel.trace=true: every request sent and run, printed (for reading one schedule). */
@@ -93,7 +93,8 @@ final class FakeConnection implements ServerConnection {
         decoder.writeInbound(bytes);
         ServerReply reply = decoder.readInbound();
         if (reply == null || decoder.inboundMessages().size() > 0) {
-            throw new IllegalStateException(name + ": a reply did not frame as exactly one " + calls.peek().shape());
+            throw new IllegalStateException(name + ": a reply did not frame as exactly one "
+                    + calls.peek().shape());
         }
         Call call = calls.poll();
         health.recordSuccess();

@@ -14,14 +14,14 @@ import java.util.TreeMap;
 final class FakeServer {
 
     /** One stored item. {@code exptime} is kept as given (0: none); the model's clock never moves. */
-    record Item(String value, int flags, int exptime, long cas) {
-    }
+    record Item(String value, int flags, int exptime, long cas) {}
 
     static final String NON_NUMERIC = "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
 
     final String name;
     /** Requests left in the server's buffers by connections the proxy abandoned (timed out): they may still run. */
     final ArrayDeque<String> orphans = new ArrayDeque<>();
+
     private final TreeMap<String, Item> items = new TreeMap<>();
     private long nextCas = 1;
     private int pid;
@@ -141,7 +141,11 @@ final class FakeServer {
             if (touchExptime != null) {
                 it = put(t[i], it.value(), it.flags(), touchExptime, it.cas());
             }
-            out.append("VALUE ").append(t[i]).append(' ').append(Integer.toUnsignedString(it.flags())).append(' ')
+            out.append("VALUE ")
+                    .append(t[i])
+                    .append(' ')
+                    .append(Integer.toUnsignedString(it.flags()))
+                    .append(' ')
                     .append(it.value().length());
             if (withCas) {
                 out.append(' ').append(it.cas());

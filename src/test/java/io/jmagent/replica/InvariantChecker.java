@@ -33,6 +33,7 @@ final class InvariantChecker {
     private final ModelRun run;
     /** Writes by the tag id their value carries. */
     private final Map<Integer, Op> byTag = new HashMap<>();
+
     final List<String> violations = new ArrayList<>();
     int missesAfterWrite;
 
@@ -91,7 +92,8 @@ final class InvariantChecker {
     }
 
     private boolean isFinalRead(Op read) {
-        return read.client == 0 && read.id >= run.ops.size() - ModelConfig.allKeys().size();
+        return read.client == 0
+                && read.id >= run.ops.size() - ModelConfig.allKeys().size();
     }
 
     private void checkCounter(Op op) {
@@ -109,7 +111,8 @@ final class InvariantChecker {
         }
         for (Op before : run.ops) {
             if (before.ack >= 0 && before.ack < op.start && before.keys.contains(key) && !before.indeterminate()) {
-                Long b = before.kind == Op.Kind.READ ? number(before.hits().get(key))
+                Long b = before.kind == Op.Kind.READ
+                        ? number(before.hits().get(key))
                         : before.kind == Op.Kind.COUNTER ? before.counterValue() : null;
                 if (b != null && (op.kind == Op.Kind.COUNTER ? v <= b : v < b)) {
                     violations.add("counter " + key + " went back: " + op + " after " + before);
@@ -127,7 +130,8 @@ final class InvariantChecker {
                 violations.add("server " + farm.serverName(s) + " is " + h.state() + " after the final probes");
                 continue;
             }
-            for (Map.Entry<String, FakeServer.Item> e : farm.servers.get(s).items().entrySet()) {
+            for (Map.Entry<String, FakeServer.Item> e :
+                    farm.servers.get(s).items().entrySet()) {
                 String key = e.getKey();
                 if (h.isStale(key.getBytes(StandardCharsets.ISO_8859_1))) {
                     continue;
@@ -136,7 +140,8 @@ final class InvariantChecker {
                 if (key.equals(ModelConfig.COUNTER)) {
                     long max = maxCounterAnswer();
                     if (Long.parseUnsignedLong(v) < max) {
-                        violations.add(farm.serverName(s) + " holds " + key + "=" + v + " below the acknowledged " + max);
+                        violations.add(
+                                farm.serverName(s) + " holds " + key + "=" + v + " below the acknowledged " + max);
                     }
                     continue;
                 }
@@ -156,9 +161,12 @@ final class InvariantChecker {
     private long maxCounterAnswer() {
         long max = 0;
         for (Op op : run.ops) {
-            if (op.acked() && !op.indeterminate() && op.start < run.copies.goneAt(ModelConfig.COUNTER)
+            if (op.acked()
+                    && !op.indeterminate()
+                    && op.start < run.copies.goneAt(ModelConfig.COUNTER)
                     && op.keys.contains(ModelConfig.COUNTER)) {
-                Long v = op.kind == Op.Kind.READ ? number(op.hits().get(ModelConfig.COUNTER))
+                Long v = op.kind == Op.Kind.READ
+                        ? number(op.hits().get(ModelConfig.COUNTER))
                         : op.kind == Op.Kind.COUNTER ? op.counterValue() : null;
                 if (v != null) {
                     max = Math.max(max, v);

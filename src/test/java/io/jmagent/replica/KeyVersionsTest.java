@@ -43,13 +43,17 @@ class KeyVersionsTest {
         versions.writeStarted(slot, false);
         assertThat(versions.noOrderedChangeSince(slot, order)).isFalse();
         versions.writeSettled(slot, false);
-        assertThat(versions.noOrderedChangeSince(slot, order)).as("settled since").isFalse();
+        assertThat(versions.noOrderedChangeSince(slot, order))
+                .as("settled since")
+                .isFalse();
 
         long beforeCopy = versions.orderStamp(slot);
         assertThat(versions.noOrderedChangeSince(slot, beforeCopy)).isTrue();
         versions.orderedStarted(slot);
         long duringCopy = versions.orderStamp(slot);
-        assertThat(versions.noOrderedChangeSince(slot, duringCopy)).as("a copy in flight").isFalse();
+        assertThat(versions.noOrderedChangeSince(slot, duringCopy))
+                .as("a copy in flight")
+                .isFalse();
         versions.orderedSettled(slot);
         assertThat(versions.noOrderedChangeSince(slot, beforeCopy)).isFalse();
     }
@@ -68,7 +72,9 @@ class KeyVersionsTest {
         assertThat(mine.onlyOwnInFlight(versions, slot)).isFalse();
         other.writeSettled(versions, slot, false, true);
         assertThat(mine.onlyOwnInFlight(versions, slot)).isTrue();
-        assertThat(mine.onlyOwnWritesSince(versions, slot, stamp, own)).as("it overlapped").isFalse();
+        assertThat(mine.onlyOwnWritesSince(versions, slot, stamp, own))
+                .as("it overlapped")
+                .isFalse();
         mine.writeSettled(versions, slot, false, true);
         assertThat(versions.inFlight(slot)).isZero();
     }

@@ -8,8 +8,7 @@ package io.jmagent.replica;
  */
 final class MetaCommands {
 
-    private MetaCommands() {
-    }
+    private MetaCommands() {}
 
     static String execute(FakeServer s, String[] t, String data) {
         return switch (t[0]) {

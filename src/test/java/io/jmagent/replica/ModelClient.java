@@ -68,7 +68,8 @@ final class ModelClient {
             op.reply = early.remove(op);
             op.ack = clock.getAsLong();
             if (op.reply.startsWith("VALUE ") && op.text.startsWith("gets")) {
-                String[] header = op.reply.substring(0, op.reply.indexOf("\r\n")).split(" ");
+                String[] header =
+                        op.reply.substring(0, op.reply.indexOf("\r\n")).split(" ");
                 casSeen.put(header[1], Long.parseUnsignedLong(header[4]));
             }
             acknowledged.accept(op);

@@ -30,6 +30,7 @@ final class ModelFarm implements AutoCloseable {
     final List<ServerHealth> healths = new ArrayList<>();
     /** Every connection, by server then by index: {@code connections.get(server * perServer + i)}. */
     final List<FakeConnection> connections = new ArrayList<>();
+
     final int primaryCount;
     final int perServer;
     final Router router;
@@ -39,8 +40,14 @@ final class ModelFarm implements AutoCloseable {
     ModelFarm(int primaryCount, int backupCount, int perServer, int failureLimit) {
         this.primaryCount = primaryCount;
         this.perServer = perServer;
-        BackendSettings settings = new BackendSettings(perServer, Duration.ofSeconds(1), Duration.ofMillis(10),
-                Duration.ofMillis(100), 1024 * 1024, failureLimit, 1000);
+        BackendSettings settings = new BackendSettings(
+                perServer,
+                Duration.ofSeconds(1),
+                Duration.ofMillis(10),
+                Duration.ofMillis(100),
+                1024 * 1024,
+                failureLimit,
+                1000);
         List<ServerAddress> p = new ArrayList<>();
         List<ServerAddress> b = new ArrayList<>();
         for (int i = 0; i < primaryCount; i++) {
@@ -63,20 +70,24 @@ final class ModelFarm implements AutoCloseable {
             }
         }
         this.router = new Router(primaries, backups, false, 0, new ProxyStats());
-        this.probes = new ModelProbes(healths, a -> {
-            FakeServer server = servers.get(addresses.indexOf(a));
-            return new ModelProbes.Server() {
-                @Override
-                public boolean reachable() {
-                    return server.available();
-                }
+        this.probes = new ModelProbes(
+                healths,
+                a -> {
+                    FakeServer server = servers.get(addresses.indexOf(a));
+                    return new ModelProbes.Server() {
+                        @Override
+                        public boolean reachable() {
+                            return server.available();
+                        }
 
-                @Override
-                public String execute(String request) {
-                    return server.execute(request);
-                }
-            };
-        }, this::runAllOrphans, new StaleCopyRefill(router, () -> Runnable::run, loop -> context(REFILL_SESSION)));
+                        @Override
+                        public String execute(String request) {
+                            return server.execute(request);
+                        }
+                    };
+                },
+                this::runAllOrphans,
+                new StaleCopyRefill(router, () -> Runnable::run, loop -> context(REFILL_SESSION)));
     }
 
     String serverName(int s) {
@@ -88,8 +99,8 @@ final class ModelFarm implements AutoCloseable {
     }
 
     private ServerConnections pool(int firstServer) {
-        return (server, sessionId) -> connections.get((firstServer + server) * perServer
-                + (int) Math.floorMod(sessionId, perServer));
+        return (server, sessionId) ->
+                connections.get((firstServer + server) * perServer + (int) Math.floorMod(sessionId, perServer));
     }
 
     List<FakeConnection> connectionsTo(int server) {

@@ -22,12 +22,13 @@ final class ModelRun implements AutoCloseable {
     final CounterCopies copies;
     /** Failures of the proxy itself (an exception out of a route), which are findings too. */
     final List<String> crashes = new ArrayList<>();
+
     private long clock;
 
     ModelRun(ModelConfig config) {
         this.config = config;
-        this.farm = new ModelFarm(config.primaries(), config.backups(), config.connectionsPerServer(),
-                config.failureLimit());
+        this.farm = new ModelFarm(
+                config.primaries(), config.backups(), config.connectionsPerServer(), config.failureLimit());
         this.copies = new CounterCopies(this);
         for (int c = 0; c <= config.clients(); c++) {
             clients.add(new ModelClient(c, farm, this::tick, copies::acknowledged));
@@ -60,7 +61,8 @@ final class ModelRun implements AutoCloseable {
     boolean mayFault(int s) {
         for (int t = 0; t < farm.servers.size(); t++) {
             // a RECOVERING server still refills the keys it missed: they have one copy until it is UP
-            if (t != s && (!farm.servers.get(t).available() || farm.healths.get(t).state() != ServerHealth.State.UP)) {
+            if (t != s
+                    && (!farm.servers.get(t).available() || farm.healths.get(t).state() != ServerHealth.State.UP)) {
                 return false;
             }
         }
@@ -73,8 +75,11 @@ final class ModelRun implements AutoCloseable {
             case OP -> true;
             case EXEC -> farm.connections.get(t).canExecute();
             case DELIVER -> farm.connections.get(t).canDeliver();
-            case TIMEOUT -> farm.connections.get(t).server.frozen() && farm.connections.get(t).hasPending();
-            case ORPHAN -> farm.servers.get(t).available() && !farm.servers.get(t).orphans.isEmpty();
+            case TIMEOUT ->
+                farm.connections.get(t).server.frozen()
+                        && farm.connections.get(t).hasPending();
+            case ORPHAN ->
+                farm.servers.get(t).available() && !farm.servers.get(t).orphans.isEmpty();
             case KILL, FREEZE -> mayFault(t);
             case RESTART -> !farm.servers.get(t).alive();
             case THAW -> farm.servers.get(t).frozen();
@@ -149,7 +154,8 @@ final class ModelRun implements AutoCloseable {
                 }
             }
             for (int s = 0; s < farm.servers.size(); s++) {
-                while (farm.servers.get(s).available() && !farm.servers.get(s).orphans.isEmpty()) {
+                while (farm.servers.get(s).available()
+                        && !farm.servers.get(s).orphans.isEmpty()) {
                     farm.runOrphan(s);
                     moved = true;
                 }

@@ -32,6 +32,7 @@ final class Op {
     final List<String> keys;
     /** The value tag a write carries (its data), null for others. */
     final String tag;
+
     final long start;
     long ack = -1;
     String reply;
@@ -56,7 +57,9 @@ final class Op {
 
     /** No reply, or an error reply: it may or may not have applied. */
     boolean indeterminate() {
-        return !acked() || reply.startsWith("SERVER_ERROR") || reply.startsWith("ERROR")
+        return !acked()
+                || reply.startsWith("SERVER_ERROR")
+                || reply.startsWith("ERROR")
                 || reply.startsWith("CLIENT_ERROR");
     }
 
@@ -67,8 +70,12 @@ final class Op {
         }
         return switch (kind) {
             case WRITE, APPEND -> reply.equals("STORED\r\n") || reply.startsWith("HD") || reply.isEmpty();
-            case DELETE -> reply.equals("DELETED\r\n") || reply.equals("NOT_FOUND\r\n") || reply.startsWith("HD")
-                    || reply.startsWith("NF") || reply.isEmpty();
+            case DELETE ->
+                reply.equals("DELETED\r\n")
+                        || reply.equals("NOT_FOUND\r\n")
+                        || reply.startsWith("HD")
+                        || reply.startsWith("NF")
+                        || reply.isEmpty();
             default -> false;
         };
     }
@@ -119,6 +126,7 @@ final class Op {
     @Override
     public String toString() {
         return "#" + id + " c" + client + " [" + start + "," + (acked() ? ack : "-") + "] "
-                + text.replace("\r\n", "\\r\\n") + " -> " + (reply == null ? "(none)" : reply.replace("\r\n", "\\r\\n"));
+                + text.replace("\r\n", "\\r\\n") + " -> "
+                + (reply == null ? "(none)" : reply.replace("\r\n", "\\r\\n"));
     }
 }

@@ -2,17 +2,17 @@ package io.jmagent.replica;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
-import org.slf4j.LoggerFactory;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The model test of the backup farm (issue 11): many seeded random schedules of client commands,
@@ -53,7 +53,8 @@ class ReplicaModelTest {
                 failures.add(r);
             }
         }
-        System.out.printf("model: %d seeds in %d ms, %d failing, %d misses after a write%n",
+        System.out.printf(
+                "model: %d seeds in %d ms, %d failing, %d misses after a write%n",
                 only >= 0 ? 1 : seeds, (System.nanoTime() - started) / 1_000_000, failures.size(), misses);
         Map<String, Explorer.Result> firstPerRule = new LinkedHashMap<>();
         for (Explorer.Result f : failures) {
@@ -61,20 +62,27 @@ class ReplicaModelTest {
         }
         int shrinkAll = Integer.getInteger("model.shrinkAll", 0);
         String match = System.getProperty("model.match", "");
-        for (Explorer.Result f : failures.stream().filter(f -> f.violations().get(0).contains(match))
-                .limit(shrinkAll).toList()) {
+        for (Explorer.Result f : failures.stream()
+                .filter(f -> f.violations().get(0).contains(match))
+                .limit(shrinkAll)
+                .toList()) {
             Explorer.Result small = Explorer.shrink(f, 300);
-            System.out.println("seed " + f.seed() + " " + f.config() + " shrunk to " + small.schedule().size()
-                    + " steps: " + small.violations().get(0));
+            System.out.println("seed " + f.seed() + " " + f.config() + " shrunk to "
+                    + small.schedule().size() + " steps: " + small.violations().get(0));
             try (ModelRun names = new ModelRun(f.config())) {
                 small.schedule().forEach(st -> System.out.println("    " + st.describe(names.farm)));
             }
         }
         for (Map.Entry<String, Explorer.Result> e : firstPerRule.entrySet()) {
-            System.out.println("=== " + e.getKey() + ", first at seed " + e.getValue().seed() + ", shrunk:");
+            System.out.println(
+                    "=== " + e.getKey() + ", first at seed " + e.getValue().seed() + ", shrunk:");
             System.out.println(Explorer.shrink(e.getValue(), 300).report());
         }
-        assertThat(failures.stream().map(f -> f.seed() + ": " + f.violations().get(0)).limit(10).toList())
-                .as("seeds that break the invariant (%d, the first 10 here)", failures.size()).isEmpty();
+        assertThat(failures.stream()
+                        .map(f -> f.seed() + ": " + f.violations().get(0))
+                        .limit(10)
+                        .toList())
+                .as("seeds that break the invariant (%d, the first 10 here)", failures.size())
+                .isEmpty();
     }
 }

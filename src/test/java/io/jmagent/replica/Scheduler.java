@@ -80,8 +80,8 @@ final class Scheduler {
         } else if (r < 25) {
             Long seen = run.clients.get(client).casSeen.get(k);
             String data = tag;
-            return "cas " + k + " 0 0 " + data.length() + " " + (seen != null ? seen : 1 + random.nextInt(9))
-                    + "\r\n" + data + "\r\n";
+            return "cas " + k + " 0 0 " + data.length() + " " + (seen != null ? seen : 1 + random.nextInt(9)) + "\r\n"
+                    + data + "\r\n";
         } else if (r < 29) {
             return store("append", k, ".a" + run.ops.size());
         } else if (r < 31) {

@@ -47,7 +47,8 @@ record Step(Kind kind, int target, String text) {
 
     /** Java source that rebuilds this step, for pasting a shrunk schedule into a scenario test. */
     String source() {
-        return kind == Kind.OP ? "Step.op(" + target + ", \"" + text.replace("\r\n", "\\r\\n") + "\")"
+        return kind == Kind.OP
+                ? "Step.op(" + target + ", \"" + text.replace("\r\n", "\\r\\n") + "\")"
                 : "Step.on(Step.Kind." + kind + ", " + target + ")";
     }
 }

@@ -3,8 +3,7 @@ package io.jmagent.replica;
 /** The text storage commands on a {@link FakeServer}: set, add, replace, append, prepend, cas (protocol.txt). */
 final class TextStore {
 
-    private TextStore() {
-    }
+    private TextStore() {}
 
     /** {@code t}: "cmd key flags exptime bytes [cas]"; {@code data}: the data block. */
     static String store(FakeServer s, String[] t, String data) {

@@ -39,7 +39,8 @@ class FormerRingsTest {
     @Test
     void aServerNoLongerInTheFarmIsNeverNamed() {
         List<ServerAddress> now = List.of(A, B);
-        FormerRings.Owners owners = FormerRings.NONE.after(List.of(A, B, C), now).against(now);
+        FormerRings.Owners owners =
+                FormerRings.NONE.after(List.of(A, B, C), now).against(now);
         KetamaRing ring = new KetamaRing(now);
         for (int i = 0; i < 1000; i++) {
             long h = KetamaRing.hash(("k" + i).getBytes(StandardCharsets.UTF_8));
@@ -63,7 +64,9 @@ class FormerRingsTest {
     @Test
     void aServerThatOwnedAKeyInSeveralFormerRingsIsNamedOnce() {
         List<ServerAddress> now = List.of(C);
-        FormerRings r = FormerRings.NONE.after(List.of(A), List.of(A, C)).after(List.of(A, C), List.of(A))
+        FormerRings r = FormerRings.NONE
+                .after(List.of(A), List.of(A, C))
+                .after(List.of(A, C), List.of(A))
                 .after(List.of(A), now);
         FormerRings.Owners owners = r.against(List.of(A, C));
         List<Integer> told = new ArrayList<>();

@@ -34,8 +34,7 @@ class KetamaRingTest {
     static {
         // spymemcached asserts 160 points per server even for a weighted ring, which libmemcached's
         // rounding down breaks; the assertion must be off before the locator class initializes
-        KetamaRingTest.class.getClassLoader()
-                .setClassAssertionStatus(KetamaNodeLocator.class.getName(), false);
+        KetamaRingTest.class.getClassLoader().setClassAssertionStatus(KetamaNodeLocator.class.getName(), false);
     }
 
     @Test
@@ -65,14 +64,26 @@ class KetamaRingTest {
 
     @Test
     void unevenWeightsRoundDownAsLibmemcachedDoes() {
-        assertPlacesKeysLikeSpymemcached(farm("10.0.3.1:11211:5", "10.0.3.2:11211:7", "10.0.3.3:11211:1",
-                "10.0.3.4:11300:10", "10.0.3.5:11301:3", "10.0.3.6:11302:2", "10.0.3.7:11303:1"));
+        assertPlacesKeysLikeSpymemcached(farm(
+                "10.0.3.1:11211:5",
+                "10.0.3.2:11211:7",
+                "10.0.3.3:11211:1",
+                "10.0.3.4:11300:10",
+                "10.0.3.5:11301:3",
+                "10.0.3.6:11302:2",
+                "10.0.3.7:11303:1"));
     }
 
     @Test
     void sevenEqualServersPlaceKeysAsSpymemcachedDoes() {
-        assertPlacesKeysLikeSpymemcached(farm("10.0.4.1:11211", "10.0.4.2:11211", "10.0.4.3:11211",
-                "10.0.4.4:11211", "10.0.4.5:11211", "10.0.4.6:11211", "10.0.4.7:11211"));
+        assertPlacesKeysLikeSpymemcached(farm(
+                "10.0.4.1:11211",
+                "10.0.4.2:11211",
+                "10.0.4.3:11211",
+                "10.0.4.4:11211",
+                "10.0.4.5:11211",
+                "10.0.4.6:11211",
+                "10.0.4.7:11211"));
     }
 
     @Test
@@ -94,7 +105,8 @@ class KetamaRingTest {
     void equalWeightsGive160PointsPerServer() {
         assertThat(new KetamaRing(farm("10.0.0.1:11212", "10.0.0.2:11213", "10.0.0.3:11214")).pointCount())
                 .isEqualTo(3 * 160);
-        assertThat(new KetamaRing(farm("10.0.1.1:11211", "10.0.1.2:11211")).pointCount()).isEqualTo(2 * 160);
+        assertThat(new KetamaRing(farm("10.0.1.1:11211", "10.0.1.2:11211")).pointCount())
+                .isEqualTo(2 * 160);
     }
 
     @Test
@@ -111,7 +123,8 @@ class KetamaRingTest {
         }
 
         for (String key : keys) {
-            assertThat(ring.serverFor(utf8(key))).as("server for %s", key)
+            assertThat(ring.serverFor(utf8(key)))
+                    .as("server for %s", key)
                     .isEqualTo(indexOf(oracle.getPrimary(key), servers));
         }
     }
@@ -197,8 +210,10 @@ class KetamaRingTest {
 
     /** A MemcachedNode that only knows its address: all the locator asks of it. */
     private static MemcachedNode node(InetSocketAddress address) {
-        return (MemcachedNode) Proxy.newProxyInstance(KetamaRingTest.class.getClassLoader(),
-                new Class<?>[] {MemcachedNode.class}, (proxy, method, args) -> switch (method.getName()) {
+        return (MemcachedNode) Proxy.newProxyInstance(
+                KetamaRingTest.class.getClassLoader(),
+                new Class<?>[] {MemcachedNode.class},
+                (proxy, method, args) -> switch (method.getName()) {
                     case "getSocketAddress" -> address;
                     case "hashCode" -> System.identityHashCode(proxy);
                     case "equals" -> proxy == args[0];
@@ -210,7 +225,8 @@ class KetamaRingTest {
     private static int indexOf(MemcachedNode node, List<ServerAddress> servers) {
         InetSocketAddress address = (InetSocketAddress) node.getSocketAddress();
         for (int i = 0; i < servers.size(); i++) {
-            if (servers.get(i).host().equals(address.getHostString()) && servers.get(i).port() == address.getPort()) {
+            if (servers.get(i).host().equals(address.getHostString())
+                    && servers.get(i).port() == address.getPort()) {
                 return i;
             }
         }

@@ -16,16 +16,53 @@ public final class BinaryPacket {
     public static final int RESPONSE_MAGIC = 0x81;
 
     /** Opcodes (protocol_binary.h). */
-    public static final int GET = 0x00, SET = 0x01, ADD = 0x02, REPLACE = 0x03, DELETE = 0x04, INCREMENT = 0x05,
-            DECREMENT = 0x06, QUIT = 0x07, FLUSH = 0x08, GETQ = 0x09, NOOP = 0x0a, VERSION = 0x0b, GETK = 0x0c,
-            GETKQ = 0x0d, APPEND = 0x0e, PREPEND = 0x0f, STAT = 0x10, SETQ = 0x11, ADDQ = 0x12, REPLACEQ = 0x13,
-            DELETEQ = 0x14, INCREMENTQ = 0x15, DECREMENTQ = 0x16, QUITQ = 0x17, FLUSHQ = 0x18, APPENDQ = 0x19,
-            PREPENDQ = 0x1a, VERBOSITY = 0x1b, TOUCH = 0x1c, GAT = 0x1d, GATQ = 0x1e, SASL_LIST_MECHS = 0x20,
-            SASL_AUTH = 0x21, SASL_STEP = 0x22, GATK = 0x23, GATKQ = 0x24, RGET = 0x30;
+    public static final int GET = 0x00,
+            SET = 0x01,
+            ADD = 0x02,
+            REPLACE = 0x03,
+            DELETE = 0x04,
+            INCREMENT = 0x05,
+            DECREMENT = 0x06,
+            QUIT = 0x07,
+            FLUSH = 0x08,
+            GETQ = 0x09,
+            NOOP = 0x0a,
+            VERSION = 0x0b,
+            GETK = 0x0c,
+            GETKQ = 0x0d,
+            APPEND = 0x0e,
+            PREPEND = 0x0f,
+            STAT = 0x10,
+            SETQ = 0x11,
+            ADDQ = 0x12,
+            REPLACEQ = 0x13,
+            DELETEQ = 0x14,
+            INCREMENTQ = 0x15,
+            DECREMENTQ = 0x16,
+            QUITQ = 0x17,
+            FLUSHQ = 0x18,
+            APPENDQ = 0x19,
+            PREPENDQ = 0x1a,
+            VERBOSITY = 0x1b,
+            TOUCH = 0x1c,
+            GAT = 0x1d,
+            GATQ = 0x1e,
+            SASL_LIST_MECHS = 0x20,
+            SASL_AUTH = 0x21,
+            SASL_STEP = 0x22,
+            GATK = 0x23,
+            GATKQ = 0x24,
+            RGET = 0x30;
 
     /** Response statuses (protocol_binary.h). */
-    public static final int SUCCESS = 0x00, KEY_NOT_FOUND = 0x01, KEY_EXISTS = 0x02, TOO_LARGE = 0x03,
-            INVALID_ARGUMENTS = 0x04, NOT_STORED = 0x05, NON_NUMERIC = 0x06, UNKNOWN_COMMAND = 0x81,
+    public static final int SUCCESS = 0x00,
+            KEY_NOT_FOUND = 0x01,
+            KEY_EXISTS = 0x02,
+            TOO_LARGE = 0x03,
+            INVALID_ARGUMENTS = 0x04,
+            NOT_STORED = 0x05,
+            NON_NUMERIC = 0x06,
+            UNKNOWN_COMMAND = 0x81,
             NOT_SUPPORTED = 0x83;
 
     /** Incr/decr expiration that means "do not create a missing counter". */
@@ -85,7 +122,11 @@ public final class BinaryPacket {
     }
 
     public static byte[] arithmeticExtras(long delta, long initial, int exptime) {
-        return ByteBuffer.allocate(20).putLong(delta).putLong(initial).putInt(exptime).array();
+        return ByteBuffer.allocate(20)
+                .putLong(delta)
+                .putLong(initial)
+                .putInt(exptime)
+                .array();
     }
 
     public static byte[] expiration(int exptime) {
@@ -166,8 +207,15 @@ public final class BinaryPacket {
         int el = extrasLength != null ? extrasLength : extras.length;
         long bl = bodyLength != null ? bodyLength : (long) extras.length + key.length + value.length;
         ByteBuffer b = ByteBuffer.allocate(24 + extras.length + key.length + value.length);
-        b.put((byte) magic).put((byte) opcode).putShort((short) kl).put((byte) el).put((byte) datatype)
-                .putShort((short) vbucket).putInt((int) bl).putInt(opaque).putLong(cas);
+        b.put((byte) magic)
+                .put((byte) opcode)
+                .putShort((short) kl)
+                .put((byte) el)
+                .put((byte) datatype)
+                .putShort((short) vbucket)
+                .putInt((int) bl)
+                .putInt(opaque)
+                .putLong(cas);
         return b.put(extras).put(key).put(value).array();
     }
 }

@@ -10,8 +10,19 @@ import java.nio.ByteBuffer;
 import java.util.HexFormat;
 
 /** One binary-protocol response as read off the wire, every header field kept as sent. */
-public record BinaryResponse(int magic, int opcode, int keyLength, int extrasLength, int datatype, int status,
-        long bodyLength, int opaque, long cas, byte[] extras, byte[] key, byte[] value) {
+public record BinaryResponse(
+        int magic,
+        int opcode,
+        int keyLength,
+        int extrasLength,
+        int datatype,
+        int status,
+        long bodyLength,
+        int opaque,
+        long cas,
+        byte[] extras,
+        byte[] key,
+        byte[] value) {
 
     /** Reads one response; null at a clean end of stream before its first byte. */
     public static BinaryResponse read(InputStream in) throws IOException {
@@ -45,8 +56,8 @@ public record BinaryResponse(int magic, int opcode, int keyLength, int extrasLen
         byte[] extras = java.util.Arrays.copyOfRange(body, 0, extrasLength);
         byte[] key = java.util.Arrays.copyOfRange(body, extrasLength, extrasLength + keyLength);
         byte[] value = java.util.Arrays.copyOfRange(body, extrasLength + keyLength, body.length);
-        return new BinaryResponse(magic, opcode, keyLength, extrasLength, datatype, status, bodyLength, opaque, cas,
-                extras, key, value);
+        return new BinaryResponse(
+                magic, opcode, keyLength, extrasLength, datatype, status, bodyLength, opaque, cas, extras, key, value);
     }
 
     public String valueText() {
@@ -65,8 +76,16 @@ public record BinaryResponse(int magic, int opcode, int keyLength, int extrasLen
 
     @Override
     public String toString() {
-        return String.format("magic=%02x op=%02x status=%04x opaque=%08x cas=%d datatype=%02x extras=%s key=%s value=%s",
-                magic, opcode, status, opaque, cas, datatype, HexFormat.of().formatHex(extras), escape(key),
+        return String.format(
+                "magic=%02x op=%02x status=%04x opaque=%08x cas=%d datatype=%02x extras=%s key=%s value=%s",
+                magic,
+                opcode,
+                status,
+                opaque,
+                cas,
+                datatype,
+                HexFormat.of().formatHex(extras),
+                escape(key),
                 escape(value));
     }
 

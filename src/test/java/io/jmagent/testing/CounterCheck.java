@@ -18,18 +18,22 @@ final class CounterCheck {
     private final HistoryChecker checker;
     /** The set and the incrs, in the order sent (one writer: also the order acknowledged). */
     private final List<Op> writes = new ArrayList<>();
+
     private final List<Op> reads = new ArrayList<>();
     /** The acknowledged writes, and the value each left (an incr's result, the set's value). */
     private final List<Op> acked = new ArrayList<>();
+
     private final List<Long> valueAfter = new ArrayList<>();
     /** The last acknowledged value, and the incrs of unknown outcome not yet seen to have added one. */
     private long value;
+
     private boolean known;
     private long unknownIncrs;
     /** The incr that first answered NOT_FOUND, while the next ones do too. */
     private Op lost;
     /** For the first i + 1 writes sent: the highest value acknowledged, the incrs of unknown outcome. */
     private long[] highestSent;
+
     private long[] unknownSent;
 
     CounterCheck(HistoryChecker checker, List<Op> ops) {
@@ -79,8 +83,11 @@ final class CounterCheck {
                 lost = null;
                 long r = w.number();
                 if (known && (r < value + 1 || r > value + 1 + unknownIncrs)) {
-                    checker.anomaly(Type.WRONG_ANSWER, "expected " + (value + 1)
-                            + (unknownIncrs > 0 ? ".." + (value + 1 + unknownIncrs) : ""), w, context(w));
+                    checker.anomaly(
+                            Type.WRONG_ANSWER,
+                            "expected " + (value + 1) + (unknownIncrs > 0 ? ".." + (value + 1 + unknownIncrs) : ""),
+                            w,
+                            context(w));
                 } else if (known) {
                     unknownIncrs -= r - value - 1;
                 }
@@ -112,11 +119,14 @@ final class CounterCheck {
         long highest = sent < 0 ? -1 : highestSent[sent];
         long unknown = sent < 0 ? 0 : unknownSent[sent];
         if (r < 0 || highest < 0 || r > highest + unknown) {
-            checker.anomaly(Type.WRONG_ANSWER, "a value never written, or written only after the read", read,
-                    context(read));
+            checker.anomaly(
+                    Type.WRONG_ANSWER, "a value never written, or written only after the read", read, context(read));
         } else if (i >= 0 && r < valueAfter.get(i)) {
-            checker.anomaly(Type.STALE_READ, "older than " + valueAfter.get(i) + ", acknowledged before the read began",
-                    read, context(read));
+            checker.anomaly(
+                    Type.STALE_READ,
+                    "older than " + valueAfter.get(i) + ", acknowledged before the read began",
+                    read,
+                    context(read));
         }
     }
 

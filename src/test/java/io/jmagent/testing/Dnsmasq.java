@@ -90,16 +90,27 @@ public final class Dnsmasq implements AutoCloseable {
     }
 
     private void startProcess() {
-        List<String> cmd = new ArrayList<>(List.of(binary(), "--keep-in-foreground", "--port=" + port,
-                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/test/",
-                "--local-ttl=" + ttl, "--pid-file=", "--addn-hosts=" + dir.resolve("hosts"),
+        List<String> cmd = new ArrayList<>(List.of(
+                binary(),
+                "--keep-in-foreground",
+                "--port=" + port,
+                "--listen-address=127.0.0.1",
+                "--bind-interfaces",
+                "--no-resolv",
+                "--no-hosts",
+                "--local=/test/",
+                "--local-ttl=" + ttl,
+                "--pid-file=",
+                "--addn-hosts=" + dir.resolve("hosts"),
                 "--conf-file=" + dir.resolve("conf")));
         if ("root".equals(System.getProperty("user.name"))) {
             cmd.add("--user=root");
         }
         try {
-            process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            process = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             Thread.sleep(300); // it binds at once; a bad option makes it exit at once
         } catch (IOException e) {
             throw new IllegalStateException("cannot start dnsmasq (is the dnsmasq-base package installed?)", e);
@@ -121,7 +132,9 @@ public final class Dnsmasq implements AutoCloseable {
 
     private void signal(String name) {
         try {
-            new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+            new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                    .start()
+                    .waitFor(5, TimeUnit.SECONDS);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

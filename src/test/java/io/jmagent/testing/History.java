@@ -41,8 +41,16 @@ public final class History {
     }
 
     /** One operation of client {@code client} through proxy {@code proxy}; {@code reply} is shown in reports. */
-    public record Op(int client, int proxy, String key, Kind kind, long number, long start, long end,
-            Outcome outcome, String reply) {
+    public record Op(
+            int client,
+            int proxy,
+            String key,
+            Kind kind,
+            long number,
+            long start,
+            long end,
+            Outcome outcome,
+            String reply) {
 
         public boolean isWrite() {
             return kind == Kind.SET || kind == Kind.DELETE || kind == Kind.COUNTER_SET || kind == Kind.INCR;
@@ -54,27 +62,30 @@ public final class History {
 
         @Override
         public String toString() {
-            String what = switch (kind) {
-                case SET -> "set " + key + " v" + number;
-                case DELETE -> "delete " + key + " (#" + number + ")";
-                case COUNTER_SET -> "set " + key + " " + number;
-                case INCR -> "incr " + key;
-                case GET, COUNTER_GET -> "get " + key;
-            };
-            String result = switch (outcome) {
-                case OK -> kind == Kind.GET ? (number < 0 ? reply : "v" + number)
-                        : kind == Kind.INCR || kind == Kind.COUNTER_GET ? Long.toString(number) : reply;
-                case ABSENT -> kind == Kind.INCR ? "NOT_FOUND" : "miss";
-                case ERROR -> "error " + reply;
-            };
-            return String.format("%9.1f..%9.1f ms c%d p%d %s -> %s", start / 1e6, end / 1e6, client, proxy,
-                    what, result);
+            String what =
+                    switch (kind) {
+                        case SET -> "set " + key + " v" + number;
+                        case DELETE -> "delete " + key + " (#" + number + ")";
+                        case COUNTER_SET -> "set " + key + " " + number;
+                        case INCR -> "incr " + key;
+                        case GET, COUNTER_GET -> "get " + key;
+                    };
+            String result =
+                    switch (outcome) {
+                        case OK ->
+                            kind == Kind.GET
+                                    ? (number < 0 ? reply : "v" + number)
+                                    : kind == Kind.INCR || kind == Kind.COUNTER_GET ? Long.toString(number) : reply;
+                        case ABSENT -> kind == Kind.INCR ? "NOT_FOUND" : "miss";
+                        case ERROR -> "error " + reply;
+                    };
+            return String.format(
+                    "%9.1f..%9.1f ms c%d p%d %s -> %s", start / 1e6, end / 1e6, client, proxy, what, result);
         }
     }
 
     /** A read after the chaos, while the farm is in state {@code phase}: it must find the last acknowledged write. */
-    public record FinalRead(String phase, Op read) {
-    }
+    public record FinalRead(String phase, Op read) {}
 
     /** A fault or other event, for the report. */
     public record Event(long time, String what) {

@@ -7,8 +7,8 @@ import io.jmagent.testing.History.Outcome;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,7 +36,11 @@ import java.util.stream.Collectors;
  */
 public final class HistoryChecker {
 
-    public enum Type { STALE_READ, LOST_WRITE, WRONG_ANSWER }
+    public enum Type {
+        STALE_READ,
+        LOST_WRITE,
+        WRONG_ANSWER
+    }
 
     /** One violation: what went wrong, the operation, and the key's writes that explain it. */
     public record Anomaly(Type type, String why, Op op, List<Op> context) {
@@ -51,8 +55,15 @@ public final class HistoryChecker {
     }
 
     /** The counts, and every anomaly in the order found. */
-    public record Verdict(long staleReads, long lostWrites, long wrongAnswers, long misses, long errors,
-            long reads, long writes, List<Anomaly> anomalies) {
+    public record Verdict(
+            long staleReads,
+            long lostWrites,
+            long wrongAnswers,
+            long misses,
+            long errors,
+            long reads,
+            long writes,
+            List<Anomaly> anomalies) {
 
         public boolean clean() {
             return staleReads == 0 && lostWrites == 0 && wrongAnswers == 0;
@@ -82,9 +93,12 @@ public final class HistoryChecker {
                 }
             }
             StringBuilder sb = new StringBuilder(counts());
-            anomalies.stream().filter(shown::contains).forEach(a -> sb.append("\n  ").append(a));
+            anomalies.stream().filter(shown::contains).forEach(a -> sb.append("\n  ")
+                    .append(a));
             if (anomalies.size() > shown.size()) {
-                sb.append("\n  ... and ").append(anomalies.size() - shown.size()).append(" more");
+                sb.append("\n  ... and ")
+                        .append(anomalies.size() - shown.size())
+                        .append(" more");
             }
             return sb.toString();
         }
@@ -98,8 +112,7 @@ public final class HistoryChecker {
     private long reads;
     private long writes;
 
-    private HistoryChecker() {
-    }
+    private HistoryChecker() {}
 
     public static Verdict check(History history) {
         HistoryChecker checker = new HistoryChecker();
@@ -115,8 +128,10 @@ public final class HistoryChecker {
         byKey.forEach((key, ops) -> {
             ops.sort(Comparator.comparingLong(Op::start));
             List<FinalRead> finals = finalsByKey.getOrDefault(key, List.of());
-            boolean counter = ops.stream().anyMatch(o -> o.kind() == Kind.COUNTER_SET || o.kind() == Kind.INCR
-                    || o.kind() == Kind.COUNTER_GET)
+            boolean counter = ops.stream()
+                            .anyMatch(o -> o.kind() == Kind.COUNTER_SET
+                                    || o.kind() == Kind.INCR
+                                    || o.kind() == Kind.COUNTER_GET)
                     || finals.stream().anyMatch(f -> f.read().kind() == Kind.COUNTER_GET);
             if (counter) {
                 new CounterCheck(checker, ops).run(finals);
@@ -127,7 +142,14 @@ public final class HistoryChecker {
         long stale = checker.count(Type.STALE_READ);
         long lost = checker.count(Type.LOST_WRITE);
         long wrong = checker.count(Type.WRONG_ANSWER);
-        return new Verdict(stale, lost, wrong, checker.misses, checker.errors, checker.reads, checker.writes,
+        return new Verdict(
+                stale,
+                lost,
+                wrong,
+                checker.misses,
+                checker.errors,
+                checker.reads,
+                checker.writes,
                 List.copyOf(checker.anomalies));
     }
 
@@ -151,11 +173,13 @@ public final class HistoryChecker {
     }
 
     /** A final read that did not find what it should have, and why. */
-    record Loss(FinalRead read, String expected, List<Op> context) {
-    }
+    record Loss(FinalRead read, String expected, List<Op> context) {}
 
     /** Checks every read, then every final read (which collects the losses), counting each one. */
-    void judge(List<Op> reads, List<FinalRead> finals, java.util.function.Consumer<Op> check,
+    void judge(
+            List<Op> reads,
+            List<FinalRead> finals,
+            java.util.function.Consumer<Op> check,
             java.util.function.BiConsumer<FinalRead, List<Loss>> checkFinal) {
         for (Op read : reads) {
             countOp(read);
@@ -176,8 +200,11 @@ public final class HistoryChecker {
         }
         Loss first = losses.get(0);
         String phases = losses.stream().map(l -> l.read().phase()).distinct().collect(Collectors.joining(", "));
-        anomaly(Type.LOST_WRITE, "expected " + first.expected() + ", lost at: " + phases
-                + (losses.size() > 1 ? " (" + losses.size() + " final reads)" : ""), first.read().read(),
+        anomaly(
+                Type.LOST_WRITE,
+                "expected " + first.expected() + ", lost at: " + phases
+                        + (losses.size() > 1 ? " (" + losses.size() + " final reads)" : ""),
+                first.read().read(),
                 first.context());
     }
 

@@ -120,17 +120,21 @@ class HistoryCheckerTest {
         finalRead("c", 0); // a miss: the delete
         finalRead("d", 1);
         finalRead("a", 0); // lost again
-        history.recordFinal("primary 0 down",
-                new Op(0, 0, "a", Kind.GET, 0, ms(30), ms(31), Outcome.ERROR, "SERVER_ERROR"));
+        history.recordFinal(
+                "primary 0 down", new Op(0, 0, "a", Kind.GET, 0, ms(30), ms(31), Outcome.ERROR, "SERVER_ERROR"));
         history.recordFinal("primary 0 down", new Op(0, 0, "d", Kind.GET, 0, ms(30), ms(31), Outcome.ABSENT, ""));
 
         Verdict v = HistoryChecker.check(history);
 
         assertThat(v.lostWrites()).as("one per key").isEqualTo(2);
-        assertThat(v.anomalies()).extracting(Anomaly::why).containsExactly(
-                "expected v2, lost at: healed, primary 0 down (3 final reads)",
-                "expected v1, lost at: primary 0 down");
-        assertThat(v.anomalies().get(0).op().number()).as("the first final read that missed it").isEqualTo(1);
+        assertThat(v.anomalies())
+                .extracting(Anomaly::why)
+                .containsExactly(
+                        "expected v2, lost at: healed, primary 0 down (3 final reads)",
+                        "expected v1, lost at: primary 0 down");
+        assertThat(v.anomalies().get(0).op().number())
+                .as("the first final read that missed it")
+                .isEqualTo(1);
         assertThat(v.staleReads() + v.wrongAnswers()).isZero();
     }
 
@@ -149,9 +153,12 @@ class HistoryCheckerTest {
         Verdict v = HistoryChecker.check(history);
 
         assertThat(v.wrongAnswers()).isEqualTo(3);
-        assertThat(v.anomalies()).extracting(a -> a.why() + " at " + a.op().start() / 1_000_000).containsExactly(
-                "expected 3 at 6", "NOT_FOUND for a counter that exists at 10",
-                "NOT_FOUND for a counter that exists at 16");
+        assertThat(v.anomalies())
+                .extracting(a -> a.why() + " at " + a.op().start() / 1_000_000)
+                .containsExactly(
+                        "expected 3 at 6",
+                        "NOT_FOUND for a counter that exists at 10",
+                        "NOT_FOUND for a counter that exists at 16");
     }
 
     @Test
@@ -204,8 +211,9 @@ class HistoryCheckerTest {
 
         assertThat(v.lostWrites()).isEqualTo(2);
         assertThat(v.anomalies()).extracting(a -> a.op().key()).containsExactly("d", "e");
-        assertThat(v.anomalies()).extracting(Anomaly::why).containsExactly("expected 5, lost at: healed",
-                "expected 5, lost at: healed");
+        assertThat(v.anomalies())
+                .extracting(Anomaly::why)
+                .containsExactly("expected 5, lost at: healed", "expected 5, lost at: healed");
     }
 
     @Test
@@ -220,7 +228,8 @@ class HistoryCheckerTest {
 
         String report = HistoryChecker.check(history).report(2);
 
-        assertThat(report).startsWith("stale reads 3, lost writes 0, wrong answers 1; allowed: misses 0, errors 0;")
+        assertThat(report)
+                .startsWith("stale reads 3, lost writes 0, wrong answers 1; allowed: misses 0, errors 0;")
                 .contains("get a -> v1", "WRONG_ANSWER: a value never written", "get b -> v7")
                 .endsWith("... and 2 more");
         assertThat(report.indexOf("get a")).isLessThan(report.indexOf("get b"));
@@ -251,8 +260,8 @@ class HistoryCheckerTest {
     }
 
     private void finalRead(String key, long n) {
-        history.recordFinal("healed", new Op(0, 0, key, Kind.GET, n, ms(20), ms(21),
-                n == 0 ? Outcome.ABSENT : Outcome.OK, ""));
+        history.recordFinal(
+                "healed", new Op(0, 0, key, Kind.GET, n, ms(20), ms(21), n == 0 ? Outcome.ABSENT : Outcome.OK, ""));
     }
 
     private void counterSet(long start, long end, String key, long value) {

@@ -16,7 +16,8 @@ public final class LeakReports extends AppenderBase<ILoggingEvent> {
 
     @Override
     protected void append(ILoggingEvent event) {
-        if (event.getLevel().isGreaterOrEqual(Level.ERROR) && event.getFormattedMessage().contains("LEAK:")) {
+        if (event.getLevel().isGreaterOrEqual(Level.ERROR)
+                && event.getFormattedMessage().contains("LEAK:")) {
             REPORTS.add(event.getFormattedMessage());
         }
     }

@@ -58,16 +58,16 @@ public final class MemcachedProcess implements AutoCloseable {
     }
 
     private void startProcess() {
-        List<String> cmd = new ArrayList<>(List.of(binary(), "-l", host, "-p", Integer.toString(port),
-                "-U", "0", "-m", "64", "-t", "2"));
+        List<String> cmd = new ArrayList<>(
+                List.of(binary(), "-l", host, "-p", Integer.toString(port), "-U", "0", "-m", "64", "-t", "2"));
         if ("root".equals(System.getProperty("user.name"))) {
             cmd.add("-u");
             cmd.add("root");
         }
         cmd.addAll(extraArgs);
         try {
-            ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            ProcessBuilder builder =
+                    new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
             builder.environment().putAll(environment);
             process = builder.start();
         } catch (IOException e) {
@@ -136,7 +136,9 @@ public final class MemcachedProcess implements AutoCloseable {
 
     private void signal(String name) {
         try {
-            new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor();
+            new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
+                    .start()
+                    .waitFor();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {

@@ -22,6 +22,7 @@ final class RegisterCheck {
     private final List<Op> writes = new ArrayList<>();
     /** The acknowledged writes, in the order acknowledged (one writer: also the order of n). */
     private final List<Op> acked = new ArrayList<>();
+
     private final List<Op> reads = new ArrayList<>();
     private final Map<Long, Op> byNumber = new HashMap<>();
 
@@ -56,11 +57,17 @@ final class RegisterCheck {
         if (read.outcome() == Outcome.OK) {
             Op source = byNumber.get(read.number());
             if (source == null || source.kind() != Kind.SET || source.start() > read.end()) {
-                checker.anomaly(Type.WRONG_ANSWER, "a value never written, or written only after the read",
-                        read, HistoryChecker.around(writes, from, read));
+                checker.anomaly(
+                        Type.WRONG_ANSWER,
+                        "a value never written, or written only after the read",
+                        read,
+                        HistoryChecker.around(writes, from, read));
             } else if (newest != null && read.number() < newest.number()) {
-                checker.anomaly(Type.STALE_READ, "older than write #" + newest.number()
-                        + ", acknowledged before the read began", read, HistoryChecker.around(writes, from, read));
+                checker.anomaly(
+                        Type.STALE_READ,
+                        "older than write #" + newest.number() + ", acknowledged before the read began",
+                        read,
+                        HistoryChecker.around(writes, from, read));
             }
             return;
         }
@@ -90,15 +97,17 @@ final class RegisterCheck {
                 allowed.add(w);
             }
         }
-        boolean ok = switch (read.outcome()) {
-            case ERROR -> false;
-            case OK -> allowed.stream().anyMatch(w -> w.kind() == Kind.SET && w.number() == read.number());
-            case ABSENT -> last == null || allowed.stream().anyMatch(w -> w.kind() == Kind.DELETE);
-        };
+        boolean ok =
+                switch (read.outcome()) {
+                    case ERROR -> false;
+                    case OK -> allowed.stream().anyMatch(w -> w.kind() == Kind.SET && w.number() == read.number());
+                    case ABSENT -> last == null || allowed.stream().anyMatch(w -> w.kind() == Kind.DELETE);
+                };
         if (!ok) {
             String expected = last == null ? "nothing" : last.kind() == Kind.SET ? "v" + last.number() : "a miss";
-            losses.add(new HistoryChecker.Loss(f, expected
-                    + (allowed.size() > 1 ? " (or a later write whose outcome is unknown)" : ""),
+            losses.add(new HistoryChecker.Loss(
+                    f,
+                    expected + (allowed.size() > 1 ? " (or a later write whose outcome is unknown)" : ""),
                     HistoryChecker.around(writes, last == null ? 0 : last.start(), read)));
         }
     }

@@ -38,25 +38,41 @@ public final class RunningProxy implements AutoCloseable {
     }
 
     /** {@code tweak} may replace the default config (for limits, timeouts, backups...). */
-    public static RunningProxy over(List<MemcachedProcess> servers, List<MemcachedProcess> backups,
-            UnaryOperator<ProxyConfig> tweak) {
+    public static RunningProxy over(
+            List<MemcachedProcess> servers, List<MemcachedProcess> backups, UnaryOperator<ProxyConfig> tweak) {
         return over(servers, backups, tweak, TestTransport.chosen());
     }
 
     /** As {@link #over(List, List, UnaryOperator)}, on {@code transport}. */
-    public static RunningProxy over(List<MemcachedProcess> servers, List<MemcachedProcess> backups,
-            UnaryOperator<ProxyConfig> tweak, NettyTransport transport) {
+    public static RunningProxy over(
+            List<MemcachedProcess> servers,
+            List<MemcachedProcess> backups,
+            UnaryOperator<ProxyConfig> tweak,
+            NettyTransport transport) {
         return overAddresses(addresses(servers), addresses(backups), tweak, transport);
     }
 
     /** In front of servers that may be stand-ins for memcached, given by their addresses. */
-    public static RunningProxy overAddresses(List<ServerAddress> servers, List<ServerAddress> backups,
-            UnaryOperator<ProxyConfig> tweak, NettyTransport transport) {
-        ProxyConfig config = new ProxyConfig("127.0.0.1", MemcachedProcess.freePort(), null,
-                servers, backups, ProxyConfig.DEFAULT_MAX_CONNECTIONS,
-                ProxyConfig.DEFAULT_MAX_KEEP_ALIVE, 2, ProxyConfig.DEFAULT_CONNECTIONS_PER_LOOP,
-                Duration.ofSeconds(1), ProxyConfig.DEFAULT_MAX_ITEM_SIZE, ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
-                ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT, 0);
+    public static RunningProxy overAddresses(
+            List<ServerAddress> servers,
+            List<ServerAddress> backups,
+            UnaryOperator<ProxyConfig> tweak,
+            NettyTransport transport) {
+        ProxyConfig config = new ProxyConfig(
+                "127.0.0.1",
+                MemcachedProcess.freePort(),
+                null,
+                servers,
+                backups,
+                ProxyConfig.DEFAULT_MAX_CONNECTIONS,
+                ProxyConfig.DEFAULT_MAX_KEEP_ALIVE,
+                2,
+                ProxyConfig.DEFAULT_CONNECTIONS_PER_LOOP,
+                Duration.ofSeconds(1),
+                ProxyConfig.DEFAULT_MAX_ITEM_SIZE,
+                ProxyConfig.DEFAULT_MAX_RETRIEVAL_LINE,
+                ProxyConfig.DEFAULT_MAX_PENDING_PER_CLIENT,
+                0);
         return new RunningProxy(tweak.apply(config), transport);
     }
 

@@ -7,8 +7,7 @@ import java.util.function.Predicate;
 /** Shrinks a failing sequence for the fuzzers: drops elements one at a time while it still fails. */
 public final class Shrink {
 
-    private Shrink() {
-    }
+    private Shrink() {}
 
     /** The shortest sequence found by dropping elements of {@code sequence} while {@code fails} holds (never empty). */
     public static <T> List<T> minimal(List<T> sequence, Predicate<List<T>> fails) {

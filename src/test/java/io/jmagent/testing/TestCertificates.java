@@ -31,8 +31,20 @@ public final class TestCertificates {
 
     /** A self-signed CA named {@code name}: {@code name.pem} and {@code name.key} in the folder. */
     public Authority authority(String name) {
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".pem",
-                "-days", "30", "-subj", "/CN=" + name);
+        openssl(
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                name + ".key",
+                "-out",
+                name + ".pem",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=" + name);
         return new Authority(name);
     }
 
@@ -58,25 +70,76 @@ public final class TestCertificates {
 
         /** As {@link #issue(String, String, int)}, naming {@code names} (openssl's subjectAltName syntax). */
         public Issued issue(String file, String cn, int days, String names) {
-            openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", file + ".key", "-out", file + ".csr", "-subj",
+            openssl(
+                    "req",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-keyout",
+                    file + ".key",
+                    "-out",
+                    file + ".csr",
+                    "-subj",
                     "/CN=" + cn);
             write(file + ".ext", "subjectAltName=" + names + "\n");
             if (days > 0) {
-                openssl("x509", "-req", "-in", file + ".csr", "-CA", name + ".pem", "-CAkey", name + ".key",
-                        "-CAcreateserial", "-out", file + ".pem", "-days", String.valueOf(days), "-extfile",
+                openssl(
+                        "x509",
+                        "-req",
+                        "-in",
+                        file + ".csr",
+                        "-CA",
+                        name + ".pem",
+                        "-CAkey",
+                        name + ".key",
+                        "-CAcreateserial",
+                        "-out",
+                        file + ".pem",
+                        "-days",
+                        String.valueOf(days),
+                        "-extfile",
                         file + ".ext");
             } else {
                 // x509 -req cannot backdate: a throwaway CA database does ("openssl ca" takes start and end dates)
                 write(name + ".index", "");
-                write(name + ".cnf", "[ca]\ndefault_ca=d\n[d]\ndatabase=" + name + ".index\nnew_certs_dir=.\n"
-                        + "default_md=sha256\npolicy=p\nserial=" + name + ".serial\n[p]\ncommonName=supplied\n");
+                write(
+                        name + ".cnf",
+                        "[ca]\ndefault_ca=d\n[d]\ndatabase=" + name + ".index\nnew_certs_dir=.\n"
+                                + "default_md=sha256\npolicy=p\nserial=" + name
+                                + ".serial\n[p]\ncommonName=supplied\n");
                 write(name + ".serial", "1000\n");
-                openssl("ca", "-batch", "-config", name + ".cnf", "-cert", name + ".pem", "-keyfile", name + ".key",
-                        "-in", file + ".csr", "-out", file + ".pem", "-notext", "-startdate", "20200101000000Z",
-                        "-enddate", "20200201000000Z", "-extfile", file + ".ext");
+                openssl(
+                        "ca",
+                        "-batch",
+                        "-config",
+                        name + ".cnf",
+                        "-cert",
+                        name + ".pem",
+                        "-keyfile",
+                        name + ".key",
+                        "-in",
+                        file + ".csr",
+                        "-out",
+                        file + ".pem",
+                        "-notext",
+                        "-startdate",
+                        "20200101000000Z",
+                        "-enddate",
+                        "20200201000000Z",
+                        "-extfile",
+                        file + ".ext");
             }
-            openssl("pkcs12", "-export", "-in", file + ".pem", "-inkey", file + ".key", "-out", file + ".p12",
-                    "-passout", "pass:" + STORE_PASSWORD);
+            openssl(
+                    "pkcs12",
+                    "-export",
+                    "-in",
+                    file + ".pem",
+                    "-inkey",
+                    file + ".key",
+                    "-out",
+                    file + ".p12",
+                    "-passout",
+                    "pass:" + STORE_PASSWORD);
             return new Issued(file);
         }
     }
@@ -143,11 +206,14 @@ public final class TestCertificates {
         command.add("openssl");
         command.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(command)
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .start();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " failed:\n"
-                        + new String(out, StandardCharsets.UTF_8));
+                throw new IllegalStateException(
+                        String.join(" ", command) + " failed:\n" + new String(out, StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
             throw new IllegalStateException("openssl is needed to make test certificates (apt-get install openssl)", e);

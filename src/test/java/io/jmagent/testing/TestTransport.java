@@ -9,8 +9,7 @@ import io.jmagent.backend.NettyTransport;
  */
 public final class TestTransport {
 
-    private TestTransport() {
-    }
+    private TestTransport() {}
 
     public static NettyTransport chosen() {
         return NettyTransport.named(name());
