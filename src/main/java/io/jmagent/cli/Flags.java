@@ -402,7 +402,8 @@ public final class Flags {
                 tls(),
                 serverTls(),
                 authFile,
-                serverAuthFile);
+                serverAuthFile,
+                null); // discovery: config file only
     }
 
     /**

@@ -56,52 +56,6 @@ public record ProxyConfig(
         Path serverAuthFile,
         Discovery discovery) {
 
-    /** A configuration without discovery. */
-    public ProxyConfig(
-            String listenAddress,
-            int port,
-            Path unixSocket,
-            List<ServerAddress> servers,
-            List<ServerAddress> backups,
-            int maxConnections,
-            int maxKeepAlive,
-            int threads,
-            int connectionsPerLoop,
-            Duration timeout,
-            int maxItemSize,
-            int maxRetrievalLine,
-            int maxPendingPerClient,
-            int verbosity,
-            Failover failover,
-            Operations operations,
-            ClientTls tls,
-            ServerTls serverTls,
-            Path authFile,
-            Path serverAuthFile) {
-        this(
-                listenAddress,
-                port,
-                unixSocket,
-                servers,
-                backups,
-                maxConnections,
-                maxKeepAlive,
-                threads,
-                connectionsPerLoop,
-                timeout,
-                maxItemSize,
-                maxRetrievalLine,
-                maxPendingPerClient,
-                verbosity,
-                failover,
-                operations,
-                tls,
-                serverTls,
-                authFile,
-                serverAuthFile,
-                null);
-    }
-
     /**
      * How the proxy is run and watched.
      *
@@ -205,6 +159,7 @@ public record ProxyConfig(
                 operations,
                 ClientTls.NONE,
                 ServerTls.NONE,
+                null,
                 null,
                 null);
     }
@@ -330,78 +285,15 @@ public record ProxyConfig(
     }
 
     public ProxyConfig withFailover(Failover f) {
-        return new ProxyConfig(
-                listenAddress,
-                port,
-                unixSocket,
-                servers,
-                backups,
-                maxConnections,
-                maxKeepAlive,
-                threads,
-                connectionsPerLoop,
-                timeout,
-                maxItemSize,
-                maxRetrievalLine,
-                maxPendingPerClient,
-                verbosity,
-                f,
-                operations,
-                tls,
-                serverTls,
-                authFile,
-                serverAuthFile,
-                discovery);
+        return new ProxyConfigBuilder(this).failover(f).build();
     }
 
     public ProxyConfig withTimeout(Duration t) {
-        return new ProxyConfig(
-                listenAddress,
-                port,
-                unixSocket,
-                servers,
-                backups,
-                maxConnections,
-                maxKeepAlive,
-                threads,
-                connectionsPerLoop,
-                t,
-                maxItemSize,
-                maxRetrievalLine,
-                maxPendingPerClient,
-                verbosity,
-                failover,
-                operations,
-                tls,
-                serverTls,
-                authFile,
-                serverAuthFile,
-                discovery);
+        return new ProxyConfigBuilder(this).timeout(t).build();
     }
 
     public ProxyConfig withOperations(Operations o) {
-        return new ProxyConfig(
-                listenAddress,
-                port,
-                unixSocket,
-                servers,
-                backups,
-                maxConnections,
-                maxKeepAlive,
-                threads,
-                connectionsPerLoop,
-                timeout,
-                maxItemSize,
-                maxRetrievalLine,
-                maxPendingPerClient,
-                verbosity,
-                failover,
-                o,
-                tls,
-                serverTls,
-                authFile,
-                serverAuthFile,
-                discovery);
+        return new ProxyConfigBuilder(this).operations(o).build();
     }
 
     public static final int DEFAULT_PORT = 11211;

@@ -62,17 +62,8 @@ public final class ProxyConfigBuilder {
         maxRetrievalLine = c.maxRetrievalLine();
         maxPendingPerClient = c.maxPendingPerClient();
         verbosity = c.verbosity();
-        failureLimit = c.failover().failureLimit();
-        probeInterval = c.failover().probeInterval();
-        autoEject = c.failover().autoEject();
-        maxStaleKeys = c.failover().maxStaleKeys();
-        writeBackTtl = c.failover().writeBackTtl();
-        sharedFarm = c.failover().sharedFarm();
-        httpPort = c.operations().httpPort();
-        shutdownTimeout = c.operations().shutdownTimeout();
-        idleTimeout = c.operations().idleTimeout();
-        httpAddress = c.operations().httpAddress();
-        httpTls = c.operations().httpTls();
+        failover(c.failover());
+        operations(c.operations());
         tls = c.tls();
         serverTls = c.serverTls();
         authFile = c.authFile();
@@ -222,6 +213,27 @@ public final class ProxyConfigBuilder {
 
     public ProxyConfigBuilder serverAuthFile(Path v) {
         serverAuthFile = v;
+        return this;
+    }
+
+    /** Every failover setting of {@code f}. */
+    public ProxyConfigBuilder failover(ProxyConfig.Failover f) {
+        failureLimit = f.failureLimit();
+        probeInterval = f.probeInterval();
+        autoEject = f.autoEject();
+        maxStaleKeys = f.maxStaleKeys();
+        writeBackTtl = f.writeBackTtl();
+        sharedFarm = f.sharedFarm();
+        return this;
+    }
+
+    /** Every operations setting of {@code o}. */
+    public ProxyConfigBuilder operations(ProxyConfig.Operations o) {
+        httpPort = o.httpPort();
+        shutdownTimeout = o.shutdownTimeout();
+        idleTimeout = o.idleTimeout();
+        httpAddress = o.httpAddress();
+        httpTls = o.httpTls();
         return this;
     }
 

@@ -183,9 +183,11 @@ public final class Router {
     }
 
     private void dispatch(Request request, RouteContext ctx, ReplySink sink) {
-        byte[] written = writtenKey(request);
-        if (written != null) {
-            dropFormerCopies(ctx, written);
+        if (!formerPrimaryOwners.isEmpty() || !formerBackupOwners.isEmpty()) {
+            byte[] written = writtenKey(request);
+            if (written != null) {
+                dropFormerCopies(ctx, written);
+            }
         }
         if (request instanceof RetrievalRequest r) {
             Retrieval.start(this, r, ctx, sink);
@@ -236,9 +238,6 @@ public final class Router {
      * confirmed gone stays marked, and is cleaned by the server's next probe.
      */
     private void dropFormerCopies(RouteContext ctx, byte[] key) {
-        if (formerPrimaryOwners.isEmpty() && formerBackupOwners.isEmpty()) {
-            return;
-        }
         long hash = KetamaRing.hash(key);
         formerPrimaryOwners.forEach(
                 hash,

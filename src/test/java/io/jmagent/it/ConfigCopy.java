@@ -1,6 +1,7 @@
 package io.jmagent.it;
 
 import io.jmagent.config.ProxyConfig;
+import io.jmagent.config.ProxyConfigBuilder;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 
@@ -10,75 +11,23 @@ final class ConfigCopy {
     private ConfigCopy() {}
 
     static UnaryOperator<ProxyConfig> timeout(Duration timeout) {
-        return c -> new ProxyConfig(
-                c.listenAddress(),
-                c.port(),
-                c.unixSocket(),
-                c.servers(),
-                c.backups(),
-                c.maxConnections(),
-                c.maxKeepAlive(),
-                c.threads(),
-                c.connectionsPerLoop(),
-                timeout,
-                c.maxItemSize(),
-                c.maxRetrievalLine(),
-                c.maxPendingPerClient(),
-                c.verbosity());
+        return c -> new ProxyConfigBuilder(c).timeout(timeout).build();
     }
 
     static UnaryOperator<ProxyConfig> maxConnections(int maxConnections) {
-        return c -> new ProxyConfig(
-                c.listenAddress(),
-                c.port(),
-                c.unixSocket(),
-                c.servers(),
-                c.backups(),
-                maxConnections,
-                c.maxKeepAlive(),
-                c.threads(),
-                c.connectionsPerLoop(),
-                c.timeout(),
-                c.maxItemSize(),
-                c.maxRetrievalLine(),
-                c.maxPendingPerClient(),
-                c.verbosity());
+        return c -> new ProxyConfigBuilder(c).maxConnections(maxConnections).build();
     }
 
     static UnaryOperator<ProxyConfig> maxRetrievalLine(int maxRetrievalLine) {
-        return c -> new ProxyConfig(
-                c.listenAddress(),
-                c.port(),
-                c.unixSocket(),
-                c.servers(),
-                c.backups(),
-                c.maxConnections(),
-                c.maxKeepAlive(),
-                c.threads(),
-                c.connectionsPerLoop(),
-                c.timeout(),
-                c.maxItemSize(),
-                maxRetrievalLine,
-                c.maxPendingPerClient(),
-                c.verbosity());
+        return c -> new ProxyConfigBuilder(c).maxRetrievalLine(maxRetrievalLine).build();
     }
 
     /** One event loop with one connection per server: every client shares everything. */
     static UnaryOperator<ProxyConfig> oneLoopOneConnection(int maxPendingPerClient) {
-        return c -> new ProxyConfig(
-                c.listenAddress(),
-                c.port(),
-                c.unixSocket(),
-                c.servers(),
-                c.backups(),
-                c.maxConnections(),
-                c.maxKeepAlive(),
-                1,
-                1,
-                c.timeout(),
-                c.maxItemSize(),
-                c.maxRetrievalLine(),
-                maxPendingPerClient,
-                c.verbosity());
+        return c -> new ProxyConfigBuilder(c)
+                .threads(1)
+                .connectionsPerLoop(1)
+                .maxPendingPerClient(maxPendingPerClient)
+                .build();
     }
 }
