@@ -133,8 +133,8 @@ public final class Flags {
     @Option(
             names = {"-t", "--threads"},
             paramLabel = "N",
-            description = "Event loops (default: the number of cores).")
-    int threads = Runtime.getRuntime().availableProcessors();
+            description = "Event loops (default: one for every two cores, at least one).")
+    int threads = ProxyConfig.defaultThreads();
 
     @Option(
             names = "--transport",

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +77,10 @@ public final class ConfigFile {
             "server-tls",
             "auth-file",
             "server-auth",
-            "discovery");
+            "discovery",
+            "tenants");
+    private static final List<String> TENANT_KEYS =
+            List.of("prefix", "users", "certificates", "max-connections", "max-requests-per-second");
     private static final List<String> DISCOVERY_KEYS =
             List.of("servers", "backups", "interval", "leave-after", "dns-servers", "flush-on-join");
     private static final List<String> SERVER_TLS_KEYS = List.of("ca", "cert", "key");
@@ -127,7 +131,7 @@ public final class ConfigFile {
         checkKeys(top, "", TOP_KEYS);
         int threads = top.containsKey("threads")
                 ? values.positiveInt(top.get("threads"), "threads")
-                : Runtime.getRuntime().availableProcessors();
+                : ProxyConfig.defaultThreads();
         int verbosity = 0;
         if (top.containsKey("verbose")) {
             verbosity = values.integer(top.get("verbose"), "verbose");
@@ -309,9 +313,83 @@ public final class ConfigFile {
         if (m.containsKey("server-auth")) {
             b.serverAuthFile(file(m.get("server-auth"), at + "server-auth"));
         }
+        if (m.containsKey("tenants")) {
+            b.tenants(tenants(values.mapping(m.get("tenants"), at + "tenants"), at + "tenants"));
+            boolean clientCertificates = m.containsKey("tls")
+                    && values.mapping(m.get("tls"), at + "tls").containsKey("ca");
+            if (!m.containsKey("auth-file") && !clientCertificates) {
+                throw error(
+                        at + "tenants",
+                        "a tenant is known by its login or its certificate: give auth-file, or tls with a ca");
+            }
+        }
         if (plainPort == 0 && !m.containsKey("tls") && !m.containsKey("unix-socket")) {
             throw error(at + "listen", "port 0 listens for TLS clients only (as -p 0): give tls, or a port");
         }
+    }
+
+    /** A pool's {@code tenants:}: each tenant's identities, key prefix and quotas; no identity in two. */
+    private List<TenantSpec> tenants(Map<?, ?> m, String path) throws ConfigException {
+        List<TenantSpec> result = new ArrayList<>();
+        Map<String, String> owners = new HashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            String name = String.valueOf(e.getKey());
+            String at = path + "." + name;
+            if (!POOL_NAME.matcher(name).matches()) {
+                throw error(at, "a tenant's name is letters, digits, '_', '.' and '-'");
+            }
+            Map<?, ?> t = values.mapping(e.getValue(), at);
+            checkKeys(t, at, TENANT_KEYS);
+            String prefix = t.containsKey("prefix") ? values.string(t.get("prefix"), at + ".prefix") : "";
+            Set<String> users = new LinkedHashSet<>(strings(t.get("users"), at + ".users"));
+            Set<String> certificates = new LinkedHashSet<>(strings(t.get("certificates"), at + ".certificates"));
+            for (String who : users) {
+                String before = owners.put("user " + who, name);
+                if (before != null) {
+                    throw error(at + ".users", "user '" + who + "' is already tenant " + before);
+                }
+            }
+            for (String who : certificates) {
+                String before = owners.put("certificate " + who, name);
+                if (before != null) {
+                    throw error(at + ".certificates", "'" + who + "' is already tenant " + before);
+                }
+            }
+            int connections = t.containsKey("max-connections")
+                    ? values.positiveInt(t.get("max-connections"), at + ".max-connections")
+                    : 0;
+            int rate = t.containsKey("max-requests-per-second")
+                    ? values.positiveInt(t.get("max-requests-per-second"), at + ".max-requests-per-second")
+                    : 0;
+            try {
+                result.add(new TenantSpec(name, prefix, users, certificates, connections, rate));
+            } catch (IllegalArgumentException ex) {
+                throw error(at, ex.getMessage());
+            }
+        }
+        if (result.isEmpty()) {
+            throw error(path, "no tenant: name at least one, or leave tenants out");
+        }
+        return List.copyOf(result);
+    }
+
+    /** A list of strings, or nothing (null): empty. */
+    private List<String> strings(Object node, String key) throws ConfigException {
+        if (node == null) {
+            return List.of();
+        }
+        if (!(node instanceof List<?> list)) {
+            throw error(key, "expected a list, got " + node);
+        }
+        List<String> result = new ArrayList<>();
+        for (Object o : list) {
+            String v = values.string(o, key);
+            if (v.isBlank()) {
+                throw error(key, "an empty name");
+            }
+            result.add(v);
+        }
+        return result;
     }
 
     /** A pool's {@code discovery:}: its sources and how their answers are damped. */

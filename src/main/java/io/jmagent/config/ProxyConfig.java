@@ -32,6 +32,8 @@ import java.util.List;
  *                             with (memcached {@code -Y} on the servers); null = no login
  * @param discovery            where more servers and backups are found (config file {@code discovery:});
  *                             null = the literal lists only
+ * @param tenants              who the clients are and what each may do (config file {@code tenants:}):
+ *                             key prefix, quotas; empty = every client sees the whole key space
  */
 public record ProxyConfig(
         String listenAddress,
@@ -54,7 +56,56 @@ public record ProxyConfig(
         ServerTls serverTls,
         Path authFile,
         Path serverAuthFile,
-        Discovery discovery) {
+        Discovery discovery,
+        List<TenantSpec> tenants) {
+
+    /** A configuration without tenants. */
+    public ProxyConfig(
+            String listenAddress,
+            int port,
+            Path unixSocket,
+            List<ServerAddress> servers,
+            List<ServerAddress> backups,
+            int maxConnections,
+            int maxKeepAlive,
+            int threads,
+            int connectionsPerLoop,
+            Duration timeout,
+            int maxItemSize,
+            int maxRetrievalLine,
+            int maxPendingPerClient,
+            int verbosity,
+            Failover failover,
+            Operations operations,
+            ClientTls tls,
+            ServerTls serverTls,
+            Path authFile,
+            Path serverAuthFile,
+            Discovery discovery) {
+        this(
+                listenAddress,
+                port,
+                unixSocket,
+                servers,
+                backups,
+                maxConnections,
+                maxKeepAlive,
+                threads,
+                connectionsPerLoop,
+                timeout,
+                maxItemSize,
+                maxRetrievalLine,
+                maxPendingPerClient,
+                verbosity,
+                failover,
+                operations,
+                tls,
+                serverTls,
+                authFile,
+                serverAuthFile,
+                discovery,
+                List.of());
+    }
 
     /**
      * How the proxy is run and watched.
@@ -299,6 +350,18 @@ public record ProxyConfig(
     public static final int DEFAULT_PORT = 11211;
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
     public static final int DEFAULT_MAX_KEEP_ALIVE = 20;
+
+    /**
+     * The event loops when none are asked for: one for every two cores, at least one. A loop
+     * wakes for every batch it serves and keeps its own connection to each server, so a loop per
+     * core spends the cores the kernel's network work, the clients and the servers beside the
+     * proxy need: on 2 cores one loop served get/set at 9.9 µs of CPU per operation against 13.3
+     * for two (bench/results, docs/performance.md).
+     */
+    public static int defaultThreads() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    }
+
     public static final int DEFAULT_CONNECTIONS_PER_LOOP = 1;
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
     public static final int DEFAULT_MAX_ITEM_SIZE = 1024 * 1024;
@@ -308,6 +371,7 @@ public record ProxyConfig(
     public ProxyConfig {
         servers = List.copyOf(servers);
         backups = List.copyOf(backups);
+        tenants = tenants == null ? List.of() : List.copyOf(tenants);
         if (servers.isEmpty() && (discovery == null || discovery.servers() == null)) {
             throw new IllegalArgumentException("at least one server (-s host:port) is required");
         }

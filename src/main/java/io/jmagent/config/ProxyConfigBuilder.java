@@ -19,7 +19,7 @@ public final class ProxyConfigBuilder {
     List<ServerAddress> backups = List.of();
     int maxConnections = ProxyConfig.DEFAULT_MAX_CONNECTIONS;
     int maxKeepAlive = ProxyConfig.DEFAULT_MAX_KEEP_ALIVE;
-    int threads = Runtime.getRuntime().availableProcessors();
+    int threads = ProxyConfig.defaultThreads();
     int connectionsPerLoop = ProxyConfig.DEFAULT_CONNECTIONS_PER_LOOP;
     Duration timeout = ProxyConfig.DEFAULT_TIMEOUT;
     int maxItemSize = ProxyConfig.DEFAULT_MAX_ITEM_SIZE;
@@ -42,6 +42,7 @@ public final class ProxyConfigBuilder {
     Path authFile;
     Path serverAuthFile;
     Discovery discovery;
+    List<TenantSpec> tenants = List.of();
 
     /** Starts from the defaults, as a command line with nothing but {@code -s} would. */
     public ProxyConfigBuilder() {}
@@ -69,6 +70,7 @@ public final class ProxyConfigBuilder {
         authFile = c.authFile();
         serverAuthFile = c.serverAuthFile();
         discovery = c.discovery();
+        tenants = c.tenants();
     }
 
     public ProxyConfigBuilder listenAddress(String v) {
@@ -242,6 +244,11 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder tenants(List<TenantSpec> v) {
+        tenants = v;
+        return this;
+    }
+
     /** The config; an inconsistent one (no server, nothing to listen on, ...) is an IllegalArgumentException. */
     public ProxyConfig build() {
         return new ProxyConfig(
@@ -266,6 +273,7 @@ public final class ProxyConfigBuilder {
                 serverTls,
                 authFile,
                 serverAuthFile,
-                discovery);
+                discovery,
+                tenants);
     }
 }

@@ -20,6 +20,8 @@ import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TextKeys;
 import io.jmagent.routing.Router;
+import io.jmagent.tenant.Tenant;
+import io.jmagent.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
@@ -59,9 +61,49 @@ final class BinarySession extends ClientSession {
     private final SaslGate sasl;
 
     /** {@code auth}: the auth file clients must authenticate with first (SASL PLAIN), or null. */
-    BinarySession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth) {
-        super(config, stats, routers);
+    BinarySession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth, Tenants tenants) {
+        super(config, stats, routers, tenants);
         this.sasl = auth == null ? null : new SaslGate(this, auth, stats);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        super.handlerAdded(ctx);
+        Tenant t = certificateTenant();
+        if (t != null) {
+            if (enter(t)) {
+                if (sasl != null) {
+                    sasl.authenticatedByCertificate();
+                }
+            } else {
+                answerAndClose(Unpooled.EMPTY_BUFFER); // no request to answer yet: the tenant is at its limit
+            }
+        }
+    }
+
+    @Override
+    protected void limitKeys(int max) {
+        BinaryRequestDecoder decoder = ctx.pipeline().get(BinaryRequestDecoder.class);
+        if (decoder != null) {
+            decoder.limitKeys(max);
+        }
+    }
+
+    /**
+     * The SASL login of {@code user} succeeded: {@link BinaryResponses#SUCCESS} when the client is
+     * let in; without tenants, always. With tenants, {@link BinaryResponses#AUTH_ERROR} for a user
+     * no tenant names, {@link BinaryResponses#TEMPORARY_FAILURE} when the tenant is at its
+     * connection limit (the caller closes the connection).
+     */
+    int loggedIn(String user) {
+        if (tenants == null) {
+            return BinaryResponses.SUCCESS;
+        }
+        Tenant t = tenants.ofUser(user);
+        if (t == null) {
+            return BinaryResponses.AUTH_ERROR;
+        }
+        return enter(t) ? BinaryResponses.SUCCESS : BinaryResponses.TEMPORARY_FAILURE;
     }
 
     @Override
@@ -123,10 +165,22 @@ final class BinarySession extends ClientSession {
             return;
         }
         BinaryOpcode op = r.opcode();
+        if (tenants != null && tenant == null && op != BinaryOpcode.VERSION) {
+            // tenants without an auth file: only a client certificate lets a client in
+            r.release();
+            answerAndClose(BinaryResponses.error(alloc, r, BinaryResponses.AUTH_ERROR, null));
+            return;
+        }
         if (op == null || op.isSasl()) {
             r.release(); // SASL without an auth file: memcached without -S does not know it
             answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
             return;
+        }
+        if (tenant != null && op.touchesKeys()) {
+            r = forTenant(r);
+            if (r == null) {
+                return;
+            }
         }
         boolean keyInBase64 = !TextKeys.carries(r.key()) && op != BinaryOpcode.STAT;
         if (keyInBase64 && !speaksMeta(r)) {
@@ -203,6 +257,36 @@ final class BinarySession extends ClientSession {
                 routeTranslated(r, new FlushAllRequest(r.exptime() == 0 ? null : r.textExptime(), false));
             default -> answer(BinaryResponses.error(alloc, r, BinaryResponses.UNKNOWN_COMMAND, null));
         }
+    }
+
+    /**
+     * A tenant's request: refused (and answered) over its rate, or a flush by a tenant with a key
+     * prefix (it would empty the other tenants' keys too); otherwise with its key prefixed, which
+     * replies take off again ({@link BinaryRequest#clientKey}). Null when answered here.
+     */
+    private BinaryRequest forTenant(BinaryRequest r) {
+        BinaryOpcode op = r.opcode();
+        if ((op == BinaryOpcode.FLUSH || op == BinaryOpcode.FLUSHQ) && tenantKeys != null) {
+            r.release();
+            answer(BinaryResponses.error(
+                    ctx.alloc(),
+                    r,
+                    BinaryResponses.NOT_SUPPORTED,
+                    "Not supported: flush is not allowed for tenant " + tenant.name()));
+            return null;
+        }
+        if (!tenant.admit()) {
+            r.release();
+            answer(BinaryResponses.error(
+                    ctx.alloc(),
+                    r,
+                    BinaryResponses.TEMPORARY_FAILURE,
+                    "Temporary failure: tenant " + tenant.name() + " is over its request rate"));
+            return null;
+        }
+        return tenantKeys == null || op == BinaryOpcode.FLUSH || op == BinaryOpcode.FLUSHQ
+                ? r
+                : r.withKeyPrefix(tenantKeys.prefix());
     }
 
     /**
@@ -370,7 +454,7 @@ final class BinarySession extends ClientSession {
         return !creating.isEmpty()
                 && (r.opcode() == BinaryOpcode.FLUSH
                         || r.opcode() == BinaryOpcode.FLUSHQ
-                        || creating.contains(ByteBuffer.wrap(r.key())));
+                        || creating.contains(ByteBuffer.wrap(tenantKeys == null ? r.key() : tenantKeys.key(r.key()))));
     }
 
     private void counterSettled(ByteBuffer key) {
@@ -395,10 +479,11 @@ final class BinarySession extends ClientSession {
     /** One response per statistic (key = name, value = value), closed by one with an empty key. */
     private ByteBuf stats(ByteBufAllocator alloc, BinaryRequest r) {
         String group = new String(r.key(), US_ASCII);
-        if (!group.isEmpty() && !isServersGroup(group)) {
+        if (!group.isEmpty() && !isServersGroup(group) && !group.equals("tenants")) {
             return BinaryResponses.error(alloc, r, BinaryResponses.KEY_NOT_FOUND, null);
         }
-        Map<String, String> all = group.isEmpty() ? generalStats() : serverStats();
+        Map<String, String> all =
+                group.isEmpty() ? generalStats() : group.equals("tenants") ? tenantStats() : serverStats();
         CompositeByteBuf out = alloc.compositeBuffer(all.size() + 1);
         all.forEach((name, value) -> out.addComponent(
                 true,

@@ -6,6 +6,8 @@ import io.jmagent.metrics.ProxyStats;
 import io.jmagent.metrics.StatsReport;
 import io.jmagent.routing.ReplySink;
 import io.jmagent.routing.Router;
+import io.jmagent.tenant.Tenant;
+import io.jmagent.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -13,6 +15,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -22,6 +25,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.security.auth.x500.X500Principal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,10 +70,18 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     private final Runnable flushTask = this::flushNow;
 
-    ClientSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers) {
+    /** The pool's tenants, or null: then every client sees the whole key space. */
+    protected final Tenants tenants;
+    /** The tenant this client is, once known (with tenants, nothing is served before). */
+    protected Tenant tenant;
+    /** The tenant's key prefix at work, or null when it has none. */
+    protected TenantKeys tenantKeys;
+
+    ClientSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, Tenants tenants) {
         this.config = config;
         this.stats = stats;
         this.routers = routers;
+        this.tenants = tenants;
     }
 
     @Override
@@ -100,8 +113,52 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
             s.abandon();
         }
         slots.clear();
+        if (tenant != null) {
+            tenant.disconnected();
+        }
         ctx.fireChannelInactive();
     }
+
+    /** The tenant the client's certificate names (TLS with client certificates), or null. */
+    protected Tenant certificateTenant() {
+        SslHandler tls = tenants == null ? null : ctx.pipeline().get(SslHandler.class);
+        if (tls == null) {
+            return null;
+        }
+        try {
+            if (tls.engine().getSession().getPeerPrincipal() instanceof X500Principal p) {
+                return tenants.ofCertificate(p.getName(X500Principal.RFC2253));
+            }
+        } catch (SSLPeerUnverifiedException e) {
+            // no certificate: the client logs in, if it can
+        }
+        return null;
+    }
+
+    /**
+     * The client is {@code t}: true when let in (its connection counted, its keys prefixed from now
+     * on); false when the tenant is at its connection quota (the caller answers and closes).
+     */
+    protected boolean enter(Tenant t) {
+        if (!t.connected()) {
+            log.warn(
+                    "tenant {}: refused a client of {}: at its connection limit ({})",
+                    t.name(),
+                    clientAddress().getHostAddress(),
+                    t.spec().maxConnections());
+            return false;
+        }
+        tenant = t;
+        byte[] prefix = t.spec().prefixBytes();
+        if (prefix.length > 0) {
+            tenantKeys = new TenantKeys(prefix);
+            limitKeys(io.jmagent.protocol.TextRequestDecoder.MAX_KEY_LENGTH - prefix.length);
+        }
+        return true;
+    }
+
+    /** Keys longer than {@code max} are refused from now on, as memcached refuses one over 250. */
+    protected abstract void limitKeys(int max);
 
     /** The client's address, for the auth file's per-address limit; one for every client of the unix socket. */
     protected InetAddress clientAddress() {
@@ -165,6 +222,17 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     /** One entry per server, for {@code stats servers}. */
     protected Map<String, String> serverStats() {
         return StatsReport.servers(farms());
+    }
+
+    /**
+     * One entry per tenant, for {@code stats tenants}: a tenant with a key prefix sees its own
+     * line only, any other client every tenant's; none without tenants.
+     */
+    protected Map<String, String> tenantStats() {
+        if (tenants == null) {
+            return Map.of();
+        }
+        return StatsReport.tenants(tenantKeys != null ? List.of(tenant) : tenants.all());
     }
 
     /** {@code stats servers} and its alias {@code stats proxy}. */

@@ -6,6 +6,7 @@ import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.BinaryRequestDecoder;
 import io.jmagent.protocol.TextRequestDecoder;
 import io.jmagent.routing.Router;
+import io.jmagent.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -27,18 +28,20 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
     private final ProxyStats stats;
     private final Supplier<Router> routers;
     private final AuthFile auth;
+    private final Tenants tenants;
 
-    /** {@code auth}: the auth file its clients must authenticate with first, or null. */
-    ProtocolSniffer(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth) {
+    /** {@code auth}: the auth file its clients must authenticate with first, or null; {@code tenants}: or null. */
+    ProtocolSniffer(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth, Tenants tenants) {
         this.config = config;
         this.stats = stats;
         this.routers = routers;
         this.auth = auth;
+        this.tenants = tenants;
     }
 
-    /** True when this sniffer sets clients up with {@code c} and {@code a}. */
-    boolean serves(ProxyConfig c, AuthFile a) {
-        return config == c && auth == a;
+    /** True when this sniffer sets clients up with {@code c}, {@code a} and {@code t}. */
+    boolean serves(ProxyConfig c, AuthFile a, Tenants t) {
+        return config == c && auth == a && tenants == t;
     }
 
     @Override
@@ -49,10 +52,10 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
         }
         String name = ctx.name();
         if (in.getUnsignedByte(in.readerIndex()) == BinaryRequestDecoder.REQUEST_MAGIC) {
-            ctx.pipeline().addAfter(name, "binary-session", new BinarySession(config, stats, routers, auth));
+            ctx.pipeline().addAfter(name, "binary-session", new BinarySession(config, stats, routers, auth, tenants));
             ctx.pipeline().addAfter(name, "binary-decoder", new BinaryRequestDecoder(config.maxItemSize()));
         } else {
-            ctx.pipeline().addAfter(name, "text-session", new TextSession(config, stats, routers, auth));
+            ctx.pipeline().addAfter(name, "text-session", new TextSession(config, stats, routers, auth, tenants));
             ctx.pipeline()
                     .addAfter(
                             name,

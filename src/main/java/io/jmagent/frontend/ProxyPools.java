@@ -153,7 +153,8 @@ public final class ProxyPools implements AutoCloseable {
                     p.stats(),
                     r.primaries(),
                     r.backups(),
-                    p.config().failover().autoEject()));
+                    p.config().failover().autoEject(),
+                    p.tenants()));
         }
         return views;
     }

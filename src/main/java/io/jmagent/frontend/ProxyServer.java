@@ -21,6 +21,8 @@ import io.jmagent.routing.EjectedCopyDrop;
 import io.jmagent.routing.FormerRings;
 import io.jmagent.routing.Router;
 import io.jmagent.routing.StaleCopyRefill;
+import io.jmagent.tenant.Tenant;
+import io.jmagent.tenant.Tenants;
 import io.jmagent.tls.ClientTlsContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -93,6 +95,8 @@ public final class ProxyServer implements AutoCloseable {
     private volatile ClientTlsContext tlsContext;
     /** The auth file new text clients must authenticate with; null without. */
     private volatile AuthFile authFile;
+    /** Who the clients may be, with their prefixes and quotas; null without tenants. */
+    private volatile Tenants tenants;
     /** The login the servers want, read at start (a reload cannot change it); null without. */
     private ServerLogin serverLogin;
     /** TLS to the servers, made at start (a reload cannot change it); null without. */
@@ -145,6 +149,7 @@ public final class ProxyServer implements AutoCloseable {
             config = c;
         }
         authFile = security.openAuthFile(c); // last of the files: nothing after it can fail and leave it open
+        tenants = c.tenants().isEmpty() ? null : new Tenants(c.tenants());
         BackendSettings settings = settingsOf(c);
         Farm primaries = new Farm("primary", c.servers(), transport, settings);
         Farm backups = c.backups().isEmpty() ? null : new Farm("backup", c.backups(), transport, settings);
@@ -377,6 +382,13 @@ public final class ProxyServer implements AutoCloseable {
                     PoolSecurity.close(authFile); // clients already in keep what they were admitted with
                     authFile = auth;
                 }
+                if (next.tenants().isEmpty()) {
+                    tenants = null; // clients already in keep their tenant and its prefix
+                } else if (tenants == null) {
+                    tenants = new Tenants(next.tenants());
+                } else {
+                    tenants.update(next.tenants());
+                }
                 if (!before.servers().equals(next.servers())
                         || !before.backups().equals(next.backups())) {
                     stats.ringChanged();
@@ -561,9 +573,10 @@ public final class ProxyServer implements AutoCloseable {
             ch.pipeline().addLast("idle", new IdleClientTimeout(idleTimeout, stats));
         }
         AuthFile auth = authFile;
+        Tenants t = tenants;
         ProtocolSniffer s = sniffer;
-        if (s == null || !s.serves(c, auth)) {
-            s = new ProtocolSniffer(c, stats, routers, auth); // two loops may both make one: either will do
+        if (s == null || !s.serves(c, auth, t)) {
+            s = new ProtocolSniffer(c, stats, routers, auth, t); // two loops may both make one: either will do
             sniffer = s;
         }
         ch.pipeline().addLast("sniffer", s);
@@ -594,6 +607,12 @@ public final class ProxyServer implements AutoCloseable {
             return a.getPort();
         }
         return -1;
+    }
+
+    /** The pool's tenants, every one seen since start; empty without tenants. */
+    public List<Tenant> tenants() {
+        Tenants t = tenants;
+        return t == null ? List.of() : t.all();
     }
 
     public ProxyStats stats() {

@@ -35,6 +35,11 @@ final class SaslGate {
     private final AuthFile auth;
     private final ProxyStats stats;
     private boolean authenticated;
+    /** A client certificate named the client's tenant: no login needed. */
+    void authenticatedByCertificate() {
+        authenticated = true;
+    }
+
     /** An Auth without credentials was answered "continue": a Step may bring them. */
     private boolean awaitingStep;
     /** An attempt is being checked. */
@@ -149,13 +154,23 @@ final class SaslGate {
         session.updateReading();
         auth.check(user, password, session.clientAddress(), outcome -> session.ctx
                 .executor()
-                .execute(() -> settled(r, slot, outcome)));
+                .execute(() -> settled(r, slot, user, outcome)));
     }
 
     /** An attempt's outcome, on the client's loop: answered, then what waited behind it is served. */
-    private void settled(BinaryRequest r, ClientSession.Slot slot, AuthFile.Outcome outcome) {
+    private void settled(BinaryRequest r, ClientSession.Slot slot, String user, AuthFile.Outcome outcome) {
         checking = false;
         ByteBuf reply;
+        int refusal = outcome == AuthFile.Outcome.ACCEPTED ? session.loggedIn(user) : BinaryResponses.SUCCESS;
+        if (refusal != BinaryResponses.SUCCESS) {
+            stats.authError();
+            slot.reply(BinaryResponses.error(session.ctx.alloc(), r, refusal, null));
+            if (refusal == BinaryResponses.TEMPORARY_FAILURE) {
+                session.answerAndClose(Unpooled.EMPTY_BUFFER); // the tenant is at its connection limit
+            }
+            session.serveHeld();
+            return;
+        }
         if (outcome == AuthFile.Outcome.ACCEPTED) {
             authenticated = true;
             awaitingStep = false;

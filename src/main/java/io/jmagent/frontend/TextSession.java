@@ -5,6 +5,7 @@ import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.metrics.StatsReport;
 import io.jmagent.protocol.CutShortRetrievalRequest;
+import io.jmagent.protocol.FlushAllRequest;
 import io.jmagent.protocol.LocalReply;
 import io.jmagent.protocol.MetaRequest;
 import io.jmagent.protocol.QuitRequest;
@@ -15,14 +16,20 @@ import io.jmagent.protocol.TextReplies;
 import io.jmagent.protocol.TextRequestDecoder;
 import io.jmagent.protocol.VersionRequest;
 import io.jmagent.routing.Router;
+import io.jmagent.tenant.Tenant;
+import io.jmagent.tenant.Tenants;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A client speaking memcached's text protocol: requests from {@link TextRequestDecoder}, text replies. */
 final class TextSession extends ClientSession {
+
+    private static final Logger log = LoggerFactory.getLogger(TextSession.class);
 
     private static final byte[] VERSION_LINE = TextReplies.bytes("VERSION " + VERSION + "\r\n");
 
@@ -42,15 +49,39 @@ final class TextSession extends ClientSession {
     /** An unauthenticated command was refused: the rest of that read is dropped, as memcached drops it. */
     private boolean swallowing;
 
-    TextSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers) {
-        this(config, stats, routers, null);
+    /**
+     * {@code auth}: the auth file clients must authenticate with first, or null; {@code tenants}:
+     * who the clients may be (then a client is let in only as one of them), or null.
+     */
+    TextSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth, Tenants tenants) {
+        super(config, stats, routers, tenants);
+        this.auth = auth;
+        this.authenticated = auth == null && tenants == null;
     }
 
-    /** {@code auth}: the auth file clients must authenticate with first, or null. */
-    TextSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth) {
-        super(config, stats, routers);
-        this.auth = auth;
-        this.authenticated = auth == null;
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        super.handlerAdded(ctx);
+        Tenant t = certificateTenant();
+        if (t != null) {
+            if (enter(t)) {
+                authenticated = true;
+            } else {
+                answerAndClose(Unpooled.wrappedBuffer(atConnectionLimit(t)));
+            }
+        }
+    }
+
+    @Override
+    protected void limitKeys(int max) {
+        TextRequestDecoder decoder = ctx.pipeline().get(TextRequestDecoder.class);
+        if (decoder != null) {
+            decoder.limitKeys(max);
+        }
+    }
+
+    private static byte[] atConnectionLimit(Tenant t) {
+        return TextReplies.serverError("too many connections for tenant " + t.name());
     }
 
     @Override
@@ -86,7 +117,9 @@ final class TextSession extends ClientSession {
             }
         } else if (request instanceof CutShortRetrievalRequest r) {
             Slot slot = newSlot();
-            route(r.fetched(), fetched -> {
+            // a tenant's keys are fetched with its prefix; the reply is the error alone either way
+            Request fetch = tenantKeys == null ? r.fetched() : tenantKeys.prefixed(r.fetched());
+            route(fetch, fetched -> {
                 fetched.release();
                 slot.reply(Unpooled.wrappedBuffer(TextReplies.BAD_FORMAT));
             });
@@ -100,11 +133,50 @@ final class TextSession extends ClientSession {
                             ? StatsReport.text(generalStats())
                             : isServersGroup(r.group())
                                     ? StatsReport.text(serverStats())
-                                    : TextReplies.serverError("stats " + r.group() + " not supported by jmagent")));
+                                    : r.group().equals("tenants")
+                                            ? StatsReport.text(tenantStats())
+                                            : TextReplies.serverError(
+                                                    "stats " + r.group() + " not supported by jmagent")));
+        } else if (tenant != null) {
+            routeForTenant(request);
         } else if (request.noreply()) {
             route(request, null);
         } else {
             route(request, newSlot());
+        }
+    }
+
+    /**
+     * A tenant's request: within its rate, its keys prefixed and the reply's keys given back as the
+     * client wrote them; a flush_all, which would empty the other tenants' keys too, only for a
+     * tenant without a prefix.
+     */
+    private void routeForTenant(Request request) {
+        if (request instanceof FlushAllRequest && tenantKeys != null) {
+            if (!request.noreply()) {
+                answer(Unpooled.wrappedBuffer(TextReplies.bytes(
+                        "CLIENT_ERROR flush_all is not allowed for tenant " + tenant.name() + "\r\n")));
+            }
+            return;
+        }
+        if (!tenant.admit()) {
+            release(request);
+            if (!request.noreply()) {
+                answer(Unpooled.wrappedBuffer(
+                        TextReplies.serverError("tenant " + tenant.name() + " is over its request rate")));
+            }
+            return;
+        }
+        Request routed = tenantKeys == null ? request : tenantKeys.prefixed(request);
+        if (routed == null) {
+            answer(Unpooled.wrappedBuffer(TextReplies.BAD_FORMAT)); // a base64 key with no room for the prefix
+            return;
+        }
+        if (request.noreply()) {
+            route(routed, null);
+        } else {
+            Slot slot = newSlot();
+            route(routed, tenantKeys == null ? slot : tenantKeys.stripping(routed, slot, ctx.alloc()));
         }
     }
 
@@ -124,7 +196,7 @@ final class TextSession extends ClientSession {
             release(request);
             return;
         }
-        if (request instanceof StoreRequest s && s.kind() == StoreRequest.Kind.SET) {
+        if (request instanceof StoreRequest s && s.kind() == StoreRequest.Kind.SET && auth != null) {
             attempt(s);
             return;
         }
@@ -156,14 +228,27 @@ final class TextSession extends ClientSession {
         checking = true;
         updateReading();
         Slot slot = newSlot();
-        auth.check(token.substring(0, space), token.substring(space + 1), clientAddress(), outcome -> ctx.executor()
-                .execute(() -> settled(slot, outcome)));
+        String user = token.substring(0, space);
+        auth.check(user, token.substring(space + 1), clientAddress(), outcome -> ctx.executor()
+                .execute(() -> settled(slot, user, outcome)));
     }
 
     /** An attempt's outcome, on this client's loop: answered, then what waited behind it is served. */
-    private void settled(Slot slot, AuthFile.Outcome outcome) {
+    private void settled(Slot slot, String user, AuthFile.Outcome outcome) {
         checking = false;
-        if (outcome == AuthFile.Outcome.ACCEPTED) {
+        Tenant t = outcome == AuthFile.Outcome.ACCEPTED && tenants != null ? tenants.ofUser(user) : null;
+        if (outcome == AuthFile.Outcome.ACCEPTED && tenants != null && t == null) {
+            // a user of the auth file who is no tenant: with tenants, nobody comes in as nobody
+            log.warn(
+                    "refused user {} from {}: no tenant names it",
+                    user,
+                    clientAddress().getHostAddress());
+            stats.authError();
+            slot.reply(Unpooled.wrappedBuffer(AUTH_FAILURE));
+        } else if (t != null && !enter(t)) {
+            slot.reply(Unpooled.wrappedBuffer(atConnectionLimit(t)));
+            answerAndClose(Unpooled.EMPTY_BUFFER);
+        } else if (outcome == AuthFile.Outcome.ACCEPTED) {
             authenticated = true;
             slot.reply(Unpooled.wrappedBuffer(STORED));
         } else {

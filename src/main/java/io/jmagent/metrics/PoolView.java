@@ -1,6 +1,7 @@
 package io.jmagent.metrics;
 
 import io.jmagent.backend.Farm;
+import io.jmagent.tenant.Tenant;
 import java.util.List;
 
 /**
@@ -10,8 +11,10 @@ import java.util.List;
  *
  * @param backups   null without a backup farm
  * @param autoEject whether a down primary's keys are rehashed over the live ones
+ * @param tenants   the pool's tenants, every one seen since start (empty without tenants)
  */
-public record PoolView(String name, ProxyStats stats, Farm primaries, Farm backups, boolean autoEject) {
+public record PoolView(
+        String name, ProxyStats stats, Farm primaries, Farm backups, boolean autoEject, List<Tenant> tenants) {
 
     /** The primaries, then the backups if any. */
     public List<Farm> farms() {

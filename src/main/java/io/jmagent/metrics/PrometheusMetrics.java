@@ -3,6 +3,7 @@ package io.jmagent.metrics;
 import io.jmagent.backend.Farm;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.backend.ServerStats;
+import io.jmagent.tenant.Tenant;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
@@ -65,6 +66,11 @@ public final class PrometheusMetrics implements AutoCloseable {
             List<String> poolKey = List.of(p.name());
             now.put(poolKey, p.stats());
             binders.put(poolKey, () -> bindProxy(p.stats(), Tags.of("pool", p.name())));
+            for (Tenant t : p.tenants()) {
+                List<String> tenantKey = List.of(p.name(), "tenant", t.name());
+                now.put(tenantKey, t);
+                binders.put(tenantKey, () -> bindTenant(t, Tags.of("pool", p.name(), "tenant", t.name())));
+            }
             for (Farm farm : p.farms()) {
                 List<String> ringKey = List.of(p.name(), farm.role(), "ring");
                 now.put(ringKey, farm);
@@ -103,6 +109,30 @@ public final class PrometheusMetrics implements AutoCloseable {
                 bound.put(key, new Bound(source, binders.get(key).get()));
             }
         });
+    }
+
+    private List<Meter> bindTenant(Tenant t, Tags tags) {
+        return List.of(
+                Gauge.builder("jmagent.tenant.connections", t, Tenant::connections)
+                        .tags(tags)
+                        .description("the tenant's clients connected now")
+                        .register(registry),
+                FunctionCounter.builder("jmagent.tenant.logins", t, Tenant::logins)
+                        .tags(tags)
+                        .description("clients let in as the tenant")
+                        .register(registry),
+                FunctionCounter.builder("jmagent.tenant.refused.connections", t, Tenant::refusedConnections)
+                        .tags(tags)
+                        .description("clients refused: the tenant was at its connection limit")
+                        .register(registry),
+                FunctionCounter.builder("jmagent.tenant.requests", t, Tenant::requests)
+                        .tags(tags)
+                        .description("the tenant's requests served")
+                        .register(registry),
+                FunctionCounter.builder("jmagent.tenant.throttled", t, Tenant::throttled)
+                        .tags(tags)
+                        .description("the tenant's requests refused over its request rate")
+                        .register(registry));
     }
 
     private List<Meter> bindProxy(ProxyStats s, Tags tags) {

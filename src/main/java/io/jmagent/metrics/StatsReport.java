@@ -3,6 +3,7 @@ package io.jmagent.metrics;
 import io.jmagent.backend.Farm;
 import io.jmagent.backend.ServerHealth;
 import io.jmagent.backend.ServerStats;
+import io.jmagent.tenant.Tenant;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -121,6 +122,21 @@ public final class StatsReport {
                                 + " mirrors_in_flight=" + h.mirrorsInFlight() + " reads_held="
                                 + (h.readsHeld() ? 1 : 0));
             }
+        }
+        return m;
+    }
+
+    /**
+     * One entry per tenant, for {@code stats tenants}: its connections now, logins, connections
+     * refused at its limit, requests served and requests refused over its rate.
+     */
+    public static Map<String, String> tenants(List<Tenant> tenants) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (Tenant t : tenants) {
+            m.put(
+                    "tenant:" + t.name(),
+                    "connections=" + t.connections() + " logins=" + t.logins() + " refused_connections="
+                            + t.refusedConnections() + " requests=" + t.requests() + " throttled=" + t.throttled());
         }
         return m;
     }

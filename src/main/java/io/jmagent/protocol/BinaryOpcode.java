@@ -112,6 +112,14 @@ public enum BinaryOpcode {
         return this == INCREMENT || this == INCREMENTQ || this == DECREMENT || this == DECREMENTQ;
     }
 
+    /** Goes to the servers (a key's, or all of them for a flush): what a tenant's rate and prefix apply to. */
+    public boolean touchesKeys() {
+        return switch (this) {
+            case NOOP, VERSION, QUIT, QUITQ, STAT, SASL_LIST_MECHS, SASL_AUTH, SASL_STEP -> false;
+            default -> true;
+        };
+    }
+
     public boolean isSasl() {
         return this == SASL_LIST_MECHS || this == SASL_AUTH || this == SASL_STEP;
     }

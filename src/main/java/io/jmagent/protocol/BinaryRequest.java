@@ -9,7 +9,8 @@ import io.netty.buffer.ByteBuf;
  * (then {@code rawOpcode} says which); {@code closingStatus}, when not 0, marks a request that
  * broke the framing rules: it is answered with that status, then the connection closes;
  * {@code tooLarge} marks a storage request whose value was over the item size and was swallowed
- * unread.
+ * unread. {@code keyPrefix} is how many leading bytes of {@code key} the client did not send (a
+ * tenant's key prefix, {@link #withKeyPrefix}): replies give the client back {@link #clientKey}.
  */
 public record BinaryRequest(
         BinaryOpcode opcode,
@@ -23,7 +24,51 @@ public record BinaryRequest(
         long initial,
         ByteBuf value,
         int closingStatus,
-        boolean tooLarge) {
+        boolean tooLarge,
+        int keyPrefix) {
+
+    /** A request as the client sent it. */
+    public BinaryRequest(
+            BinaryOpcode opcode,
+            int rawOpcode,
+            int opaque,
+            long cas,
+            byte[] key,
+            int flags,
+            int exptime,
+            long delta,
+            long initial,
+            ByteBuf value,
+            int closingStatus,
+            boolean tooLarge) {
+        this(opcode, rawOpcode, opaque, cas, key, flags, exptime, delta, initial, value, closingStatus, tooLarge, 0);
+    }
+
+    /** This request with {@code prefix} before its key, the key the servers see; the value moves to the result. */
+    public BinaryRequest withKeyPrefix(byte[] prefix) {
+        byte[] k = new byte[prefix.length + key.length];
+        System.arraycopy(prefix, 0, k, 0, prefix.length);
+        System.arraycopy(key, 0, k, prefix.length, key.length);
+        return new BinaryRequest(
+                opcode,
+                rawOpcode,
+                opaque,
+                cas,
+                k,
+                flags,
+                exptime,
+                delta,
+                initial,
+                value,
+                closingStatus,
+                tooLarge,
+                keyPrefix + prefix.length);
+    }
+
+    /** The key as the client sent it. */
+    public byte[] clientKey() {
+        return keyPrefix == 0 ? key : java.util.Arrays.copyOfRange(key, keyPrefix, key.length);
+    }
 
     public void release() {
         if (value != null && value.refCnt() > 0) {

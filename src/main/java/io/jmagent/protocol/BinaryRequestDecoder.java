@@ -37,9 +37,20 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
     private int opaque;
     private long cas;
     private long swallowRemaining;
+    /** The longest key accepted: memcached's 250, less a tenant's key prefix. */
+    private int keyLimit = TextRequestDecoder.MAX_KEY_LENGTH;
 
     public BinaryRequestDecoder(int maxItemSize) {
         this.maxItemSize = maxItemSize;
+    }
+
+    /**
+     * Keys longer than {@code max} (at most 250) are refused from now on, as memcached refuses a
+     * key over 250 bytes (Invalid arguments, then the connection closes): for a tenant whose key
+     * prefix takes the rest.
+     */
+    public void limitKeys(int max) {
+        keyLimit = Math.min(max, TextRequestDecoder.MAX_KEY_LENGTH);
     }
 
     /** Stops decoding: everything after this point is discarded (quit, or a fatal error). */
@@ -112,7 +123,7 @@ public final class BinaryRequestDecoder extends ByteToMessageDecoder {
             out.add(BinaryRequest.closing(rawOpcode, opaque, BinaryResponses.UNKNOWN_COMMAND));
             return false;
         }
-        if (keyLength > TextRequestDecoder.MAX_KEY_LENGTH) {
+        if (keyLength > keyLimit) {
             stop();
             out.add(BinaryRequest.closing(rawOpcode, opaque, BinaryResponses.INVALID_ARGUMENTS));
             return false;

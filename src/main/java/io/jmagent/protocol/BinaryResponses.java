@@ -28,6 +28,10 @@ public final class BinaryResponses {
     public static final int OUT_OF_MEMORY = 0x0082;
     public static final int NOT_SUPPORTED = 0x0083;
     public static final int INTERNAL_ERROR = 0x0084;
+    /** protocol_binary.h: PROTOCOL_BINARY_RESPONSE_EBUSY. */
+    public static final int BUSY = 0x0085;
+    /** protocol_binary.h: PROTOCOL_BINARY_RESPONSE_ETMPFAIL. */
+    public static final int TEMPORARY_FAILURE = 0x0086;
 
     private BinaryResponses() {}
 
@@ -44,6 +48,8 @@ public final class BinaryResponses {
             case UNKNOWN_COMMAND -> "Unknown command";
             case OUT_OF_MEMORY -> "Out of memory";
             case NOT_SUPPORTED -> "Not supported";
+            case BUSY -> "Busy";
+            case TEMPORARY_FAILURE -> "Temporary failure";
             default -> "UNHANDLED ERROR";
         };
     }
@@ -159,7 +165,7 @@ public final class BinaryResponses {
                 return null;
             }
             if (op.returnsKey()) {
-                return response(alloc, r.rawOpcode(), KEY_NOT_FOUND, r.opaque(), 0, null, r.key(), null);
+                return response(alloc, r.rawOpcode(), KEY_NOT_FOUND, r.opaque(), 0, null, r.clientKey(), null);
             }
             return error(alloc, r, KEY_NOT_FOUND, null);
         }
@@ -174,7 +180,7 @@ public final class BinaryResponses {
         byte[] extras = {(byte) (flags >>> 24), (byte) (flags >>> 16), (byte) (flags >>> 8), (byte) flags};
         ByteBuf value = op == BinaryOpcode.TOUCH ? null : text.retainedSlice(dataStart, length);
         return response(
-                alloc, r.rawOpcode(), SUCCESS, r.opaque(), cas, extras, op.returnsKey() ? r.key() : null, value);
+                alloc, r.rawOpcode(), SUCCESS, r.opaque(), cas, extras, op.returnsKey() ? r.clientKey() : null, value);
     }
 
     private static int statusOf(BinaryOpcode op, String line) {

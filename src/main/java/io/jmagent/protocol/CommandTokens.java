@@ -16,6 +16,8 @@ final class CommandTokens {
 
     private int[] ends = new int[8];
     int count;
+    /** The longest key a command may name: memcached's 250, less a tenant's key prefix. */
+    int keyLimit = TextRequestDecoder.MAX_KEY_LENGTH;
 
     void split(ByteBuf in, int from, int to) {
         count = 0;
@@ -42,6 +44,11 @@ final class CommandTokens {
 
     int length(int i) {
         return ends[i] - starts[i];
+    }
+
+    /** Token {@code i}, a key, is longer than {@link #keyLimit}: the line is refused as memcached refuses a key over 250. */
+    boolean keyTooLong(int i) {
+        return length(i) > keyLimit;
     }
 
     boolean is(ByteBuf in, int i, String word) {

@@ -1,7 +1,5 @@
 package io.jmagent.protocol;
 
-import static io.jmagent.protocol.TextRequestDecoder.MAX_KEY_LENGTH;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
@@ -73,7 +71,7 @@ final class MetaLineParser {
             // memcached: a meta command without its key is ERROR, but me's is a bad command line
             return kind == MetaRequest.Kind.DEBUG ? TextLineCommands.BAD_FORMAT : TextLineCommands.ERROR;
         }
-        if (tokens.length(1) > MAX_KEY_LENGTH) {
+        if (tokens.keyTooLong(1)) {
             return TextLineCommands.BAD_FORMAT;
         }
         if (kind == MetaRequest.Kind.SET && tokens.count > MAX_TOKENS) {

@@ -1,7 +1,5 @@
 package io.jmagent.protocol;
 
-import static io.jmagent.protocol.TextRequestDecoder.MAX_KEY_LENGTH;
-
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +39,7 @@ final class TextLineCommands {
         }
         List<byte[]> keys = new ArrayList<>(tokens.count - first);
         for (int i = first; i < tokens.count; i++) {
-            if (tokens.length(i) > MAX_KEY_LENGTH) {
+            if (tokens.keyTooLong(i)) {
                 // memcached has read the keys before it: they are fetched, then the line refused
                 return keys.isEmpty()
                         ? BAD_FORMAT
@@ -63,7 +61,7 @@ final class TextLineCommands {
                 return reply(DELETE_USAGE, noreply);
             }
         }
-        if (tokens.length(1) > MAX_KEY_LENGTH) {
+        if (tokens.keyTooLong(1)) {
             return reply(BAD_FORMAT, noreply);
         }
         return new DeleteRequest(tokens.bytes(in, 1), noreply);
@@ -71,7 +69,7 @@ final class TextLineCommands {
 
     static Request arithmetic(ByteBuf in, CommandTokens tokens, boolean increment) {
         boolean noreply = tokens.noreplyMaybe(in);
-        if (tokens.length(1) > MAX_KEY_LENGTH) {
+        if (tokens.keyTooLong(1)) {
             return reply(BAD_FORMAT, noreply);
         }
         Long delta = tokens.uint64(in, 2);
@@ -83,7 +81,7 @@ final class TextLineCommands {
 
     static Request touch(ByteBuf in, CommandTokens tokens) {
         boolean noreply = tokens.noreplyMaybe(in);
-        if (tokens.length(1) > MAX_KEY_LENGTH) {
+        if (tokens.keyTooLong(1)) {
             return reply(BAD_FORMAT, noreply);
         }
         Integer exptime = tokens.int32(in, 2);

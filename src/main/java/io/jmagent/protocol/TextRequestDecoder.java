@@ -118,6 +118,14 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /**
+     * Keys longer than {@code max} (at most {@value #MAX_KEY_LENGTH}) are refused from now on, as
+     * memcached refuses a key over 250 bytes: for a tenant whose key prefix takes the rest.
+     */
+    public void limitKeys(int max) {
+        tokens.keyLimit = Math.min(max, MAX_KEY_LENGTH);
+    }
+
     /** Stops decoding: everything after this point is discarded (quit, or a closing error). */
     public void stop() {
         state = State.CLOSED;
@@ -304,7 +312,7 @@ public final class TextRequestDecoder extends ByteToMessageDecoder {
 
     private Request storage(ByteBuf in, StoreRequest.Kind kind) {
         boolean noreply = tokens.noreplyMaybe(in);
-        if (tokens.length(1) > MAX_KEY_LENGTH) {
+        if (tokens.keyTooLong(1)) {
             return reply(BAD_FORMAT, noreply);
         }
         Integer flags = tokens.uint32(in, 2);

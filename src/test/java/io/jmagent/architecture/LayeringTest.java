@@ -38,6 +38,7 @@ class LayeringTest {
                     "io.jmagent.discovery..",
                     "io.jmagent.cli..",
                     "io.jmagent.auth..",
+                    "io.jmagent.tenant..",
                     "io.jmagent.tls..");
 
     /** Connections to servers know no client, no key placement and no routing rule. */
@@ -85,4 +86,18 @@ class LayeringTest {
             .should()
             .dependOnClassesThat()
             .resideInAnyPackage("io.jmagent.frontend..", "io.jmagent.routing..", "io.jmagent.cli..");
+
+    /** Tenants are who a client is and what it may do: no protocol bytes, no route, no server. */
+    @ArchTest
+    static final ArchRule tenantsKnowNoProtocolNorRoute = noClasses()
+            .that()
+            .resideInAPackage("io.jmagent.tenant..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                    "io.jmagent.protocol..",
+                    "io.jmagent.frontend..",
+                    "io.jmagent.routing..",
+                    "io.jmagent.backend..",
+                    "io.netty..");
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -301,6 +302,25 @@ class ConfigFileTest {
                         + "|test.yml: shutdown-timeout: must not be negative, got -1",
                 "idle timeout not a duration|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], idle-timeout: 5m }"
                         + "|test.yml: pools.a.idle-timeout: not a duration: '5m' (seconds, or like 250ms or 2s)",
+                // tenants
+                "tenants without a way to know them|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ],"
+                        + " tenants: { shop: { users: [ shop ] } } }|test.yml: pools.a.tenants: a tenant is known by its"
+                        + " login or its certificate: give auth-file, or tls with a ca",
+                "a user in two tenants|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auth-file: /a,"
+                        + " tenants: { shop: { users: [ u ] }, blog: { users: [ u ] } } }"
+                        + "|test.yml: pools.a.tenants.blog.users: user 'u' is already tenant shop",
+                "a tenant naming nobody|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auth-file: /a,"
+                        + " tenants: { shop: { prefix: 's:' } } }"
+                        + "|test.yml: pools.a.tenants.shop: names nobody: give users or certificates",
+                "a prefix with a space|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auth-file: /a,"
+                        + " tenants: { shop: { prefix: 's s', users: [ u ] } } }"
+                        + "|test.yml: pools.a.tenants.shop: a key prefix is printable ASCII without spaces, got 's s'",
+                "a tenant key unknown|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auth-file: /a,"
+                        + " tenants: { shop: { users: [ u ], quota: 3 } } }"
+                        + "|test.yml: pools.a.tenants.shop.quota: unknown key",
+                "a rate of zero|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auth-file: /a,"
+                        + " tenants: { shop: { users: [ u ], max-requests-per-second: 0 } } }"
+                        + "|test.yml: pools.a.tenants.shop.max-requests-per-second: must be positive, got 0",
                 // YAML itself
                 "a key twice|pools: / a: { listen: '127.0.0.1:1', listen: '127.0.0.1:2', servers: [ '127.0.0.1:2' ] }"
                         + "|test.yml: line 2, column 31: found duplicate key listen",
@@ -363,6 +383,26 @@ class ConfigFileTest {
                         Discovery.DEFAULT_LEAVE_AFTER,
                         List.of(),
                         true));
+    }
+
+    @Test
+    void aPoolMayHaveTenantsKnownByLoginOrCertificate() throws ConfigException {
+        ProxySetup setup = parse(String.join(
+                "\n",
+                "pools:",
+                "  a:",
+                "    listen: 127.0.0.1:1",
+                "    servers: [ 127.0.0.1:2 ]",
+                "    auth-file: /etc/jmagent/users",
+                "    tenants:",
+                "      shop: { prefix: 'shop:', users: [ shop, shop-batch ], max-connections: 100,"
+                        + " max-requests-per-second: 5000 }",
+                "      ops: { users: [ admin ], certificates: [ 'CN=ops,O=Example' ] }"));
+        List<TenantSpec> tenants = setup.pools().get(0).config().tenants();
+        assertThat(tenants)
+                .containsExactly(
+                        new TenantSpec("shop", "shop:", Set.of("shop", "shop-batch"), Set.of(), 100, 5000),
+                        new TenantSpec("ops", "", Set.of("admin"), Set.of("CN=ops,O=Example"), 0, 0));
     }
 
     @Test
