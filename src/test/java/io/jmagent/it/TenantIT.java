@@ -304,6 +304,40 @@ class TenantIT {
         }
     }
 
+    /**
+     * A reload changes a tenant's settings by name: new logins get them, its counters go on, and a
+     * client already in keeps the prefix it came in with (its keys do not move under it).
+     */
+    @Test
+    void aReloadChangesATenantForNewLoginsAndKeepsItsCounters() {
+        TenantSpec renamed = new TenantSpec("shop", "shop2:", Set.of("shop"), Set.of(), 1, 0);
+        try (RunningProxy proxy = proxy(List.of(SHOP, OPS));
+                TextClient before = login(proxy, "shop");
+                TextClient ops = login(proxy, "ops")) {
+            assertThat(before.exchange("set r 0 0 3\r\nold\r\n")).isEqualTo("STORED\r\n");
+            proxy.server()
+                    .reload(new ProxyConfigBuilder(proxy.server().config())
+                            .tenants(List.of(renamed, OPS))
+                            .build());
+            assertThat(before.exchange("get r\r\n")).isEqualTo("VALUE r 0 3\r\nold\r\n" + "END\r\n");
+            // the new limit (1) counts the client already in: a second login is refused
+            try (TextClient second = new TextClient(proxy.port())) {
+                assertThat(second.exchange("set auth 0 0 12\r\nshop shop-pw\r\n"))
+                        .isEqualTo("SERVER_ERROR too many connections for tenant shop\r\n" + TextClient.CLOSED);
+            }
+            before.close();
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> proxy.server().tenants().get(1).connections() == 0);
+            try (TextClient after = login(proxy, "shop")) {
+                assertThat(after.exchange("get r\r\n")).isEqualTo("END\r\n");
+                assertThat(after.exchange("set r 0 0 3\r\nnew\r\n")).isEqualTo("STORED\r\n");
+            }
+            assertThat(ops.exchange("get shop:r shop2:r\r\n"))
+                    .isEqualTo("VALUE shop:r 0 3\r\nold\r\nVALUE shop2:r 0 3\r\nnew\r\nEND\r\n");
+            assertThat(proxy.server().tenants().get(1).logins()).isEqualTo(2);
+        }
+    }
+
     private static int count(String s, String part) {
         int n = 0;
         for (int i = s.indexOf(part); i >= 0; i = s.indexOf(part, i + part.length())) {
