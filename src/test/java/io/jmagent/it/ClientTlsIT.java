@@ -263,13 +263,14 @@ class ClientTlsIT {
                 .getName();
     }
 
+    /** 1,000 clients that connect and never finish (half of them stop inside a ClientHello). */
     @Test
     void clientsThatNeverFinishTheirHandshakeAreClosedAndDelayNoOne() throws Exception {
         try (RunningProxy proxy = proxy(tls(null, ClientTls.DEFAULT_PROTOCOLS, Duration.ofMillis(800)))) {
             int port = proxy.server().tlsPort();
             List<Socket> stalled = new ArrayList<>();
             try {
-                for (int i = 0; i < 300; i++) {
+                for (int i = 0; i < 1000; i++) {
                     Socket s = new Socket();
                     s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
                     if (i % 2 == 0) {
