@@ -78,7 +78,8 @@ public final class ConfigFile {
             "auth-file",
             "server-auth",
             "discovery",
-            "tenants");
+            "tenants",
+            "routes");
     private static final List<String> TENANT_KEYS =
             List.of("prefix", "users", "certificates", "max-connections", "max-requests-per-second");
     private static final List<String> DISCOVERY_KEYS =
@@ -206,6 +207,7 @@ public final class ConfigFile {
         } catch (IllegalArgumentException ex) {
             throw error("pools", ex.getMessage());
         }
+        checkRoutes(setup);
         SelfForwarding.Loop loop = SelfForwarding.find(setup);
         if (loop != null) {
             throw error(loop.key(), loop.problem());
@@ -313,6 +315,9 @@ public final class ConfigFile {
         if (m.containsKey("server-auth")) {
             b.serverAuthFile(file(m.get("server-auth"), at + "server-auth"));
         }
+        if (m.containsKey("routes")) {
+            b.routes(routes(values.mapping(m.get("routes"), at + "routes"), at + "routes"));
+        }
         if (m.containsKey("tenants")) {
             b.tenants(tenants(values.mapping(m.get("tenants"), at + "tenants"), at + "tenants"));
             boolean clientCertificates = m.containsKey("tls")
@@ -325,6 +330,50 @@ public final class ConfigFile {
         }
         if (plainPort == 0 && !m.containsKey("tls") && !m.containsKey("unix-socket")) {
             throw error(at + "listen", "port 0 listens for TLS clients only (as -p 0): give tls, or a port");
+        }
+    }
+
+    /** A pool's {@code routes:}: key prefix to pool name, as written (the pools are checked once all are read). */
+    private List<RouteSpec> routes(Map<?, ?> m, String path) throws ConfigException {
+        List<RouteSpec> result = new ArrayList<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            String prefix = String.valueOf(e.getKey());
+            String at = path + "." + prefix;
+            String pool = values.string(e.getValue(), at);
+            try {
+                result.add(new RouteSpec(prefix, pool));
+            } catch (IllegalArgumentException ex) {
+                throw error(at, ex.getMessage());
+            }
+        }
+        if (result.isEmpty()) {
+            throw error(path, "no route: give at least one PREFIX: POOL, or leave routes out");
+        }
+        return List.copyOf(result);
+    }
+
+    /**
+     * Every route names another pool of the file, one without routes of its own (a key is routed
+     * once), so a route table cannot loop.
+     */
+    private void checkRoutes(ProxySetup setup) throws ConfigException {
+        for (ProxySetup.Pool p : setup.pools()) {
+            for (RouteSpec r : p.config().routes()) {
+                String at = "pools." + p.name() + ".routes." + r.prefix();
+                ProxySetup.Pool target = setup.pools().stream()
+                        .filter(q -> q.name().equals(r.pool()))
+                        .findFirst()
+                        .orElse(null);
+                if (target == null) {
+                    throw error(at, "no pool '" + r.pool() + "' in this file");
+                }
+                if (target == p) {
+                    throw error(at, "a pool's own keys need no route: leave it out");
+                }
+                if (!target.config().routes().isEmpty()) {
+                    throw error(at, "pool '" + r.pool() + "' has routes of its own: a key is routed once");
+                }
+            }
         }
     }
 

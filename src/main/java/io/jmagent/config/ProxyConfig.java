@@ -34,6 +34,8 @@ import java.util.List;
  *                             null = the literal lists only
  * @param tenants              who the clients are and what each may do (config file {@code tenants:}):
  *                             key prefix, quotas; empty = every client sees the whole key space
+ * @param routes               keys by prefix to other pools' servers (config file {@code routes:});
+ *                             empty = every key to this pool's own
  */
 public record ProxyConfig(
         String listenAddress,
@@ -57,9 +59,10 @@ public record ProxyConfig(
         Path authFile,
         Path serverAuthFile,
         Discovery discovery,
-        List<TenantSpec> tenants) {
+        List<TenantSpec> tenants,
+        List<RouteSpec> routes) {
 
-    /** A configuration without tenants. */
+    /** A configuration without tenants and routes. */
     public ProxyConfig(
             String listenAddress,
             int port,
@@ -104,6 +107,7 @@ public record ProxyConfig(
                 authFile,
                 serverAuthFile,
                 discovery,
+                List.of(),
                 List.of());
     }
 
@@ -372,6 +376,7 @@ public record ProxyConfig(
         servers = List.copyOf(servers);
         backups = List.copyOf(backups);
         tenants = tenants == null ? List.of() : List.copyOf(tenants);
+        routes = routes == null ? List.of() : List.copyOf(routes);
         if (servers.isEmpty() && (discovery == null || discovery.servers() == null)) {
             throw new IllegalArgumentException("at least one server (-s host:port) is required");
         }

@@ -43,6 +43,7 @@ public final class ProxyConfigBuilder {
     Path serverAuthFile;
     Discovery discovery;
     List<TenantSpec> tenants = List.of();
+    List<RouteSpec> routes = List.of();
 
     /** Starts from the defaults, as a command line with nothing but {@code -s} would. */
     public ProxyConfigBuilder() {}
@@ -71,6 +72,7 @@ public final class ProxyConfigBuilder {
         serverAuthFile = c.serverAuthFile();
         discovery = c.discovery();
         tenants = c.tenants();
+        routes = c.routes();
     }
 
     public ProxyConfigBuilder listenAddress(String v) {
@@ -249,6 +251,11 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder routes(List<RouteSpec> v) {
+        routes = v;
+        return this;
+    }
+
     /** The config; an inconsistent one (no server, nothing to listen on, ...) is an IllegalArgumentException. */
     public ProxyConfig build() {
         return new ProxyConfig(
@@ -274,6 +281,7 @@ public final class ProxyConfigBuilder {
                 authFile,
                 serverAuthFile,
                 discovery,
-                tenants);
+                tenants,
+                routes);
     }
 }

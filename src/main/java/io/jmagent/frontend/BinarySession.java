@@ -19,6 +19,7 @@ import io.jmagent.protocol.Request;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TextKeys;
+import io.jmagent.routing.PrefixRoutes;
 import io.jmagent.routing.Router;
 import io.jmagent.tenant.Tenant;
 import io.jmagent.tenant.Tenants;
@@ -61,8 +62,14 @@ final class BinarySession extends ClientSession {
     private final SaslGate sasl;
 
     /** {@code auth}: the auth file clients must authenticate with first (SASL PLAIN), or null. */
-    BinarySession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth, Tenants tenants) {
-        super(config, stats, routers, tenants);
+    BinarySession(
+            ProxyConfig config,
+            ProxyStats stats,
+            Supplier<Router> routers,
+            AuthFile auth,
+            Tenants tenants,
+            PrefixRoutes routes) {
+        super(config, stats, routers, tenants, routes);
         this.sasl = auth == null ? null : new SaslGate(this, auth, stats);
     }
 
@@ -309,7 +316,7 @@ final class BinarySession extends ClientSession {
      * append or prepend is compared ({@link BinaryMetaCommands}). Otherwise as its text equivalent.
      */
     private boolean speaksMeta(BinaryRequest r) {
-        return currentRouter().speaksMeta(r.key());
+        return routerFor(r.key()).speaksMeta(r.key());
     }
 
     private void store(BinaryRequest r, StoreRequest.Kind kind) {
@@ -390,7 +397,8 @@ final class BinarySession extends ClientSession {
         ArithmeticRequest incr = new ArithmeticRequest(increment, r.key(), r.delta(), false);
         // with a backup farm and no cas to compare, the text incr/decr, which the backup repeats,
         // keeps the counter through a failover (ma would delete it there); the response then has cas 0
-        boolean meta = speaksMeta(r) && (r.cas() != 0 || !currentRouter().hasBackups() || !TextKeys.carries(r.key()));
+        boolean meta =
+                speaksMeta(r) && (r.cas() != 0 || !routerFor(r.key()).hasBackups() || !TextKeys.carries(r.key()));
         TextAnswer answer = translating(r, newSlot());
         if (r.exptime() == NO_AUTO_CREATE) {
             routeArithmetic(r, incr, meta, true, answer);
@@ -479,11 +487,12 @@ final class BinarySession extends ClientSession {
     /** One response per statistic (key = name, value = value), closed by one with an empty key. */
     private ByteBuf stats(ByteBufAllocator alloc, BinaryRequest r) {
         String group = new String(r.key(), US_ASCII);
-        if (!group.isEmpty() && !isServersGroup(group) && !group.equals("tenants")) {
+        if (!group.isEmpty() && !isServersGroup(group) && !group.equals("tenants") && !group.equals("routes")) {
             return BinaryResponses.error(alloc, r, BinaryResponses.KEY_NOT_FOUND, null);
         }
-        Map<String, String> all =
-                group.isEmpty() ? generalStats() : group.equals("tenants") ? tenantStats() : serverStats();
+        Map<String, String> all = group.isEmpty()
+                ? generalStats()
+                : group.equals("tenants") ? tenantStats() : group.equals("routes") ? routeStats() : serverStats();
         CompositeByteBuf out = alloc.compositeBuffer(all.size() + 1);
         all.forEach((name, value) -> out.addComponent(
                 true,

@@ -4,6 +4,7 @@ import io.jmagent.backend.Farm;
 import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.metrics.StatsReport;
+import io.jmagent.routing.PrefixRoutes;
 import io.jmagent.routing.ReplySink;
 import io.jmagent.routing.Router;
 import io.jmagent.tenant.Tenant;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -77,11 +79,18 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     /** The tenant's key prefix at work, or null when it has none. */
     protected TenantKeys tenantKeys;
 
-    ClientSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, Tenants tenants) {
+    /** The pool's route table, or null: every key to the pool's own servers. */
+    private final PrefixRoutes routes;
+    /** This client's contexts on the routers its routes lead to (made at first use). */
+    private Map<Router, Router.RouteContext> routedContexts;
+
+    ClientSession(
+            ProxyConfig config, ProxyStats stats, Supplier<Router> routers, Tenants tenants, PrefixRoutes routes) {
         this.config = config;
         this.stats = stats;
         this.routers = routers;
         this.tenants = tenants;
+        this.routes = routes;
     }
 
     @Override
@@ -178,14 +187,50 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** Routes a request through the servers; {@code sink} null means noreply. */
     protected void route(io.jmagent.protocol.Request request, ReplySink sink) {
-        currentRouter().route(request, routeContext, sink == null ? ReplySink.DISCARD : sink);
+        ReplySink to = sink == null ? ReplySink.DISCARD : sink;
+        if (routes == null) {
+            currentRouter().route(request, routeContext, to);
+        } else {
+            routes.dispatch(request, currentRouter(), this::contextFor, to, false);
+        }
         updateReading();
     }
 
     /** Routes a request that finishes a client's command already counted (see {@link Router#routeFollowUp}). */
     protected void routeFollowUp(io.jmagent.protocol.Request request, ReplySink sink) {
-        currentRouter().routeFollowUp(request, routeContext, sink);
+        if (routes == null) {
+            currentRouter().routeFollowUp(request, routeContext, sink);
+        } else {
+            routes.dispatch(request, currentRouter(), this::contextFor, sink, true);
+        }
         updateReading();
+    }
+
+    /** The router of the pool {@code key} goes to: this pool's, or the one a route names. */
+    protected Router routerFor(byte[] key) {
+        Router own = currentRouter();
+        return routes == null ? own : routes.routerFor(key, own);
+    }
+
+    /** This client's context on {@code r}, this pool's router or one a route leads to. */
+    private Router.RouteContext contextFor(Router r) {
+        if (r == currentRouter()) {
+            return routeContext;
+        }
+        if (routedContexts == null) {
+            routedContexts = new IdentityHashMap<>();
+        } else if (routedContexts.size() >= 64) {
+            routedContexts.clear(); // routers replaced by reloads: their contexts are dropped
+        }
+        return routedContexts.computeIfAbsent(r, x -> {
+            Channel ch = ctx.channel();
+            Farm backups = x.backups();
+            return new Router.RouteContext(
+                    x.primaries().poolFor(ch.eventLoop()),
+                    backups == null ? null : backups.poolFor(ch.eventLoop()),
+                    id,
+                    ch.alloc());
+        });
     }
 
     protected Router.RouteContext routeContext() {
@@ -233,6 +278,11 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
             return Map.of();
         }
         return StatsReport.tenants(tenantKeys != null ? List.of(tenant) : tenants.all());
+    }
+
+    /** One entry per route, for {@code stats routes}; none without routes. */
+    protected Map<String, String> routeStats() {
+        return StatsReport.routes(routes == null ? List.of() : routes.counters());
     }
 
     /** {@code stats servers} and its alias {@code stats proxy}. */

@@ -5,6 +5,7 @@ import io.jmagent.config.ProxyConfig;
 import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.BinaryRequestDecoder;
 import io.jmagent.protocol.TextRequestDecoder;
+import io.jmagent.routing.PrefixRoutes;
 import io.jmagent.routing.Router;
 import io.jmagent.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
@@ -29,19 +30,27 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
     private final Supplier<Router> routers;
     private final AuthFile auth;
     private final Tenants tenants;
+    private final PrefixRoutes routes;
 
-    /** {@code auth}: the auth file its clients must authenticate with first, or null; {@code tenants}: or null. */
-    ProtocolSniffer(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth, Tenants tenants) {
+    /** {@code auth}: the auth file its clients must authenticate with first, or null; {@code tenants}, {@code routes}: or null. */
+    ProtocolSniffer(
+            ProxyConfig config,
+            ProxyStats stats,
+            Supplier<Router> routers,
+            AuthFile auth,
+            Tenants tenants,
+            PrefixRoutes routes) {
         this.config = config;
         this.stats = stats;
         this.routers = routers;
         this.auth = auth;
         this.tenants = tenants;
+        this.routes = routes;
     }
 
     /** True when this sniffer sets clients up with {@code c}, {@code a} and {@code t}. */
-    boolean serves(ProxyConfig c, AuthFile a, Tenants t) {
-        return config == c && auth == a && tenants == t;
+    boolean serves(ProxyConfig c, AuthFile a, Tenants t, PrefixRoutes r) {
+        return config == c && auth == a && tenants == t && routes == r;
     }
 
     @Override
@@ -52,10 +61,12 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
         }
         String name = ctx.name();
         if (in.getUnsignedByte(in.readerIndex()) == BinaryRequestDecoder.REQUEST_MAGIC) {
-            ctx.pipeline().addAfter(name, "binary-session", new BinarySession(config, stats, routers, auth, tenants));
+            ctx.pipeline()
+                    .addAfter(name, "binary-session", new BinarySession(config, stats, routers, auth, tenants, routes));
             ctx.pipeline().addAfter(name, "binary-decoder", new BinaryRequestDecoder(config.maxItemSize()));
         } else {
-            ctx.pipeline().addAfter(name, "text-session", new TextSession(config, stats, routers, auth, tenants));
+            ctx.pipeline()
+                    .addAfter(name, "text-session", new TextSession(config, stats, routers, auth, tenants, routes));
             ctx.pipeline()
                     .addAfter(
                             name,

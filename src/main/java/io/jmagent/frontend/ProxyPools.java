@@ -154,7 +154,8 @@ public final class ProxyPools implements AutoCloseable {
                     r.primaries(),
                     r.backups(),
                     p.config().failover().autoEject(),
-                    p.tenants()));
+                    p.tenants(),
+                    p.routes() == null ? List.of() : p.routes().counters()));
         }
         return views;
     }
@@ -165,7 +166,19 @@ public final class ProxyPools implements AutoCloseable {
     }
 
     private ProxyServer newPool(ProxySetup.Pool p) {
-        return new ProxyServer(p.name(), p.config(), transport, bossGroup, workerGroup);
+        ProxyServer server = new ProxyServer(p.name(), p.config(), transport, bossGroup, workerGroup);
+        server.routeTo(this::routerOf);
+        return server;
+    }
+
+    /** The router in force of the running pool {@code name}, for route tables; null if none runs. */
+    private Router routerOf(String name) {
+        for (ProxyServer p : running) {
+            if (p.name().equals(name)) {
+                return p.router();
+            }
+        }
+        return null;
     }
 
     /**

@@ -19,6 +19,7 @@ import io.jmagent.metrics.ProxyStats;
 import io.jmagent.replica.KeyVersions;
 import io.jmagent.routing.EjectedCopyDrop;
 import io.jmagent.routing.FormerRings;
+import io.jmagent.routing.PrefixRoutes;
 import io.jmagent.routing.Router;
 import io.jmagent.routing.StaleCopyRefill;
 import io.jmagent.tenant.Tenant;
@@ -39,6 +40,7 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,6 +99,10 @@ public final class ProxyServer implements AutoCloseable {
     private volatile AuthFile authFile;
     /** Who the clients may be, with their prefixes and quotas; null without tenants. */
     private volatile Tenants tenants;
+    /** The route table of the config in force; null without routes. */
+    private volatile PrefixRoutes prefixRoutes;
+    /** The routers of the other pools, by name, for the route table (set by {@link ProxyPools}). */
+    private Function<String, Router> poolRouters = name -> null;
     /** The login the servers want, read at start (a reload cannot change it); null without. */
     private ServerLogin serverLogin;
     /** TLS to the servers, made at start (a reload cannot change it); null without. */
@@ -150,6 +156,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         authFile = security.openAuthFile(c); // last of the files: nothing after it can fail and leave it open
         tenants = c.tenants().isEmpty() ? null : new Tenants(c.tenants());
+        prefixRoutes = c.routes().isEmpty() ? null : new PrefixRoutes(name, c.routes(), poolRouters);
         BackendSettings settings = settingsOf(c);
         Farm primaries = new Farm("primary", c.servers(), transport, settings);
         Farm backups = c.backups().isEmpty() ? null : new Farm("backup", c.backups(), transport, settings);
@@ -382,6 +389,9 @@ public final class ProxyServer implements AutoCloseable {
                     PoolSecurity.close(authFile); // clients already in keep what they were admitted with
                     authFile = auth;
                 }
+                if (!next.routes().equals(before.routes())) {
+                    prefixRoutes = next.routes().isEmpty() ? null : new PrefixRoutes(name, next.routes(), poolRouters);
+                }
                 if (next.tenants().isEmpty()) {
                     tenants = null; // clients already in keep their tenant and its prefix
                 } else if (tenants == null) {
@@ -574,9 +584,10 @@ public final class ProxyServer implements AutoCloseable {
         }
         AuthFile auth = authFile;
         Tenants t = tenants;
+        PrefixRoutes r = prefixRoutes;
         ProtocolSniffer s = sniffer;
-        if (s == null || !s.serves(c, auth, t)) {
-            s = new ProtocolSniffer(c, stats, routers, auth, t); // two loops may both make one: either will do
+        if (s == null || !s.serves(c, auth, t, r)) {
+            s = new ProtocolSniffer(c, stats, routers, auth, t, r); // two loops may both make one: either will do
             sniffer = s;
         }
         ch.pipeline().addLast("sniffer", s);
@@ -607,6 +618,16 @@ public final class ProxyServer implements AutoCloseable {
             return a.getPort();
         }
         return -1;
+    }
+
+    /** Where the route table finds the other pools' routers: called once, before {@link #start}. */
+    void routeTo(Function<String, Router> routers) {
+        poolRouters = routers;
+    }
+
+    /** The route table in force, or null without routes. */
+    public PrefixRoutes routes() {
+        return prefixRoutes;
     }
 
     /** The pool's tenants, every one seen since start; empty without tenants. */

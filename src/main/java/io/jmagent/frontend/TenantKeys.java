@@ -10,6 +10,7 @@ import io.jmagent.protocol.OversizedStoreRequest;
 import io.jmagent.protocol.Request;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.StoreRequest;
+import io.jmagent.protocol.TextReplies;
 import io.jmagent.protocol.TextRequestDecoder;
 import io.jmagent.protocol.TouchRequest;
 import io.jmagent.routing.ReplySink;
@@ -135,46 +136,21 @@ final class TenantKeys {
 
     /** VALUE blocks with the prefix cut out of each key; END and error lines as they are. */
     private ByteBuf stripValues(ByteBuf in, ByteBufAllocator alloc) {
-        int i = in.readerIndex();
-        int end = in.writerIndex();
-        CompositeByteBuf out = alloc.compositeBuffer();
-        int copied = i;
-        while (i < end && startsWith(in, i, "VALUE ")) {
-            int lf = in.indexOf(i, end, (byte) '\n');
-            int keyStart = i + 6;
-            int keyEnd = in.indexOf(keyStart, lf, (byte) ' ');
-            if (lf < 0 || keyEnd < 0 || keyEnd - keyStart < prefix.length) {
-                break;
-            }
-            long length = dataLength(in, keyEnd + 1, lf);
-            if (length < 0) {
-                break;
-            }
-            out.addComponent(true, in.retainedSlice(copied, keyStart - copied));
-            copied = keyStart + prefix.length;
-            i = (int) Math.min(end, lf + 1 + length + 2);
+        List<int[]> blocks = TextReplies.valueBlocks(in);
+        if (blocks == null || blocks.isEmpty()) {
+            return in;
         }
-        out.addComponent(true, in.retainedSlice(copied, end - copied));
+        CompositeByteBuf out = alloc.compositeBuffer(blocks.size() + 1);
+        int copied = in.readerIndex();
+        for (int[] block : blocks) {
+            if (block[2] - block[1] >= prefix.length) {
+                out.addComponent(true, in.retainedSlice(copied, block[1] - copied));
+                copied = block[1] + prefix.length;
+            }
+        }
+        out.addComponent(true, in.retainedSlice(copied, in.writerIndex() - copied));
         in.release();
         return out;
-    }
-
-    /** The second number after the key on a VALUE line ("flags bytes [cas]"), or -1. */
-    private static long dataLength(ByteBuf in, int from, int lf) {
-        int space = in.indexOf(from, lf, (byte) ' ');
-        if (space < 0) {
-            return -1;
-        }
-        long v = 0;
-        int i = space + 1;
-        for (; i < lf; i++) {
-            byte b = in.getByte(i);
-            if (b < '0' || b > '9') {
-                break;
-            }
-            v = v * 10 + (b - '0');
-        }
-        return i == space + 1 ? -1 : v;
     }
 
     /** A meta reply whose first line's key (me: the token after ME; otherwise the k flag) loses the prefix. */
@@ -228,17 +204,5 @@ final class TenantKeys {
         }
         byte[] own = Arrays.copyOfRange(key, prefix.length, key.length);
         return base64 ? Base64.getEncoder().encodeToString(own) : new String(own, ISO_8859_1);
-    }
-
-    private static boolean startsWith(ByteBuf in, int at, String word) {
-        if (in.writerIndex() - at < word.length()) {
-            return false;
-        }
-        for (int i = 0; i < word.length(); i++) {
-            if (in.getByte(at + i) != word.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -15,6 +15,7 @@ import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TextReplies;
 import io.jmagent.protocol.TextRequestDecoder;
 import io.jmagent.protocol.VersionRequest;
+import io.jmagent.routing.PrefixRoutes;
 import io.jmagent.routing.Router;
 import io.jmagent.tenant.Tenant;
 import io.jmagent.tenant.Tenants;
@@ -53,8 +54,14 @@ final class TextSession extends ClientSession {
      * {@code auth}: the auth file clients must authenticate with first, or null; {@code tenants}:
      * who the clients may be (then a client is let in only as one of them), or null.
      */
-    TextSession(ProxyConfig config, ProxyStats stats, Supplier<Router> routers, AuthFile auth, Tenants tenants) {
-        super(config, stats, routers, tenants);
+    TextSession(
+            ProxyConfig config,
+            ProxyStats stats,
+            Supplier<Router> routers,
+            AuthFile auth,
+            Tenants tenants,
+            PrefixRoutes routes) {
+        super(config, stats, routers, tenants, routes);
         this.auth = auth;
         this.authenticated = auth == null && tenants == null;
     }
@@ -128,15 +135,7 @@ final class TextSession extends ClientSession {
         } else if (request instanceof VersionRequest) {
             answer(Unpooled.wrappedBuffer(VERSION_LINE));
         } else if (request instanceof StatsRequest r) {
-            answer(Unpooled.wrappedBuffer(
-                    r.group().isEmpty()
-                            ? StatsReport.text(generalStats())
-                            : isServersGroup(r.group())
-                                    ? StatsReport.text(serverStats())
-                                    : r.group().equals("tenants")
-                                            ? StatsReport.text(tenantStats())
-                                            : TextReplies.serverError(
-                                                    "stats " + r.group() + " not supported by jmagent")));
+            answer(Unpooled.wrappedBuffer(statsReply(r.group())));
         } else if (tenant != null) {
             routeForTenant(request);
         } else if (request.noreply()) {
@@ -144,6 +143,20 @@ final class TextSession extends ClientSession {
         } else {
             route(request, newSlot());
         }
+    }
+
+    /** {@code stats}, {@code stats servers} (or {@code proxy}), {@code stats tenants}, {@code stats routes}. */
+    private byte[] statsReply(String group) {
+        if (group.isEmpty()) {
+            return StatsReport.text(generalStats());
+        } else if (isServersGroup(group)) {
+            return StatsReport.text(serverStats());
+        } else if (group.equals("tenants")) {
+            return StatsReport.text(tenantStats());
+        } else if (group.equals("routes")) {
+            return StatsReport.text(routeStats());
+        }
+        return TextReplies.serverError("stats " + group + " not supported by jmagent");
     }
 
     /**

@@ -12,9 +12,16 @@ import java.util.List;
  * @param backups   null without a backup farm
  * @param autoEject whether a down primary's keys are rehashed over the live ones
  * @param tenants   the pool's tenants, every one seen since start (empty without tenants)
+ * @param routes    what the routes of the pool's table took (empty without routes)
  */
 public record PoolView(
-        String name, ProxyStats stats, Farm primaries, Farm backups, boolean autoEject, List<Tenant> tenants) {
+        String name,
+        ProxyStats stats,
+        Farm primaries,
+        Farm backups,
+        boolean autoEject,
+        List<Tenant> tenants,
+        List<RouteCounter> routes) {
 
     /** The primaries, then the backups if any. */
     public List<Farm> farms() {

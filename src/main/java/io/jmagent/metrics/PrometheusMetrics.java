@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
@@ -66,6 +67,11 @@ public final class PrometheusMetrics implements AutoCloseable {
             List<String> poolKey = List.of(p.name());
             now.put(poolKey, p.stats());
             binders.put(poolKey, () -> bindProxy(p.stats(), Tags.of("pool", p.name())));
+            if (!p.routes().isEmpty()) {
+                List<String> routesKey = List.of(p.name(), "routes");
+                now.put(routesKey, p.routes());
+                binders.put(routesKey, () -> bindRoutes(p.routes(), p.name()));
+            }
             for (Tenant t : p.tenants()) {
                 List<String> tenantKey = List.of(p.name(), "tenant", t.name());
                 now.put(tenantKey, t);
@@ -109,6 +115,17 @@ public final class PrometheusMetrics implements AutoCloseable {
                 bound.put(key, new Bound(source, binders.get(key).get()));
             }
         });
+    }
+
+    private List<Meter> bindRoutes(List<RouteCounter> routes, String pool) {
+        List<Meter> m = new ArrayList<>();
+        for (RouteCounter r : routes) {
+            m.add(FunctionCounter.builder("jmagent.route.requests", r.requests(), LongSupplier::getAsLong)
+                    .tags(Tags.of("pool", pool, "route", r.route(), "target", r.target()))
+                    .description("requests a route of the pool's table took (route \"\": keys no prefix took)")
+                    .register(registry));
+        }
+        return m;
     }
 
     private List<Meter> bindTenant(Tenant t, Tags tags) {

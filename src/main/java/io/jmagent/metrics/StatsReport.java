@@ -141,6 +141,21 @@ public final class StatsReport {
         return m;
     }
 
+    /**
+     * One entry per route, for {@code stats routes}: its prefix, the pool it leads to and the
+     * requests it took (the parts of a split multi-get each count); {@code route:default} for the
+     * keys no prefix took. Empty without routes.
+     */
+    public static Map<String, String> routes(List<RouteCounter> routes) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (RouteCounter r : routes) {
+            m.put(
+                    "route:" + (r.route().isEmpty() ? "default" : r.route()),
+                    "pool=" + r.target() + " requests=" + r.requests().getAsLong());
+        }
+        return m;
+    }
+
     /** The text protocol's rendering: "STAT name value" lines closed by END. */
     public static byte[] text(Map<String, String> stats) {
         StringBuilder sb = new StringBuilder(1024);

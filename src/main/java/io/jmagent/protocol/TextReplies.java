@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The fixed reply lines of memcached's text protocol (protocol.txt), as the proxy sends them. */
 public final class TextReplies {
@@ -46,6 +48,50 @@ public final class TextReplies {
         int base = buf.readerIndex();
         for (int i = 0; i < prefix.length; i++) {
             if (buf.getByte(base + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The VALUE blocks of a text retrieval reply ("VALUE key flags bytes [cas]" line, data, CRLF;
+     * then END), each as {start, key start, key end, end} in {@code reply}'s indexes; null when it
+     * is not such a reply (an error line, or a block cut short).
+     */
+    public static List<int[]> valueBlocks(ByteBuf reply) {
+        List<int[]> blocks = new ArrayList<>();
+        int i = reply.readerIndex();
+        int end = reply.writerIndex();
+        while (i < end && startsWithAt(reply, i, VALUE_PREFIX)) {
+            int lf = reply.indexOf(i, end, (byte) '\n');
+            int keyStart = i + VALUE_PREFIX.length;
+            int keyEnd = lf < 0 ? -1 : reply.indexOf(keyStart, lf, (byte) ' ');
+            int flagsEnd = keyEnd < 0 ? -1 : reply.indexOf(keyEnd + 1, lf, (byte) ' ');
+            if (flagsEnd < 0) {
+                return null;
+            }
+            long length = 0;
+            int d = flagsEnd + 1;
+            for (; d < lf && reply.getByte(d) >= '0' && reply.getByte(d) <= '9'; d++) {
+                length = length * 10 + (reply.getByte(d) - '0');
+            }
+            long blockEnd = lf + 1 + length + 2;
+            if (d == flagsEnd + 1 || blockEnd > end) {
+                return null;
+            }
+            blocks.add(new int[] {i, keyStart, keyEnd, (int) blockEnd});
+            i = (int) blockEnd;
+        }
+        return end - i == END.length && startsWithAt(reply, i, END) ? blocks : null;
+    }
+
+    private static boolean startsWithAt(ByteBuf buf, int at, byte[] prefix) {
+        if (buf.writerIndex() - at < prefix.length) {
+            return false;
+        }
+        for (int k = 0; k < prefix.length; k++) {
+            if (buf.getByte(at + k) != prefix[k]) {
                 return false;
             }
         }

@@ -321,6 +321,17 @@ class ConfigFileTest {
                 "a rate of zero|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auth-file: /a,"
                         + " tenants: { shop: { users: [ u ], max-requests-per-second: 0 } } }"
                         + "|test.yml: pools.a.tenants.shop.max-requests-per-second: must be positive, got 0",
+                // routes
+                "a route to no pool|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], routes: { 'u:': b } }"
+                        + "|test.yml: pools.a.routes.u:: no pool 'b' in this file",
+                "a route to itself|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], routes: { 'u:': a } }"
+                        + "|test.yml: pools.a.routes.u:: a pool's own keys need no route: leave it out",
+                "a route to a routing pool|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], routes: { 'u:': b } }"
+                        + " / b: { listen: '127.0.0.1:3', servers: [ '127.0.0.1:4' ], routes: { 'v:': a } }"
+                        + "|test.yml: pools.a.routes.u:: pool 'b' has routes of its own: a key is routed once",
+                "a route prefix with a space|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ],"
+                        + " routes: { 'u x': b } }|test.yml: pools.a.routes.u x: a route's prefix is printable ASCII"
+                        + " without spaces, got 'u x'",
                 // YAML itself
                 "a key twice|pools: / a: { listen: '127.0.0.1:1', listen: '127.0.0.1:2', servers: [ '127.0.0.1:2' ] }"
                         + "|test.yml: line 2, column 31: found duplicate key listen",
