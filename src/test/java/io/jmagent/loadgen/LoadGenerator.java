@@ -348,12 +348,13 @@ public final class LoadGenerator implements Callable<Integer> {
         out.printf(
                 Locale.ROOT,
                 "Closed loop: %d connections per target, %d request%s in flight on each, %.0f s measured after a 1 s"
-                        + " warm-up, %d rounds (even rounds in reverse order).%s%n",
+                        + " warm-up, %d round%s (even rounds in reverse order).%s%n",
                 connections,
                 maxDepth,
                 maxDepth == 1 ? "" : "s",
                 seconds,
                 rounds,
+                rounds == 1 ? "" : "s",
                 tlsSession == null
                         ? ""
                         : " TLS: " + tlsSession + " (the generator's engine: " + tls.engineName() + "), handshakes"
