@@ -24,6 +24,34 @@ bench_build() {
   fi
 }
 
+# bench_loadgen: compiles the load generator (test code, src/test/java/io/jmagent/loadgen: built with
+# the tests, never in target/jmagent.jar) when the sources or the pom are newer than its class path
+# file, and sets BENCH_LOADGEN to the command that runs it (its own JVM flags: a large young
+# generation under the parallel collector keeps its collections out of the runs)
+bench_loadgen() {
+  if [ ! -f target/loadgen.classpath ] || [ -n "$(find src pom.xml -newer target/loadgen.classpath -print -quit)" ]; then
+    echo "bench: compiling the load generator"
+    mvn -B -q test-compile
+    mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+      -Dmdep.outputFile=target/loadgen.classpath -Dmdep.includeScope=test >/dev/null
+    touch target/loadgen.classpath
+  fi
+  BENCH_LOADGEN=(java -XX:+UseParallelGC -Xms512m -Xmx512m -Xmn384m
+    -cp "target/test-classes:target/classes:$(cat target/loadgen.classpath)" io.jmagent.loadgen.LoadGenerator)
+}
+
+# bench_tls_certs DIR: a throwaway CA (DIR/ca.pem) and a certificate for 127.0.0.1 that it signed
+# (DIR/server.pem, with its PKCS#8 key DIR/server.key), RSA 2048, valid two days, made by openssl
+bench_tls_certs() {
+  local d="$1"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 \
+    -subj /CN=jmagent-bench-ca 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" -subj /CN=127.0.0.1 2>/dev/null
+  echo "subjectAltName=IP:127.0.0.1" >"$d/server.ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null
+}
+
 # Every process started through bench_spawn is stopped on exit, and the work directory removed.
 BENCH_WORK="$(mktemp -d /tmp/jmagent-bench.XXXXXX)"
 bench_pids=()

@@ -1,14 +1,15 @@
 package io.jmagent.loadgen;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 
 /**
  * Sets every key of the workload once through the target before it is measured, so gets hit from
- * the first run on. Blocking, on the calling thread: batches of sets, then their STORED lines.
+ * the first run on. Blocking, on the calling thread: batches of sets, then their STORED lines; to a
+ * {@code tls://} target over TLS.
  */
 final class KeySpaceFill {
 
@@ -17,12 +18,11 @@ final class KeySpaceFill {
 
     private KeySpaceFill() {}
 
-    static void fill(InetSocketAddress target, Workload workload) throws IOException {
-        try (Socket socket = new Socket()) {
-            socket.connect(target, 5000);
-            socket.setSoTimeout(10_000);
-            socket.setTcpNoDelay(true);
-            OutputStream out = socket.getOutputStream();
+    /** Fills the key space through {@code target}; {@code tls} is needed for a TLS target only. */
+    static void fill(Target target, ClientTls tls, Workload workload) throws IOException {
+        try (Socket plain = new Socket();
+                Socket socket = connect(plain, target, tls)) {
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
             InputStream in = socket.getInputStream();
             byte[] expected = new byte[STORED_LINE.length * BATCH];
             for (int i = 0; i < expected.length; i++) {
@@ -38,10 +38,17 @@ final class KeySpaceFill {
                 for (int i = 0; i < got.length; i++) {
                     if (got[i] != expected[i] || got.length != STORED_LINE.length * (to - from)) {
                         throw new IOException(
-                                target + " did not answer STORED to every set while filling the key space");
+                                target.name() + " did not answer STORED to every set while filling the key space");
                     }
                 }
             }
         }
+    }
+
+    private static Socket connect(Socket plain, Target target, ClientTls tls) throws IOException {
+        plain.connect(target.address(), 5000);
+        plain.setSoTimeout(10_000);
+        plain.setTcpNoDelay(true);
+        return target.tls() ? tls.wrap(plain, target) : plain;
     }
 }

@@ -3,12 +3,14 @@ package io.jmagent.loadgen;
 import io.jmagent.backend.NettyTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.handler.ssl.SslHandler;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,21 +29,58 @@ import picocli.CommandLine.Option;
  * each target's key space, finds the reference target's maximum rate with a short closed-loop run,
  * then runs every target at fixed fractions of that rate, target after target, round after round,
  * and prints markdown: percentiles from each request's intended start (HdrHistogram), merged over
- * the rounds. One event loop drives every connection, as memcaslap -T 1 does. Run by bench/latency;
- * {@code --help} lists the knobs.
+ * the rounds. With {@code --closed-loop} it measures throughput instead: every target as fast as
+ * it answers, round after round, with the CPU time each target's process spent per operation
+ * ({@code --cpu-pid}), and each "X-tls" against "X" (issue 14: what TLS to clients costs). A
+ * target may be TLS ({@code tls://}); its connections finish their handshakes before a run
+ * starts. One event loop drives every connection, as memcaslap -T 1 does. Run by bench/latency
+ * and bench/run ({@code BENCH_TLS=1}); {@code --help} lists the knobs.
  */
 @Command(
         name = "loadgen",
         mixinStandardHelpOptions = true,
-        description = "Open-loop get/set latency at fixed rates, side by side for several memcached targets.")
+        description = "Open-loop get/set latency at fixed rates (or, with --closed-loop, throughput and CPU per"
+                + " operation), side by side for several memcached targets.")
 public final class LoadGenerator implements Callable<Integer> {
 
     @Option(
             names = "--target",
             required = true,
             paramLabel = "NAME=HOST:PORT",
-            description = "A target to measure, in the order of the table (repeatable).")
+            description =
+                    "A target to measure, in the order of the table (repeatable); NAME=tls://HOST:PORT: over TLS.")
     private List<String> targetSpecs = new ArrayList<>();
+
+    @Option(
+            names = "--tls-ca",
+            paramLabel = "FILE",
+            description = "PEM CA certificates that tls:// targets' certificates must chain to (the host as written"
+                    + " checked too).")
+    private Path tlsCa;
+
+    @Option(
+            names = "--tls-insecure",
+            description = "Trust any certificate of the tls:// targets instead (no --tls-ca).")
+    private boolean tlsInsecure;
+
+    @Option(
+            names = "--closed-loop",
+            description = "Measure throughput: every target closed loop (--max-depth in flight per connection),"
+                    + " --seconds per run after a 1 s warm-up, --rounds rounds; no rates, no reference.")
+    private boolean closedLoopMode;
+
+    @Option(
+            names = "--cpu-pid",
+            paramLabel = "NAME=PID",
+            description = "With --closed-loop: the process serving target NAME, whose CPU time (/proc/PID/stat)"
+                    + " in each run's measured seconds is divided by its operations (repeatable).")
+    private Map<String, Long> cpuPids = new LinkedHashMap<>();
+
+    @Option(
+            names = "--clock-ticks",
+            defaultValue = "100",
+            description = "Clock ticks per second of /proc/PID/stat (getconf CLK_TCK) (${DEFAULT-VALUE}).")
+    private long clockTicks;
 
     @Option(
             names = "--baseline",
@@ -77,7 +117,8 @@ public final class LoadGenerator implements Callable<Integer> {
     @Option(
             names = "--max-depth",
             defaultValue = "1",
-            description = "Requests in flight per connection while seeking the maximum (${DEFAULT-VALUE}).")
+            description =
+                    "Requests in flight per connection in closed-loop runs: the maximum, --closed-loop (${DEFAULT-VALUE}).")
     private int maxDepth;
 
     @Option(
@@ -131,7 +172,11 @@ public final class LoadGenerator implements Callable<Integer> {
                     "How long a run waits for its last replies; later ones count as waiting until then (${DEFAULT-VALUE}).")
     private double drainSeconds;
 
-    private final Map<String, InetSocketAddress> targets = new LinkedHashMap<>();
+    private final Map<String, Target> targets = new LinkedHashMap<>();
+    private ClientTls tls;
+    /** The protocol and cipher suite of the first TLS connection, for the header. */
+    private String tlsSession;
+
     private MultiThreadIoEventLoopGroup group;
     private Bootstrap bootstrap;
     private final PrintStream progress = System.err;
@@ -143,15 +188,25 @@ public final class LoadGenerator implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         for (String spec : targetSpecs) {
-            int eq = spec.indexOf('=');
-            int colon = spec.lastIndexOf(':');
-            if (eq <= 0 || colon < eq) {
-                throw new CommandLine.ParameterException(
-                        new CommandLine(this), "--target: expected NAME=HOST:PORT, got " + spec);
+            try {
+                Target t = Target.parse(spec);
+                targets.put(t.name(), t);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--target: " + e.getMessage());
             }
-            targets.put(
-                    spec.substring(0, eq),
-                    new InetSocketAddress(spec.substring(eq + 1, colon), Integer.parseInt(spec.substring(colon + 1))));
+        }
+        if (targets.values().stream().anyMatch(Target::tls)) {
+            if ((tlsCa == null) == !tlsInsecure) {
+                throw new CommandLine.ParameterException(
+                        new CommandLine(this), "a tls:// target needs --tls-ca FILE or --tls-insecure (one of them)");
+            }
+            tls = tlsInsecure ? ClientTls.insecure() : ClientTls.trusting(tlsCa);
+        }
+        for (String name : cpuPids.keySet()) {
+            if (!targets.containsKey(name)) {
+                throw new CommandLine.ParameterException(
+                        new CommandLine(this), "--cpu-pid " + name + " is no --target");
+            }
         }
         Workload workload = new Workload(keys, valueBytes, getShare);
         NettyTransport transport = NettyTransport.named("epoll");
@@ -160,10 +215,14 @@ public final class LoadGenerator implements Callable<Integer> {
                 new Bootstrap().group(group).channel(transport.socketChannel()).option(ChannelOption.TCP_NODELAY, true);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try {
-            for (Map.Entry<String, InetSocketAddress> t : targets.entrySet()) {
-                KeySpaceFill.fill(t.getValue(), workload);
-                closedLoop(t.getKey(), workload, jvmWarmupSeconds);
-                progress.printf("loadgen: %s filled (%d keys) and warmed%n", t.getKey(), keys);
+            for (Target t : targets.values()) {
+                KeySpaceFill.fill(t, tls, workload);
+                closedLoop(t.name(), workload, jvmWarmupSeconds, null);
+                progress.printf("loadgen: %s filled (%d keys) and warmed%n", t.name(), keys);
+            }
+            if (closedLoopMode) {
+                throughput(workload, out);
+                return 0;
             }
             Map<String, Long> rateOf = new LinkedHashMap<>();
             String header;
@@ -175,7 +234,8 @@ public final class LoadGenerator implements Callable<Integer> {
                     throw new CommandLine.ParameterException(
                             new CommandLine(this), "--reference " + reference + " is no --target");
                 }
-                RunResult max = closedLoop(reference, workload, maxSeconds);
+                RunResult max =
+                        closedLoop(reference, workload, maxSeconds, null).result();
                 long maxRate = Math.round(max.achievedRate());
                 progress.printf(
                         Locale.ROOT,
@@ -210,7 +270,7 @@ public final class LoadGenerator implements Callable<Integer> {
                 }
                 for (Map.Entry<String, Long> rate : rateOf.entrySet()) {
                     for (String name : order) {
-                        RunResult r = openLoop(name, workload, rate.getValue());
+                        RunResult r = openLoop(name, workload, rate.getValue()).result();
                         runs.add(new LatencyTable.Run(round, rate.getKey(), r));
                         progress.printf(
                                 Locale.ROOT,
@@ -254,9 +314,70 @@ public final class LoadGenerator implements Callable<Integer> {
         }
     }
 
-    private RunResult openLoop(String target, Workload workload, long rate) throws Exception {
+    /**
+     * Closed-loop runs, target after target, round after round (even rounds backwards), then the
+     * throughput table: ops/s, the target processes' CPU per operation, each X-tls against X.
+     */
+    private void throughput(Workload workload, PrintStream out) throws Exception {
+        List<ThroughputTable.Run> runs = new ArrayList<>();
+        List<String> names = new ArrayList<>(targets.keySet());
+        for (int round = 1; round <= rounds; round++) {
+            List<String> order = new ArrayList<>(names);
+            if (round % 2 == 0) {
+                Collections.reverse(order);
+            }
+            for (String name : order) {
+                Long pid = cpuPids.get(name);
+                ThroughputTable.Run r =
+                        closedLoop(name, workload, seconds, pid == null ? null : new ProcessCpu(pid, clockTicks));
+                runs.add(new ThroughputTable.Run(round, r.result(), r.cpuNanos()));
+                progress.printf(
+                        Locale.ROOT,
+                        "loadgen: round %d %-12s %7.0f ops/s%s p50 %5.0f p99 %6.0f µs (errors %d, unanswered %d)%n",
+                        round,
+                        name,
+                        r.result().achievedRate(),
+                        r.hasCpu() ? String.format(Locale.ROOT, ", %.2f CPU µs/op", r.cpuMicrosPerOp()) : "",
+                        r.result().micros(50),
+                        r.result().micros(99),
+                        r.result().errors(),
+                        r.result().unanswered());
+            }
+        }
+        ThroughputTable table = new ThroughputTable(runs, names);
+        out.printf(
+                Locale.ROOT,
+                "Closed loop: %d connections per target, %d request%s in flight on each, %.0f s measured after a 1 s"
+                        + " warm-up, %d round%s (even rounds in reverse order).%s%n",
+                connections,
+                maxDepth,
+                maxDepth == 1 ? "" : "s",
+                seconds,
+                rounds,
+                rounds == 1 ? "" : "s",
+                tlsSession == null
+                        ? ""
+                        : " TLS: " + tlsSession + " (the generator's engine: " + tls.engineName() + "), handshakes"
+                                + " done before each run.");
+        out.println();
+        out.print(table.summary());
+        String pairs = table.pairs("-tls");
+        if (!pairs.isEmpty()) {
+            out.println();
+            out.println("What TLS to clients costs (X-tls against X, paired round by round):");
+            out.println();
+            out.print(pairs);
+        }
+        out.println();
+        out.println("## Every run");
+        out.println();
+        out.print(table.everyRun());
+    }
+
+    private ThroughputTable.Run openLoop(String target, Workload workload, long rate) throws Exception {
         return run(
                 target,
+                null,
                 (loop, conns, start) -> new OpenLoopRun(
                         target,
                         rate,
@@ -269,9 +390,12 @@ public final class LoadGenerator implements Callable<Integer> {
                         nanos(drainSeconds)));
     }
 
-    private RunResult closedLoop(String target, Workload workload, double measureSeconds) throws Exception {
+    /** A closed-loop run; {@code cpu} (or null) the process whose CPU time in the measured seconds is read. */
+    private ThroughputTable.Run closedLoop(String target, Workload workload, double measureSeconds, ProcessCpu cpu)
+            throws Exception {
         return run(
                 target,
+                cpu,
                 (loop, conns, start) -> new ClosedLoopRun(
                         target,
                         maxDepth,
@@ -288,8 +412,13 @@ public final class LoadGenerator implements Callable<Integer> {
         LoadRun create(EventLoop loop, List<LoadConnection> connections, long startNanos);
     }
 
-    /** Opens fresh connections to {@code target}, runs one run over them and closes them. */
-    private RunResult run(String target, RunFactory factory) throws Exception {
+    /**
+     * Opens fresh connections to {@code target} (TLS ones with their handshakes done), runs one run
+     * over them and closes them; reads {@code cpu} (or null) at the start and end of the run's
+     * measuring window, from this thread. The result's round is 0.
+     */
+    private ThroughputTable.Run run(String target, ProcessCpu cpu, RunFactory factory) throws Exception {
+        Target t = targets.get(target);
         List<Channel> channels = new ArrayList<>();
         List<LoadConnection> conns = new ArrayList<>();
         try {
@@ -297,21 +426,53 @@ public final class LoadGenerator implements Callable<Integer> {
                 LoadConnection c = new LoadConnection(maxInFlight);
                 Channel ch = bootstrap
                         .clone()
-                        .handler(c)
-                        .connect(targets.get(target))
+                        .handler(t.tls() ? tlsInitializer(t, c) : c)
+                        .connect(t.address())
                         .sync()
                         .channel();
                 channels.add(ch);
                 conns.add(c);
+                if (t.tls()) {
+                    SslHandler ssl = ch.pipeline().get(SslHandler.class);
+                    ssl.handshakeFuture().sync();
+                    if (tlsSession == null) {
+                        tlsSession = ssl.engine().getSession().getProtocol() + " "
+                                + ssl.engine().getSession().getCipherSuite();
+                    }
+                }
             }
             long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
             LoadRun run = factory.create(channels.get(0).eventLoop(), conns, start);
+            CompletableFuture<RunResult> result = run.start();
+            long cpuNanos = -1;
+            if (cpu != null) {
+                sleepUntil(run.windowStartNanos);
+                long before = cpu.nanos();
+                sleepUntil(run.windowEndNanos);
+                cpuNanos = cpu.nanos() - before;
+            }
             // a guard against a run that never ends; a run ends by itself after its drain
-            return run.start().get(10, TimeUnit.MINUTES);
+            return new ThroughputTable.Run(0, result.get(10, TimeUnit.MINUTES), cpuNanos);
         } finally {
             for (Channel ch : channels) {
                 ch.close().syncUninterruptibly();
             }
+        }
+    }
+
+    private ChannelInitializer<Channel> tlsInitializer(Target target, LoadConnection connection) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(tls.newHandler(ch.alloc(), target), connection);
+            }
+        };
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+        long wait = nanoTime - System.nanoTime();
+        if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
         }
     }
 

@@ -20,6 +20,9 @@ abstract class LoadRun {
     protected final Workload workload;
     protected final SplittableRandom random = new SplittableRandom(42);
     protected final long startNanos;
+    /** The measuring window, {@code [windowStartNanos, windowEndNanos)}: after the warm-up, before the drain. */
+    protected final long windowStartNanos;
+
     protected final long windowEndNanos;
     private final String target;
     private final long offeredRate;
@@ -44,8 +47,9 @@ abstract class LoadRun {
         this.connections = connections;
         this.workload = workload;
         this.startNanos = startNanos;
-        this.windowEndNanos = startNanos + warmupNanos + measureNanos;
-        this.recorder = new RunRecorder(startNanos + warmupNanos, windowEndNanos);
+        this.windowStartNanos = startNanos + warmupNanos;
+        this.windowEndNanos = windowStartNanos + measureNanos;
+        this.recorder = new RunRecorder(windowStartNanos, windowEndNanos);
         this.drainNanos = drainNanos;
     }
 
