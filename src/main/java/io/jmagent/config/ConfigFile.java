@@ -79,7 +79,9 @@ public final class ConfigFile {
             "server-auth",
             "discovery",
             "tenants",
-            "routes");
+            "routes",
+            "shadow");
+    private static final List<String> SHADOW_KEYS = List.of("pool", "share", "max-in-flight");
     private static final List<String> TENANT_KEYS =
             List.of("prefix", "users", "certificates", "max-connections", "max-requests-per-second");
     private static final List<String> DISCOVERY_KEYS =
@@ -315,6 +317,9 @@ public final class ConfigFile {
         if (m.containsKey("server-auth")) {
             b.serverAuthFile(file(m.get("server-auth"), at + "server-auth"));
         }
+        if (m.containsKey("shadow")) {
+            b.shadow(shadow(values.mapping(m.get("shadow"), at + "shadow"), at + "shadow"));
+        }
         if (m.containsKey("routes")) {
             b.routes(routes(values.mapping(m.get("routes"), at + "routes"), at + "routes"));
         }
@@ -352,6 +357,31 @@ public final class ConfigFile {
         return List.copyOf(result);
     }
 
+    /** A pool's {@code shadow:}: the pool, the share of keys (default all) and the bound in flight. */
+    private ShadowSpec shadow(Map<?, ?> m, String path) throws ConfigException {
+        checkKeys(m, path, SHADOW_KEYS);
+        if (!m.containsKey("pool")) {
+            throw error(path + ".pool", "required: the pool that gets the copies");
+        }
+        String pool = values.string(m.get("pool"), path + ".pool");
+        double share = 1;
+        if (m.containsKey("share")) {
+            Object v = m.get("share");
+            if (!(v instanceof Number n)) {
+                throw error(path + ".share", "expected a number from 0 to 1, like 0.05");
+            }
+            share = n.doubleValue();
+        }
+        int max = m.containsKey("max-in-flight")
+                ? values.positiveInt(m.get("max-in-flight"), path + ".max-in-flight")
+                : ShadowSpec.DEFAULT_MAX_IN_FLIGHT;
+        try {
+            return new ShadowSpec(pool, share, max);
+        } catch (IllegalArgumentException e) {
+            throw error(path, e.getMessage());
+        }
+    }
+
     /**
      * Every route names another pool of the file, one without routes of its own (a key is routed
      * once), so a route table cannot loop.
@@ -372,6 +402,16 @@ public final class ConfigFile {
                 }
                 if (!target.config().routes().isEmpty()) {
                     throw error(at, "pool '" + r.pool() + "' has routes of its own: a key is routed once");
+                }
+            }
+            ShadowSpec shadow = p.config().shadow();
+            if (shadow != null) {
+                String at = "pools." + p.name() + ".shadow.pool";
+                if (setup.pools().stream().noneMatch(q -> q.name().equals(shadow.pool()))) {
+                    throw error(at, "no pool '" + shadow.pool() + "' in this file");
+                }
+                if (shadow.pool().equals(p.name())) {
+                    throw error(at, "a pool cannot shadow itself");
                 }
             }
         }

@@ -36,6 +36,8 @@ import java.util.List;
  *                             key prefix, quotas; empty = every client sees the whole key space
  * @param routes               keys by prefix to other pools' servers (config file {@code routes:});
  *                             empty = every key to this pool's own
+ * @param shadow               a share of the keys also sent to another pool, compared (config file
+ *                             {@code shadow:}); null = none
  */
 public record ProxyConfig(
         String listenAddress,
@@ -60,7 +62,8 @@ public record ProxyConfig(
         Path serverAuthFile,
         Discovery discovery,
         List<TenantSpec> tenants,
-        List<RouteSpec> routes) {
+        List<RouteSpec> routes,
+        ShadowSpec shadow) {
 
     /** A configuration without tenants and routes. */
     public ProxyConfig(
@@ -108,7 +111,8 @@ public record ProxyConfig(
                 serverAuthFile,
                 discovery,
                 List.of(),
-                List.of());
+                List.of(),
+                null);
     }
 
     /**

@@ -44,6 +44,7 @@ public final class ProxyConfigBuilder {
     Discovery discovery;
     List<TenantSpec> tenants = List.of();
     List<RouteSpec> routes = List.of();
+    ShadowSpec shadow;
 
     /** Starts from the defaults, as a command line with nothing but {@code -s} would. */
     public ProxyConfigBuilder() {}
@@ -73,6 +74,7 @@ public final class ProxyConfigBuilder {
         discovery = c.discovery();
         tenants = c.tenants();
         routes = c.routes();
+        shadow = c.shadow();
     }
 
     public ProxyConfigBuilder listenAddress(String v) {
@@ -256,6 +258,11 @@ public final class ProxyConfigBuilder {
         return this;
     }
 
+    public ProxyConfigBuilder shadow(ShadowSpec v) {
+        shadow = v;
+        return this;
+    }
+
     /** The config; an inconsistent one (no server, nothing to listen on, ...) is an IllegalArgumentException. */
     public ProxyConfig build() {
         return new ProxyConfig(
@@ -282,6 +289,7 @@ public final class ProxyConfigBuilder {
                 serverAuthFile,
                 discovery,
                 tenants,
-                routes);
+                routes,
+                shadow);
     }
 }

@@ -21,6 +21,7 @@ import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TextKeys;
 import io.jmagent.routing.PrefixRoutes;
 import io.jmagent.routing.Router;
+import io.jmagent.routing.Shadow;
 import io.jmagent.tenant.Tenant;
 import io.jmagent.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
@@ -68,8 +69,9 @@ final class BinarySession extends ClientSession {
             Supplier<Router> routers,
             AuthFile auth,
             Tenants tenants,
-            PrefixRoutes routes) {
-        super(config, stats, routers, tenants, routes);
+            PrefixRoutes routes,
+            Shadow shadow) {
+        super(config, stats, routers, tenants, routes, shadow);
         this.sasl = auth == null ? null : new SaslGate(this, auth, stats);
     }
 
@@ -487,12 +489,20 @@ final class BinarySession extends ClientSession {
     /** One response per statistic (key = name, value = value), closed by one with an empty key. */
     private ByteBuf stats(ByteBufAllocator alloc, BinaryRequest r) {
         String group = new String(r.key(), US_ASCII);
-        if (!group.isEmpty() && !isServersGroup(group) && !group.equals("tenants") && !group.equals("routes")) {
+        if (!group.isEmpty()
+                && !isServersGroup(group)
+                && !group.equals("tenants")
+                && !group.equals("routes")
+                && !group.equals("shadow")) {
             return BinaryResponses.error(alloc, r, BinaryResponses.KEY_NOT_FOUND, null);
         }
         Map<String, String> all = group.isEmpty()
                 ? generalStats()
-                : group.equals("tenants") ? tenantStats() : group.equals("routes") ? routeStats() : serverStats();
+                : group.equals("tenants")
+                        ? tenantStats()
+                        : group.equals("routes")
+                                ? routeStats()
+                                : group.equals("shadow") ? shadowStats() : serverStats();
         CompositeByteBuf out = alloc.compositeBuffer(all.size() + 1);
         all.forEach((name, value) -> out.addComponent(
                 true,

@@ -7,6 +7,7 @@ import io.jmagent.metrics.StatsReport;
 import io.jmagent.routing.PrefixRoutes;
 import io.jmagent.routing.ReplySink;
 import io.jmagent.routing.Router;
+import io.jmagent.routing.Shadow;
 import io.jmagent.tenant.Tenant;
 import io.jmagent.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
@@ -81,16 +82,24 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** The pool's route table, or null: every key to the pool's own servers. */
     private final PrefixRoutes routes;
+    /** The pool's shadow, or null. */
+    private final Shadow shadow;
     /** This client's contexts on the routers its routes lead to (made at first use). */
     private Map<Router, Router.RouteContext> routedContexts;
 
     ClientSession(
-            ProxyConfig config, ProxyStats stats, Supplier<Router> routers, Tenants tenants, PrefixRoutes routes) {
+            ProxyConfig config,
+            ProxyStats stats,
+            Supplier<Router> routers,
+            Tenants tenants,
+            PrefixRoutes routes,
+            Shadow shadow) {
         this.config = config;
         this.stats = stats;
         this.routers = routers;
         this.tenants = tenants;
         this.routes = routes;
+        this.shadow = shadow;
     }
 
     @Override
@@ -188,6 +197,9 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     /** Routes a request through the servers; {@code sink} null means noreply. */
     protected void route(io.jmagent.protocol.Request request, ReplySink sink) {
         ReplySink to = sink == null ? ReplySink.DISCARD : sink;
+        if (shadow != null) {
+            to = shadow.shadow(request, this::contextFor, to);
+        }
         if (routes == null) {
             currentRouter().route(request, routeContext, to);
         } else {
@@ -278,6 +290,11 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
             return Map.of();
         }
         return StatsReport.tenants(tenantKeys != null ? List.of(tenant) : tenants.all());
+    }
+
+    /** The shadow's counters, for {@code stats shadow}; none without a shadow. */
+    protected Map<String, String> shadowStats() {
+        return shadow == null ? Map.of() : StatsReport.shadow(shadow.counters());
     }
 
     /** One entry per route, for {@code stats routes}; none without routes. */

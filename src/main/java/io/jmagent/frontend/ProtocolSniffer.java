@@ -7,6 +7,7 @@ import io.jmagent.protocol.BinaryRequestDecoder;
 import io.jmagent.protocol.TextRequestDecoder;
 import io.jmagent.routing.PrefixRoutes;
 import io.jmagent.routing.Router;
+import io.jmagent.routing.Shadow;
 import io.jmagent.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
@@ -31,6 +32,7 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
     private final AuthFile auth;
     private final Tenants tenants;
     private final PrefixRoutes routes;
+    private final Shadow shadow;
 
     /** {@code auth}: the auth file its clients must authenticate with first, or null; {@code tenants}, {@code routes}: or null. */
     ProtocolSniffer(
@@ -39,18 +41,20 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
             Supplier<Router> routers,
             AuthFile auth,
             Tenants tenants,
-            PrefixRoutes routes) {
+            PrefixRoutes routes,
+            Shadow shadow) {
         this.config = config;
         this.stats = stats;
         this.routers = routers;
         this.auth = auth;
         this.tenants = tenants;
         this.routes = routes;
+        this.shadow = shadow;
     }
 
     /** True when this sniffer sets clients up with {@code c}, {@code a} and {@code t}. */
-    boolean serves(ProxyConfig c, AuthFile a, Tenants t, PrefixRoutes r) {
-        return config == c && auth == a && tenants == t && routes == r;
+    boolean serves(ProxyConfig c, AuthFile a, Tenants t, PrefixRoutes r, Shadow sh) {
+        return config == c && auth == a && tenants == t && routes == r && shadow == sh;
     }
 
     @Override
@@ -62,11 +66,17 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
         String name = ctx.name();
         if (in.getUnsignedByte(in.readerIndex()) == BinaryRequestDecoder.REQUEST_MAGIC) {
             ctx.pipeline()
-                    .addAfter(name, "binary-session", new BinarySession(config, stats, routers, auth, tenants, routes));
+                    .addAfter(
+                            name,
+                            "binary-session",
+                            new BinarySession(config, stats, routers, auth, tenants, routes, shadow));
             ctx.pipeline().addAfter(name, "binary-decoder", new BinaryRequestDecoder(config.maxItemSize()));
         } else {
             ctx.pipeline()
-                    .addAfter(name, "text-session", new TextSession(config, stats, routers, auth, tenants, routes));
+                    .addAfter(
+                            name,
+                            "text-session",
+                            new TextSession(config, stats, routers, auth, tenants, routes, shadow));
             ctx.pipeline()
                     .addAfter(
                             name,

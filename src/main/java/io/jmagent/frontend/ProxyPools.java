@@ -155,7 +155,8 @@ public final class ProxyPools implements AutoCloseable {
                     r.backups(),
                     p.config().failover().autoEject(),
                     p.tenants(),
-                    p.routes() == null ? List.of() : p.routes().counters()));
+                    p.routes() == null ? List.of() : p.routes().counters(),
+                    p.shadow() == null ? null : p.shadow().counters()));
         }
         return views;
     }

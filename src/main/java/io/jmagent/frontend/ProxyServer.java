@@ -21,6 +21,7 @@ import io.jmagent.routing.EjectedCopyDrop;
 import io.jmagent.routing.FormerRings;
 import io.jmagent.routing.PrefixRoutes;
 import io.jmagent.routing.Router;
+import io.jmagent.routing.Shadow;
 import io.jmagent.routing.StaleCopyRefill;
 import io.jmagent.tenant.Tenant;
 import io.jmagent.tenant.Tenants;
@@ -101,6 +102,8 @@ public final class ProxyServer implements AutoCloseable {
     private volatile Tenants tenants;
     /** The route table of the config in force; null without routes. */
     private volatile PrefixRoutes prefixRoutes;
+    /** The shadow of the config in force; null without. */
+    private volatile Shadow shadow;
     /** The routers of the other pools, by name, for the route table (set by {@link ProxyPools}). */
     private Function<String, Router> poolRouters = name -> null;
     /** The login the servers want, read at start (a reload cannot change it); null without. */
@@ -157,6 +160,7 @@ public final class ProxyServer implements AutoCloseable {
         authFile = security.openAuthFile(c); // last of the files: nothing after it can fail and leave it open
         tenants = c.tenants().isEmpty() ? null : new Tenants(c.tenants());
         prefixRoutes = c.routes().isEmpty() ? null : new PrefixRoutes(name, c.routes(), poolRouters);
+        shadow = c.shadow() == null ? null : new Shadow(c.shadow(), poolRouters);
         BackendSettings settings = settingsOf(c);
         Farm primaries = new Farm("primary", c.servers(), transport, settings);
         Farm backups = c.backups().isEmpty() ? null : new Farm("backup", c.backups(), transport, settings);
@@ -389,6 +393,9 @@ public final class ProxyServer implements AutoCloseable {
                     PoolSecurity.close(authFile); // clients already in keep what they were admitted with
                     authFile = auth;
                 }
+                if (!Objects.equals(next.shadow(), before.shadow())) {
+                    shadow = next.shadow() == null ? null : new Shadow(next.shadow(), poolRouters);
+                }
                 if (!next.routes().equals(before.routes())) {
                     prefixRoutes = next.routes().isEmpty() ? null : new PrefixRoutes(name, next.routes(), poolRouters);
                 }
@@ -585,9 +592,10 @@ public final class ProxyServer implements AutoCloseable {
         AuthFile auth = authFile;
         Tenants t = tenants;
         PrefixRoutes r = prefixRoutes;
+        Shadow sh = shadow;
         ProtocolSniffer s = sniffer;
-        if (s == null || !s.serves(c, auth, t, r)) {
-            s = new ProtocolSniffer(c, stats, routers, auth, t, r); // two loops may both make one: either will do
+        if (s == null || !s.serves(c, auth, t, r, sh)) {
+            s = new ProtocolSniffer(c, stats, routers, auth, t, r, sh); // two loops may both make one: either will do
             sniffer = s;
         }
         ch.pipeline().addLast("sniffer", s);
@@ -623,6 +631,11 @@ public final class ProxyServer implements AutoCloseable {
     /** Where the route table finds the other pools' routers: called once, before {@link #start}. */
     void routeTo(Function<String, Router> routers) {
         poolRouters = routers;
+    }
+
+    /** The shadow in force, or null without. */
+    public Shadow shadow() {
+        return shadow;
     }
 
     /** The route table in force, or null without routes. */

@@ -17,6 +17,7 @@ import io.jmagent.protocol.TextRequestDecoder;
 import io.jmagent.protocol.VersionRequest;
 import io.jmagent.routing.PrefixRoutes;
 import io.jmagent.routing.Router;
+import io.jmagent.routing.Shadow;
 import io.jmagent.tenant.Tenant;
 import io.jmagent.tenant.Tenants;
 import io.netty.buffer.Unpooled;
@@ -60,8 +61,9 @@ final class TextSession extends ClientSession {
             Supplier<Router> routers,
             AuthFile auth,
             Tenants tenants,
-            PrefixRoutes routes) {
-        super(config, stats, routers, tenants, routes);
+            PrefixRoutes routes,
+            Shadow shadow) {
+        super(config, stats, routers, tenants, routes, shadow);
         this.auth = auth;
         this.authenticated = auth == null && tenants == null;
     }
@@ -155,6 +157,8 @@ final class TextSession extends ClientSession {
             return StatsReport.text(tenantStats());
         } else if (group.equals("routes")) {
             return StatsReport.text(routeStats());
+        } else if (group.equals("shadow")) {
+            return StatsReport.text(shadowStats());
         }
         return TextReplies.serverError("stats " + group + " not supported by jmagent");
     }

@@ -13,6 +13,7 @@ import java.util.List;
  * @param autoEject whether a down primary's keys are rehashed over the live ones
  * @param tenants   the pool's tenants, every one seen since start (empty without tenants)
  * @param routes    what the routes of the pool's table took (empty without routes)
+ * @param shadow    what the pool's shadow did, or null without one
  */
 public record PoolView(
         String name,
@@ -21,7 +22,8 @@ public record PoolView(
         Farm backups,
         boolean autoEject,
         List<Tenant> tenants,
-        List<RouteCounter> routes) {
+        List<RouteCounter> routes,
+        ShadowCounters shadow) {
 
     /** The primaries, then the backups if any. */
     public List<Farm> farms() {

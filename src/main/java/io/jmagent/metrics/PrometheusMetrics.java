@@ -67,6 +67,15 @@ public final class PrometheusMetrics implements AutoCloseable {
             List<String> poolKey = List.of(p.name());
             now.put(poolKey, p.stats());
             binders.put(poolKey, () -> bindProxy(p.stats(), Tags.of("pool", p.name())));
+            if (p.shadow() != null) {
+                List<String> shadowKey = List.of(p.name(), "shadow");
+                now.put(shadowKey, p.shadow());
+                binders.put(
+                        shadowKey,
+                        () -> bindShadow(
+                                p.shadow(),
+                                Tags.of("pool", p.name(), "target", p.shadow().target())));
+            }
             if (!p.routes().isEmpty()) {
                 List<String> routesKey = List.of(p.name(), "routes");
                 now.put(routesKey, p.routes());
@@ -115,6 +124,34 @@ public final class PrometheusMetrics implements AutoCloseable {
                 bound.put(key, new Bound(source, binders.get(key).get()));
             }
         });
+    }
+
+    private List<Meter> bindShadow(ShadowCounters c, Tags tags) {
+        return List.of(
+                FunctionCounter.builder("jmagent.shadow.requests", c.requests(), LongSupplier::getAsLong)
+                        .tags(tags)
+                        .description("requests also sent to the shadow pool")
+                        .register(registry),
+                FunctionCounter.builder("jmagent.shadow.same", c.same(), LongSupplier::getAsLong)
+                        .tags(tags)
+                        .description("shadowed requests the shadow answered as the pool did")
+                        .register(registry),
+                FunctionCounter.builder("jmagent.shadow.different", c.different(), LongSupplier::getAsLong)
+                        .tags(tags)
+                        .description("shadowed requests the shadow answered otherwise")
+                        .register(registry),
+                FunctionCounter.builder("jmagent.shadow.failed", c.failed(), LongSupplier::getAsLong)
+                        .tags(tags)
+                        .description("shadowed requests the shadow failed")
+                        .register(registry),
+                FunctionCounter.builder("jmagent.shadow.skipped", c.skipped(), LongSupplier::getAsLong)
+                        .tags(tags)
+                        .description("requests not shadowed: max-in-flight were on their way")
+                        .register(registry),
+                Gauge.builder("jmagent.shadow.in.flight", c.inFlight(), LongSupplier::getAsLong)
+                        .tags(tags)
+                        .description("shadow requests on their way")
+                        .register(registry));
     }
 
     private List<Meter> bindRoutes(List<RouteCounter> routes, String pool) {

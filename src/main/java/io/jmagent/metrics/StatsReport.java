@@ -156,6 +156,19 @@ public final class StatsReport {
         return m;
     }
 
+    /** The shadow's counters, for {@code stats shadow}. */
+    public static Map<String, String> shadow(ShadowCounters c) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("shadow_pool", c.target());
+        m.put("shadow_requests", Long.toString(c.requests().getAsLong()));
+        m.put("shadow_same", Long.toString(c.same().getAsLong()));
+        m.put("shadow_different", Long.toString(c.different().getAsLong()));
+        m.put("shadow_failed", Long.toString(c.failed().getAsLong()));
+        m.put("shadow_skipped", Long.toString(c.skipped().getAsLong()));
+        m.put("shadow_in_flight", Long.toString(c.inFlight().getAsLong()));
+        return m;
+    }
+
     /** The text protocol's rendering: "STAT name value" lines closed by END. */
     public static byte[] text(Map<String, String> stats) {
         StringBuilder sb = new StringBuilder(1024);

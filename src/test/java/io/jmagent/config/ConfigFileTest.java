@@ -332,6 +332,16 @@ class ConfigFileTest {
                 "a route prefix with a space|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ],"
                         + " routes: { 'u x': b } }|test.yml: pools.a.routes.u x: a route's prefix is printable ASCII"
                         + " without spaces, got 'u x'",
+                // shadow
+                "a shadow of no pool|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], shadow: { pool: b } }"
+                        + "|test.yml: pools.a.shadow.pool: no pool 'b' in this file",
+                "a shadow of itself|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], shadow: { pool: a } }"
+                        + "|test.yml: pools.a.shadow.pool: a pool cannot shadow itself",
+                "a shadow share of 0|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ],"
+                        + " shadow: { pool: a, share: 0 } }|test.yml: pools.a.shadow: a shadow's share is more than 0"
+                        + " and at most 1, got 0.0",
+                "a shadow without its pool|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ],"
+                        + " shadow: { share: 0.1 } }|test.yml: pools.a.shadow.pool: required: the pool that gets the copies",
                 // YAML itself
                 "a key twice|pools: / a: { listen: '127.0.0.1:1', listen: '127.0.0.1:2', servers: [ '127.0.0.1:2' ] }"
                         + "|test.yml: line 2, column 31: found duplicate key listen",
