@@ -459,6 +459,16 @@ public final class ConfigFile {
         if (result.isEmpty()) {
             throw error(path, "no tenant: name at least one, or leave tenants out");
         }
+        for (TenantSpec a : result) {
+            for (TenantSpec b : result) {
+                if (a != b && !a.prefix().isEmpty() && b.prefix().startsWith(a.prefix())) {
+                    throw error(
+                            path + "." + b.name() + ".prefix",
+                            "'" + b.prefix() + "' starts with tenant " + a.name() + "'s prefix '" + a.prefix()
+                                    + "': its keys would be among " + a.name() + "'s");
+                }
+            }
+        }
         return List.copyOf(result);
     }
 

@@ -69,8 +69,8 @@ final class BinarySession extends ClientSession {
             Supplier<Router> routers,
             AuthFile auth,
             Tenants tenants,
-            PrefixRoutes routes,
-            Shadow shadow) {
+            Supplier<PrefixRoutes> routes,
+            Supplier<Shadow> shadow) {
         super(config, stats, routers, tenants, routes, shadow);
         this.sasl = auth == null ? null : new SaslGate(this, auth, stats);
     }
@@ -293,9 +293,16 @@ final class BinarySession extends ClientSession {
                     "Temporary failure: tenant " + tenant.name() + " is over its request rate"));
             return null;
         }
-        return tenantKeys == null || op == BinaryOpcode.FLUSH || op == BinaryOpcode.FLUSHQ
-                ? r
-                : r.withKeyPrefix(tenantKeys.prefix());
+        if (tenantKeys == null || op == BinaryOpcode.FLUSH || op == BinaryOpcode.FLUSHQ) {
+            return r;
+        }
+        if (!tenantKeys.fits(r.key())) {
+            // decoded before the login that made it a tenant's: refused as memcached refuses a key over 250
+            r.release();
+            answerAndClose(BinaryResponses.error(ctx.alloc(), r, BinaryResponses.INVALID_ARGUMENTS, null));
+            return null;
+        }
+        return r.withKeyPrefix(tenantKeys.prefix());
     }
 
     /**

@@ -25,6 +25,7 @@ import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -80,10 +81,10 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     /** The tenant's key prefix at work, or null when it has none. */
     protected TenantKeys tenantKeys;
 
-    /** The pool's route table, or null: every key to the pool's own servers. */
-    private final PrefixRoutes routes;
-    /** The pool's shadow, or null. */
-    private final Shadow shadow;
+    /** The pool's route table in force (a reload may change it), or null: every key to the pool's own servers. */
+    private final Supplier<PrefixRoutes> routes;
+    /** The pool's shadow in force, or null. */
+    private final Supplier<Shadow> shadow;
     /** This client's contexts on the routers its routes lead to (made at first use). */
     private Map<Router, Router.RouteContext> routedContexts;
 
@@ -92,8 +93,8 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
             ProxyStats stats,
             Supplier<Router> routers,
             Tenants tenants,
-            PrefixRoutes routes,
-            Shadow shadow) {
+            Supplier<PrefixRoutes> routes,
+            Supplier<Shadow> shadow) {
         this.config = config;
         this.stats = stats;
         this.routers = routers;
@@ -158,6 +159,13 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
      * on); false when the tenant is at its connection quota (the caller answers and closes).
      */
     protected boolean enter(Tenant t) {
+        if (tenant != null) {
+            // a new login (binary SASL again): the previous tenant's place and prefix go first
+            tenant.disconnected();
+            tenant = null;
+            tenantKeys = null;
+            limitKeys(io.jmagent.protocol.TextRequestDecoder.MAX_KEY_LENGTH);
+        }
         if (!t.connected()) {
             log.warn(
                     "tenant {}: refused a client of {}: at its connection limit ({})",
@@ -197,23 +205,26 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     /** Routes a request through the servers; {@code sink} null means noreply. */
     protected void route(io.jmagent.protocol.Request request, ReplySink sink) {
         ReplySink to = sink == null ? ReplySink.DISCARD : sink;
-        if (shadow != null) {
-            to = shadow.shadow(request, this::contextFor, to);
+        Shadow sh = shadow.get();
+        if (sh != null) {
+            to = sh.shadow(request, this::contextFor, to);
         }
-        if (routes == null) {
+        PrefixRoutes table = routes.get();
+        if (table == null) {
             currentRouter().route(request, routeContext, to);
         } else {
-            routes.dispatch(request, currentRouter(), this::contextFor, to, false);
+            table.dispatch(request, currentRouter(), this::contextFor, to, false);
         }
         updateReading();
     }
 
     /** Routes a request that finishes a client's command already counted (see {@link Router#routeFollowUp}). */
     protected void routeFollowUp(io.jmagent.protocol.Request request, ReplySink sink) {
-        if (routes == null) {
+        PrefixRoutes table = routes.get();
+        if (table == null) {
             currentRouter().routeFollowUp(request, routeContext, sink);
         } else {
-            routes.dispatch(request, currentRouter(), this::contextFor, sink, true);
+            table.dispatch(request, currentRouter(), this::contextFor, sink, true);
         }
         updateReading();
     }
@@ -221,7 +232,8 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     /** The router of the pool {@code key} goes to: this pool's, or the one a route names. */
     protected Router routerFor(byte[] key) {
         Router own = currentRouter();
-        return routes == null ? own : routes.routerFor(key, own);
+        PrefixRoutes table = routes.get();
+        return table == null ? own : table.routerFor(key, own);
     }
 
     /** This client's context on {@code r}, this pool's router or one a route leads to. */
@@ -231,8 +243,11 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
         }
         if (routedContexts == null) {
             routedContexts = new IdentityHashMap<>();
-        } else if (routedContexts.size() >= 64) {
-            routedContexts.clear(); // routers replaced by reloads: their contexts are dropped
+        } else if (routedContexts.size() >= 16) {
+            // routers that reloads replaced: their contexts go, as this pool's own does when replaced
+            PrefixRoutes table = routes.get();
+            Set<Router> inForce = table == null ? Set.of() : table.routersInForce();
+            routedContexts.keySet().removeIf(x -> !inForce.contains(x));
         }
         return routedContexts.computeIfAbsent(r, x -> {
             Channel ch = ctx.channel();
@@ -294,12 +309,14 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
 
     /** The shadow's counters, for {@code stats shadow}; none without a shadow. */
     protected Map<String, String> shadowStats() {
-        return shadow == null ? Map.of() : StatsReport.shadow(shadow.counters());
+        Shadow sh = shadow.get();
+        return sh == null ? Map.of() : StatsReport.shadow(sh.counters());
     }
 
     /** One entry per route, for {@code stats routes}; none without routes. */
     protected Map<String, String> routeStats() {
-        return StatsReport.routes(routes == null ? List.of() : routes.counters());
+        PrefixRoutes table = routes.get();
+        return StatsReport.routes(table == null ? List.of() : table.counters());
     }
 
     /** {@code stats servers} and its alias {@code stats proxy}. */

@@ -31,8 +31,8 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
     private final Supplier<Router> routers;
     private final AuthFile auth;
     private final Tenants tenants;
-    private final PrefixRoutes routes;
-    private final Shadow shadow;
+    private final Supplier<PrefixRoutes> routes;
+    private final Supplier<Shadow> shadow;
 
     /** {@code auth}: the auth file its clients must authenticate with first, or null; {@code tenants}, {@code routes}: or null. */
     ProtocolSniffer(
@@ -41,8 +41,8 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
             Supplier<Router> routers,
             AuthFile auth,
             Tenants tenants,
-            PrefixRoutes routes,
-            Shadow shadow) {
+            Supplier<PrefixRoutes> routes,
+            Supplier<Shadow> shadow) {
         this.config = config;
         this.stats = stats;
         this.routers = routers;
@@ -52,9 +52,9 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
         this.shadow = shadow;
     }
 
-    /** True when this sniffer sets clients up with {@code c}, {@code a} and {@code t}. */
-    boolean serves(ProxyConfig c, AuthFile a, Tenants t, PrefixRoutes r, Shadow sh) {
-        return config == c && auth == a && tenants == t && routes == r && shadow == sh;
+    /** True when this sniffer sets clients up with {@code c}, {@code a} and {@code t} (routes and shadow are read per request). */
+    boolean serves(ProxyConfig c, AuthFile a, Tenants t) {
+        return config == c && auth == a && tenants == t;
     }
 
     @Override
@@ -64,24 +64,26 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
             return;
         }
         String name = ctx.name();
+        // the decoder first, so that a session that knows its tenant at once (a client certificate)
+        // finds it to limit the keys
         if (in.getUnsignedByte(in.readerIndex()) == BinaryRequestDecoder.REQUEST_MAGIC) {
+            ctx.pipeline().addAfter(name, "binary-decoder", new BinaryRequestDecoder(config.maxItemSize()));
             ctx.pipeline()
                     .addAfter(
-                            name,
+                            "binary-decoder",
                             "binary-session",
                             new BinarySession(config, stats, routers, auth, tenants, routes, shadow));
-            ctx.pipeline().addAfter(name, "binary-decoder", new BinaryRequestDecoder(config.maxItemSize()));
         } else {
-            ctx.pipeline()
-                    .addAfter(
-                            name,
-                            "text-session",
-                            new TextSession(config, stats, routers, auth, tenants, routes, shadow));
             ctx.pipeline()
                     .addAfter(
                             name,
                             "text-decoder",
                             new TextRequestDecoder(config.maxItemSize(), config.maxRetrievalLine()));
+            ctx.pipeline()
+                    .addAfter(
+                            "text-decoder",
+                            "text-session",
+                            new TextSession(config, stats, routers, auth, tenants, routes, shadow));
         }
         ctx.pipeline().remove(this);
         ctx.fireChannelRead(in);

@@ -591,11 +591,10 @@ public final class ProxyServer implements AutoCloseable {
         }
         AuthFile auth = authFile;
         Tenants t = tenants;
-        PrefixRoutes r = prefixRoutes;
-        Shadow sh = shadow;
         ProtocolSniffer s = sniffer;
-        if (s == null || !s.serves(c, auth, t, r, sh)) {
-            s = new ProtocolSniffer(c, stats, routers, auth, t, r, sh); // two loops may both make one: either will do
+        if (s == null || !s.serves(c, auth, t)) {
+            // two loops may both make one: either will do
+            s = new ProtocolSniffer(c, stats, routers, auth, t, this::routes, this::shadow);
             sniffer = s;
         }
         ch.pipeline().addLast("sniffer", s);

@@ -50,29 +50,49 @@ final class TenantKeys {
     }
 
     /**
-     * {@code r} with the prefix before each key; null for a meta command whose key in base64 would
-     * be over 250 characters with it (the caller answers as memcached does a key too long). A request
-     * that carries bytes hands them to the result.
+     * {@code r} with the prefix before each key; null when a key would be over memcached's 250
+     * bytes with it (the caller answers as memcached answers a key too long; what the request
+     * carried is released). The decoder refuses such keys once the tenant is known; this catches
+     * those decoded before (in the same read as the login). A request that carries bytes hands them
+     * to the result.
      */
     Request prefixed(Request r) {
         if (r instanceof RetrievalRequest g) {
-            return retrieval(g);
+            return fits(g.keys()) ? retrieval(g) : null;
         } else if (r instanceof CutShortRetrievalRequest c) {
-            return new CutShortRetrievalRequest(retrieval(c.fetched()));
+            return fits(c.fetched().keys()) ? new CutShortRetrievalRequest(retrieval(c.fetched())) : null;
         } else if (r instanceof StoreRequest s) {
+            if (!fits(s.key())) {
+                s.release();
+                return null;
+            }
             return new StoreRequest(s.kind(), key(s.key()), s.flags(), s.exptime(), s.cas(), s.noreply(), s.value());
         } else if (r instanceof OversizedStoreRequest o) {
-            return new OversizedStoreRequest(o.kind(), key(o.key()), o.noreply());
+            return fits(o.key()) ? new OversizedStoreRequest(o.kind(), key(o.key()), o.noreply()) : null;
         } else if (r instanceof DeleteRequest d) {
-            return new DeleteRequest(key(d.key()), d.noreply());
+            return fits(d.key()) ? new DeleteRequest(key(d.key()), d.noreply()) : null;
         } else if (r instanceof ArithmeticRequest a) {
-            return new ArithmeticRequest(a.increment(), key(a.key()), a.delta(), a.noreply());
+            return fits(a.key()) ? new ArithmeticRequest(a.increment(), key(a.key()), a.delta(), a.noreply()) : null;
         } else if (r instanceof TouchRequest t) {
-            return new TouchRequest(key(t.key()), t.exptime(), t.noreply());
+            return fits(t.key()) ? new TouchRequest(key(t.key()), t.exptime(), t.noreply()) : null;
         } else if (r instanceof MetaRequest m) {
             return meta(m);
         }
         return r;
+    }
+
+    /** {@code key} with the prefix is within memcached's 250 bytes. */
+    boolean fits(byte[] key) {
+        return prefix.length + key.length <= TextRequestDecoder.MAX_KEY_LENGTH;
+    }
+
+    private boolean fits(List<byte[]> keys) {
+        for (byte[] k : keys) {
+            if (!fits(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private RetrievalRequest retrieval(RetrievalRequest g) {
@@ -83,9 +103,34 @@ final class TenantKeys {
         return new RetrievalRequest(g.kind(), g.exptime(), keys);
     }
 
-    /** The meta line with its key token replaced: the prefixed key, in base64 if the client wrote it so. */
+    /**
+     * The meta line with its key token replaced: the prefixed key, in base64 if the client wrote it
+     * so; the line the backup gets instead ({@code mirrorLine}, when the parser made one from the
+     * client's line) likewise.
+     */
     private MetaRequest meta(MetaRequest m) {
-        ByteBuf line = m.line();
+        byte[] key = key(m.key());
+        String token = m.base64() ? Base64.getEncoder().encodeToString(key) : new String(key, ISO_8859_1);
+        if (key.length > TextRequestDecoder.MAX_KEY_LENGTH || token.length() > TextRequestDecoder.MAX_KEY_LENGTH) {
+            m.release();
+            return null;
+        }
+        ByteBuf mirror = m.mirrorLine() == null ? null : withKeyToken(m.mirrorLine(), token);
+        return new MetaRequest(
+                m.kind(),
+                key,
+                token,
+                m.base64(),
+                m.quiet(),
+                m.plain(),
+                m.counter(),
+                withKeyToken(m.line(), token),
+                m.value(),
+                mirror);
+    }
+
+    /** {@code line} ("mX KEY flags...\r\n") with {@code token} for its key; {@code line} is released. */
+    private static ByteBuf withKeyToken(ByteBuf line, String token) {
         int start = line.readerIndex();
         int end = line.writerIndex();
         int keyStart = line.indexOf(start, end, (byte) ' ');
@@ -96,19 +141,12 @@ final class TenantKeys {
         while (keyEnd < end && line.getByte(keyEnd) != ' ' && line.getByte(keyEnd) != '\r') {
             keyEnd++;
         }
-        byte[] key = key(m.key());
-        String token = m.base64() ? Base64.getEncoder().encodeToString(key) : new String(key, ISO_8859_1);
-        if (token.length() > TextRequestDecoder.MAX_KEY_LENGTH) {
-            m.release();
-            return null;
-        }
         ByteBuf next = Unpooled.buffer(end - start + token.length());
         next.writeBytes(line, start, keyStart - start);
         next.writeCharSequence(token, ISO_8859_1);
         next.writeBytes(line, keyEnd, end - keyEnd);
         line.release();
-        return new MetaRequest(
-                m.kind(), key, token, m.base64(), m.quiet(), m.plain(), m.counter(), next, m.value(), m.mirrorLine());
+        return next;
     }
 
     /** {@code sink}, or one that takes the prefix off the keys in the reply to {@code original} first. */

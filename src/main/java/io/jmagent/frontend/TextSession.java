@@ -61,8 +61,8 @@ final class TextSession extends ClientSession {
             Supplier<Router> routers,
             AuthFile auth,
             Tenants tenants,
-            PrefixRoutes routes,
-            Shadow shadow) {
+            Supplier<PrefixRoutes> routes,
+            Supplier<Shadow> shadow) {
         super(config, stats, routers, tenants, routes, shadow);
         this.auth = auth;
         this.authenticated = auth == null && tenants == null;
@@ -126,8 +126,12 @@ final class TextSession extends ClientSession {
             }
         } else if (request instanceof CutShortRetrievalRequest r) {
             Slot slot = newSlot();
-            // a tenant's keys are fetched with its prefix; the reply is the error alone either way
+            // a tenant's keys are fetched with its prefix, within its rate; the reply is the error alone
             Request fetch = tenantKeys == null ? r.fetched() : tenantKeys.prefixed(r.fetched());
+            if (fetch == null || (tenant != null && !tenant.admit())) {
+                slot.reply(Unpooled.wrappedBuffer(TextReplies.BAD_FORMAT));
+                return;
+            }
             route(fetch, fetched -> {
                 fetched.release();
                 slot.reply(Unpooled.wrappedBuffer(TextReplies.BAD_FORMAT));
@@ -186,7 +190,10 @@ final class TextSession extends ClientSession {
         }
         Request routed = tenantKeys == null ? request : tenantKeys.prefixed(request);
         if (routed == null) {
-            answer(Unpooled.wrappedBuffer(TextReplies.BAD_FORMAT)); // a base64 key with no room for the prefix
+            // a key with no room for the prefix (decoded before the login, or a meta key in base64)
+            if (!request.noreply()) {
+                answer(Unpooled.wrappedBuffer(TextReplies.BAD_FORMAT));
+            }
             return;
         }
         if (request.noreply()) {

@@ -83,6 +83,18 @@ public final class PrefixRoutes {
         return own.sum();
     }
 
+    /** The routers the routes lead to now (a reload of their pools replaces them). */
+    public java.util.Set<Router> routersInForce() {
+        java.util.Set<Router> set = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Route r : routes) {
+            Router to = pools.apply(r.pool());
+            if (to != null) {
+                set.add(to);
+            }
+        }
+        return set;
+    }
+
     /** The route {@code key} takes, or null for the pool's own servers. */
     private Route routeOf(byte[] key) {
         for (Route r : routes) {
@@ -200,26 +212,31 @@ public final class PrefixRoutes {
             send(take(only, ownRouter), request, contexts, sink, false);
             return;
         }
+        Map<Route, Router> routers = new IdentityHashMap<>();
         for (Route r : parts.keySet()) {
-            if (pools.apply(r.pool()) == null) {
+            Router to = pools.apply(r.pool()); // looked up once: a reload may replace it meanwhile
+            if (to == null) {
                 notRunning(request, sink);
                 return;
             }
+            routers.put(r, to);
         }
         Merge merge = new Merge(request, routeOfKey, count, sink);
         if (!ownKeys.isEmpty()) {
-            Router r = take(null, ownRouter);
-            r.route(
+            own.increment();
+            ownRouter.route(
                     new RetrievalRequest(request.kind(), request.exptime(), ownKeys),
-                    contexts.apply(r),
+                    contexts.apply(ownRouter),
                     reply -> merge.part(null, reply));
         }
         for (Map.Entry<Route, List<byte[]>> e : parts.entrySet()) {
-            Router r = take(e.getKey(), ownRouter);
+            Route route = e.getKey();
+            Router r = routers.get(route);
+            route.requests().increment();
             r.route(
                     new RetrievalRequest(request.kind(), request.exptime(), e.getValue()),
                     contexts.apply(r),
-                    reply -> merge.part(e.getKey(), reply));
+                    reply -> merge.part(route, reply));
         }
     }
 

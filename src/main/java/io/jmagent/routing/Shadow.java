@@ -133,7 +133,8 @@ public final class Shadow {
                             m.plain(),
                             m.counter(),
                             m.line().retainedDuplicate(),
-                            m.value() == null ? null : m.value().retainedDuplicate())
+                            m.value() == null ? null : m.value().retainedDuplicate(),
+                            m.mirrorLine() == null ? null : m.mirrorLine().retainedDuplicate())
                     : null;
         }
         return null;
@@ -165,11 +166,11 @@ public final class Shadow {
         }
 
         void shadowReply(ByteBuf bytes) {
-            inFlight.decrementAndGet();
             shadow = bytes;
             compareIfBoth();
         }
 
+        /** Once both came: counted, released, and the shadow request no longer in flight (in that order). */
         private void compareIfBoth() {
             if (real == null || shadow == null) {
                 return;
@@ -183,6 +184,7 @@ public final class Shadow {
             }
             real.release();
             shadow.release();
+            inFlight.decrementAndGet();
         }
 
         /** The real reply's hits of the shadowed keys and the shadow's: same keys, flags and data, in order. */

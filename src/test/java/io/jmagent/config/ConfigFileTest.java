@@ -315,6 +315,10 @@ class ConfigFileTest {
                 "a prefix with a space|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auth-file: /a,"
                         + " tenants: { shop: { prefix: 's s', users: [ u ] } } }"
                         + "|test.yml: pools.a.tenants.shop: a key prefix is printable ASCII without spaces, got 's s'",
+                "overlapping tenant prefixes|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auth-file: /a,"
+                        + " tenants: { shop: { prefix: 'shop', users: [ u ] }, shopx: { prefix: 'shop:x', users: [ v ] } } }"
+                        + "|test.yml: pools.a.tenants.shopx.prefix: 'shop:x' starts with tenant shop's prefix 'shop': its"
+                        + " keys would be among shop's",
                 "a tenant key unknown|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2' ], auth-file: /a,"
                         + " tenants: { shop: { users: [ u ], quota: 3 } } }"
                         + "|test.yml: pools.a.tenants.shop.quota: unknown key",

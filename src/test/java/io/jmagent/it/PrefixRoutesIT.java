@@ -33,6 +33,7 @@ class PrefixRoutesIT {
     private MemcachedProcess alone;
     private ProxyPools pools;
     private int port;
+    private String yaml;
 
     @BeforeEach
     void start() throws Exception {
@@ -42,7 +43,7 @@ class PrefixRoutesIT {
         sessions = MemcachedProcess.start();
         alone = MemcachedProcess.start();
         port = MemcachedProcess.freePort();
-        String yaml = String.join(
+        yaml = String.join(
                 "\n",
                 "pools:",
                 "  front:",
@@ -176,6 +177,20 @@ class PrefixRoutesIT {
                             + "STAT route:default pool=front requests=2\r\n"
                             + "END\r\n");
         }
+    }
+
+    /** A reload that changes the table moves the keys of clients already connected too. */
+    @Test
+    void aReloadedTableIsFollowedByClientsAlreadyIn() throws Exception {
+        try (TextClient front = new TextClient(port)) {
+            assertThat(front.exchange("set user:1 0 0 1\r\nx\r\n")).isEqualTo("STORED\r\n");
+            pools.apply(ConfigFile.parse(yaml.replace("'user:': users", "'user:': sessions"), "routes.yml"));
+            assertThat(front.exchange("set user:2 0 0 1\r\ny\r\n")).isEqualTo("STORED\r\n");
+            assertThat(front.exchange("stats routes\r\n")).contains("STAT route:user: pool=sessions requests=1\r\n");
+        }
+        assertThat(get(users, "user:1")).startsWith("VALUE user:1 ");
+        assertThat(get(sessions, "user:2")).startsWith("VALUE user:2 ");
+        assertThat(get(users, "user:2")).isEqualTo("END\r\n");
     }
 
     @Test

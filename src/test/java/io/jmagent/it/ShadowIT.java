@@ -101,7 +101,14 @@ class ShadowIT {
                 assertThat(multi).doesNotContain("wrong").endsWith("END\r\n");
                 await().atMost(Duration.ofSeconds(5))
                         .until(() -> counters().inFlight().getAsLong() == 0);
-                assertThat(counters().different().getAsLong()).isEqualTo(2); // the single get and the multi-get
+                assertThat(counters().different().getAsLong())
+                        .as(
+                                "same %d failed %d requests %d sampled %d",
+                                counters().same().getAsLong(),
+                                counters().failed().getAsLong(),
+                                counters().requests().getAsLong(),
+                                sampled.size())
+                        .isEqualTo(2); // the single get and the multi-get
                 assertThat(counters().same().getAsLong()).isEqualTo(sameBefore);
                 assertThat(counters().requests().getAsLong()).isEqualTo(sampled.size() + 2L);
                 assertThat(counters().failed().getAsLong()).isZero();

@@ -147,6 +147,64 @@ class TenantIT {
     }
 
     /**
+     * Requests that came in the same read as the login, decoded before the client was a tenant, and
+     * a client known by its certificate from its first byte: their keys too are refused past 250
+     * bytes with the prefix, never sent to a server (where a key too long would make memcached read
+     * the value as commands).
+     */
+    @Test
+    void keysTooLongForThePrefixAreRefusedEvenInTheLoginsRead() {
+        try (RunningProxy proxy = proxy(List.of(SHOP, OPS));
+                TextClient c = new TextClient(proxy.port())) {
+            String tooLong = "k".repeat(250 - "shop:".length() + 1);
+            assertThat(c.exchange("set auth 0 0 12\r\nshop shop-pw\r\nset " + tooLong
+                            + " 0 0 15\r\nget shop:secret\r\nget " + tooLong + "\r\ndelete " + tooLong + "\r\n"))
+                    .isEqualTo("STORED\r\n" + "CLIENT_ERROR bad command line format\r\n".repeat(3));
+        }
+    }
+
+    /**
+     * With a backup farm, what the backup gets is the tenant's key too: an ms that is not a plain
+     * set (mode E here) and an mg with T reach the backup as a line of their own.
+     */
+    @Test
+    void theBackupGetsTheTenantsKeysToo() {
+        List<MemcachedProcess> backups = List.of(MemcachedProcess.start());
+        try (RunningProxy proxy = RunningProxy.over(servers, backups, c -> new ProxyConfigBuilder(c)
+                        .authFile(authFile)
+                        .tenants(List.of(SHOP, BLOG, OPS))
+                        .build());
+                TextClient shop = login(proxy, "shop");
+                TextClient backup = new TextClient(backups.get(0).port())) {
+            assertThat(shop.exchange("ms blog:x 3 ME\r\nabc\r\n")).isEqualTo("HD\r\n");
+            assertThat(shop.exchange("mg blog:x T100 v\r\n")).isEqualTo("VA 3\r\nabc\r\n");
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> backup.exchange("get shop:blog:x\r\n").startsWith("VALUE shop:blog:x "));
+            assertThat(backup.exchange("get blog:x x\r\n")).isEqualTo("END\r\n");
+        } finally {
+            backups.forEach(MemcachedProcess::close);
+        }
+    }
+
+    /** A binary client that logs in again holds one place of its tenant, not two. */
+    @Test
+    void aSecondSaslLoginGivesBackTheFirstsPlace() throws IOException {
+        TenantSpec few = new TenantSpec("few", "few:", Set.of("few"), Set.of(), 1, 0);
+        try (RunningProxy proxy = proxy(List.of(few, OPS));
+                BinaryClient raw = new BinaryClient(proxy.port())) {
+            for (int i = 1; i <= 3; i++) {
+                List<BinaryResponse> got = raw.exchange(BinaryPacket.request(SASL_AUTH)
+                        .key("PLAIN")
+                        .value("\0few\0few-pw")
+                        .opaque(i)
+                        .bytes());
+                assertThat(got.get(0).status()).as("login %d", i).isZero();
+            }
+            assertThat(proxy.server().tenants().get(0).connections()).isEqualTo(1);
+        }
+    }
+
+    /**
      * The meta commands of a tenant, keys returned (k, also in base64), get the replies a memcached
      * of the tenant's own gives the same bytes, but for what the proxy cannot make equal (cas).
      */
@@ -374,6 +432,10 @@ class TenantIT {
                 assertThat(shop.exchange("set c 0 0 3\r\ncrt\r\n")).isEqualTo("STORED\r\n");
                 assertThat(shop.exchange("get c\r\n")).isEqualTo("VALUE c 0 3\r\ncrt\r\nEND\r\n");
                 assertThat(blog.exchange("get c\r\n")).isEqualTo("END\r\n");
+                // known from its first byte: the decoder refuses a key with no room for the prefix, as memcached
+                // refuses one over 250 (then reads the value as a command)
+                assertThat(shop.exchange("set " + "k".repeat(246) + " 0 0 1\r\nx\r\n"))
+                        .isEqualTo("CLIENT_ERROR bad command line format\r\nERROR\r\n");
             }
             // a good certificate no tenant names: the client must log in like any other
             try (SSLSocket other = connect(TestCertificates.clientContext("TLS", ca.certificate(), stranger), port)) {
