@@ -2,9 +2,6 @@ package io.jmagent.frontend;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
-import io.jmagent.auth.AuthFile;
-import io.jmagent.config.ProxyConfig;
-import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.ArithmeticRequest;
 import io.jmagent.protocol.BinaryMetaCommands;
 import io.jmagent.protocol.BinaryOpcode;
@@ -19,11 +16,7 @@ import io.jmagent.protocol.Request;
 import io.jmagent.protocol.RetrievalRequest;
 import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TextKeys;
-import io.jmagent.routing.PrefixRoutes;
-import io.jmagent.routing.Router;
-import io.jmagent.routing.Shadow;
 import io.jmagent.tenant.Tenant;
-import io.jmagent.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
@@ -35,7 +28,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * A client speaking memcached's binary protocol. Each request becomes the equivalent text-level
@@ -62,17 +54,10 @@ final class BinarySession extends ClientSession {
     /** memcached's -S with the auth file's users, or null where there is no auth file. */
     private final SaslGate sasl;
 
-    /** {@code auth}: the auth file clients must authenticate with first (SASL PLAIN), or null. */
-    BinarySession(
-            ProxyConfig config,
-            ProxyStats stats,
-            Supplier<Router> routers,
-            AuthFile auth,
-            Tenants tenants,
-            Supplier<PrefixRoutes> routes,
-            Supplier<Shadow> shadow) {
-        super(config, stats, routers, tenants, routes, shadow);
-        this.sasl = auth == null ? null : new SaslGate(this, auth, stats);
+    /** With an auth file ({@code setup.auth()}) clients authenticate first, with SASL PLAIN. */
+    BinarySession(SessionSetup setup) {
+        super(setup);
+        this.sasl = setup.auth() == null ? null : new SaslGate(this, setup.auth(), stats);
     }
 
     @Override

@@ -88,19 +88,13 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     /** This client's contexts on the routers its routes lead to (made at first use). */
     private Map<Router, Router.RouteContext> routedContexts;
 
-    ClientSession(
-            ProxyConfig config,
-            ProxyStats stats,
-            Supplier<Router> routers,
-            Tenants tenants,
-            Supplier<PrefixRoutes> routes,
-            Supplier<Shadow> shadow) {
-        this.config = config;
-        this.stats = stats;
-        this.routers = routers;
-        this.tenants = tenants;
-        this.routes = routes;
-        this.shadow = shadow;
+    ClientSession(SessionSetup setup) {
+        this.config = setup.config();
+        this.stats = setup.stats();
+        this.routers = setup.routers();
+        this.tenants = setup.tenants();
+        this.routes = setup.routes();
+        this.shadow = setup.shadow();
     }
 
     @Override

@@ -2,19 +2,14 @@ package io.jmagent.frontend;
 
 import io.jmagent.auth.AuthFile;
 import io.jmagent.config.ProxyConfig;
-import io.jmagent.metrics.ProxyStats;
 import io.jmagent.protocol.BinaryRequestDecoder;
 import io.jmagent.protocol.TextRequestDecoder;
-import io.jmagent.routing.PrefixRoutes;
-import io.jmagent.routing.Router;
-import io.jmagent.routing.Shadow;
 import io.jmagent.tenant.Tenants;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
-import java.util.function.Supplier;
 
 /**
  * Picks a connection's protocol from its first byte, as memcached does: 0x80 (the binary request
@@ -26,35 +21,15 @@ import java.util.function.Supplier;
 @ChannelHandler.Sharable
 final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
 
-    private final ProxyConfig config;
-    private final ProxyStats stats;
-    private final Supplier<Router> routers;
-    private final AuthFile auth;
-    private final Tenants tenants;
-    private final Supplier<PrefixRoutes> routes;
-    private final Supplier<Shadow> shadow;
+    private final SessionSetup setup;
 
-    /** {@code auth}: the auth file its clients must authenticate with first, or null; {@code tenants}, {@code routes}: or null. */
-    ProtocolSniffer(
-            ProxyConfig config,
-            ProxyStats stats,
-            Supplier<Router> routers,
-            AuthFile auth,
-            Tenants tenants,
-            Supplier<PrefixRoutes> routes,
-            Supplier<Shadow> shadow) {
-        this.config = config;
-        this.stats = stats;
-        this.routers = routers;
-        this.auth = auth;
-        this.tenants = tenants;
-        this.routes = routes;
-        this.shadow = shadow;
+    ProtocolSniffer(SessionSetup setup) {
+        this.setup = setup;
     }
 
     /** True when this sniffer sets clients up with {@code c}, {@code a} and {@code t} (routes and shadow are read per request). */
     boolean serves(ProxyConfig c, AuthFile a, Tenants t) {
-        return config == c && auth == a && tenants == t;
+        return setup.config() == c && setup.auth() == a && setup.tenants() == t;
     }
 
     @Override
@@ -67,23 +42,20 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
         // the decoder first, so that a session that knows its tenant at once (a client certificate)
         // finds it to limit the keys
         if (in.getUnsignedByte(in.readerIndex()) == BinaryRequestDecoder.REQUEST_MAGIC) {
-            ctx.pipeline().addAfter(name, "binary-decoder", new BinaryRequestDecoder(config.maxItemSize()));
             ctx.pipeline()
                     .addAfter(
+                            name,
                             "binary-decoder",
-                            "binary-session",
-                            new BinarySession(config, stats, routers, auth, tenants, routes, shadow));
+                            new BinaryRequestDecoder(setup.config().maxItemSize()));
+            ctx.pipeline().addAfter("binary-decoder", "binary-session", new BinarySession(setup));
         } else {
             ctx.pipeline()
                     .addAfter(
                             name,
                             "text-decoder",
-                            new TextRequestDecoder(config.maxItemSize(), config.maxRetrievalLine()));
-            ctx.pipeline()
-                    .addAfter(
-                            "text-decoder",
-                            "text-session",
-                            new TextSession(config, stats, routers, auth, tenants, routes, shadow));
+                            new TextRequestDecoder(
+                                    setup.config().maxItemSize(), setup.config().maxRetrievalLine()));
+            ctx.pipeline().addAfter("text-decoder", "text-session", new TextSession(setup));
         }
         ctx.pipeline().remove(this);
         ctx.fireChannelRead(in);

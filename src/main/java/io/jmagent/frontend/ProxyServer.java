@@ -594,7 +594,7 @@ public final class ProxyServer implements AutoCloseable {
         ProtocolSniffer s = sniffer;
         if (s == null || !s.serves(c, auth, t)) {
             // two loops may both make one: either will do
-            s = new ProtocolSniffer(c, stats, routers, auth, t, this::routes, this::shadow);
+            s = new ProtocolSniffer(new SessionSetup(c, stats, routers, auth, t, this::routes, this::shadow));
             sniffer = s;
         }
         ch.pipeline().addLast("sniffer", s);

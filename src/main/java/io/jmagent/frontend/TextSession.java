@@ -1,8 +1,6 @@
 package io.jmagent.frontend;
 
 import io.jmagent.auth.AuthFile;
-import io.jmagent.config.ProxyConfig;
-import io.jmagent.metrics.ProxyStats;
 import io.jmagent.metrics.StatsReport;
 import io.jmagent.protocol.CutShortRetrievalRequest;
 import io.jmagent.protocol.FlushAllRequest;
@@ -14,17 +12,13 @@ import io.jmagent.protocol.StatsRequest;
 import io.jmagent.protocol.StoreRequest;
 import io.jmagent.protocol.TextReplies;
 import io.jmagent.protocol.TextRequestDecoder;
+import io.jmagent.protocol.VerbosityRequest;
 import io.jmagent.protocol.VersionRequest;
-import io.jmagent.routing.PrefixRoutes;
-import io.jmagent.routing.Router;
-import io.jmagent.routing.Shadow;
 import io.jmagent.tenant.Tenant;
-import io.jmagent.tenant.Tenants;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,19 +46,12 @@ final class TextSession extends ClientSession {
     private boolean swallowing;
 
     /**
-     * {@code auth}: the auth file clients must authenticate with first, or null; {@code tenants}:
-     * who the clients may be (then a client is let in only as one of them), or null.
+     * With an auth file ({@code setup.auth()}) clients authenticate first; with tenants, a client is
+     * let in only as one of them (by its login or its certificate).
      */
-    TextSession(
-            ProxyConfig config,
-            ProxyStats stats,
-            Supplier<Router> routers,
-            AuthFile auth,
-            Tenants tenants,
-            Supplier<PrefixRoutes> routes,
-            Supplier<Shadow> shadow) {
-        super(config, stats, routers, tenants, routes, shadow);
-        this.auth = auth;
+    TextSession(SessionSetup setup) {
+        super(setup);
+        this.auth = setup.auth();
         this.authenticated = auth == null && tenants == null;
     }
 
@@ -169,14 +156,16 @@ final class TextSession extends ClientSession {
 
     /**
      * A tenant's request: within its rate, its keys prefixed and the reply's keys given back as the
-     * client wrote them; a flush_all, which would empty the other tenants' keys too, only for a
-     * tenant without a prefix.
+     * client wrote them; a flush_all (which would empty the other tenants' keys too) and a verbosity
+     * (the shared servers' logging) only for a tenant without a prefix.
      */
     private void routeForTenant(Request request) {
-        if (request instanceof FlushAllRequest && tenantKeys != null) {
+        if ((request instanceof FlushAllRequest || request instanceof VerbosityRequest) && tenantKeys != null) {
+            // both act on the shared servers as a whole: for the operator's tenant (no prefix) only
             if (!request.noreply()) {
+                String command = request instanceof FlushAllRequest ? "flush_all" : "verbosity";
                 answer(Unpooled.wrappedBuffer(TextReplies.bytes(
-                        "CLIENT_ERROR flush_all is not allowed for tenant " + tenant.name() + "\r\n")));
+                        "CLIENT_ERROR " + command + " is not allowed for tenant " + tenant.name() + "\r\n")));
             }
             return;
         }

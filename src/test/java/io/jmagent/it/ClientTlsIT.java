@@ -81,19 +81,11 @@ class ClientTlsIT {
         return tls(null, ClientTls.DEFAULT_PROTOCOLS, ClientTls.DEFAULT_HANDSHAKE_TIMEOUT);
     }
 
-    private static SSLSocket connect(SSLContext context, int port) throws IOException {
-        SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket();
-        s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-        s.setSoTimeout(5000);
-        s.startHandshake();
-        return s;
-    }
-
     @Test
     void aTlsClientIsServedBesideAPlainOneAndSeesTheSameKeys() throws Exception {
         try (RunningProxy proxy = proxy(plainTls());
                 TextClient plain = new TextClient(proxy.port());
-                TextClient tls = new TextClient(connect(
+                TextClient tls = new TextClient(TestCertificates.connect(
                         TestCertificates.clientContext("TLS", ca.certificate(), null),
                         proxy.server().tlsPort()))) {
             assertThat(tls.exchange("set tls:a 5 0 3\r\nabc\r\n")).isEqualTo("STORED\r\n");
@@ -121,8 +113,8 @@ class ClientTlsIT {
                     tls: { port: %d, cert: "%s", key: "%s" }
                 """.formatted(servers.get(0).address(), tlsPort, proxyCert.certificate(), proxyCert.key());
         try (ProxyPools pools = new ProxyPools(ConfigFile.parse(yaml, "tls-only.yml"), TestTransport.chosen()).start();
-                TextClient tls = new TextClient(
-                        connect(TestCertificates.clientContext("TLS", ca.certificate(), null), tlsPort))) {
+                TextClient tls = new TextClient(TestCertificates.connect(
+                        TestCertificates.clientContext("TLS", ca.certificate(), null), tlsPort))) {
             assertThat(pools.pool("secure").tlsPort()).isEqualTo(tlsPort);
             assertThat(tls.exchange("set tls:only 0 0 2\r\nok\r\nget tls:only\r\n"))
                     .isEqualTo("STORED\r\nVALUE tls:only 0 2\r\nok\r\nEND\r\n");
@@ -167,8 +159,8 @@ class ClientTlsIT {
         try (RunningProxy proxy =
                 proxy(tls(ca.certificate(), ClientTls.DEFAULT_PROTOCOLS, ClientTls.DEFAULT_HANDSHAKE_TIMEOUT))) {
             int port = proxy.server().tlsPort();
-            try (TextClient c =
-                    new TextClient(connect(TestCertificates.clientContext("TLS", ca.certificate(), good), port))) {
+            try (TextClient c = new TextClient(
+                    TestCertificates.connect(TestCertificates.clientContext("TLS", ca.certificate(), good), port))) {
                 assertThat(c.exchange("set mtls 0 0 1\r\nx\r\n")).isEqualTo("STORED\r\n");
             }
             for (TestCertificates.Issued refused : new TestCertificates.Issued[] {null, stranger, expired}) {
@@ -195,7 +187,7 @@ class ClientTlsIT {
      * has judged its certificate: the refusal arrives as an alert on the first read.
      */
     private static boolean servedAnything(SSLContext context, int port) {
-        try (SSLSocket s = connect(context, port)) {
+        try (SSLSocket s = TestCertificates.connect(context, port)) {
             s.getOutputStream().write("version\r\n".getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
             return s.getInputStream().read() >= 0;
@@ -208,7 +200,8 @@ class ClientTlsIT {
     void onlyTheProtocolsConfiguredAreOffered() throws Exception {
         try (RunningProxy proxy = proxy(tls(null, List.of("TLSv1.3"), ClientTls.DEFAULT_HANDSHAKE_TIMEOUT))) {
             int port = proxy.server().tlsPort();
-            try (SSLSocket s = connect(TestCertificates.clientContext("TLSv1.3", ca.certificate(), null), port)) {
+            try (SSLSocket s =
+                    TestCertificates.connect(TestCertificates.clientContext("TLSv1.3", ca.certificate(), null), port)) {
                 assertThat(s.getSession().getProtocol()).isEqualTo("TLSv1.3");
             }
             SSLContext onlyTls12 = TestCertificates.clientContext("TLSv1.2", ca.certificate(), null);
@@ -240,14 +233,14 @@ class ClientTlsIT {
         SSLContext client = TestCertificates.clientContext("TLS", ca.certificate(), null);
         try (RunningProxy proxy = proxy(tls)) {
             int port = proxy.server().tlsPort();
-            SSLSocket before = connect(client, port);
+            SSLSocket before = TestCertificates.connect(client, port);
             assertThat(subject(before)).contains("CN=localhost");
             TestCertificates.Issued next = ca.issue("next", "127.0.0.1", 30);
             // as a rotation tool does: the key first, then the certificate, each replaced whole
             Files.copy(next.key(), key, StandardCopyOption.REPLACE_EXISTING);
             Files.copy(next.certificate(), cert, StandardCopyOption.REPLACE_EXISTING);
             await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
-                try (SSLSocket after = connect(client, port)) {
+                try (SSLSocket after = TestCertificates.connect(client, port)) {
                     assertThat(subject(after)).contains("CN=127.0.0.1");
                 }
             });
@@ -279,8 +272,8 @@ class ClientTlsIT {
                     }
                     stalled.add(s);
                 }
-                try (TextClient polite =
-                        new TextClient(connect(TestCertificates.clientContext("TLS", ca.certificate(), null), port))) {
+                try (TextClient polite = new TextClient(TestCertificates.connect(
+                        TestCertificates.clientContext("TLS", ca.certificate(), null), port))) {
                     assertThat(polite.exchange("set polite 0 0 1\r\nz\r\n")).isEqualTo("STORED\r\n");
                 }
                 for (Socket s : stalled) {

@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import net.spy.memcached.ConnectionFactoryBuilder;
 import net.spy.memcached.FailureMode;
@@ -117,6 +116,9 @@ class TenantIT {
             // flush_all would empty the others' keys too: not for a tenant with a prefix
             assertThat(shop.exchange("flush_all\r\n"))
                     .isEqualTo("CLIENT_ERROR flush_all is not allowed for tenant shop\r\n");
+            assertThat(shop.exchange("verbosity 1\r\n"))
+                    .isEqualTo("CLIENT_ERROR verbosity is not allowed for tenant shop\r\n");
+            assertThat(ops.exchange("verbosity 0\r\n")).isEqualTo("OK\r\n");
             assertThat(blog.exchange("get k\r\n")).isEqualTo("VALUE k 6 4\r\nblog\r\nEND\r\n");
             assertThat(shop.exchange("delete k\r\n")).isEqualTo("DELETED\r\n");
             assertThat(blog.exchange("get k\r\n")).isEqualTo("VALUE k 6 4\r\nblog\r\nEND\r\n");
@@ -426,8 +428,8 @@ class TenantIT {
                 .authFile(authFile)
                 .build())) {
             int port = proxy.server().tlsPort();
-            try (TextClient shop = new TextClient(
-                            connect(TestCertificates.clientContext("TLS", ca.certificate(), shopCert), port));
+            try (TextClient shop = new TextClient(TestCertificates.connect(
+                            TestCertificates.clientContext("TLS", ca.certificate(), shopCert), port));
                     TextClient blog = login(proxy, "blog")) {
                 assertThat(shop.exchange("set c 0 0 3\r\ncrt\r\n")).isEqualTo("STORED\r\n");
                 assertThat(shop.exchange("get c\r\n")).isEqualTo("VALUE c 0 3\r\ncrt\r\nEND\r\n");
@@ -438,20 +440,13 @@ class TenantIT {
                         .isEqualTo("CLIENT_ERROR bad command line format\r\nERROR\r\n");
             }
             // a good certificate no tenant names: the client must log in like any other
-            try (SSLSocket other = connect(TestCertificates.clientContext("TLS", ca.certificate(), stranger), port)) {
+            try (SSLSocket other =
+                    TestCertificates.connect(TestCertificates.clientContext("TLS", ca.certificate(), stranger), port)) {
                 other.getOutputStream().write("get shop:c\r\n".getBytes(StandardCharsets.US_ASCII));
                 assertThat(new String(other.getInputStream().readNBytes(30), StandardCharsets.US_ASCII))
                         .isEqualTo("CLIENT_ERROR unauthenticated\r\n");
             }
         }
-    }
-
-    private static SSLSocket connect(SSLContext context, int port) throws IOException {
-        SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket();
-        s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-        s.setSoTimeout(5000);
-        s.startHandshake();
-        return s;
     }
 
     @Test

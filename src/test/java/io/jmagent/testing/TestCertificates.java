@@ -2,6 +2,7 @@ package io.jmagent.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -176,6 +178,15 @@ public final class TestCertificates {
      * A client context for {@code protocol} ("TLS": any the JDK offers) that trusts {@code trusted}
      * and presents {@code own} (null: no certificate).
      */
+    /** A TLS connection to the proxy on loopback {@code port}, its handshake done, reads bounded by 5 s. */
+    public static SSLSocket connect(SSLContext context, int port) throws IOException {
+        SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket();
+        s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+        s.setSoTimeout(5000);
+        s.startHandshake();
+        return s;
+    }
+
     public static SSLContext clientContext(String protocol, Path trusted, Issued own) throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
