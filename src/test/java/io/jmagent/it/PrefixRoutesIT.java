@@ -45,6 +45,7 @@ class PrefixRoutesIT {
         port = MemcachedProcess.freePort();
         yaml = String.join(
                 "\n",
+                "http-port: " + MemcachedProcess.freePort(),
                 "pools:",
                 "  front:",
                 "    listen: 127.0.0.1:" + port,
@@ -177,6 +178,14 @@ class PrefixRoutesIT {
                             + "STAT route:default pool=front requests=2\r\n"
                             + "END\r\n");
         }
+        String metrics = new String(
+                new java.net.URL("http://127.0.0.1:" + pools.httpPort() + "/metrics")
+                        .openStream()
+                        .readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(metrics)
+                .contains("jmagent_route_requests_total{pool=\"front\",route=\"user:vip:\",target=\"vip\"} 1.0")
+                .contains("jmagent_route_requests_total{pool=\"front\",route=\"\",target=\"front\"} 2.0");
     }
 
     /** A reload that changes the table moves the keys of clients already connected too. */

@@ -49,6 +49,7 @@ class ShadowIT {
         port = MemcachedProcess.freePort();
         String yaml = String.join(
                 "\n",
+                "http-port: " + MemcachedProcess.freePort(),
                 "pools:",
                 "  main:",
                 "    listen: 127.0.0.1:" + port,
@@ -115,6 +116,15 @@ class ShadowIT {
                 assertThat(c.exchange("stats shadow\r\n"))
                         .contains("STAT shadow_pool candidate\r\n")
                         .contains("STAT shadow_different 2\r\n");
+                String metrics = new String(
+                        new java.net.URL("http://127.0.0.1:" + pools.httpPort() + "/metrics")
+                                .openStream()
+                                .readAllBytes(),
+                        StandardCharsets.UTF_8);
+                assertThat(metrics)
+                        .contains("jmagent_shadow_different_total{pool=\"main\",target=\"candidate\"} 2.0")
+                        .contains("jmagent_shadow_requests_total{pool=\"main\",target=\"candidate\"} "
+                                + (sampled.size() + 2) + ".0");
             }
         }
     }
