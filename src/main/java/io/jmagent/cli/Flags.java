@@ -371,7 +371,7 @@ public final class Flags {
     }
 
     public ProxyConfig toConfig() {
-        return new ProxyConfig(
+        ProxyConfig c = new ProxyConfig(
                 listen,
                 port,
                 unixSocket,
@@ -404,6 +404,10 @@ public final class Flags {
                 authFile,
                 serverAuthFile,
                 null); // discovery: config file only
+        if (!c.listens()) {
+            throw new IllegalArgumentException("nothing to listen on: -p 0 needs -f <unix socket> or --tls-port");
+        }
+        return c;
     }
 
     /**

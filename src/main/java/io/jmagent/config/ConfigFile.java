@@ -233,9 +233,6 @@ public final class ConfigFile {
             }
             b.unixSocket(Path.of(socket));
         }
-        if (!m.containsKey("listen") && !m.containsKey("unix-socket")) {
-            throw error(path, "nothing to listen on: give listen (HOST:PORT) or unix-socket");
-        }
         Discovery discovery = m.containsKey("discovery")
                 ? discovery(values.mapping(m.get("discovery"), at + "discovery"), at + "discovery")
                 : null;
@@ -384,10 +381,21 @@ public final class ConfigFile {
 
     /**
      * Every route names another pool of the file, one without routes of its own (a key is routed
-     * once), so a route table cannot loop.
+     * once), so a route table cannot loop; a pool that listens nowhere is a route's or a shadow's target.
      */
     private void checkRoutes(ProxySetup setup) throws ConfigException {
         for (ProxySetup.Pool p : setup.pools()) {
+            boolean reached = setup.pools().stream()
+                    .anyMatch(q ->
+                            q.config().routes().stream().anyMatch(r -> r.pool().equals(p.name()))
+                                    || (q.config().shadow() != null
+                                            && q.config().shadow().pool().equals(p.name())));
+            if (!p.config().listens() && !reached) {
+                throw error(
+                        "pools." + p.name(),
+                        "nothing to listen on: give listen (HOST:PORT) or unix-socket (a pool without either"
+                                + " is reached only through another pool's routes or shadow)");
+            }
             for (RouteSpec r : p.config().routes()) {
                 String at = "pools." + p.name() + ".routes." + r.prefix();
                 ProxySetup.Pool target = setup.pools().stream()

@@ -343,6 +343,14 @@ public record ProxyConfig(
                 Failover.DEFAULTS);
     }
 
+    /**
+     * Whether clients can reach this pool directly: a TCP port, a unix socket or a TLS port. A pool of
+     * the config file may have none when other pools' routes or shadow lead to it.
+     */
+    public boolean listens() {
+        return port > 0 || unixSocket != null || tls.enabled();
+    }
+
     public ProxyConfig withFailover(Failover f) {
         return new ProxyConfigBuilder(this).failover(f).build();
     }
@@ -392,9 +400,6 @@ public record ProxyConfig(
         }
         if (serverTls == null) {
             serverTls = ServerTls.NONE;
-        }
-        if (port == 0 && unixSocket == null && !tls.enabled()) {
-            throw new IllegalArgumentException("nothing to listen on: -p 0 needs -f <unix socket> or --tls-port");
         }
         if (tls.enabled() && tls.port() == port) {
             throw new IllegalArgumentException("the TLS port must differ from the plain one (-p)");

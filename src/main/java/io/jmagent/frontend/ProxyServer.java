@@ -188,6 +188,10 @@ public final class ProxyServer implements AutoCloseable {
                 tlsContext = security.openClientTls(c);
                 tlsListener = listeners.bindTls(c, tlsClientInit);
             }
+            if (!c.listens()) {
+                log.info(
+                        "pool {}: no listener: served through other pools' routes or shadow, to {}", name, c.servers());
+            }
         } catch (Exception e) {
             close();
             throw e instanceof RuntimeException re ? re : new IllegalStateException(e.getMessage(), e);

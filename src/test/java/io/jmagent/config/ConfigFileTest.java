@@ -246,7 +246,8 @@ class ConfigFileTest {
                 "empty servers|pools: / a: { listen: '127.0.0.1:1', servers: [] }"
                         + "|test.yml: pools.a.servers: required: at least one HOST:PORT[:WEIGHT] (or discovery.servers)",
                 "nothing to listen on|pools: / a: { servers: [ '127.0.0.1:2' ] }"
-                        + "|test.yml: pools.a: nothing to listen on: give listen (HOST:PORT) or unix-socket",
+                        + "|test.yml: pools.a: nothing to listen on: give listen (HOST:PORT) or unix-socket (a pool"
+                        + " without either is reached only through another pool's routes or shadow)",
                 "server on the pool's own address|pools: / a: { listen: '127.0.0.1:1', servers: [ '127.0.0.1:2', '127.0.0.1:1' ] }"
                         + "|test.yml: pools.a.servers[1]: 127.0.0.1:1 is where pool 'a' listens (127.0.0.1:1): jmagent would "
                         + "send every request to itself",
