@@ -61,18 +61,15 @@ final class BinarySession extends ClientSession {
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        super.handlerAdded(ctx);
-        Tenant t = certificateTenant();
-        if (t != null) {
-            if (enter(t)) {
-                if (sasl != null) {
-                    sasl.authenticatedByCertificate();
-                }
-            } else {
-                answerAndClose(Unpooled.EMPTY_BUFFER); // no request to answer yet: the tenant is at its limit
-            }
+    protected void enteredByCertificate() {
+        if (sasl != null) {
+            sasl.authenticatedByCertificate();
         }
+    }
+
+    @Override
+    protected byte[] atTenantLimit(Tenant t) {
+        return new byte[0]; // no request to answer yet: the connection just closes
     }
 
     @Override

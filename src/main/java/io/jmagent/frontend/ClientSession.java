@@ -101,7 +101,21 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         currentRouter();
+        Tenant t = certificateTenant();
+        if (t != null) {
+            if (enter(t)) {
+                enteredByCertificate();
+            } else {
+                answerAndClose(Unpooled.wrappedBuffer(atTenantLimit(t)));
+            }
+        }
     }
+
+    /** The client's certificate named its tenant: it needs no login. */
+    protected abstract void enteredByCertificate();
+
+    /** What a client whose tenant is at its connection limit is told before the connection closes. */
+    protected abstract byte[] atTenantLimit(Tenant t);
 
     /** The router in force now; when a reload replaced it, this loop's pools of its farms. */
     protected Router currentRouter() {

@@ -56,16 +56,13 @@ final class TextSession extends ClientSession {
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        super.handlerAdded(ctx);
-        Tenant t = certificateTenant();
-        if (t != null) {
-            if (enter(t)) {
-                authenticated = true;
-            } else {
-                answerAndClose(Unpooled.wrappedBuffer(atConnectionLimit(t)));
-            }
-        }
+    protected void enteredByCertificate() {
+        authenticated = true;
+    }
+
+    @Override
+    protected byte[] atTenantLimit(Tenant t) {
+        return atConnectionLimit(t);
     }
 
     @Override

@@ -204,6 +204,32 @@ class PrefixRoutesIT {
         assertThat(get(users, "user:2")).isEqualTo("END\r\n");
     }
 
+    /** With tenants, the route is chosen by the key as the servers see it: the tenant's prefix first. */
+    @Test
+    void aTenantsPrefixChoosesItsRoute() throws Exception {
+        pools.close();
+        java.nio.file.Path auth = java.nio.file.Files.createTempFile("routes-auth", "");
+        java.nio.file.Files.writeString(auth, "u:u-pw\nops:ops-pw\n");
+        String withTenants = yaml.replace(
+                "    routes:\n",
+                "    auth-file: " + auth + "\n"
+                        + "    tenants: { users-app: { prefix: 'user:', users: [ u ] }, ops: { users: [ ops ] } }\n"
+                        + "    routes:\n");
+        pools = new ProxyPools(ConfigFile.parse(withTenants, "routes.yml"), TestTransport.chosen()).start();
+        try (TextClient app = new TextClient(port)) {
+            assertThat(app.exchange("set auth 0 0 6\r\nu u-pw\r\n")).isEqualTo("STORED\r\n");
+            assertThat(app.exchange("set 7 0 0 1\r\nx\r\nset vip:8 0 0 1\r\ny\r\n"))
+                    .isEqualTo("STORED\r\nSTORED\r\n");
+            assertThat(app.exchange("get 7 vip:8\r\n"))
+                    .isEqualTo("VALUE 7 0 1\r\nx\r\nVALUE vip:8 0 1\r\ny\r\nEND\r\n");
+        } finally {
+            java.nio.file.Files.delete(auth);
+        }
+        assertThat(get(users, "user:7")).startsWith("VALUE user:7 ");
+        assertThat(get(vip, "user:vip:8")).startsWith("VALUE user:vip:8 ");
+        assertThat(get(own, "7")).isEqualTo("END\r\n");
+    }
+
     @Test
     void aTargetPoolStoppedAnswersAnErrorForItsKeysOnly() {
         users.close();
