@@ -174,8 +174,14 @@ public final class FlagOverrides {
         }
     }
 
-    private static final List<String> TLS_FLAGS =
-            List.of("--tls-port", "--tls-cert", "--tls-key", "--tls-ca", "--tls-protocols", "--tls-handshake-timeout");
+    private static final List<String> TLS_FLAGS = List.of(
+            "--tls-port",
+            "--tls-cert",
+            "--tls-key",
+            "--tls-ca",
+            "--tls-protocols",
+            "--tls-handshake-timeout",
+            "--tls-ciphers");
 
     private static final List<String> HTTP_TLS_FLAGS = List.of("--http-tls-cert", "--http-tls-key", "--http-tls-ca");
 
@@ -210,7 +216,8 @@ public final class FlagOverrides {
                 given("--tls-key") ? flag.privateKey() : file.privateKey(),
                 given("--tls-ca") ? flag.clientCa() : file.clientCa(),
                 given("--tls-protocols") ? flag.protocols() : file.protocols(),
-                given("--tls-handshake-timeout") ? flag.handshakeTimeout() : file.handshakeTimeout());
+                given("--tls-handshake-timeout") ? flag.handshakeTimeout() : file.handshakeTimeout(),
+                given("--tls-ciphers") ? flag.ciphers() : file.ciphers());
     }
 
     private boolean given(String option) {

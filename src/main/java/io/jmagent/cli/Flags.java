@@ -302,6 +302,14 @@ public final class Flags {
     List<String> tlsProtocols = ClientTls.DEFAULT_PROTOCOLS;
 
     @Option(
+            names = "--tls-ciphers",
+            paramLabel = "LIST",
+            split = ",",
+            description = "TLS cipher suites offered, standard names, like TLS_AES_128_GCM_SHA256,"
+                    + "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (default: the TLS engine's: AEAD with forward secrecy).")
+    List<String> tlsCiphers = List.of();
+
+    @Option(
             names = "--tls-handshake-timeout",
             paramLabel = "MILLIS",
             description = "Close a TLS client that has not finished its handshake by then, in ms (default: 10000).")
@@ -367,7 +375,13 @@ public final class Flags {
     /** The TLS settings the flags give, given or not. */
     ClientTls tls() {
         return new ClientTls(
-                tlsPort, tlsCert, tlsKey, tlsCa, tlsProtocols, Duration.ofMillis(tlsHandshakeTimeoutMillis));
+                tlsPort,
+                tlsCert,
+                tlsKey,
+                tlsCa,
+                tlsProtocols,
+                Duration.ofMillis(tlsHandshakeTimeoutMillis),
+                tlsCiphers);
     }
 
     public ProxyConfig toConfig() {

@@ -16,6 +16,8 @@ import java.util.Set;
  *                          (mutual TLS, {@code --tls-ca}); null = no client certificate asked for
  * @param protocols         TLS versions offered ({@code --tls-protocols}); TLSv1.2 and TLSv1.3 only
  * @param handshakeTimeout  a client that has not finished its handshake by then is closed
+ * @param ciphers           cipher suites offered, by their standard names ({@code --tls-ciphers});
+ *                          empty = the TLS engine's defaults (AEAD suites with forward secrecy)
  */
 public record ClientTls(
         int port,
@@ -23,7 +25,19 @@ public record ClientTls(
         Path privateKey,
         Path clientCa,
         List<String> protocols,
-        Duration handshakeTimeout) {
+        Duration handshakeTimeout,
+        List<String> ciphers) {
+
+    /** Settings with the TLS engine's default cipher suites. */
+    public ClientTls(
+            int port,
+            Path certificateChain,
+            Path privateKey,
+            Path clientCa,
+            List<String> protocols,
+            Duration handshakeTimeout) {
+        this(port, certificateChain, privateKey, clientCa, protocols, handshakeTimeout, List.of());
+    }
 
     /** Older versions are broken (RFC 8996); anything else is not a TLS version. */
     private static final Set<String> SAFE_PROTOCOLS = Set.of("TLSv1.2", "TLSv1.3");
@@ -35,6 +49,7 @@ public record ClientTls(
 
     public ClientTls {
         protocols = List.copyOf(protocols);
+        ciphers = ciphers == null ? List.of() : List.copyOf(ciphers);
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("TLS port out of range: " + port);
         }

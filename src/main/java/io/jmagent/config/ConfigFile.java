@@ -88,7 +88,8 @@ public final class ConfigFile {
             List.of("servers", "backups", "interval", "leave-after", "dns-servers", "flush-on-join");
     private static final List<String> SERVER_TLS_KEYS = List.of("ca", "cert", "key");
     private static final List<String> HTTP_TLS_KEYS = List.of("cert", "key", "ca");
-    private static final List<String> TLS_KEYS = List.of("port", "cert", "key", "ca", "protocols", "handshake-timeout");
+    private static final List<String> TLS_KEYS =
+            List.of("port", "cert", "key", "ca", "protocols", "handshake-timeout", "ciphers");
     /** twemproxy's names for jmagent's keys, to point a migrating user at ours. */
     private static final Map<String, String> TWEMPROXY_NAMES = Map.of(
             "auto_eject_hosts", "auto-eject",
@@ -615,8 +616,9 @@ public final class ConfigFile {
         Duration handshake = m.containsKey("handshake-timeout")
                 ? values.duration(m.get("handshake-timeout"), at + "handshake-timeout")
                 : ClientTls.DEFAULT_HANDSHAKE_TIMEOUT;
+        List<String> ciphers = m.containsKey("ciphers") ? strings(m.get("ciphers"), at + "ciphers") : List.of();
         try {
-            return new ClientTls(port, cert, key, ca, protocols, handshake);
+            return new ClientTls(port, cert, key, ca, protocols, handshake, ciphers);
         } catch (IllegalArgumentException e) {
             throw error(path, e.getMessage().replace("(--tls-cert)", "(cert)").replace("(--tls-key)", "(key)"));
         }

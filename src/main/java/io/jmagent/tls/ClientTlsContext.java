@@ -11,6 +11,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,8 +102,22 @@ public final class ClientTlsContext implements AutoCloseable {
         }
         b.sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
                 .protocols(t.protocols());
+        if (!t.ciphers().isEmpty()) {
+            b.ciphers(t.ciphers());
+        }
         try {
-            return b.build();
+            SslContext built = b.build();
+            if (!t.ciphers().isEmpty()) {
+                List<String> known = built.cipherSuites();
+                List<String> unknown =
+                        t.ciphers().stream().filter(c -> !known.contains(c)).toList();
+                if (!unknown.isEmpty()) {
+                    // the engine drops a suite it does not know: say so rather than offer less than asked
+                    throw new IllegalArgumentException("cipher suites not supported by the TLS engine (" + engine()
+                            + "): " + String.join(", ", unknown));
+                }
+            }
+            return built;
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(
                     "certificate " + t.certificateChain() + ", key " + t.privateKey()

@@ -217,6 +217,46 @@ class ClientTlsIT {
         }
     }
 
+    /** Only the cipher suites given are offered: a client that offers none of them is refused. */
+    @Test
+    void onlyTheCiphersConfiguredAreOffered() throws Exception {
+        String only = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
+        ClientTls tls = new ClientTls(
+                MemcachedProcess.freePort(),
+                proxyCert.certificate(),
+                proxyCert.key(),
+                null,
+                List.of("TLSv1.2"),
+                ClientTls.DEFAULT_HANDSHAKE_TIMEOUT,
+                List.of(only));
+        try (RunningProxy proxy = proxy(tls)) {
+            int port = proxy.server().tlsPort();
+            SSLContext client = TestCertificates.clientContext("TLSv1.2", ca.certificate(), null);
+            try (SSLSocket s = TestCertificates.connect(client, port)) {
+                assertThat(s.getSession().getCipherSuite()).isEqualTo(only);
+            }
+            assertThatThrownBy(() -> {
+                        try (SSLSocket s = (SSLSocket) client.getSocketFactory().createSocket("127.0.0.1", port)) {
+                            s.setEnabledCipherSuites(new String[] {"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"});
+                            s.setSoTimeout(5000);
+                            s.startHandshake();
+                        }
+                    })
+                    .isInstanceOf(SSLException.class);
+        }
+        assertThatThrownBy(() -> RunningProxy.over(servers, List.of(), c -> new ProxyConfigBuilder(c)
+                        .tls(new ClientTls(
+                                MemcachedProcess.freePort(),
+                                proxyCert.certificate(),
+                                proxyCert.key(),
+                                null,
+                                ClientTls.DEFAULT_PROTOCOLS,
+                                ClientTls.DEFAULT_HANDSHAKE_TIMEOUT,
+                                List.of("TLS_NO_SUCH_SUITE")))
+                        .build()))
+                .hasMessageContaining("TLS_NO_SUCH_SUITE");
+    }
+
     @Test
     void aRotatedCertificateIsServedToNewClientsWithoutARestart() throws Exception {
         Path cert = dir.resolve("rotating.pem");
