@@ -417,7 +417,10 @@ public final class Flags {
                 serverTls(),
                 authFile,
                 serverAuthFile,
-                null); // discovery: config file only
+                null, // discovery, tenants, routes and shadow: config file only
+                List.of(),
+                List.of(),
+                null);
         if (!c.listens()) {
             throw new IllegalArgumentException("nothing to listen on: -p 0 needs -f <unix socket> or --tls-port");
         }

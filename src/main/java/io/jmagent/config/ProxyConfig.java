@@ -65,56 +65,6 @@ public record ProxyConfig(
         List<RouteSpec> routes,
         ShadowSpec shadow) {
 
-    /** A configuration without tenants and routes. */
-    public ProxyConfig(
-            String listenAddress,
-            int port,
-            Path unixSocket,
-            List<ServerAddress> servers,
-            List<ServerAddress> backups,
-            int maxConnections,
-            int maxKeepAlive,
-            int threads,
-            int connectionsPerLoop,
-            Duration timeout,
-            int maxItemSize,
-            int maxRetrievalLine,
-            int maxPendingPerClient,
-            int verbosity,
-            Failover failover,
-            Operations operations,
-            ClientTls tls,
-            ServerTls serverTls,
-            Path authFile,
-            Path serverAuthFile,
-            Discovery discovery) {
-        this(
-                listenAddress,
-                port,
-                unixSocket,
-                servers,
-                backups,
-                maxConnections,
-                maxKeepAlive,
-                threads,
-                connectionsPerLoop,
-                timeout,
-                maxItemSize,
-                maxRetrievalLine,
-                maxPendingPerClient,
-                verbosity,
-                failover,
-                operations,
-                tls,
-                serverTls,
-                authFile,
-                serverAuthFile,
-                discovery,
-                List.of(),
-                List.of(),
-                null);
-    }
-
     /**
      * How the proxy is run and watched.
      *
@@ -220,6 +170,9 @@ public record ProxyConfig(
                 ServerTls.NONE,
                 null,
                 null,
+                null,
+                List.of(),
+                List.of(),
                 null);
     }
 
